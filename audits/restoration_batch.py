@@ -1,0 +1,268 @@
+"""Vectorised restoration-log encryption for Spark ``mapInArrow`` (runs on the executors).
+
+Usage in a job (the keys travel to the executors inside the function's closure, pickled with a
+binary protocol; they never become a DataFrame column, a literal or a broadcast in a Spark plan)::
+
+    from audits.restoration_batch import (
+        DECRYPTED_SCHEMA, ENCRYPTED_SCHEMA, make_decryptor, make_encryptor)
+
+    plain = removed.select("entry_id", "deletion_id", "table", "created_at", "row_json")
+    log = plain.mapInArrow(make_encryptor(keys, today_key_id), ENCRYPTED_SCHEMA)
+    opened = log.mapInArrow(make_decryptor(keyring.live_keys(today)), DECRYPTED_SCHEMA)
+
+The encryptor raises on a malformed input row (a bug in the calling job: nothing may be purged
+without its log entry). The decryptor never raises on one bad entry: an entry whose key is gone
+becomes ``status='expired'``, one that does not verify ``status='tampered'``, with the reason in
+``detail`` and a null ``row_json``.
+
+Input columns are found by name, so extra columns are ignored and order does not matter.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark.sql.types import (
+    BinaryType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from audits.restoration_log import (
+    IV_BYTES,
+    RestorationKey,
+    RestorationLogError,
+    _lp,
+    associated_data,
+    _open,
+    _seal,
+    _SubKeys,
+)
+
+__all__ = [
+    "DECRYPTED_SCHEMA",
+    "ENCRYPTED_SCHEMA",
+    "PLAINTEXT_SCHEMA",
+    "make_decryptor",
+    "make_encryptor",
+]
+
+BatchFn = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+
+_META = [
+    StructField("entry_id", StringType(), False),
+    StructField("deletion_id", StringType(), True),
+    StructField("table", StringType(), False),
+    StructField("created_at", TimestampType(), False),
+]
+
+#: What the purge job feeds the encryptor: the entry metadata and the removed row as JSON.
+PLAINTEXT_SCHEMA = StructType([*_META, StructField("row_json", StringType(), False)])
+
+#: The ``restoration_log`` table (DESIGN.md §5) plus the source ``table``.
+ENCRYPTED_SCHEMA = StructType(
+    [
+        *_META,
+        StructField("key_id", StringType(), False),
+        StructField("iv", BinaryType(), False),
+        StructField("ciphertext", BinaryType(), False),
+        StructField("mac", BinaryType(), False),
+    ]
+)
+
+#: What the decryptor returns: ``status`` is ``ok``, ``expired`` or ``tampered``; ``detail`` says
+#: why an entry is not ``ok``; ``row_json`` is null unless ``status == 'ok'``.
+DECRYPTED_SCHEMA = StructType(
+    [
+        StructField("entry_id", StringType(), True),
+        StructField("deletion_id", StringType(), True),
+        StructField("table", StringType(), True),
+        StructField("created_at", TimestampType(), True),
+        StructField("key_id", StringType(), True),
+        StructField("row_json", StringType(), True),
+        StructField("status", StringType(), False),
+        StructField("detail", StringType(), True),
+    ]
+)
+
+_STATUS = {"truncated": "tampered", "tampered": "tampered", "wrong_key": "tampered"}
+
+
+def _col(batch: pa.RecordBatch, name: str) -> pa.Array:
+    index = batch.schema.get_field_index(name)
+    if index < 0:
+        raise RestorationLogError(None, "truncated", f"input batch has no column {name!r}")
+    return batch.column(index)
+
+
+def _micros(arr: pa.Array) -> list[int | None]:
+    """Timestamps as integer microseconds since the epoch (whatever unit/zone Arrow sends)."""
+    if pa.types.is_timestamp(arr.type) and arr.type.unit != "us":
+        arr = pc.cast(arr, pa.timestamp("us", tz=arr.type.tz))
+    return arr.cast(pa.int64()).to_pylist()
+
+
+def _text_types(sample: pa.DataType) -> tuple[pa.DataType, pa.DataType]:
+    """(string, binary) Arrow types matching what Spark sent (large variants or not)."""
+    if pa.types.is_large_string(sample):
+        return pa.large_string(), pa.large_binary()
+    return pa.string(), pa.binary()
+
+
+def _ad_prefixes(entry_ids: list, deletion_ids: list, tables: list, created: list) -> list[bytes]:
+    """Length-prefixed associated data per row (the scalar path's exact bytes)."""
+    return [
+        _lp(associated_data(e, d, t, c if c is not None else -1))
+        for e, d, t, c in zip(entry_ids, deletion_ids, tables, created)
+    ]
+
+
+def make_encryptor(
+    keys_by_id: Mapping[str, RestorationKey],
+    key_id: str,
+    *,
+    iv_source: Callable[[int], bytes] = os.urandom,
+) -> BatchFn:
+    """A ``mapInArrow`` function encrypting ``PLAINTEXT_SCHEMA`` batches to ``ENCRYPTED_SCHEMA``.
+
+    Args:
+        keys_by_id: the keyring's keys; only ``keys_by_id[key_id]`` enters the closure.
+        key_id: today's key id (the entries' ``key_id``).
+        iv_source: ``n -> n random bytes`` (one call per batch); ``os.urandom`` by default.
+
+    Returns:
+        ``Iterator[pa.RecordBatch] -> Iterator[pa.RecordBatch]`` for ``df.mapInArrow``.
+
+    Raises:
+        RestorationLogError: ``expired`` if ``key_id`` is not in ``keys_by_id`` (at once); on
+            the executor, ``truncated`` for a row with a null entry_id, table, created_at or
+            row_json (the job must fail rather than purge a row it cannot log).
+    """
+    key = keys_by_id.get(key_id)
+    if key is None:
+        raise RestorationLogError(None, "expired", f"key {key_id!r} is not in the keyring")
+
+    def encrypt_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        sub = _SubKeys(key)
+        for batch in batches:
+            yield _encrypt_batch(batch, sub, iv_source)
+
+    return encrypt_batches
+
+
+def _encrypt_batch(
+    batch: pa.RecordBatch, sub: _SubKeys, iv_source: Callable[[int], bytes]
+) -> pa.RecordBatch:
+    entry_col, del_col, table_col = (_col(batch, n) for n in ("entry_id", "deletion_id", "table"))
+    created_col, row_col = _col(batch, "created_at"), _col(batch, "row_json")
+    for name, arr in (("entry_id", entry_col), ("table", table_col), ("created_at", created_col),
+                      ("row_json", row_col)):
+        if arr.null_count:
+            raise RestorationLogError(None, "truncated", f"{arr.null_count} rows with null {name}")
+    n = batch.num_rows
+    str_type, bin_type = _text_types(entry_col.type)
+    entry_ids = entry_col.to_pylist()
+    ads = _ad_prefixes(entry_ids, del_col.to_pylist(), table_col.to_pylist(), _micros(created_col))
+    rows = row_col.to_pylist()
+    ivs = iv_source(IV_BYTES * n)
+    if len(ivs) != IV_BYTES * n:
+        raise RestorationLogError(None, "truncated", "iv_source returned a bad length")
+    iv_list, ct_list, mac_list = [], [], []
+    for i in range(n):
+        iv = ivs[i * IV_BYTES : (i + 1) * IV_BYTES]
+        ct, mac = _seal(sub, ads[i], rows[i].encode("utf-8"), iv)
+        iv_list.append(iv)
+        ct_list.append(ct)
+        mac_list.append(mac)
+    return pa.RecordBatch.from_arrays(
+        [
+            entry_col,
+            del_col,
+            table_col,
+            created_col,
+            pa.array([sub.key_id] * n, str_type),
+            pa.array(iv_list, bin_type),
+            pa.array(ct_list, bin_type),
+            pa.array(mac_list, bin_type),
+        ],
+        names=[f.name for f in ENCRYPTED_SCHEMA.fields],
+    )
+
+
+def make_decryptor(keys_by_id: Mapping[str, RestorationKey]) -> BatchFn:
+    """A ``mapInArrow`` function opening ``ENCRYPTED_SCHEMA`` batches to ``DECRYPTED_SCHEMA``.
+
+    Args:
+        keys_by_id: the live keys (``Keyring.live_keys(today)``); an entry whose key id is not
+            here is ``expired``.
+
+    Returns:
+        ``Iterator[pa.RecordBatch] -> Iterator[pa.RecordBatch]`` for ``df.mapInArrow``; it never
+        raises on a bad entry (``status`` says ``expired`` or ``tampered``, ``detail`` why).
+    """
+    keys = dict(keys_by_id)
+
+    def decrypt_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        subs: dict[str, _SubKeys] = {}
+        for batch in batches:
+            yield _decrypt_batch(batch, keys, subs)
+
+    return decrypt_batches
+
+
+def _decrypt_batch(
+    batch: pa.RecordBatch, keys: dict[str, RestorationKey], subs: dict[str, _SubKeys]
+) -> pa.RecordBatch:
+    entry_col, del_col, table_col = (_col(batch, n) for n in ("entry_id", "deletion_id", "table"))
+    created_col, key_col = _col(batch, "created_at"), _col(batch, "key_id")
+    str_type, _ = _text_types(entry_col.type)
+    key_ids = key_col.to_pylist()
+    created = _micros(created_col)
+    ads = _ad_prefixes(entry_col.to_pylist(), del_col.to_pylist(), table_col.to_pylist(), created)
+    ivs = _col(batch, "iv").to_pylist()
+    cts = _col(batch, "ciphertext").to_pylist()
+    macs = _col(batch, "mac").to_pylist()
+    rows: list[str | None] = []
+    status: list[str] = []
+    detail: list[str | None] = []
+    for i, kid in enumerate(key_ids):
+        sub = subs.get(kid) if kid is not None else None
+        if sub is None:
+            key = keys.get(kid) if kid is not None else None
+            if key is None:
+                rows.append(None)
+                status.append("expired")
+                detail.append(f"key {kid!r} no longer exists (destroyed by rotation)")
+                continue
+            sub = subs[kid] = _SubKeys(key)
+        if created[i] is None:
+            reason, result = "truncated", "created_at is missing"
+        else:
+            reason, result = _open(sub, ads[i], ivs[i], cts[i], macs[i])
+        if reason is None:
+            rows.append(result)
+            status.append("ok")
+            detail.append(None)
+        else:
+            rows.append(None)
+            status.append(_STATUS[reason])
+            detail.append(f"{reason}: {result}")
+    return pa.RecordBatch.from_arrays(
+        [
+            entry_col,
+            del_col,
+            table_col,
+            created_col,
+            key_col,
+            pa.array(rows, str_type),
+            pa.array(status, str_type),
+            pa.array(detail, str_type),
+        ],
+        names=[f.name for f in DECRYPTED_SCHEMA.fields],
+    )
+

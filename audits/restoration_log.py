@@ -1,0 +1,437 @@
+"""Restoration-log cryptography: encrypt-then-MAC entries whose keys expire (DELF §5.3).
+
+A purge writes every row it removes to the ``restoration_log`` Delta table as an encrypted entry,
+so that a mistaken deletion can be undone while the day's key lives, and the entry becomes
+unreadable once the key is destroyed (by default 90 days after it was created), even where old
+copies of the table survive in Delta's history or in backups (crypto-shredding).
+
+Scheme (version 1):
+
+* the day's key (32 random bytes, held by a :class:`RestorationKey`) is never used directly:
+  HKDF-SHA-256 derives a separate AES-256 encryption key and an HMAC-SHA-256 key from it, with the
+  key id in the HKDF ``info`` so that a key is bound to its id;
+* the plaintext is the removed row as sorted-key JSON (:func:`serialize_row`), PKCS7-padded and
+  encrypted with AES-256-CBC under a fresh random 16-byte IV per entry;
+* the MAC is HMAC-SHA-256 over a length-prefixed frame of the version, the key id, the IV, the
+  associated data and the ciphertext; the associated data is the sorted-key JSON of the entry id,
+  deletion id, table and ``created_at`` (integer microseconds since the Unix epoch, UTC), see
+  :func:`associated_data`. Moving a MAC to another entry, re-labelling an entry with another key
+  id, or changing its deletion id, table or timestamp therefore breaks verification;
+* decryption verifies the MAC first (constant time, through ``cryptography``'s ``verify``) and
+  only then decrypts and unpads; on any failure it raises :class:`RestorationLogError` naming the
+  entry and the reason, and never returns plaintext.
+
+This module is pure: it never reads files, the clock or the environment. It draws IVs from
+``os.urandom`` unless an ``iv_source`` is given. Keys come from a keyring (``jobs.keys``).
+The vectorised Arrow batch functions for Spark ``mapInArrow`` (:func:`make_encryptor`,
+:func:`make_decryptor`) live in :mod:`audits.restoration_batch` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import hmac as _std_hmac
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from json.encoder import encode_basestring
+from typing import Any, Callable, Literal, Mapping
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as _hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from jobs.errors import ComplianceError
+
+__all__ = [
+    "EncryptedEntry",
+    "RestorationKey",
+    "RestorationLogError",
+    "RestorationRecord",
+    "associated_data",
+    "decrypt_entry",
+    "encrypt_entry",
+    "make_decryptor",
+    "make_encryptor",
+    "serialize_row",
+    "to_micros",
+]
+
+KEY_BYTES = 32
+IV_BYTES = 16
+MAC_BYTES = 32
+BLOCK_BYTES = 16
+FORMAT_VERSION = 1
+_HKDF_SALT = b"compliance-jobs/restoration-log/v1"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_PADS = [bytes([n]) * n for n in range(BLOCK_BYTES + 1)]
+
+Reason = Literal["tampered", "truncated", "wrong_key", "expired"]
+
+
+class RestorationLogError(ComplianceError):
+    """An entry of the restoration log cannot be opened.
+
+    Attributes:
+        entry_id: the entry at fault.
+        reason: ``tampered`` (MAC mismatch: modified, reordered or re-keyed), ``truncated`` (a
+            field is shorter than the format requires), ``wrong_key`` (the key handed over is not
+            the entry's key) or ``expired`` (the entry's key no longer exists).
+        detail: a human-readable explanation; it never contains plaintext or key bytes.
+    """
+
+    def __init__(self, entry_id: str | None, reason: Reason, detail: str) -> None:
+        self.entry_id = entry_id
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"restoration_log entry {entry_id!r}: {reason}: {detail}")
+
+
+class RestorationKey:
+    """A day's restoration-log key: its id and 32 secret bytes.
+
+    ``repr``/``str``/``format`` are redacted; there is no ``__bytes__``; pickling is allowed
+    only with binary protocols (>= 2, what Spark uses to ship a closure to the executors) and
+    refused for the text protocols 0 and 1, so a key never ends up in a log line, an exception
+    message or a text dump by accident. Equality compares the bytes in constant time.
+
+    Example:
+        >>> key = RestorationKey("k-20261122", bytes(32))
+        >>> repr(key)
+        "RestorationKey(key_id='k-20261122', material=<redacted>)"
+    """
+
+    __slots__ = ("_key_id", "_material")
+
+    def __init__(self, key_id: str, material: bytes) -> None:
+        if not isinstance(key_id, str) or not key_id:
+            raise RestorationLogError(None, "wrong_key", "a key id must be a non-empty string")
+        if not isinstance(material, (bytes, bytearray)) or len(material) != KEY_BYTES:
+            raise RestorationLogError(
+                None, "wrong_key", f"key {key_id!r} must be exactly {KEY_BYTES} bytes"
+            )
+        object.__setattr__(self, "_key_id", key_id)
+        object.__setattr__(self, "_material", bytes(material))
+
+    @property
+    def key_id(self) -> str:
+        """The key id (``k-YYYYMMDD`` for the file keyring)."""
+        return self._key_id
+
+    def reveal_bytes(self) -> bytes:
+        """The secret bytes: only for key derivation and the keyring's own storage."""
+        return self._material
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("RestorationKey is immutable")
+
+    def __repr__(self) -> str:
+        return f"RestorationKey(key_id={self._key_id!r}, material=<redacted>)"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RestorationKey):
+            return NotImplemented
+        return self._key_id == other._key_id and _std_hmac.compare_digest(
+            self._material, other._material
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._key_id)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        if not isinstance(protocol, int) or protocol < 2:
+            raise TypeError("RestorationKey refuses text pickling (protocols 0 and 1)")
+        return (RestorationKey, (self._key_id, self._material))
+
+    def __getstate__(self) -> None:  # pragma: no cover - __reduce_ex__ takes precedence
+        raise TypeError("RestorationKey has no public state")
+
+
+class _SubKeys:
+    """The derived AES and HMAC keys of one day's key (kept inside the process, never pickled)."""
+
+    __slots__ = ("key_id", "aes", "mac_base", "prefix")
+
+    def __init__(self, key: RestorationKey) -> None:
+        self.key_id = key.key_id
+        info = key.key_id.encode("utf-8")
+        material = key.reveal_bytes()
+        enc = HKDF(hashes.SHA256(), KEY_BYTES, _HKDF_SALT, b"enc|" + info).derive(material)
+        mac = HKDF(hashes.SHA256(), KEY_BYTES, _HKDF_SALT, b"mac|" + info).derive(material)
+        self.aes = algorithms.AES(enc)
+        self.mac_base = _hmac.HMAC(mac, hashes.SHA256())
+        # version byte + length-prefixed key id + length prefix of the 16-byte IV
+        self.prefix = bytes([FORMAT_VERSION]) + _lp(info) + IV_BYTES.to_bytes(4, "big")
+
+    def __repr__(self) -> str:
+        return f"_SubKeys(key_id={self.key_id!r}, <redacted>)"
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        raise TypeError("derived keys never leave the process; ship the RestorationKey instead")
+
+
+def _lp(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+@dataclass(frozen=True)
+class RestorationRecord:
+    """A removed row before encryption / after decryption."""
+
+    entry_id: str
+    """Unique id of the entry (deterministic in the purge job, e.g. a hash of table and row)."""
+    deletion_id: str | None
+    """The deletion (or pseudonymous subject key) whose purge removed the row."""
+    table: str
+    """Fully qualified name of the table the row was removed from."""
+    created_at: datetime
+    """When the entry was written (UTC); its day selects the key."""
+    row_json: str = field(repr=False)
+    """The removed row as sorted-key JSON (:func:`serialize_row`). Personal data: never shown."""
+
+
+@dataclass(frozen=True)
+class EncryptedEntry:
+    """One row of the ``restoration_log`` table (DESIGN.md §5) plus the source ``table``."""
+
+    entry_id: str
+    """Unique id of the entry."""
+    deletion_id: str | None
+    """The deletion whose purge removed the row (authenticated, not encrypted)."""
+    table: str
+    """The table the row came from (authenticated, not encrypted)."""
+    created_at: datetime
+    """When the entry was written, UTC (authenticated, microsecond precision)."""
+    key_id: str
+    """Id of the day's key the entry is encrypted under (authenticated)."""
+    iv: bytes = field(repr=False)
+    """The random 16-byte AES-CBC initialisation vector."""
+    ciphertext: bytes = field(repr=False)
+    """AES-256-CBC ciphertext of the PKCS7-padded row JSON."""
+    mac: bytes = field(repr=False)
+    """HMAC-SHA-256 over version, key id, IV, associated data and ciphertext."""
+
+
+def to_micros(ts: datetime) -> int:
+    """Microseconds since the Unix epoch of a timestamp; a naive timestamp is taken as UTC."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _json_or_null(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def associated_data(
+    entry_id: str, deletion_id: str | None, table: str, created_at_us: int
+) -> bytes:
+    """The associated data authenticated with an entry: sorted-key compact JSON, UTF-8.
+
+    Identical to ``json.dumps({"created_at": created_at_us, "deletion_id": deletion_id,
+    "entry_id": entry_id, "table": table}, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, built without the generic encoder because it runs once per entry.
+
+    Example:
+        >>> associated_data("e1", "d1", "crm.customers", 0)
+        b'{"created_at":0,"deletion_id":"d1","entry_id":"e1","table":"crm.customers"}'
+    """
+    return (
+        f'{{"created_at":{int(created_at_us)},"deletion_id":{_json_or_null(deletion_id)},'
+        f'"entry_id":{_json_or_null(entry_id)},"table":{_json_or_null(table)}}}'
+    ).encode("utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        import base64
+
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"cannot serialise a {type(value).__name__} in a restoration-log row")
+
+
+def serialize_row(row: Mapping[str, Any]) -> str:
+    """Deterministic JSON of a removed row: sorted keys, compact, UTF-8 text.
+
+    Dates and timestamps become ISO-8601 strings, decimals strings, bytes base64; the restore
+    casts them back with the target table's schema. In Spark the same form is
+    ``to_json(struct(*sorted(columns)))``.
+
+    Example:
+        >>> serialize_row({"b": 1, "a": "x"})
+        '{"a":"x","b":1}'
+    """
+    return json.dumps(
+        dict(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+
+
+def _seal(sub: _SubKeys, ad_lp: bytes, plaintext: bytes, iv: bytes) -> tuple[bytes, bytes]:
+    """AES-256-CBC + PKCS7 then HMAC-SHA-256; ``ad_lp`` is the length-prefixed associated data.
+
+    Returns (ciphertext, mac).
+    """
+    enc = Cipher(sub.aes, modes.CBC(iv)).encryptor()
+    ciphertext = enc.update(plaintext + _PADS[BLOCK_BYTES - len(plaintext) % BLOCK_BYTES])
+    ciphertext += enc.finalize()
+    h = sub.mac_base.copy()
+    h.update(b"".join((sub.prefix, iv, ad_lp, _lp(ciphertext))))
+    return ciphertext, h.finalize()
+
+
+def _open(
+    sub: _SubKeys, ad_lp: bytes, iv: Any, ciphertext: Any, mac: Any
+) -> tuple[Reason | None, str]:
+    """Verify then decrypt. Returns (None, plaintext) or (reason, detail); never raises.
+
+    ``ad_lp`` is the length-prefixed associated data.
+    """
+    if iv is None or ciphertext is None or mac is None:
+        return "truncated", "iv, ciphertext or mac is missing"
+    if len(iv) != IV_BYTES:
+        return "truncated", f"iv is {len(iv)} bytes, expected {IV_BYTES}"
+    if len(mac) != MAC_BYTES:
+        return "truncated", f"mac is {len(mac)} bytes, expected {MAC_BYTES}"
+    if not ciphertext or len(ciphertext) % BLOCK_BYTES:
+        return "truncated", f"ciphertext is {len(ciphertext)} bytes, not a positive multiple of 16"
+    h = sub.mac_base.copy()
+    h.update(b"".join((sub.prefix, iv, ad_lp, _lp(ciphertext))))
+    try:
+        h.verify(mac)  # constant-time comparison
+    except InvalidSignature:
+        return "tampered", (
+            f"MAC does not verify under key {sub.key_id!r}: the entry was modified, moved or "
+            "re-keyed"
+        )
+    dec = Cipher(sub.aes, modes.CBC(iv)).decryptor()
+    padded = dec.update(ciphertext) + dec.finalize()
+    pad = padded[-1]
+    if not 1 <= pad <= BLOCK_BYTES or padded[-pad:] != _PADS[pad]:
+        return "tampered", "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
+    try:
+        return None, padded[:-pad].decode("utf-8")
+    except UnicodeDecodeError:
+        return "tampered", "plaintext is not UTF-8 after a valid MAC"
+
+
+def encrypt_entry(
+    record: RestorationRecord,
+    key: RestorationKey,
+    *,
+    iv_source: Callable[[int], bytes] = os.urandom,
+) -> EncryptedEntry:
+    """Encrypt and authenticate one removed row under the day's key.
+
+    Args:
+        record: the row and its entry metadata.
+        key: the key of the day the entry is written (its id is stored in the entry).
+        iv_source: ``n -> n random bytes``; ``os.urandom`` unless a test injects one.
+
+    Returns:
+        The entry as stored in ``restoration_log``.
+
+    Example:
+        >>> key = RestorationKey("k-20261122", bytes(range(32)))
+        >>> rec = RestorationRecord("e1", "d1", "crm.customers",
+        ...                         datetime(2026, 11, 22, tzinfo=timezone.utc), '{"id":1}')
+        >>> decrypt_entry(encrypt_entry(rec, key), key).row_json
+        '{"id":1}'
+    """
+    if record.entry_id is None or record.row_json is None:
+        raise RestorationLogError(record.entry_id, "truncated", "entry_id and row_json are required")
+    iv = iv_source(IV_BYTES)
+    if len(iv) != IV_BYTES:
+        raise RestorationLogError(record.entry_id, "truncated", "iv_source returned a bad length")
+    created_us = to_micros(record.created_at)
+    ad = associated_data(record.entry_id, record.deletion_id, record.table, created_us)
+    ciphertext, mac = _seal(_SubKeys(key), _lp(ad), record.row_json.encode("utf-8"), iv)
+    return EncryptedEntry(
+        entry_id=record.entry_id,
+        deletion_id=record.deletion_id,
+        table=record.table,
+        created_at=record.created_at,
+        key_id=key.key_id,
+        iv=iv,
+        ciphertext=ciphertext,
+        mac=mac,
+    )
+
+
+def decrypt_entry(
+    entry: EncryptedEntry, keys: RestorationKey | Mapping[str, RestorationKey]
+) -> RestorationRecord:
+    """Verify and decrypt one entry.
+
+    Args:
+        entry: a row of ``restoration_log``.
+        keys: the entry's key, or the live keys by id (a keyring's ``live_keys``).
+
+    Returns:
+        The decrypted record.
+
+    Raises:
+        RestorationLogError: ``expired`` when the entry's key is not among ``keys``,
+            ``wrong_key`` when a single key with another id is given, ``truncated`` or
+            ``tampered`` when the entry does not verify. No plaintext is ever returned then.
+    """
+    if isinstance(keys, RestorationKey):
+        if keys.key_id != entry.key_id:
+            raise RestorationLogError(
+                entry.entry_id,
+                "wrong_key",
+                f"entry is encrypted under key {entry.key_id!r}, not {keys.key_id!r}",
+            )
+        key = keys
+    else:
+        found = keys.get(entry.key_id)
+        if found is None:
+            raise RestorationLogError(
+                entry.entry_id,
+                "expired",
+                f"key {entry.key_id!r} no longer exists (destroyed by rotation): unrecoverable",
+            )
+        key = found
+    ad = associated_data(entry.entry_id, entry.deletion_id, entry.table, to_micros(entry.created_at))
+    reason, result = _open(_SubKeys(key), _lp(ad), entry.iv, entry.ciphertext, entry.mac)
+    if reason is not None:
+        raise RestorationLogError(entry.entry_id, reason, result)
+    return RestorationRecord(
+        entry_id=entry.entry_id,
+        deletion_id=entry.deletion_id,
+        table=entry.table,
+        created_at=entry.created_at,
+        row_json=result,
+    )
+
+
+_BATCH_EXPORTS = {
+    "make_encryptor",
+    "make_decryptor",
+    "ENCRYPTED_SCHEMA",
+    "DECRYPTED_SCHEMA",
+    "PLAINTEXT_SCHEMA",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Re-export the Arrow batch functions of :mod:`audits.restoration_batch` lazily."""
+    if name in _BATCH_EXPORTS:
+        from audits import restoration_batch
+
+        return getattr(restoration_batch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
