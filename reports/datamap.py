@@ -1,0 +1,182 @@
+"""View model of the GDPR data map: per personal-data column, per category, and Article 30.
+
+Pure functions over :class:`~reports.model.DataMap`; the templates only display what these return.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reports.graph import asset_index
+from reports.model import DataMap
+
+STORAGE_KINDS = frozenset({"table", "file", "log", "feature", "model", "view"})
+"""Asset kinds that hold a copy of the data (storage locations in Article 30 terms)."""
+
+FLOW_COLUMNS = (
+    "data_category", "source_asset", "source_column", "target_asset", "target_column", "kind",
+    "zone", "owner", "depth", "transformation_type", "transformation_subtype", "masking",
+    "confidence", "retention_days", "path",
+)
+ARTICLE30_COLUMNS = (
+    "data_category", "data_subjects", "personal_data", "purposes", "recipients",
+    "retention_days", "storage_locations",
+)
+
+
+def retention_for(category: str | None, retention: Mapping[str, int]) -> int | None:
+    """Retention days of a data category: the longest matching dotted prefix wins.
+
+    Example:
+        >>> retention_for("user.contact.email", {"user": 365, "user.contact": 90})
+        90
+    """
+    if not category:
+        return None
+    parts = category.split(".")
+    for i in range(len(parts), 0, -1):
+        key = ".".join(parts[:i])
+        if key in retention:
+            return retention[key]
+    return retention.get("")
+
+
+def subjects_for(category: str | None, subjects: Mapping[str, Any]) -> list[str]:
+    """Categories of data subjects declared for the category's prefixes (and ``""``)."""
+    out: list[str] = []
+    cat = category or ""
+    for prefix, names in subjects.items():
+        if prefix == "" or cat == prefix or cat.startswith(prefix + "."):
+            out.extend(n for n in names if n not in out)
+    return out
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """One personal-data column and the flows out of it."""
+
+    asset: str
+    column: str
+    data_category: str
+    zone: str
+    owner: str
+    retention_days: int | None
+    flows: tuple[dict[str, Any], ...]
+
+    @property
+    def anchor(self) -> str:
+        """HTML id of the column's block."""
+        return "c-" + "".join(ch if ch.isalnum() else "-" for ch in f"{self.asset}.{self.column}")
+
+
+def _name(asset: Any, idx: Mapping[str, Mapping[str, Any]]) -> str:
+    return str(idx.get(str(asset), {}).get("name") or asset)
+
+
+def flows(dm: DataMap) -> list[dict[str, Any]]:
+    """Every reach row completed with kind, zone, owner, category and retention, in a fixed order."""
+    idx = asset_index(dm.assets)
+    cats = {
+        (str(c.get("asset_id")), str(c.get("column"))): c.get("data_category")
+        for c in dm.personal_columns
+    }
+    cats.update({
+        (str(c.get("name")), str(c.get("column"))): c.get("data_category")
+        for c in dm.personal_columns if c.get("name")
+    })
+    out = []
+    for r in dm.reach:
+        a = idx.get(str(r.get("target_asset")), {})
+        cat = r.get("data_category") or cats.get(
+            (str(r.get("source_asset")), str(r.get("source_column")))
+        )
+        row = {c: r.get(c) for c in FLOW_COLUMNS}
+        row.update(
+            data_category=cat,
+            source_asset=_name(r.get("source_asset"), idx),
+            target_asset=_name(r.get("target_asset"), idx),
+            kind=r.get("kind") or a.get("kind"),
+            zone=r.get("zone") or a.get("zone"),
+            owner=r.get("owner") or a.get("owner"),
+            retention_days=retention_for(cat, dm.retention_days),
+        )
+        out.append(row)
+    out.sort(key=lambda r: (str(r["data_category"]), str(r["source_asset"]),
+                            str(r["source_column"]), r["depth"] or 0, str(r["target_asset"]),
+                            str(r["target_column"])))
+    return out
+
+
+def by_column(dm: DataMap, flow_rows: list[dict[str, Any]]) -> list[ColumnMap]:
+    """The personal-data columns, each with the flows that leave it."""
+    idx = asset_index(dm.assets)
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for f in flow_rows:
+        grouped[(str(f["source_asset"]), str(f["source_column"]))].append(f)
+    out = []
+    for c in dm.personal_columns:
+        asset = str(c.get("name") or _name(c.get("asset_id"), idx))
+        a = idx.get(asset, {})
+        cat = str(c.get("data_category") or "")
+        out.append(ColumnMap(
+            asset=asset,
+            column=str(c.get("column")),
+            data_category=cat,
+            zone=str(c.get("zone") or a.get("zone") or ""),
+            owner=str(c.get("owner") or a.get("owner") or ""),
+            retention_days=retention_for(cat, dm.retention_days),
+            flows=tuple(grouped.get((asset, str(c.get("column"))), ())),
+        ))
+    out.sort(key=lambda m: (m.data_category, m.asset, m.column))
+    return out
+
+
+def by_category(columns: list[ColumnMap]) -> dict[str, list[ColumnMap]]:
+    """The column maps grouped by data category (sorted)."""
+    out: dict[str, list[ColumnMap]] = defaultdict(list)
+    for m in columns:
+        out[m.data_category].append(m)
+    return dict(sorted(out.items()))
+
+
+def article30(dm: DataMap, columns: list[ColumnMap]) -> list[dict[str, Any]]:
+    """The record of processing (GDPR Art. 30(1)) per data category.
+
+    Categories of data subjects come from ``DataMap.data_subjects``; personal data are the
+    columns; purposes are the zones the data reaches (with their declared purpose); recipients
+    are the owners of the assets reached; storage locations are the assets holding a copy.
+    """
+    idx = asset_index(dm.assets)
+    rows = []
+    for cat, maps in by_category(columns).items():
+        zones: dict[str, None] = {}
+        recipients: dict[str, None] = {}
+        storage: dict[str, None] = {}
+        for m in maps:
+            if m.zone:
+                zones[m.zone] = None
+            storage[m.asset] = None
+            for f in m.flows:
+                if f.get("zone"):
+                    zones[str(f["zone"])] = None
+                if f.get("owner"):
+                    recipients[str(f["owner"])] = None
+                kind = f.get("kind") or idx.get(str(f.get("target_asset")), {}).get("kind")
+                if kind in STORAGE_KINDS:
+                    storage[str(f["target_asset"])] = None
+        purposes = [
+            f"{z}: {dm.zone_purposes[z]}" if z in dm.zone_purposes else z for z in sorted(zones)
+        ]
+        rows.append({
+            "data_category": cat,
+            "data_subjects": subjects_for(cat, dm.data_subjects),
+            "personal_data": sorted(f"{m.asset}.{m.column}" for m in maps),
+            "purposes": purposes,
+            "recipients": sorted(recipients),
+            "retention_days": retention_for(cat, dm.retention_days),
+            "storage_locations": sorted(storage),
+        })
+    return rows

@@ -1,0 +1,142 @@
+"""View model of the deletion evidence page: status, SLA and a timeline per request.
+
+Pure: the "now" of a report is its run date, given by the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from reports.model import DeletionCase, as_datetime
+
+SUMMARY_COLUMNS = (
+    "deletion_id", "subject_key", "subject_type", "requested_at", "sla_days", "due_at",
+    "completed_at", "status", "anomalies", "tables_scanned", "residual_rows",
+)
+EVENT_COLOURS = {
+    "scheduled": "#4e79a7", "started": "#59a14f", "progress": "#76b7b2", "rerun": "#edc948",
+    "exception": "#c0392b", "completed": "#1b7837",
+}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One deletion request with its derived status."""
+
+    case: DeletionCase
+    summary: dict[str, Any]
+    timeline: tuple[dict[str, Any], ...]
+    """Events and the SLA deadline in time order, each with ``day`` since the request."""
+
+    @property
+    def anchor(self) -> str:
+        """HTML id of the request's block."""
+        return "d-" + "".join(ch if ch.isalnum() else "-" for ch in self.case.deletion_id)
+
+    @property
+    def attention(self) -> bool:
+        """Whether the request needs an auditor's attention."""
+        return self.summary["status"] in {"overdue", "completed late"} or bool(
+            self.summary["anomalies"] or self.summary["residual_rows"]
+        )
+
+
+def _day(ts: datetime | None, start: datetime | None) -> float | None:
+    if ts is None or start is None:
+        return None
+    return round((ts - start).total_seconds() / 86400, 1)
+
+
+def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseView:
+    """Derive the status of a deletion request as of the run date.
+
+    Status is ``completed on time``, ``completed late``, ``in progress`` (not completed, not yet
+    due) or ``overdue`` (not completed after the SLA).
+    """
+    req = case.request
+    requested = as_datetime(req.get("requested_at"))
+    sla = int(req.get("sla_days") or sla_default)
+    due = requested + timedelta(days=sla) if requested else None
+    events = sorted(
+        ({**e, "ts": as_datetime(e.get("ts"))} for e in case.events),
+        key=lambda e: (e["ts"] is None, e["ts"] or datetime.min),
+    )
+    completed = [e["ts"] for e in events if e.get("event") == "completed" and e["ts"]]
+    completed_at = completed[-1] if completed else None
+    now = datetime.combine(run_date, time.max)
+    if completed_at:
+        status = "completed on time" if due is None or completed_at <= due else "completed late"
+    else:
+        status = "overdue" if due is not None and now > due else "in progress"
+    summary = {
+        "deletion_id": case.deletion_id,
+        "subject_key": req.get("subject_key"),
+        "subject_type": req.get("subject_type"),
+        "requested_at": requested,
+        "sla_days": sla,
+        "due_at": due,
+        "completed_at": completed_at,
+        "status": status,
+        "anomalies": len(case.anomalies),
+        "tables_scanned": len(case.residuals),
+        "residual_rows": sum(int(r.get("rows_found") or 0) for r in case.residuals),
+    }
+    timeline: list[dict[str, Any]] = [
+        {"ts": requested, "event": "requested", "detail": "", "points_deleted": None}
+    ] if requested else []
+    timeline += [
+        {"ts": e["ts"], "event": e.get("event"), "detail": e.get("detail") or "",
+         "points_deleted": e.get("points_deleted"), "object": e.get("object_id")}
+        for e in events
+    ]
+    if due:
+        timeline.append({"ts": due, "event": "SLA due", "detail": f"{sla} days",
+                         "points_deleted": None, "deadline": True})
+    timeline.sort(key=lambda e: (e["ts"] is None, e["ts"] or datetime.min))
+    for e in timeline:
+        e["day"] = _day(e["ts"], requested)
+    return CaseView(case=case, summary=summary, timeline=tuple(timeline))
+
+
+def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:
+    """A static SVG strip of the request's lifecycle: events as dots, the SLA as a red line."""
+    pts = [e for e in view.timeline if e["ts"] is not None]
+    if not pts:
+        return Markup("")
+    start = pts[0]["ts"]
+    end = max([e["ts"] for e in pts] + [datetime.combine(run_date, time.max)])
+    span = max((end - start).total_seconds(), 1.0)
+    left, right, y = 10, width - 10, 22
+
+    def x(ts: datetime) -> float:
+        return left + (right - left) * (ts - start).total_seconds() / span
+
+    parts = [
+        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="44" '
+        f'role="img"><title>Lifecycle of deletion {escape(view.case.deletion_id)}</title>',
+        f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#999"/>',
+        f'<text x="{left}" y="40" font-size="9" fill="#555">{start:%Y-%m-%d}</text>',
+        f'<text x="{right}" y="40" font-size="9" fill="#555" text-anchor="end">'
+        f"{run_date:%Y-%m-%d} (run)</text>",
+    ]
+    for e in pts:
+        cx = x(e["ts"])
+        tip = escape(f"{e['ts']:%Y-%m-%d %H:%M} {e['event']} {e.get('detail') or ''}".strip())
+        if e.get("deadline"):
+            parts.append(
+                f'<line class="sla" x1="{cx:.1f}" y1="4" x2="{cx:.1f}" y2="32" stroke="#c0392b" '
+                f'stroke-width="2"><title>{tip}</title></line>'
+                f'<text x="{cx + 3:.1f}" y="10" font-size="9" fill="#c0392b">SLA</text>'
+            )
+        else:
+            colour = EVENT_COLOURS.get(str(e["event"]), "#333")
+            parts.append(
+                f'<circle cx="{cx:.1f}" cy="{y}" r="5" fill="{colour}" stroke="#fff">'
+                f"<title>{tip}</title></circle>"
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

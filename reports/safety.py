@@ -1,0 +1,120 @@
+"""Defensive checks on everything that goes into a report.
+
+Escaping is Jinja2's job (autoescape is on for every template, and SVG built in Python escapes
+with :func:`markupsafe.escape`). This module guards against a different mistake: handing the
+renderer data that must never appear in a report at all.
+
+Policy (documented choice):
+
+* **Key material refuses the whole render.** A column whose name says it holds key material or
+  ciphertext (``key``, ``key_material``, ``secret``, ``iv``, ``mac``, ``ciphertext``, ...) or a
+  value that looks like a PEM block / private key raises :class:`ReportDataError`. Keys never live
+  in a table the report reads, so this can only be a programming error, and silently dropping it
+  would hide the bug.
+* **Raw personal data refuses the render too** when it comes by column: ``subject_id`` (the
+  report only receives pseudonymous ``subject_key``s) and ``raw`` (the raw text of rejected
+  inputs, which may hold a personal record). :func:`drop_raw` lets the caller strip ``raw`` first.
+* **E-mail addresses inside free text** (for example an exception ``detail``) are redacted to
+  ``[redacted e-mail]`` rather than refused: free text is not under the product's control and the
+  rest of the row is still evidence. The number of redactions is shown in the report footer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jobs.errors import ComplianceError
+
+FORBIDDEN_COLUMNS = frozenset(
+    {
+        "key",
+        "key_material",
+        "key_bytes",
+        "secret",
+        "secret_key",
+        "private_key",
+        "password",
+        "iv",
+        "mac",
+        "ciphertext",
+        "plaintext",
+        "subject_id",
+        "raw",
+    }
+)
+"""Column names that never reach a report (compared case-insensitively)."""
+
+_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----|PRIVATE KEY")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+REDACTED_EMAIL = "[redacted e-mail]"
+
+
+class ReportDataError(ComplianceError):
+    """The renderer was given data a report must never show (key material, raw personal data)."""
+
+
+def drop_raw(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return the rows without their ``raw`` column (the raw text of a rejected input).
+
+    Args:
+        rows: ``rejected_inputs`` rows.
+
+    Returns:
+        Copies of the rows without ``raw``.
+    """
+    return [{k: v for k, v in r.items() if k.lower() != "raw"} for r in rows]
+
+
+class Guard:
+    """Checks and cleans values on their way into a report; counts redactions."""
+
+    def __init__(self) -> None:
+        self.redactions = 0
+
+    def check_columns(self, columns: Iterable[str], where: str) -> None:
+        """Refuse forbidden column names.
+
+        Raises:
+            ReportDataError: naming the column and the table/section it came in.
+        """
+        for c in columns:
+            if str(c).lower() in FORBIDDEN_COLUMNS:
+                raise ReportDataError(
+                    f"report input {where!r} has column {c!r}, which must never appear in a "
+                    "report (key material, ciphertext or raw personal data); drop it before "
+                    "rendering"
+                )
+
+    def value(self, value: Any, where: str) -> Any:
+        """Return ``value`` safe to show: e-mail addresses redacted; refuse key material.
+
+        Lists, tuples and dicts are cleaned element by element.
+
+        Raises:
+            ReportDataError: when the value looks like a PEM block or private key.
+        """
+        if isinstance(value, str):
+            if _PEM.search(value):
+                raise ReportDataError(
+                    f"report input {where!r} holds a value that looks like key material "
+                    "(PEM block / private key); keys never belong in a report"
+                )
+            cleaned, n = _EMAIL.subn(REDACTED_EMAIL, value)
+            self.redactions += n
+            return cleaned
+        if isinstance(value, list | tuple):
+            return type(value)(self.value(v, where) for v in value)
+        if isinstance(value, Mapping):
+            self.check_columns(value.keys(), where)
+            return {k: self.value(v, where) for k, v in value.items()}
+        return value
+
+    def rows(self, rows: Iterable[Mapping[str, Any]], where: str) -> list[dict[str, Any]]:
+        """Check and clean a list of rows (column names and values)."""
+        out = []
+        for r in rows:
+            self.check_columns(r.keys(), where)
+            out.append({k: self.value(v, f"{where}.{k}") for k, v in r.items()})
+        return out
