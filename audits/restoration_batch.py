@@ -33,16 +33,16 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from audits.restoration_log import (
+from audits.restoration_crypto import (
     IV_BYTES,
     RestorationKey,
     RestorationLogError,
     _lp,
-    associated_data,
     _open,
     _seal,
     _SubKeys,
 )
+from audits.restoration_log import associated_data
 
 __all__ = [
     "DECRYPTED_SCHEMA",

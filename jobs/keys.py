@@ -1,8 +1,8 @@
 """The restoration-log keyring: one key per UTC day, destroyed after the retention window.
 
 The key of day ``D`` (id ``k-YYYYMMDD``) encrypts the restoration-log entries written on ``D``.
-It is usable on days ``D … D + retention_days - 1`` and destroyed by the first rotation on or after
-``D + retention_days``, so an entry can be restored for at most ``retention_days`` days and is
+It is usable on days ``D … D + retention_days - 1`` and destroyed by the first rotation on or
+after ``D + retention_days``, so an entry can be restored for at most ``retention_days`` days and is
 unreadable afterwards, wherever copies of the ``restoration_log`` table survive (crypto-shredding).
 :meth:`Keyring.live_keys` applies the same window even if a rotation was missed.
 
@@ -73,7 +73,7 @@ class KeyDirectoryError(KeyringError):
 
 
 class KeyNotFoundError(KeyringError):
-    """The key does not exist: destroyed by rotation (the entries are unrecoverable) or never made."""
+    """The key does not exist: destroyed by rotation (entries under it are lost) or never made."""
 
 
 def key_id_for(day: date) -> str:

@@ -151,7 +151,9 @@ def test_rotation_destroys_keys_at_the_window_and_keeps_younger(ring: FileKeyrin
     assert (again.created, again.destroyed) == (False, ())
 
 
-def test_destruction_overwrites_the_bytes_before_unlinking(ring: FileKeyring, tmp_path: Path) -> None:
+def test_destruction_overwrites_the_bytes_before_unlinking(
+    ring: FileKeyring, tmp_path: Path
+) -> None:
     old = ring.today_key(TODAY - timedelta(days=95))
     witness = tmp_path / "witness"
     os.link(ring.path / f"{old.key_id}.key", witness)  # a second name for the same inode

@@ -1,0 +1,186 @@
+"""Restoration-log primitives: the redacted key, HKDF sub-keys, seal and open (encrypt-then-MAC).
+
+See :mod:`audits.restoration_log` for the scheme; this module holds the parts that touch key
+material so that they are small enough to review in one sitting. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hmac as _std_hmac
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as _hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from jobs.errors import ComplianceError
+
+KEY_BYTES = 32
+IV_BYTES = 16
+MAC_BYTES = 32
+BLOCK_BYTES = 16
+FORMAT_VERSION = 1
+_HKDF_SALT = b"compliance-jobs/restoration-log/v1"
+_PADS = [bytes([n]) * n for n in range(BLOCK_BYTES + 1)]
+
+Reason = Literal["tampered", "truncated", "wrong_key", "expired"]
+
+
+class RestorationLogError(ComplianceError):
+    """An entry of the restoration log cannot be opened.
+
+    Attributes:
+        entry_id: the entry at fault.
+        reason: ``tampered`` (MAC mismatch: modified, reordered or re-keyed), ``truncated`` (a
+            field is shorter than the format requires), ``wrong_key`` (the key handed over is not
+            the entry's key) or ``expired`` (the entry's key no longer exists).
+        detail: a human-readable explanation; it never contains plaintext or key bytes.
+    """
+
+    def __init__(self, entry_id: str | None, reason: Reason, detail: str) -> None:
+        self.entry_id = entry_id
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"restoration_log entry {entry_id!r}: {reason}: {detail}")
+
+
+class RestorationKey:
+    """A day's restoration-log key: its id and 32 secret bytes.
+
+    ``repr``/``str``/``format`` are redacted; there is no ``__bytes__``; pickling is allowed
+    only with binary protocols (>= 2, what Spark uses to ship a closure to the executors) and
+    refused for the text protocols 0 and 1, so a key never ends up in a log line, an exception
+    message or a text dump by accident. Equality compares the bytes in constant time.
+
+    Example:
+        >>> key = RestorationKey("k-20261122", bytes(32))
+        >>> repr(key)
+        "RestorationKey(key_id='k-20261122', material=<redacted>)"
+    """
+
+    __slots__ = ("_key_id", "_material")
+
+    def __init__(self, key_id: str, material: bytes) -> None:
+        if not isinstance(key_id, str) or not key_id:
+            raise RestorationLogError(None, "wrong_key", "a key id must be a non-empty string")
+        if not isinstance(material, (bytes, bytearray)) or len(material) != KEY_BYTES:
+            raise RestorationLogError(
+                None, "wrong_key", f"key {key_id!r} must be exactly {KEY_BYTES} bytes"
+            )
+        object.__setattr__(self, "_key_id", key_id)
+        object.__setattr__(self, "_material", bytes(material))
+
+    @property
+    def key_id(self) -> str:
+        """The key id (``k-YYYYMMDD`` for the file keyring)."""
+        return self._key_id
+
+    def reveal_bytes(self) -> bytes:
+        """The secret bytes: only for key derivation and the keyring's own storage."""
+        return self._material
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("RestorationKey is immutable")
+
+    def __repr__(self) -> str:
+        return f"RestorationKey(key_id={self._key_id!r}, material=<redacted>)"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RestorationKey):
+            return NotImplemented
+        return self._key_id == other._key_id and _std_hmac.compare_digest(
+            self._material, other._material
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._key_id)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        if not isinstance(protocol, int) or protocol < 2:
+            raise TypeError("RestorationKey refuses text pickling (protocols 0 and 1)")
+        return (RestorationKey, (self._key_id, self._material))
+
+    def __getstate__(self) -> None:  # pragma: no cover - __reduce_ex__ takes precedence
+        raise TypeError("RestorationKey has no public state")
+
+
+class _SubKeys:
+    """The derived AES and HMAC keys of one day's key (kept inside the process, never pickled)."""
+
+    __slots__ = ("key_id", "aes", "mac_base", "prefix")
+
+    def __init__(self, key: RestorationKey) -> None:
+        self.key_id = key.key_id
+        info = key.key_id.encode("utf-8")
+        material = key.reveal_bytes()
+        enc = HKDF(hashes.SHA256(), KEY_BYTES, _HKDF_SALT, b"enc|" + info).derive(material)
+        mac = HKDF(hashes.SHA256(), KEY_BYTES, _HKDF_SALT, b"mac|" + info).derive(material)
+        self.aes = algorithms.AES(enc)
+        self.mac_base = _hmac.HMAC(mac, hashes.SHA256())
+        # version byte + length-prefixed key id + length prefix of the 16-byte IV
+        self.prefix = bytes([FORMAT_VERSION]) + _lp(info) + IV_BYTES.to_bytes(4, "big")
+
+    def __repr__(self) -> str:
+        return f"_SubKeys(key_id={self.key_id!r}, <redacted>)"
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        raise TypeError("derived keys never leave the process; ship the RestorationKey instead")
+
+
+def _lp(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _seal(sub: _SubKeys, ad_lp: bytes, plaintext: bytes, iv: bytes) -> tuple[bytes, bytes]:
+    """AES-256-CBC + PKCS7 then HMAC-SHA-256; ``ad_lp`` is the length-prefixed associated data.
+
+    Returns (ciphertext, mac).
+    """
+    enc = Cipher(sub.aes, modes.CBC(iv)).encryptor()
+    ciphertext = enc.update(plaintext + _PADS[BLOCK_BYTES - len(plaintext) % BLOCK_BYTES])
+    ciphertext += enc.finalize()
+    h = sub.mac_base.copy()
+    h.update(b"".join((sub.prefix, iv, ad_lp, _lp(ciphertext))))
+    return ciphertext, h.finalize()
+
+
+def _open(
+    sub: _SubKeys, ad_lp: bytes, iv: Any, ciphertext: Any, mac: Any
+) -> tuple[Reason | None, str]:
+    """Verify then decrypt. Returns (None, plaintext) or (reason, detail); never raises.
+
+    ``ad_lp`` is the length-prefixed associated data.
+    """
+    if iv is None or ciphertext is None or mac is None:
+        return "truncated", "iv, ciphertext or mac is missing"
+    if len(iv) != IV_BYTES:
+        return "truncated", f"iv is {len(iv)} bytes, expected {IV_BYTES}"
+    if len(mac) != MAC_BYTES:
+        return "truncated", f"mac is {len(mac)} bytes, expected {MAC_BYTES}"
+    if not ciphertext or len(ciphertext) % BLOCK_BYTES:
+        return "truncated", f"ciphertext is {len(ciphertext)} bytes, not a positive multiple of 16"
+    h = sub.mac_base.copy()
+    h.update(b"".join((sub.prefix, iv, ad_lp, _lp(ciphertext))))
+    try:
+        h.verify(mac)  # constant-time comparison
+    except InvalidSignature:
+        return "tampered", (
+            f"MAC does not verify under key {sub.key_id!r}: the entry was modified, moved or "
+            "re-keyed"
+        )
+    dec = Cipher(sub.aes, modes.CBC(iv)).decryptor()
+    padded = dec.update(ciphertext) + dec.finalize()
+    pad = padded[-1]
+    if not 1 <= pad <= BLOCK_BYTES or padded[-pad:] != _PADS[pad]:
+        return "tampered", "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
+    try:
+        return None, padded[:-pad].decode("utf-8")
+    except UnicodeDecodeError:
+        return "tampered", "plaintext is not UTF-8 after a valid MAC"
