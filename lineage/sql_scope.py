@@ -1,0 +1,501 @@
+"""One pass over the scopes of a qualified query: the column lineage of every scope's outputs.
+
+Each scope (the root SELECT, CTEs, derived tables, subqueries, set operations, UNNEST / LATERAL
+VIEW table functions) is evaluated once, memoised, from its children. The result of a scope is a
+:class:`ScopeLineage`: for every output column a *lineage set* mapping ``(table, column, kind)`` to
+``(rank, masking, confidence)``, where ``kind`` is ``"D"`` for a DIRECT edge (``rank`` 0 IDENTITY,
+1 TRANSFORMATION, 2 AGGREGATION) or the INDIRECT subtype (``"CONDITIONAL"``, ``"WINDOW"``), plus
+one set for the INDIRECT edges that influence the whole output (JOIN, FILTER, GROUP_BY, SORT).
+
+Semantics follow OpenLineage's column-lineage facet:
+
+- a bare column is IDENTITY, also as a CASE/IF result value (the value is copied as is); any
+  other function, operator, cast or field access is TRANSFORMATION; an aggregate function is
+  AGGREGATION; hashes and counts set ``masking``;
+- CASE/IF conditions are INDIRECT CONDITIONAL and window PARTITION BY / ORDER BY are INDIRECT
+  WINDOW, both on the output column they feed;
+- WHERE / HAVING / QUALIFY (FILTER), JOIN ON / USING (JOIN), GROUP BY (GROUP_BY) and ORDER BY
+  (SORT) are INDIRECT edges into the whole output, and a derived table passes its own up;
+- composing through a derived column keeps the strongest DIRECT rank and ORs masking along the
+  path; parallel paths to the same source keep the strongest rank, AND their masking (data that
+  also flows unmasked is not masked) and the best confidence; a column seen in an INDIRECT
+  position turns everything upstream of it into that INDIRECT subtype;
+- an unqualified column that sqlglot could not resolve (a join without schema) gets an edge to
+  every candidate source with confidence ``1 / candidates``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope
+
+D = "D"
+RANKS = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
+
+Key = tuple[str, str, str]
+Lin = dict[Key, tuple[int, bool, float]]
+
+_LEAF = frozenset(
+    {
+        exp.Literal,
+        exp.Null,
+        exp.Boolean,
+        exp.Star,
+        exp.Identifier,
+        exp.DataType,
+        exp.Var,
+        exp.Placeholder,
+        exp.Parameter,
+    }
+)
+_TRANSPARENT = frozenset({exp.Alias, exp.Paren, exp.Subquery, exp.Ordered, exp.Order, exp.Group})
+_MASK_AGG = frozenset(
+    getattr(exp, n)
+    for n in ("Count", "ApproxDistinct", "CountIf", "Hll", "HashAgg", "BitmapCount")
+    if hasattr(exp, n)
+)
+_HASH = frozenset(
+    getattr(exp, n)
+    for n in (
+        "MD5",
+        "MD5Digest",
+        "MD5NumberLower64",
+        "MD5NumberUpper64",
+        "SHA",
+        "SHA1Digest",
+        "SHA2",
+        "SHA2Digest",
+        "StandardHash",
+        "FarmFingerprint",
+        "CityHash64",
+        "Minhash",
+    )
+    if hasattr(exp, n)
+)
+_HASH_NAMES = frozenset(
+    {
+        "hash",
+        "xxhash64",
+        "xxhash",
+        "xxhash32",
+        "murmur3_hash",
+        "murmur3",
+        "murmur3_32",
+        "murmur3_64",
+        "murmur3_128",
+        "crc32",
+        "sha256",
+        "sha512",
+        "sha224",
+        "sha384",
+        "sha1",
+        "md5",
+        "hmac_sha256",
+        "hmac_sha512",
+        "hmac_sha1",
+        "hmac_md5",
+        "spooky_hash_v2_32",
+        "spooky_hash_v2_64",
+        "fnv",
+        "xxh3_64",
+        "cityhash64",
+        "sipHash64".lower(),
+        "approx_set",
+        "hll_sketch_agg",
+        "mask",
+        "mask_hash",
+    }
+)
+
+
+def add(acc: Lin, key: Key, rank: int, mask: bool, conf: float) -> None:
+    """Merge one parallel path into a lineage set (strongest rank, AND masking, best confidence)."""
+    old = acc.get(key)
+    if old is None:
+        acc[key] = (rank, mask, conf)
+    else:
+        acc[key] = (
+            rank if rank > old[0] else old[0],
+            old[1] and mask,
+            conf if conf > old[2] else old[2],
+        )
+
+
+def compose(acc: Lin, inner: Lin, rank: int, mask: bool, ind: str | None, conf: float) -> None:
+    """Add ``inner`` seen through a context (rank, masking, indirect subtype, confidence)."""
+    for (t, c, k), (r, m, cf) in inner.items():
+        if ind is not None:
+            add(acc, (t, c, ind), 0, False, cf * conf)
+        elif k == D:
+            add(acc, (t, c, D), r if r > rank else rank, m or mask, cf * conf)
+        else:
+            add(acc, (t, c, k), 0, False, cf * conf)
+
+
+def merge(acc: Lin, other: Lin) -> None:
+    """Merge a lineage set as a parallel path."""
+    for key, (r, m, cf) in other.items():
+        add(acc, key, r, m, cf)
+
+
+@dataclass
+class ScopeLineage:
+    """The lineage of one scope's output.
+
+    Attributes:
+        outputs: Ordered (output column, lineage set) pairs; an unexpanded star is named ``*``.
+        dataset: INDIRECT edges into the whole output (JOIN, FILTER, GROUP_BY, SORT, ...).
+        star: Lineage of an unexpanded ``*`` whose ``*`` column stands for any column name.
+        fallback: Lineage of any column not among the outputs (table functions without aliases).
+    """
+
+    outputs: list[tuple[str, Lin]] = field(default_factory=list)
+    dataset: Lin = field(default_factory=dict)
+    star: Lin | None = None
+    fallback: Lin | None = None
+    by_name: dict[str, Lin] = field(default_factory=dict)
+
+    def finish(self) -> ScopeLineage:
+        """Index the outputs by name (first occurrence wins) and return self."""
+        by_name: dict[str, Lin] = {}
+        for name, lin in self.outputs:
+            by_name.setdefault(name, lin)
+        self.by_name = by_name
+        return self
+
+    def column(self, name: str) -> Lin | None:
+        """The lineage of one output column by name, resolving stars and fallbacks."""
+        lin = self.by_name.get(name)
+        if lin is not None:
+            return lin
+        if self.star:
+            return {(t, name if c == "*" else c, k): v for (t, c, k), v in self.star.items()}
+        return self.fallback
+
+
+class _Env:
+    __slots__ = ("scope", "subq", "dataset", "aliases", "selected")
+
+    def __init__(self, scope: Scope, dataset: Lin) -> None:
+        self.scope = scope
+        self.subq = {id(s.expression): s for s in scope.subquery_scopes}
+        self.dataset = dataset
+        self.aliases: dict[str, Lin] | None = None
+        self.selected = [src for _, src in scope.selected_sources.values()]
+
+
+class Walker:
+    """Evaluates scopes of one qualified statement.
+
+    Args:
+        names: Placeholder table name (lower case) -> canonical table name.
+        temps: Canonical name -> lineage of a temporary view/table created earlier in the script.
+        columns: Canonical name -> known column names (schema), used to pick join candidates.
+    """
+
+    def __init__(
+        self,
+        names: dict[str, str],
+        temps: dict[str, ScopeLineage],
+        columns: dict[str, set[str]],
+    ) -> None:
+        self.names = names
+        self.temps = temps
+        self.columns = columns
+        self.memo: dict[int, ScopeLineage] = {}
+
+    # -- scopes ---------------------------------------------------------------------------------
+
+    def lineage(self, scope: Scope) -> ScopeLineage:
+        """The memoised lineage of a scope (a recursive reference sees an empty result)."""
+        hit = self.memo.get(id(scope))
+        if hit is not None:
+            return hit
+        self.memo[id(scope)] = ScopeLineage()
+        node = scope.expression
+        if isinstance(node, exp.Select):
+            result = self._select(scope)
+        elif isinstance(node, exp.SetOperation) and scope.set_operation_scopes:
+            result = self._setop(scope)
+        elif isinstance(node, (exp.Unnest, exp.Lateral)):
+            result = self._udtf(scope)
+        else:
+            result = self._opaque(node)
+        self.memo[id(scope)] = result.finish()
+        return result
+
+    def _select(self, scope: Scope) -> ScopeLineage:
+        sel = scope.expression
+        res = ScopeLineage()
+        env = _Env(scope, res.dataset)
+        outputs = res.outputs
+        for proj in sel.expressions:
+            if isinstance(proj, exp.Star) or (
+                isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
+            ):
+                self._star(env, proj, res)
+                continue
+            acc: Lin = {}
+            self.walk(proj, env, acc, 0, False, None)
+            outputs.append((proj.alias_or_name.lower(), acc))
+        env.aliases = {n: lin for n, lin in outputs}
+        args = sel.args
+        where = args.get("where")
+        if where is not None:
+            self.walk(where.this, env, res.dataset, 0, False, "FILTER")
+        for join in args.get("joins") or ():
+            on = join.args.get("on")
+            if on is not None:
+                self.walk(on, env, res.dataset, 0, False, "JOIN")
+            for ident in join.args.get("using") or ():
+                self._using(env, join, ident.name.lower())
+        for clause, subtype in (
+            ("group", "GROUP_BY"),
+            ("having", "FILTER"),
+            ("qualify", "FILTER"),
+            ("order", "SORT"),
+        ):
+            node = args.get(clause)
+            if node is not None:
+                self.walk(node, env, res.dataset, 0, False, subtype)
+        for src in env.selected:
+            if isinstance(src, Scope):
+                merge(res.dataset, self.lineage(src).dataset)
+            elif isinstance(src, exp.Table):
+                temp = self.temps.get(self._canonical(src))
+                if temp is not None:
+                    merge(res.dataset, temp.dataset)
+        return res
+
+    def _star(self, env: _Env, proj: exp.Expr, res: ScopeLineage) -> None:
+        if isinstance(proj, exp.Column) and proj.table:
+            found = self._find(env.scope, proj.table)
+            sources = [found] if found is not None else []
+        else:
+            sources = env.selected
+        star: Lin = {}
+        for src in sources:
+            inner = self.lineage(src) if isinstance(src, Scope) else None
+            if isinstance(src, exp.Table):
+                canon = self._canonical(src)
+                inner = self.temps.get(canon)
+                if inner is None:
+                    add(star, (canon, "*", D), 0, False, 1.0)
+                    continue
+            if inner is not None:
+                res.outputs.extend((n, dict(lin)) for n, lin in inner.outputs if n != "*")
+                if inner.star:
+                    merge(star, inner.star)
+        if star:
+            res.outputs.append(("*", star))
+            res.star = star
+
+    def _setop(self, scope: Scope) -> ScopeLineage:
+        res = ScopeLineage()
+        for i, branch in enumerate(scope.set_operation_scopes):
+            sub = self.lineage(branch)
+            merge(res.dataset, sub.dataset)
+            if sub.star:
+                res.star = res.star or {}
+                merge(res.star, sub.star)
+            for pos, (name, lin) in enumerate(sub.outputs):
+                if pos < len(res.outputs):
+                    merge(res.outputs[pos][1], lin)
+                elif i == 0 or name == "*":
+                    res.outputs.append((name, dict(lin)))
+        return res
+
+    def _udtf(self, scope: Scope) -> ScopeLineage:
+        node = scope.expression
+        res = ScopeLineage()
+        env = _Env(scope, res.dataset)
+        args = node.expressions if isinstance(node, exp.Unnest) else [node.this]
+        lins = []
+        for arg in args:
+            acc: Lin = {}
+            self.walk(arg, env, acc, 1, False, None)
+            lins.append(acc)
+        union: Lin = {}
+        for lin in lins:
+            merge(union, lin)
+        alias = node.args.get("alias")
+        cols = [c.name.lower() for c in alias.columns] if alias is not None else []
+        if isinstance(node, exp.Unnest) and len(lins) > 1 and len(cols) >= len(lins):
+            res.outputs = [(c, dict(lins[i] if i < len(lins) else union)) for i, c in enumerate(cols)]
+        elif cols:
+            res.outputs = [(c, dict(union)) for c in cols]
+        elif alias is not None and alias.name and isinstance(node, exp.Unnest):
+            res.outputs = [(alias.name.lower(), dict(union))]
+        res.fallback = union
+        return res
+
+    @staticmethod
+    def _opaque(node: exp.Expr) -> ScopeLineage:
+        alias = node.args.get("alias")
+        cols = alias.columns if isinstance(alias, exp.TableAlias) else []
+        return ScopeLineage(outputs=[(c.name.lower(), {}) for c in cols])
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def walk(
+        self, node: exp.Expr, env: _Env, acc: Lin, rank: int, mask: bool, ind: str | None
+    ) -> None:
+        """Add the lineage of an expression, seen in the given context, to ``acc``."""
+        t = type(node)
+        if t is exp.Column:
+            self._column(node, env, acc, rank, mask, ind)
+            return
+        if t in _LEAF:
+            return
+        sub = env.subq.get(id(node))
+        if sub is not None:
+            self._subquery(sub, env, acc, rank, mask, ind)
+            return
+        if t in _TRANSPARENT:
+            for child in node.iter_expressions():
+                self.walk(child, env, acc, rank, mask, ind)
+            return
+        if t is exp.Window:
+            self.walk(node.this, env, acc, rank, mask, ind)
+            w = ind or "WINDOW"
+            for part in node.args.get("partition_by") or ():
+                self.walk(part, env, acc, 0, False, w)
+            order = node.args.get("order")
+            if order is not None:
+                self.walk(order, env, acc, 0, False, w)
+            return
+        r1 = rank if rank > 1 else 1
+        if t is exp.Case:
+            cond = ind or "CONDITIONAL"
+            operand = node.this
+            if operand is not None:
+                self.walk(operand, env, acc, 0, False, cond)
+            for branch in node.args.get("ifs") or ():
+                self.walk(branch.this, env, acc, 0, False, cond)
+                value = branch.args.get("true")
+                if value is not None:
+                    self.walk(value, env, acc, rank, mask, ind)
+            default = node.args.get("default")
+            if default is not None:
+                self.walk(default, env, acc, rank, mask, ind)
+            return
+        if t is exp.If:
+            self.walk(node.this, env, acc, 0, False, ind or "CONDITIONAL")
+            for key in ("true", "false"):
+                value = node.args.get(key)
+                if value is not None:
+                    self.walk(value, env, acc, rank, mask, ind)
+            return
+        if t is exp.Filter:
+            self.walk(node.this, env, acc, rank, mask, ind)
+            self.walk(node.expression, env, acc, 0, False, ind or "CONDITIONAL")
+            return
+        if isinstance(node, exp.AggFunc):
+            rank, mask = 2, mask or t in _MASK_AGG
+        elif t in _HASH or (t is exp.Anonymous and node.name.lower() in _HASH_NAMES):
+            rank, mask = r1, True
+        else:
+            rank = r1
+        for child in node.iter_expressions():
+            self.walk(child, env, acc, rank, mask, ind)
+
+    def _subquery(
+        self, sub: Scope, env: _Env, acc: Lin, rank: int, mask: bool, ind: str | None
+    ) -> None:
+        sl = self.lineage(sub)
+        outputs = sl.outputs if ind is not None else sl.outputs[:1]
+        for _, lin in outputs:
+            compose(acc, lin, rank, mask, ind, 1.0)
+        merge(env.dataset, sl.dataset)
+
+    def _column(
+        self, col: exp.Column, env: _Env, acc: Lin, rank: int, mask: bool, ind: str | None
+    ) -> None:
+        if isinstance(col.this, exp.Star):
+            return
+        name = col.name.lower()
+        table = col.table
+        if table:
+            src = self._find(env.scope, table)
+            if src is not None:
+                self._emit(src, name, acc, rank, mask, ind, 1.0)
+                return
+            db = col.args.get("db")
+            src = self._find(env.scope, db.name) if db is not None else None
+            rank = rank if rank > 1 else 1
+            if src is not None:  # db.tbl.col written out, or alias.struct.field
+                self._emit(src, table.lower(), acc, rank, mask, ind, 1.0)
+                return
+            name = table.lower()  # struct.field on an unqualified struct column
+        elif env.aliases is not None and name in env.aliases:
+            compose(acc, env.aliases[name], rank, mask, ind, 1.0)
+            return
+        scope: Scope | None = env.scope
+        cands: list = env.selected
+        while not cands and scope is not None and scope.parent is not None:
+            scope = scope.parent
+            cands = [src for _, src in scope.selected_sources.values()]
+        if len(cands) > 1:
+            known = [s for s in cands if self._has_column(s, name) is not False]
+            cands = known or cands
+        conf = 1.0 / len(cands) if cands else 1.0
+        for src in cands:
+            self._emit(src, name, acc, rank, mask, ind, conf)
+
+    def _using(self, env: _Env, join: exp.Join, name: str) -> None:
+        right = self._find(env.scope, join.this.alias_or_name)
+        cands = [s for s in env.selected if s is right or self._has_column(s, name) is not False]
+        for src in cands:
+            self._emit(src, name, env.dataset, 0, False, "JOIN", 1.0)
+
+    # -- sources --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _find(scope: Scope | None, table: str):
+        while scope is not None:
+            src = scope.sources.get(table)
+            if src is not None:
+                return src
+            scope = scope.parent
+        return None
+
+    def _canonical(self, table: exp.Table) -> str:
+        name = table.name
+        return self.names.get(name.lower()) or name.lower()
+
+    def _has_column(self, src, name: str) -> bool | None:
+        if isinstance(src, Scope):
+            sl = self.lineage(src)
+            if name in sl.by_name:
+                return True
+            return None if (sl.star or sl.fallback) else False
+        if isinstance(src, exp.Table):
+            canon = self._canonical(src)
+            temp = self.temps.get(canon)
+            if temp is not None:
+                return True if name in temp.by_name else (None if temp.star else False)
+            cols = self.columns.get(canon)
+            return None if cols is None else name in cols
+        return None
+
+    def _emit(
+        self, src, name: str, acc: Lin, rank: int, mask: bool, ind: str | None, conf: float
+    ) -> None:
+        if isinstance(src, Scope):
+            lin = self.lineage(src).column(name)
+        elif isinstance(src, exp.Table):
+            canon = self._canonical(src)
+            temp = self.temps.get(canon)
+            if temp is None:
+                if ind is not None:
+                    add(acc, (canon, name, ind), 0, False, conf)
+                else:
+                    add(acc, (canon, name, D), rank, mask, conf)
+                return
+            lin = temp.column(name)
+        else:
+            return
+        if lin:
+            compose(acc, lin, rank, mask, ind, conf)
