@@ -108,7 +108,8 @@ def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:
     if not pts:
         return Markup("")
     start = pts[0]["ts"]
-    end = max([e["ts"] for e in pts] + [datetime.combine(run_date, time.max)])
+    run_end = datetime.combine(run_date, time(23, 59))
+    end = max([e["ts"] for e in pts] + [run_end])
     span = max((end - start).total_seconds(), 1.0)
     left, right, y = 10, width - 10, 22
 
@@ -121,7 +122,11 @@ def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:
         f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#999"/>',
         f'<text x="{left}" y="40" font-size="9" fill="#555">{start:%Y-%m-%d}</text>',
         f'<text x="{right}" y="40" font-size="9" fill="#555" text-anchor="end">'
-        f"{run_date:%Y-%m-%d} (run)</text>",
+        f"{end:%Y-%m-%d}</text>",
+        f'<line class="run" x1="{x(run_end):.1f}" y1="12" x2="{x(run_end):.1f}" y2="32" '
+        f'stroke="#555" stroke-dasharray="2 2"><title>run date {run_date}</title></line>',
+        f'<text x="{x(run_end) - 3:.1f}" y="10" font-size="9" fill="#555" text-anchor="end">'
+        "run</text>",
     ]
     for e in pts:
         cx = x(e["ts"])
@@ -130,7 +135,8 @@ def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:
             parts.append(
                 f'<line class="sla" x1="{cx:.1f}" y1="4" x2="{cx:.1f}" y2="32" stroke="#c0392b" '
                 f'stroke-width="2"><title>{tip}</title></line>'
-                f'<text x="{cx + 3:.1f}" y="10" font-size="9" fill="#c0392b">SLA</text>'
+                f'<text x="{cx + 3 if cx < right - 30 else cx - 3:.1f}" y="10" font-size="9" '
+                f'fill="#c0392b" text-anchor="{"start" if cx < right - 30 else "end"}">SLA</text>'
             )
         else:
             colour = EVENT_COLOURS.get(str(e["event"]), "#333")

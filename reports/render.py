@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from reports.model import DataMap, DeletionCase, GraphView, ImpactReport, Nightl
 from reports.safety import Guard
 from reports.sections import group_anchor
 
+_ISO_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
 IMPACT_COLUMNS = ("asset", "column", "kind", "owner", "zone", "depth", "confidence", "breaking",
                   "reason", "path")
 
@@ -44,8 +46,12 @@ def cell(value: Any, column: str = "") -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and column != "confidence" else f"{value:.2f}"
+    if isinstance(value, str) and _ISO_TS.fullmatch(value):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() else value.strftime("%Y-%m-%d")
+        if value.second or value.microsecond:
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -74,6 +80,7 @@ def _env() -> Environment:
     env.filters["cell"] = cell
     env.filters["number"] = number
     env.filters["anchor"] = group_anchor
+    env.filters["header"] = lambda c: str(c).replace("_", " ")
     env.globals["trend_img"] = trend_img
     return env
 

@@ -1,0 +1,158 @@
+"""The renderer's parts: safety guard, exports, graph drawing, section builders, data map."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from bs4 import BeautifulSoup
+
+from jobs.errors import ComplianceError
+from reports import render_nightly, sample
+from reports import sections as sec
+from reports.datamap import article30, by_column, flows, retention_for
+from reports.exports import csv_cell, write_exports
+from reports.graph import draw_lineage
+from reports.model import DataMap, GraphView, NightlyReport, Section, TrendPoint, trend
+from reports.safety import Guard, ReportDataError
+
+
+@pytest.mark.parametrize("column", ["ciphertext", "iv", "mac", "key", "Key_Material", "subject_id",
+                                    "raw"])
+def test_forbidden_columns_refuse_the_render(tmp_path, column):
+    s = Section(key="restoration_log", title="t", rows=[{"entry_id": "e1", column: "x"}])
+    with pytest.raises(ReportDataError, match=column):
+        render_nightly(NightlyReport(run_date="2026-03-14", sections=[s]), tmp_path)
+    assert not (tmp_path / "index.html").exists()
+
+
+def test_key_material_value_refuses_the_render(tmp_path):
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQ...\n-----END PRIVATE KEY-----"
+    s = Section(key="new_flows", title="t", rows=[{"detail": pem}])
+    with pytest.raises(ReportDataError) as info:
+        render_nightly(NightlyReport(run_date="2026-03-14", sections=[s]), tmp_path)
+    assert isinstance(info.value, ComplianceError)
+    assert "MIIEvQ" not in str(info.value)
+
+
+def test_guard_redacts_emails_in_nested_values_and_counts():
+    g = Guard()
+    out = g.rows([{"detail": "mail a.b@example.org now", "path": ["x", "c@d.io"], "n": 3,
+                   "subject_key": "sk_0123456789abcdef"}], "t")
+    assert out == [{"detail": "mail [redacted e-mail] now", "path": ["x", "[redacted e-mail]"],
+                    "n": 3, "subject_key": "sk_0123456789abcdef"}]
+    assert g.redactions == 2
+
+
+def test_rejected_inputs_builder_drops_raw_and_counts_by_reason():
+    s = sec.rejected_inputs([{"source": "f", "location": "line 1", "reason": "bad_json",
+                              "raw": "{secret}"},
+                             {"source": "f", "location": "line 2", "reason": "bad_json",
+                              "raw": "x"}])
+    assert "raw" not in s.columns
+    assert [(m.label, m.value, m.group) for m in s.metrics] == [
+        ("total", 2, None), ("bad_json", 2, "bad_json")]
+    assert s.group_by == "reason" and s.needs_attention
+
+
+def test_section_defaults_and_trend_normalisation():
+    s = Section(key="k", title="T", rows=[{"a": 1}, {"b": 2, "a": 3}],
+                trend=[("2026-01-02", 2), {"run_date": "2026-01-01", "value": 1}])
+    assert s.columns == ("a", "b") and s.total == 2 and not s.truncated
+    assert [t.value for t in s.trend] == [1.0, 2.0]
+    assert s.metrics[0].value == 2 and s.needs_attention
+    assert trend([TrendPoint(s.trend[0].run_date, 5)])[0].value == 5
+    empty = sec.retention_violations([])
+    assert empty.total == 0 and not empty.needs_attention
+
+
+def test_restoration_log_section_flags_only_overdue_keys():
+    ok = sec.restoration_log(keys_active=90, keys_destroyed=3, entries_written=1,
+                             entries_restored=0, entries_expired=2)
+    assert not ok.needs_attention
+    bad = sec.restoration_log(keys_active=90, keys_destroyed=3, entries_written=1,
+                              entries_restored=0, entries_expired=2, keys_overdue=1)
+    assert bad.needs_attention
+
+
+def test_csv_cells_and_exports(tmp_path):
+    assert csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert csv_cell("-3.5") == "-3.5"
+    assert csv_cell(None) == "" and csv_cell(True) == "true"
+    assert csv_cell(["a", "b"]) == '["a", "b"]'
+    rows = [{"a": 1, "b": "x", "c": "ignored"}, {"a": None, "b": "@sum"}]
+    paths = write_exports(rows, ["b", "a"], tmp_path, "t")
+    assert [p.name for p in paths] == ["t.csv", "t.json"]
+    with paths[0].open(newline="") as fh:
+        assert list(csv.reader(fh)) == [["b", "a"], ["x", "1"], ["'@sum", ""]]
+    assert json.loads(paths[1].read_text()) == [{"a": 1, "b": "x"}, {"a": None, "b": "@sum"}]
+
+
+def _svg(markup: str) -> BeautifulSoup:
+    return BeautifulSoup(str(markup), "html.parser")
+
+
+def test_graph_is_layered_left_to_right_with_violations_marked():
+    doc = _svg(draw_lineage(sample.datamap().graph))
+    nodes = {g["data-node"]: g for g in doc.select("g.node")}
+    assert set(nodes) == {a["name"] for a in sample.ASSETS}
+    x = {n: float(g.rect["x"]) for n, g in nodes.items()}
+    assert x["crm.customers"] < x["dw.dim_customer"] < x["ml.churn_model"]
+    assert x["app.orders"] < x["dw.orders"] < x["bi.revenue_by_city"]
+    violating = {(e["data-src"], e["data-dst"]) for e in doc.select("polyline.violating")}
+    assert violating == {("crm.customers", "dw.dim_customer"), ("dw.dim_customer", sample.XSS)}
+    assert {e["data-dst"] for e in doc.select("polyline.masked")} == {"bi.revenue_by_city"}
+    assert nodes["ml.churn_model"]["data-kind"] == "model"
+    assert nodes["dw.orders"]["data-zone"] == "warehouse"
+    assert doc.find("script") is None
+    legend = doc.select_one("ul.legend").get_text(" ")
+    assert "zone marketing" in legend and "policy violation" in legend
+    assert doc.select_one("p.truncated") is None
+
+
+def test_graph_is_capped_with_a_note():
+    chain = [{"source_asset": f"t{i}", "target_asset": f"t{i + 1}"} for i in range(30)]
+    doc = _svg(draw_lineage(GraphView(edges=chain, max_nodes=10)))
+    assert len(doc.select("g.node")) == 10
+    assert "10 of 31 nodes" in doc.select_one("p.truncated").get_text()
+
+
+def test_graph_column_level_and_cycles():
+    edges = [{"source_asset": "a", "source_column": "x", "target_asset": "b", "target_column": "y"},
+             {"source_asset": "b", "source_column": "y", "target_asset": "a",
+              "target_column": "x"},
+             {"source_asset": "b", "source_column": "y", "target_asset": "c",
+              "target_column": None}]
+    doc = _svg(draw_lineage(GraphView(edges=edges, level="column")))
+    assert {g["data-node"] for g in doc.select("g.node")} == {"a.x", "b.y", "c"}
+    assert len(doc.select("polyline.edge")) == 3
+    assert "No lineage edges" in str(draw_lineage(GraphView()))
+
+
+def test_datamap_helpers():
+    assert retention_for("user.contact.email", {"user": 730, "user.contact": 365}) == 365
+    assert retention_for("system.log", {"user": 730}) is None
+    assert retention_for("system.log", {"": 30}) == 30
+    dm = sample.datamap()
+    f = flows(dm)
+    assert {r["data_category"] for r in f} == {"user.contact.email", "user.contact.address.city"}
+    assert all(r["zone"] for r in f)
+    cols = by_column(dm, f)
+    assert [(c.asset, c.column, len(c.flows)) for c in cols] == [
+        ("crm.customers", "city", 2), ("crm.customers", "email", 3),
+        ("crm.customers", "customer_id", 0)]
+    art = {r["data_category"]: r for r in article30(dm, cols)}
+    assert art["user.contact.address.city"]["recipients"] == ["data-eng", "finance"]
+    assert art["user.contact.address.city"]["storage_locations"] == [
+        "crm.customers", "dw.dim_customer"]
+    # reach rows keyed by asset_id resolve to names
+    by_id = DataMap(personal_columns=[{"asset_id": "a1", "column": "email",
+                                       "data_category": "user.contact.email"}],
+                    reach=[{"source_asset": "a1", "source_column": "email", "target_asset": "a2",
+                            "target_column": "email", "depth": 1}],
+                    assets=sample.ASSETS)
+    f = flows(by_id)
+    assert (f[0]["source_asset"], f[0]["target_asset"], f[0]["owner"]) == (
+        "crm.customers", "dw.dim_customer", "data-eng")
+    assert by_column(by_id, f)[0].flows == tuple(f)
