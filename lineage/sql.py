@@ -91,6 +91,8 @@ class LineageResult:
     """Column edges, sorted, deduplicated."""
     target_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Ordered output columns per target table (as far as known)."""
+    declared_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Columns of tables created by the text (``CREATE TABLE t (a INT)``, CTAS, CREATE VIEW)."""
 
 
 def extract_lineage(
@@ -159,6 +161,7 @@ class _Script:
         self.targets: set[str] = set()
         self.edges: dict[tuple, tuple[int, bool, float]] = {}
         self.target_columns: dict[str, tuple[str, ...]] = {}
+        self.declared: dict[str, tuple[str, ...]] = {}
 
     def run(self) -> LineageResult:
         statements = parse_statements(self.text, self.dialect, self.dialect_name, MAX_NESTING)
@@ -198,6 +201,8 @@ class _Script:
         if plan.kind == "ddl":
             if plan.declared:
                 self._learn(target, plan.declared)
+                if not plan.temporary:
+                    self.declared[target] = tuple(c for c, _ in plan.declared)
             return
         if plan.kind == "other":
             return
@@ -232,6 +237,9 @@ class _Script:
         names = tuple(dict.fromkeys(n for n, _ in mapped_all))
         if names:
             self.target_columns[target] = names
+            created = plan.created
+            if "*" not in names and created:
+                self.declared[target] = names
             if known is None and "*" not in names and not plan.reads_target:
                 self._learn(target, [(n, "UNKNOWN") for n in names])
 
@@ -336,11 +344,13 @@ class _Script:
                     "DIRECT" if direct else "INDIRECT",
                     RANKS[r] if direct else k,
                     m if direct else False,
-                    round(cf, 6),
+                    cf if cf == 1.0 else round(cf, 6),
                 )
             )
         out.sort(key=lambda e: (e.target_table or "", e.target_column or "", e.source, e.type, e.subtype))
-        return LineageResult(set(self.sources), set(self.targets), out, dict(self.target_columns))
+        return LineageResult(
+            set(self.sources), set(self.targets), out, dict(self.target_columns), self.declared
+        )
 
 
 def _merge_edge(edges: dict, key: tuple, rank: int, mask: bool, conf: float) -> None:

@@ -27,6 +27,7 @@ ErrorKind = Literal[
 ]
 
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+_TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: ([^,]*),[^>]*>")
 
 
 class SqlLineageError(ComplianceError):
@@ -167,7 +168,7 @@ def parse_statements(
         trees = dialect.parser().parse(tokens, sql)
     except ParseError as err:
         info = err.errors[0] if err.errors else {}
-        reason = info.get("description") or _first_line(str(err))
+        reason = _TOKEN_REPR.sub(r"'\1'", info.get("description") or _first_line(str(err)))
         raise SqlLineageError(
             reason,
             kind="parse_error",

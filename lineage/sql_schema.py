@@ -121,13 +121,27 @@ def _normalizer(dialect: Dialect):
     return str.lower
 
 
+class _FlatSchema(MappingSchema):
+    """A MappingSchema over single-part (placeholder) table names with a known depth.
+
+    ``MappingSchema`` finds its depth by probing the first leaf, which costs far more than the
+    rest of building a small schema; here the depth is known.
+    """
+
+    def depth(self) -> int:
+        return 1 if self.mapping else 0
+
+    def udf_depth(self) -> int:
+        return 0
+
+
 def qualify_schema(
     dialect: Dialect, placeholder_columns: dict[str, list[tuple[str, str]]]
 ) -> MappingSchema:
     """Build the tiny per-statement MappingSchema over placeholder table names."""
     norm = _normalizer(dialect)
     mapping = {ph: {norm(c): t for c, t in cols} for ph, cols in placeholder_columns.items()}
-    return MappingSchema(mapping, dialect=dialect, normalize=False)
+    return _FlatSchema(mapping, dialect=dialect, normalize=False)
 
 
 def create_columns(create: exp.Create) -> list[tuple[str, str]] | None:

@@ -328,7 +328,8 @@ class Walker:
             res.outputs = [(c, dict(union)) for c in cols]
         elif alias is not None and alias.name and isinstance(node, exp.Unnest):
             res.outputs = [(alias.name.lower(), dict(union))]
-        res.fallback = union
+        if not cols:
+            res.fallback = union
         return res
 
     @staticmethod
@@ -438,8 +439,12 @@ class Walker:
             scope = scope.parent
             cands = [src for _, src in scope.selected_sources.values()]
         if len(cands) > 1:
-            known = [s for s in cands if self._has_column(s, name) is not False]
-            cands = known or cands
+            has = [self._has_column(s, name) for s in cands]
+            cands = (
+                [s for s, h in zip(cands, has) if h is True]
+                or [s for s, h in zip(cands, has) if h is None]
+                or cands
+            )
         conf = 1.0 / len(cands) if cands else 1.0
         for src in cands:
             self._emit(src, name, acc, rank, mask, ind, conf)

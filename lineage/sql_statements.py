@@ -39,6 +39,7 @@ class Plan:
         reads_target: The target is read by the planned queries only as the thing written
             (UPDATE, MERGE, DELETE): it is not reported as a source.
         declared: Columns declared by a plain ``CREATE TABLE t (a INT, ...)``.
+        created: The statement creates the target (CTAS, CREATE VIEW, SELECT INTO).
     """
 
     kind: Kind
@@ -49,6 +50,7 @@ class Plan:
     temporary: bool = False
     reads_target: bool = False
     declared: list[tuple[str, str]] | None = None
+    created: bool = False
 
 
 def ignored_output(name: str) -> bool:
@@ -83,9 +85,8 @@ def plan_statement(stmt: exp.Expr) -> Plan:
         into = stmt.args.get("into") if isinstance(stmt, exp.Select) else None
         if into is not None and isinstance(into.this, exp.Table):
             stmt.set("into", None)
-            return Plan(
-                "write", into.this, [(stmt, "position")], temporary=bool(into.args.get("temporary"))
-            )
+            temporary = bool(into.args.get("temporary"))
+            return Plan("write", into.this, [(stmt, "position")], temporary=temporary, created=True)
         return Plan("select", None, _queries(stmt))
     return Plan("other")
 
@@ -133,7 +134,9 @@ def _create(stmt: exp.Create) -> Plan:
     query = stmt.args.get("expression")
     if query is None:
         return Plan("ddl", target, declared=declared or None, temporary=temporary)
-    return Plan("write", target, _queries(query), columns=columns, temporary=temporary)
+    return Plan(
+        "write", target, _queries(query), columns=columns, temporary=temporary, created=True
+    )
 
 
 def _update(stmt: exp.Update) -> Plan:
