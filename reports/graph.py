@@ -13,7 +13,6 @@ left out.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,12 +56,9 @@ class _Edge:
     points: list[tuple[float, float]] = field(default_factory=list)
 
 
-def zone_colour(zone: str) -> str:
-    """A stable colour for a zone name."""
-    if not zone:
-        return "#cccccc"
-    digest = hashlib.sha256(zone.encode("utf-8")).digest()
-    return ZONE_COLOURS[digest[0] % len(ZONE_COLOURS)]
+def zone_colours(zones: Iterable[str]) -> dict[str, str]:
+    """Distinct colours for the zones of one drawing (in name order; cycling past ten zones)."""
+    return {z: ZONE_COLOURS[i % len(ZONE_COLOURS)] for i, z in enumerate(sorted(set(zones)))}
 
 
 def asset_index(assets: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -175,7 +171,7 @@ def _layout(nodes: dict[str, _Node], edges: dict[tuple[str, str], _Edge]) -> tup
             self.pts = pts
 
     for n in nodes.values():
-        n.w = max(len(n.label), len(n.sub), len(n.kind) + len(n.zone) + 3) * CHAR_W + 2 * PAD
+        n.w = max(len(n.label) * CHAR_W * 1.1, len(_second_line(n)) * CHAR_W * 0.9) + 2 * PAD
     verts = {nid: Vertex(nid) for nid in sorted(nodes)}
     for nid, v in verts.items():
         # grandalf stacks layers along y; we turn the drawing on its side afterwards, so a
@@ -213,6 +209,10 @@ def _layout(nodes: dict[str, _Node], edges: dict[tuple[str, str], _Edge]) -> tup
     return width, offset_y
 
 
+def _second_line(n: _Node) -> str:
+    return " · ".join(p for p in (n.sub, n.kind, n.zone) if p)
+
+
 def _f(v: float) -> str:
     return f"{v:.1f}"
 
@@ -230,6 +230,7 @@ def draw_lineage(view: GraphView | None) -> Markup:
         return Markup('<p class="muted">No lineage edges to draw.</p>')
     nodes, edges, total = _build(view)
     width, height = _layout(nodes, edges)
+    colours = zone_colours(n.zone for n in nodes.values() if n.zone)
     out = [
         f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'width="{_f(width)}" height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}">',
@@ -270,19 +271,18 @@ def draw_lineage(view: GraphView | None) -> Markup:
             f'<rect x="{_f(x0)}" y="{_f(y0)}" width="{_f(n.w)}" height="{NODE_H}" rx="4" '
             f'fill="#fff" stroke="{border}" stroke-width="{2 if n.violating else 1}"/>'
             f'<rect x="{_f(x0)}" y="{_f(y0)}" width="6" height="{NODE_H}" rx="2" '
-            f'fill="{zone_colour(n.zone)}"/>'
+            f'fill="{colours.get(n.zone, "#cccccc")}"/>'
             f'<text x="{_f(x0 + 11)}" y="{_f(y0 + 13)}" font-size="11" font-weight="600">'
             f"{escape(n.label)}</text>"
             f'<text x="{_f(x0 + 11)}" y="{_f(y0 + 27)}" font-size="9.5" fill="#444">'
-            f"{escape(n.sub + ' · ' if n.sub else '')}{escape(n.kind)}"
-            f"{escape(' · ' + n.zone if n.zone else '')}</text></g>"
+            f"{escape(_second_line(n))}</text></g>"
         )
     out.append("</svg>")
     zones = sorted({n.zone for n in nodes.values() if n.zone})
     legend = ['<ul class="legend">']
     for z in zones:
         legend.append(
-            f'<li><span class="swatch" style="background:{zone_colour(z)}"></span>'
+            f'<li><span class="swatch" style="background:{colours[z]}"></span>'
             f"zone {escape(z)}</li>"
         )
     legend.append(
