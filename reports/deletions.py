@@ -117,16 +117,16 @@ def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:
         return left + (right - left) * (ts - start).total_seconds() / span
 
     parts = [
-        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="44" '
-        f'role="img"><title>Lifecycle of deletion {escape(view.case.deletion_id)}</title>',
+        (f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="44" '
+         f'role="img"><title>Lifecycle of deletion {escape(view.case.deletion_id)}</title>'),
         f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#999"/>',
         f'<text x="{left}" y="40" font-size="9" fill="#555">{start:%Y-%m-%d}</text>',
-        f'<text x="{right}" y="40" font-size="9" fill="#555" text-anchor="end">'
-        f"{end:%Y-%m-%d}</text>",
-        f'<line class="run" x1="{x(run_end):.1f}" y1="12" x2="{x(run_end):.1f}" y2="32" '
-        f'stroke="#555" stroke-dasharray="2 2"><title>run date {run_date}</title></line>',
-        f'<text x="{x(run_end) - 3:.1f}" y="10" font-size="9" fill="#555" text-anchor="end">'
-        "run</text>",
+        (f'<text x="{right}" y="40" font-size="9" fill="#555" text-anchor="end">'
+         f"{end:%Y-%m-%d}</text>"),
+        (f'<line class="run" x1="{x(run_end):.1f}" y1="12" x2="{x(run_end):.1f}" y2="32" '
+         f'stroke="#555" stroke-dasharray="2 2"><title>run date {run_date}</title></line>'),
+        (f'<text x="{x(run_end) - 3:.1f}" y="10" font-size="9" fill="#555" text-anchor="end">'
+         "run</text>"),
     ]
     for e in pts:
         cx = x(e["ts"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -102,7 +103,7 @@ def _violating_pairs(view: GraphView, ids: set[str]) -> set[tuple[str, str]]:
                 _node_id(v["target_asset"], v.get("target_column"), view.level),
             ]
         nodes = [_hop_node(h, ids) for h in hops]
-        for a, b in zip(nodes, nodes[1:], strict=False):
+        for a, b in pairwise(nodes):
             if a and b and a != b:
                 pairs.add((a, b))
     return pairs
@@ -232,14 +233,14 @@ def draw_lineage(view: GraphView | None) -> Markup:
     width, height = _layout(nodes, edges)
     colours = zone_colours(n.zone for n in nodes.values() if n.zone)
     out = [
-        f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'width="{_f(width)}" height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}">',
+        (f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" '
+         f'width="{_f(width)}" height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}">'),
         "<title>Lineage graph, sources on the left, sinks on the right</title>",
-        '<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/>'
-        '</marker><marker id="arr-v" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-        f'fill="{VIOLATION}"/></marker></defs>',
+        ('<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/>'
+         '</marker><marker id="arr-v" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+         f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
+         f'fill="{VIOLATION}"/></marker></defs>'),
     ]
     for e in sorted(edges.values(), key=lambda e: e.violating):
         src, dst = nodes[e.src], nodes[e.dst]

@@ -42,7 +42,7 @@ def as_date(value: date | datetime | str | None) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
+    return datetime.fromisoformat(str(value)).date()
 
 
 def as_datetime(value: date | datetime | str | None) -> datetime | None:
@@ -54,7 +54,7 @@ def as_datetime(value: date | datetime | str | None) -> datetime | None:
     elif isinstance(value, date):
         out = datetime(value.year, value.month, value.day)
     else:
-        out = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        out = datetime.fromisoformat(str(value))
     if out.tzinfo is not None:
         out = out.replace(tzinfo=None) - (out.utcoffset() or (out - out))
     return out

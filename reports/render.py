@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
 from reports import datamap as dm_view
 from reports import deletions as del_view
 from reports.charts import trend_img
@@ -47,7 +48,7 @@ def cell(value: Any, column: str = "") -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and column != "confidence" else f"{value:.2f}"
     if isinstance(value, str) and _ISO_TS.fullmatch(value):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        value = datetime.fromisoformat(value).replace(tzinfo=None)
     if isinstance(value, datetime):
         if value.second or value.microsecond:
             return value.strftime("%Y-%m-%d %H:%M:%S")

@@ -94,7 +94,9 @@ def test_detail_page_rows_groups_and_exports_agree(report):
         csv_rows = list(csv.DictReader(fh))
     data = json.loads((out / "details" / "rejected_inputs.json").read_text())
     assert len(html_rows) == len(csv_rows) == len(data) == 3
-    key = lambda r: r["location"]  # noqa: E731
+    def key(r):
+        return r["location"]
+
     for h, c, j in zip(sorted(html_rows, key=key), sorted(csv_rows, key=key),
                        sorted(data, key=key), strict=True):
         assert h["source"] == c["source"] == j["source"]
@@ -119,7 +121,7 @@ def test_policy_violation_path_and_anomaly_age(report):
 
 
 def test_no_script_and_no_network_in_any_page(report):
-    out, paths = report
+    _, paths = report
     for p in (p for p in paths if p.suffix == ".html"):
         doc = soup(p)
         assert doc.find_all("script") == [], p
