@@ -38,22 +38,34 @@ def trend_svg(points: Sequence[TrendPoint], *, y_title: str = "", color: str = "
         import vl_convert as vlc
     except ImportError:  # pragma: no cover - exercised only without vl-convert
         return _sparkline(points, color)
+    integers = all(float(p.value).is_integer() and p.value >= 0 for p in points)
+    ticks = _int_ticks(points) if integers else []
     values = [{"run_date": p.run_date.isoformat(), "value": p.value} for p in points]
     chart = (
         alt.Chart(alt.Data(values=values))
         .mark_line(point=alt.OverlayMarkDef(size=18, color=color), color=color, strokeWidth=1.5)
         .encode(
-            x=alt.X("run_date:T", title=None, axis=alt.Axis(format="%m-%d", tickCount=4,
-                                                            labelFontSize=9)),
+            x=alt.X("run_date:T", title=None, axis=alt.Axis(
+                format="%m-%d", labelFontSize=9,
+                tickCount={"interval": "day", "step": max(1, len(points) // 4)})),
             y=alt.Y("value:Q", title=y_title or None,
-                    axis=alt.Axis(tickCount=3, labelFontSize=9, titleFontSize=9),
-                    scale=alt.Scale(zero=True)),
+                    axis=alt.Axis(tickCount=alt.Undefined if ticks else 3, labelFontSize=9, titleFontSize=9,
+                                  values=ticks or alt.Undefined,
+                                  format="d" if ticks else alt.Undefined),
+                    scale=alt.Scale(domain=[0, ticks[-1]]) if ticks else alt.Scale(zero=True)),
             tooltip=["run_date:T", "value:Q"],
         )
         .properties(width=WIDTH, height=HEIGHT, background="white")
         .configure_view(strokeWidth=0)
     )
     return vlc.vegalite_to_svg(chart.to_dict())
+
+
+def _int_ticks(points: Sequence[TrendPoint]) -> list[int]:
+    """Whole-number ticks from 0 to the maximum, at most four of them."""
+    top = int(max(max(p.value for p in points), 1))
+    step = max(1, -(-top // 3))
+    return list(range(0, top + step, step))
 
 
 def _sparkline(points: Sequence[TrendPoint], color: str) -> str:
