@@ -1,0 +1,110 @@
+"""Deterministic writers for the demo inputs: JSON Lines (optionally gzip) and YAML.
+
+Every writer records what it wrote (lines, injected bad lines with their 1-based line numbers), so
+the ground truth can state counts and fault locations exactly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def dumps(obj: Any) -> str:
+    """The one deterministic JSON serialisation used for every input line (sorted keys)."""
+    return json.dumps(obj, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
+
+
+def iso(ts: datetime) -> str:
+    """ISO-8601 UTC with a ``Z`` suffix and seconds precision."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(ts: datetime) -> str:
+    """ISO-8601 UTC with milliseconds (OpenLineage style)."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class BadLine:
+    """A line injected on purpose that landing must reject."""
+
+    raw: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class JsonlFile:
+    """Lines of one JSONL input file, good and bad, written at the end in one go.
+
+    Attributes:
+        kind: input kind (``query_logs``...).
+        name: file name under ``inputs/<kind>/``.
+        gz: write gzip-compressed (deterministic: no mtime, no file name in the header).
+    """
+
+    kind: str
+    name: str
+    gz: bool = False
+    lines: list[str | BadLine] = field(default_factory=list)
+
+    def add(self, obj: dict[str, Any]) -> int:
+        """Append a good record; returns its 1-based line number."""
+        self.lines.append(dumps(obj))
+        return len(self.lines)
+
+    def inject(self, rng: random.Random, raw: str, reason: str, detail: str) -> None:
+        """Insert a bad line at a random position (positions are fixed at write time)."""
+        self.lines.insert(rng.randint(0, len(self.lines)), BadLine(raw, reason, detail))
+
+    @property
+    def rel(self) -> str:
+        """Path relative to the output root."""
+        return f"inputs/{self.kind}/{self.name}"
+
+    def write(self, out: Path) -> dict[str, Any]:
+        """Write the file; returns its summary with bad line locations."""
+        path = out / self.rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text_lines: list[str] = []
+        bad: list[dict[str, Any]] = []
+        good_lines: dict[str, int] = {}
+        for i, line in enumerate(self.lines, start=1):
+            if isinstance(line, BadLine):
+                text_lines.append(line.raw)
+                bad.append({"file": self.rel, "line": i, "reason": line.reason,
+                            "detail": line.detail})
+            else:
+                text_lines.append(line)
+        data = ("\n".join(text_lines) + "\n").encode("utf-8")
+        if self.gz:
+            buf = io.BytesIO()
+            with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0) as fh:
+                fh.write(data)
+            data = buf.getvalue()
+        path.write_bytes(data)
+        del good_lines
+        return {"file": self.rel, "lines": len(self.lines), "bad_lines": len(bad), "bad": bad}
+
+
+def good_line_numbers(f: JsonlFile, pred: Any) -> list[int]:
+    """1-based line numbers of the good lines whose JSON text satisfies ``pred``."""
+    return [i for i, line in enumerate(f.lines, start=1)
+            if not isinstance(line, BadLine) and pred(line)]
+
+
+def write_yaml(path: Path, obj: Any, header: str = "") -> None:
+    """Write YAML deterministically (insertion order kept, block style)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                          width=120)
+    path.write_text(header + text, encoding="utf-8")

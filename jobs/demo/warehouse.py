@@ -1,0 +1,177 @@
+"""The audited warehouse: Delta tables of synthetic customer rows, with residual rows of deleted
+subjects and rows past their retention, and the truth derived from what was written."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from deltalake import write_deltalake
+
+from jobs.demo.columns import retention_for
+from jobs.demo.deletions import Deletion
+from jobs.demo.model import Company, Table
+from jobs.demo.population import Customer, at_age, mix, text_key
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "double": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32(), "boolean": pa.bool_(),
+}
+# event-grain marts and the source table whose events they copy
+_EVENT_BASE = {"marketing.campaign_targets": "crm.campaign_members",
+               "finance.refund_ledger": "billing.refunds", "finance.invoices_fx": "billing.invoices"}
+RESIDUAL_CANDIDATES = ("staging.crm_customers", "analytics.customer_profile",
+                       "marketing.email_audience", "ads.audience_segments", "analytics.customer_360",
+                       "ml.churn_features", "staging.app_sessions", "marketing.campaign_targets")
+_FIRST = "ada ben cleo dev emil fern gita hugo ines jon kai lena milo nora omar pia quin rosa".split()
+_LAST = "smith garcia muller rossi novak kim silva tanaka okafor berg lund costa".split()
+_COUNTRIES = "de fr nl es it pl se us gb br".split()
+_CITIES = "berlin paris amsterdam madrid rome warsaw stockholm austin london recife".split()
+_RELIGIONS = "Buddhist Christian Hindu Jewish Muslim None Other".split()
+_SEGMENTS = "smb mid enterprise consumer".split()
+
+
+def warehouse_tables(company: Company) -> list[Table]:
+    """The catalog tables written to the audited warehouse (every table holding identifiers)."""
+    return [t for t in company.tables.values()
+            if t.has_identifier and t.kind == "table" and t.in_catalog and t.in_warehouse]
+
+
+def _base(t: Table) -> str:
+    if t.name in _EVENT_BASE:
+        return _EVENT_BASE[t.name]
+    if t.schema == "staging":
+        system, short = t.short.split("_", 1)
+        return f"{system}.{short}"
+    return t.name
+
+
+def _event_age(base: str, seed: int, cid: int, j: int, signup_age: float) -> float:
+    r = mix(seed, text_key(base), cid, j)
+    frac = (r % 86_000) / 86_400
+    if base in ("app.sessions", "app.page_views"):
+        if r % 100 == 0 and signup_age > 270:
+            return 200 + (r >> 8) % 60 + frac
+        return 3 + (r >> 8) % 167 + frac
+    cap = 350 if base == "app.devices" else 697
+    return 3 + (r >> 8) % int(max(1, min(cap, signup_age - 4))) + frac
+
+
+def _value(col: str, typ: str, cid: int, key: int, created: datetime, seed: int,
+           as_of_midnight: datetime) -> Any:
+    r = mix(seed, cid, key, text_key(col))
+    p = mix(seed, cid, 99)
+    first, last = _FIRST[p % len(_FIRST)], _LAST[(p >> 8) % len(_LAST)]
+    if col in ("customer_id", "user_id"):
+        return cid
+    if col == "email":
+        return f"{first}.{last}.{cid}@example.com"
+    if col == "email_sha256":
+        return hashlib.sha256(f"{first}.{last}.{cid}@example.com".encode()).hexdigest()
+    if col == "full_name":
+        return f"{first.title()} {last.title()}"
+    if col == "username":
+        return f"{first}{cid}"
+    if col == "phone":
+        return f"+1-555-{(p >> 16) % 10_000_000:07d}"
+    if col == "religion":
+        return _RELIGIONS[(p >> 24) % len(_RELIGIONS)]
+    if col == "religious_affinity":
+        return _RELIGIONS[(p >> 24) % len(_RELIGIONS)].lower()
+    if col == "country":
+        return _COUNTRIES[(p >> 32) % len(_COUNTRIES)]
+    if col == "city":
+        return _CITIES[(p >> 32) % len(_CITIES)]
+    if col == "segment":
+        return _SEGMENTS[(p >> 40) % len(_SEGMENTS)]
+    if col == "date_of_birth":
+        return date(1950 + p % 50, 1 + (p >> 4) % 12, 1 + (p >> 9) % 28)
+    if col == "card_last4":
+        return f"{(p >> 12) % 10_000:04d}"
+    if col == "iban":
+        return f"DE{(p >> 3) % 100:02d}5001{(p >> 10) % 10**10:010d}"
+    if col == "created_at":
+        return created
+    if typ == "timestamp":
+        latest = as_of_midnight - timedelta(days=2)
+        return min(created + timedelta(seconds=r % (90 * 86400)), latest)
+    if typ in ("bigint", "int"):
+        return r % (10**9 if col.endswith("_id") else 50)
+    if typ == "double":
+        return round((r % 1_000_000) / 100, 2)
+    if typ == "boolean":
+        return r % 2 == 0
+    if typ == "date":
+        return created.date()
+    return f"{col}-{r % 1_000_000}"
+
+
+def build_warehouse(company: Company, customers: list[Customer], deletions: list[Deletion],
+                    as_of: date, seed: int, rng: random.Random, out: Path) -> dict[str, Any]:
+    """Write the audited Delta tables under ``<out>/company``; return residual/retention truth."""
+    midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    gone = {d.customer.customer_id: d for d in deletions if d.completed}
+    tables = warehouse_tables(company)
+    names = {t.name for t in tables}
+    # residual placements: (customer id, table) pairs kept although the subject was deleted
+    residual: dict[tuple[int, str], str] = {}
+    for d in deletions:
+        if d.scenario == "residual":
+            for t in rng.sample([n for n in RESIDUAL_CANDIDATES if n in names], rng.randint(1, 2)):
+                residual[(d.customer.customer_id, t)] = d.deletion_id
+    residual_hits: list[dict[str, Any]] = []
+    retention: list[dict[str, Any]] = []
+    written: dict[str, int] = {}
+    for t in tables:
+        base = _base(t)
+        bkey = text_key(base)
+        cols: dict[str, list[Any]] = {c.name: [] for c in t.columns}
+        per_subject: dict[int, int] = {}
+        for c in customers:
+            if c.customer_id in gone and (c.customer_id, t.name) not in residual:
+                continue
+            signup_age = c.age_days(as_of)
+            if t.grain == "customer":
+                rows = [(0, c.signup)]
+            else:
+                k = mix(seed, bkey, c.customer_id, 7) % 4
+                if (c.customer_id, t.name) in residual:
+                    k = max(k, 1)
+                rows = [(j, at_age(as_of, _event_age(base, seed, c.customer_id, j, signup_age)))
+                        for j in range(k)]
+            for j, created in rows:
+                for col in t.columns:
+                    cols[col.name].append(_value(col.name, col.type, c.customer_id, bkey + j,
+                                                 created, seed, midnight))
+            if rows:
+                per_subject[c.customer_id] = len(rows)
+        schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in t.columns])
+        table = pa.table(cols, schema=schema)
+        path = out / "company" / t.schema / t.short
+        path.mkdir(parents=True, exist_ok=True)
+        write_deltalake(str(path), table, mode="overwrite")
+        written[t.name] = table.num_rows
+        for (cid, tname), did in sorted(residual.items()):
+            if tname == t.name:
+                id_col = next(c.name for c in t.columns if c.is_identifier)
+                residual_hits.append({"deletion_id": did, "subject_id": str(cid), "table": t.name,
+                                      "column": id_col, "rows": per_subject.get(cid, 0)})
+        created_col = cols.get("created_at", [])
+        for col in t.columns:
+            ret = retention_for(col.data_category)
+            if ret is None or not created_col:
+                continue
+            cutoff = midnight - timedelta(days=ret)
+            over = [ts for ts in created_col if ts < cutoff]
+            if over:
+                oldest = min(over)
+                retention.append({"table": t.name, "column": col.name,
+                                  "category": col.data_category, "retention_days": ret,
+                                  "rows_over": len(over), "oldest": oldest.isoformat(),
+                                  "days_over": (cutoff - oldest).days})
+    return {"residual_rows": residual_hits, "retention_violations": retention,
+            "rows_per_table": written}
