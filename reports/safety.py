@@ -14,6 +14,9 @@ Policy (documented choice):
 * **Raw personal data refuses the render too** when it comes by column: ``subject_id`` (the
   report only receives pseudonymous ``subject_key``s) and ``raw`` (the raw text of rejected
   inputs, which may hold a personal record). :func:`drop_raw` lets the caller strip ``raw`` first.
+* **Subject keys must be pseudonymous.** A ``subject_key`` value that is not ``sk_`` followed by
+  hex digits (the form :mod:`jobs.pseudonym` produces) refuses the render: a raw subject id put in
+  that column by mistake must not reach an auditor's report.
 * **E-mail addresses inside free text** (for example an exception ``detail``) are redacted to
   ``[redacted e-mail]`` rather than refused: free text is not under the product's control and the
   rest of the row is still evidence. The number of redactions is shown in the report footer.
@@ -47,6 +50,8 @@ FORBIDDEN_COLUMNS = frozenset(
 """Column names that never reach a report (compared case-insensitively)."""
 
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----|PRIVATE KEY")
+SUBJECT_KEY = re.compile(r"sk_[0-9a-f]{16,64}")
+"""The form of a pseudonymous subject key."""
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 REDACTED_EMAIL = "[redacted e-mail]"
 
@@ -116,5 +121,11 @@ class Guard:
         out = []
         for r in rows:
             self.check_columns(r.keys(), where)
+            key = r.get("subject_key")
+            if key is not None and not SUBJECT_KEY.fullmatch(str(key)):
+                raise ReportDataError(
+                    f"report input {where!r} has a subject_key that is not pseudonymous "
+                    "(expected 'sk_' and hex digits); only keyed hashes may appear in a report"
+                )
             out.append({k: self.value(v, f"{where}.{k}") for k, v in r.items()})
         return out

@@ -119,7 +119,7 @@ def deletions() -> list[DeletionCase]:
 
     return [
         DeletionCase(
-            request={"deletion_id": "del-001", "subject_key": "sk_3f9a1c0d7e2b4a61",
+            request={"deletion_id": "del-001", "subject_key": "sk_3f9a1c0d7e2b4a61c0ffee0011223344",
                      "subject_type": "customer", "requested_at": "2026-02-01T00:00:00",
                      "sla_days": 30},
             events=[ev("del-001", "scheduled", 0), ev("del-001", "started", 1),
@@ -129,7 +129,7 @@ def deletions() -> list[DeletionCase]:
                        {"asset": "ml.churn_model", "column": "customer_id", "rows_found": 0}],
         ),
         DeletionCase(
-            request={"deletion_id": "del-002", "subject_key": "sk_8b2e77aa01c94f3d",
+            request={"deletion_id": "del-002", "subject_key": "sk_8b2e77aa01c94f3d5566778899aabbcc",
                      "subject_type": "customer", "requested_at": "2026-02-01T00:00:00",
                      "sla_days": 14},
             events=[ev("del-002", "scheduled", 0), ev("del-002", "started", 5),
@@ -147,7 +147,7 @@ def deletions() -> list[DeletionCase]:
                       "key_status": "active"}],
         ),
         DeletionCase(
-            request={"deletion_id": "del-003", "subject_key": "sk_51d0c3e9aa7f2b18",
+            request={"deletion_id": "del-003", "subject_key": "sk_51d0c3e9aa7f2b18deadbeef01234567",
                      "subject_type": "customer", "requested_at": "2026-02-20T09:00:00",
                      "sla_days": None},
             events=[ev("del-003", "scheduled", 19.5)],

@@ -40,9 +40,18 @@ def test_guard_redacts_emails_in_nested_values_and_counts():
     g = Guard()
     out = g.rows([{"detail": "mail a.b@example.org now", "path": ["x", "c@d.io"], "n": 3,
                    "subject_key": "sk_0123456789abcdef"}], "t")
+    assert g.rows([{"subject_key": None}], "t") == [{"subject_key": None}]
     assert out == [{"detail": "mail [redacted e-mail] now", "path": ["x", "[redacted e-mail]"],
                     "n": 3, "subject_key": "sk_0123456789abcdef"}]
     assert g.redactions == 2
+
+
+def test_raw_subject_id_as_subject_key_refuses_the_render(tmp_path):
+    case = sample.deletions()[0]
+    bad = type(case)(request=dict(case.request, subject_key="alice@example.com"))
+    with pytest.raises(ReportDataError, match="not pseudonymous") as info:
+        render_nightly(NightlyReport(run_date="2026-03-14", deletions=[bad]), tmp_path)
+    assert "alice" not in str(info.value)
 
 
 def test_rejected_inputs_builder_drops_raw_and_counts_by_reason():
@@ -156,3 +165,18 @@ def test_datamap_helpers():
     assert (f[0]["source_asset"], f[0]["target_asset"], f[0]["owner"]) == (
         "crm.customers", "dw.dim_customer", "data-eng")
     assert by_column(by_id, f)[0].flows == tuple(f)
+
+
+def test_trend_chart_svg_has_whole_number_axis_and_alt_text():
+    from reports.charts import _sparkline, trend_img, trend_svg
+
+    pts = trend([("2026-03-01", 0), ("2026-03-02", 3), ("2026-03-03", 6)])
+    svg = BeautifulSoup(trend_svg(pts, y_title="findings"), "html.parser")
+    labels = {t.get_text() for t in svg.find_all("text")}
+    assert {"0", "2", "4", "6", "03-01", "03-03", "findings"} <= labels
+    assert "0.5" not in labels
+    assert trend_svg(()) == "" and str(trend_img((), label="x")) == ""
+    img = BeautifulSoup(str(trend_img(pts, label="<b>x</b>")), "html.parser").img
+    assert img["alt"] == "Trend of <b>x</b> over 3 runs: 0 on 2026-03-01 to 6 on 2026-03-03"
+    spark = BeautifulSoup(_sparkline(pts, "#000"), "html.parser")
+    assert len(spark.polyline["points"].split()) == 3
