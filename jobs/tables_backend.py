@@ -198,7 +198,7 @@ class DeltaRsBackend:
         return [
             self._dl.transaction.AddAction(
                 path=f"{sub}/{name}", size=size, partition_values={},
-                modification_time=mtime, data_change=True, stats="",
+                modification_time=mtime, data_change=True, stats="{}",
             )
             for name, size, mtime in self.fs.list_files(f"{path}/{sub}")
         ]
@@ -211,14 +211,26 @@ class DeltaRsBackend:
 
     def _create_or(self, path: str, df: DataFrame, mode: str) -> int:
         adds = self._write_files(path, df)
-        try:
-            self._dl.transaction.create_table_with_add_actions(
-                path, self._delta_schema(df), adds, mode=mode,
-                storage_options=self.opts, commit_properties=self._props(),
-            )
-        except self._dl.exceptions.CommitFailedError as exc:
-            raise CommitConflictError(f"commit to {path} failed after retries: {exc}") from None
-        return self.version(path)
+        schema = self._delta_schema(df)
+        for _attempt in range(self.max_retries):
+            try:
+                if mode == "append" and self.exists(path):
+                    self._table(path).create_write_transaction(
+                        adds, mode="append", schema=schema, commit_properties=self._props()
+                    )
+                else:
+                    self._dl.transaction.create_table_with_add_actions(
+                        path, schema, adds, mode="overwrite" if mode == "overwrite" else "error",
+                        storage_options=self.opts, commit_properties=self._props(),
+                    )
+                return self.version(path)
+            except self._dl.exceptions.CommitFailedError:
+                continue
+            except self._dl.exceptions.DeltaError as exc:
+                if mode == "append" and "exists" in str(exc).lower():
+                    continue  # another writer created the table first: append to it
+                raise TableError(f"commit to {path} failed: {exc}") from None
+        raise CommitConflictError(f"commit to {path} kept conflicting with concurrent writers")
 
     def append(self, path: str, df: DataFrame) -> int:
         return self._create_or(path, df, "append")

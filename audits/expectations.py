@@ -1,0 +1,99 @@
+"""Great Expectations suites for the input kinds, and the row routing they drive.
+
+Each input kind gets one GE :class:`ExpectationSuite` (required fields, types, enumerations,
+timestamp sanity). Great Expectations validates a whole batch and reports counts; the landing job
+also needs to know *which* rows fail and why, so every expectation of a suite is compiled into a
+Spark column predicate (:func:`failure_reason`) and rows failing any of them are routed to
+``rejected_inputs`` with the expectation's reason. The same suite is then validated by GE itself
+(in the job) and its unexpected counts are recorded next to the routed counts, so the two can be
+compared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from audits.inputs import InputKind
+
+EARLIEST = datetime(2000, 1, 1)
+
+
+def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
+    """The expectation suite of ``kind`` for a run whose cutoff time is ``cutoff`` (UTC)."""
+    suite = gx.ExpectationSuite(name=f"inputs.{kind.name}")
+    add = suite.add_expectation
+    add(gxe.ExpectColumnValuesToBeNull(column="_parse_error", meta={"reason": "malformed JSON line"}))
+    add(gxe.ExpectColumnValuesToBeNull(column="_type_error", meta={"reason": "field of the wrong type"}))
+    for f in kind.fields:
+        label = f.path or f.name
+        if f.required:
+            add(gxe.ExpectColumnValuesToNotBeNull(
+                column=f.name, meta={"reason": f"missing required field '{label}'"}))
+        if f.allowed:
+            add(gxe.ExpectColumnValuesToBeInSet(
+                column=f.name, value_set=list(f.allowed),
+                meta={"reason": f"field '{label}' not one of {', '.join(f.allowed)}"}))
+        if f.non_negative:
+            add(gxe.ExpectColumnValuesToBeBetween(
+                column=f.name, min_value=0, meta={"reason": f"field '{label}' is negative"}))
+        if f.sane_time:
+            add(gxe.ExpectColumnValuesToBeBetween(
+                column=f.name, min_value=EARLIEST, max_value=cutoff,
+                meta={"reason": f"field '{label}' is outside 2000-01-01 .. the run cutoff {cutoff:%Y-%m-%d %H:%M} "
+                                "(a timestamp in the future)"}))
+    for group in kind.one_of:
+        add(gxe.ExpectColumnValuesToNotBeNull(
+            column="_" + "_or_".join(group),
+            meta={"reason": "missing field " + " or ".join(f"'{g}'" for g in group)}))
+    return suite
+
+
+def _kwargs(exp: gxe.Expectation) -> dict:
+    return exp.configuration.kwargs
+
+
+def expectation_failed(exp: gxe.Expectation) -> Column:
+    """A predicate that is true for the rows ``exp`` counts as unexpected.
+
+    GE ignores nulls in the value-set and range expectations (``mostly`` semantics), so do we.
+    """
+    kw = _kwargs(exp)
+    col = F.col(kw["column"])
+    kind = exp.expectation_type
+    if kind == "expect_column_values_to_be_null":
+        return col.isNotNull()
+    if kind == "expect_column_values_to_not_be_null":
+        return col.isNull()
+    if kind == "expect_column_values_to_be_in_set":
+        return col.isNotNull() & ~col.isin(*kw["value_set"])
+    if kind == "expect_column_values_to_be_between":
+        bad = F.lit(False)
+        if kw.get("min_value") is not None:
+            bad = bad | (col < F.lit(kw["min_value"]))
+        if kw.get("max_value") is not None:
+            bad = bad | (col > F.lit(kw["max_value"]))
+        return col.isNotNull() & bad
+    raise ValueError(f"no row predicate for expectation {kind}")
+
+
+def failure_reason(suite: gx.ExpectationSuite) -> Column:
+    """The reason of the first failing expectation of a row (null when the row passes)."""
+    reasons = []
+    for exp in suite.expectations:
+        reason = exp.meta["reason"]
+        if exp.expectation_type == "expect_column_values_to_be_null":
+            # the flag columns carry their own detailed message
+            reasons.append(F.when(expectation_failed(exp), F.col(_kwargs(exp)["column"])))
+        else:
+            reasons.append(F.when(expectation_failed(exp), F.lit(reason)))
+    return F.coalesce(*reasons)
+
+
+def split_by_suite(parsed: DataFrame, suite: gx.ExpectationSuite) -> DataFrame:
+    """``parsed`` with a ``_reject_reason`` column: null for accepted rows."""
+    return parsed.withColumn("_reject_reason", failure_reason(suite))

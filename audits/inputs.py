@@ -1,0 +1,208 @@
+"""Input kinds: their fields and the pure parse of raw JSON lines into typed DataFrames.
+
+Each JSON Lines input kind of DESIGN.md §5b is described by an :class:`InputKind`: the fields to
+extract (a dotted JSON path, a Spark type, whether it is required, the allowed values). Parsing
+never drops a line: a line that is not a JSON object gets ``_parse_error``, a field whose value has
+the wrong type gets ``_type_error``; the expectation suites (:mod:`audits.expectations`) turn those
+and the other rules into reasons, and the landing job routes failing rows to ``rejected_inputs``.
+Unknown extra top-level fields are kept in the ``extra`` map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an input kind."""
+
+    name: str
+    """Column name in the landed table."""
+    type: str
+    """Spark SQL type: string, bigint, int, double, boolean, timestamp, array<string>."""
+    path: str | None = None
+    """Dotted JSON path when it differs from ``name`` (e.g. ``run.runId``)."""
+    required: bool = False
+    """The landed row must have a non-null value."""
+    allowed: tuple[str, ...] | None = None
+    """The only values accepted (enumerations)."""
+    non_negative: bool = False
+    """Numbers must be >= 0."""
+    sane_time: bool = False
+    """Timestamps must lie between 2000-01-01 and the run's cutoff."""
+    raw_json: bool = False
+    """Keep the value as JSON text (nested objects such as facets)."""
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """A JSON Lines input kind and the table it lands in."""
+
+    name: str
+    """Config key under ``inputs`` and the ``source`` prefix in rejected_inputs."""
+    table: str
+    """Landed Delta table."""
+    fields: tuple[Field, ...]
+    """Extracted fields, in table order."""
+    keep_line: bool = False
+    """Keep the whole raw line in a ``raw_json`` column (OpenLineage events)."""
+    one_of: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    """Groups of fields of which at least one must be present (e.g. sql or action)."""
+
+    @property
+    def field_names(self) -> list[str]:
+        """Names of the extracted fields."""
+        return [f.name for f in self.fields]
+
+
+_DIALECTS = None  # engines are validated by the ingest step (unknown dialects are rejected there)
+
+QUERY_LOGS = InputKind(
+    "query_logs", "landed_query_logs",
+    (
+        Field("query_id", "string"),
+        Field("job_id", "string"),
+        Field("engine", "string"),
+        Field("user", "string"),
+        Field("started_at", "timestamp", required=True, sane_time=True),
+        Field("sql", "string"),
+        Field("default_schema", "string"),
+        Field("status", "string", allowed=("ok", "failed")),
+        Field("action", "string", allowed=("READ", "WRITE")),
+        Field("table", "string"),
+    ),
+    one_of=(("sql", "action"),),
+)
+
+OPENLINEAGE = InputKind(
+    "openlineage", "landed_openlineage",
+    (
+        Field("event_type", "string", path="eventType", required=True,
+              allowed=("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")),
+        Field("event_time", "timestamp", path="eventTime", required=True, sane_time=True),
+        Field("run_id", "string", path="run.runId", required=True),
+        Field("job_namespace", "string", path="job.namespace"),
+        Field("job_name", "string", path="job.name", required=True),
+        Field("inputs", "string", raw_json=True),
+        Field("outputs", "string", raw_json=True),
+    ),
+    keep_line=True,
+)
+
+PROBE_SAMPLES = InputKind(
+    "probe_samples", "landed_probe_samples",
+    (
+        Field("request_id", "string", required=True),
+        Field("ts", "timestamp", required=True, sane_time=True),
+        Field("role", "string", required=True, allowed=("source", "sink")),
+        Field("asset", "string", required=True),
+        Field("field", "string"),
+        Field("value_hashes", "array<string>", required=True),
+    ),
+)
+
+DELETION_EVENTS = InputKind(
+    "deletion_events", "deletion_events",
+    (
+        Field("deletion_id", "string", required=True),
+        Field("object_id", "string"),
+        Field("object_type", "string"),
+        Field("event", "string", required=True,
+              allowed=("scheduled", "started", "progress", "rerun", "exception", "completed")),
+        Field("ts", "timestamp", required=True, sane_time=True),
+        Field("scheduled_for", "timestamp"),
+        Field("points_deleted", "bigint", non_negative=True),
+        Field("detail", "string"),
+    ),
+)
+
+DELETION_REQUESTS = InputKind(
+    "deletion_requests", "deletion_requests",
+    (
+        Field("deletion_id", "string", required=True),
+        Field("subject_id", "string", required=True),
+        Field("subject_type", "string"),
+        Field("requested_at", "timestamp", required=True, sane_time=True),
+        Field("sla_days", "int", non_negative=True),
+    ),
+)
+
+EDGE_INVENTORY = InputKind(
+    "edge_inventory", "landed_edge_inventory",
+    (
+        Field("edge_type", "string", required=True),
+        Field("src_type", "string"),
+        Field("src_id", "string", required=True),
+        Field("dst_type", "string"),
+        Field("dst_id", "string", required=True),
+        Field("created_at", "timestamp", sane_time=True),
+        Field("deleted_src", "boolean"),
+    ),
+)
+
+JSONL_KINDS: tuple[InputKind, ...] = (
+    QUERY_LOGS, OPENLINEAGE, PROBE_SAMPLES, DELETION_EVENTS, DELETION_REQUESTS, EDGE_INVENTORY,
+)
+
+
+def _extract(obj: Column, value: Column, f: Field) -> Column:
+    if f.path and "." in f.path:
+        text = F.get_json_object(value, "$." + f.path)
+    else:
+        text = obj[f.path or f.name]
+    return text
+
+
+def _typed(text: Column, f: Field) -> Column:
+    if f.raw_json or f.type == "string":
+        return text
+    if f.type.startswith("array<"):
+        return F.from_json(text, f.type)
+    if f.type == "boolean":
+        return F.when(F.lower(text) == "true", F.lit(True)).when(F.lower(text) == "false", F.lit(False))
+    return text.try_cast(f.type)
+
+
+def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
+    """Parse raw lines into the kind's typed columns, flagging instead of dropping bad lines.
+
+    Args:
+        raw: DataFrame[source string, line bigint, value string] (one row per non-blank line).
+        kind: the input kind.
+
+    Returns:
+        ``source, line, value`` plus one column per field, ``extra`` (unknown top-level fields),
+        ``_parse_error`` (null when the line is a JSON object) and ``_type_error`` (the first
+        field whose value has the wrong type, or null).
+    """
+    obj = F.from_json(F.col("value"), "map<string,string>")
+    df = raw.withColumn("_obj", obj)
+    texts = {f.name: _extract(F.col("_obj"), F.col("value"), f) for f in kind.fields}
+    cols = [F.col("source"), F.col("line"), F.col("value")]
+    for f in kind.fields:
+        cols.append(_typed(texts[f.name], f).alias(f.name))
+    top_level = sorted({(f.path or f.name).split(".")[0] for f in kind.fields})
+    extra = F.map_filter(
+        F.col("_obj"), lambda k, _v: ~k.isin(*top_level) if top_level else F.lit(True)
+    )
+    cols.append(F.when(F.col("_obj").isNotNull(), extra).alias("extra"))
+    cols.append(
+        F.when(F.col("_obj").isNull(), F.lit("malformed JSON: not a complete JSON object")).alias("_parse_error")
+    )
+    type_checks = [
+        F.when(
+            texts[f.name].isNotNull() & _typed(texts[f.name], f).isNull(),
+            F.lit(f"field '{f.path or f.name}' is not a valid {f.type}"),
+        )
+        for f in kind.fields
+        if not (f.raw_json or f.type == "string")
+    ]
+    cols.append((F.coalesce(*type_checks) if type_checks else F.lit(None).cast("string")).alias("_type_error"))
+    out = df.select(*cols)
+    for group in kind.one_of:
+        out = out.withColumn("_" + "_or_".join(group), F.coalesce(*[F.col(g).cast("string") for g in group]))
+    return out

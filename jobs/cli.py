@@ -1,0 +1,156 @@
+"""The ``compliance`` command line.
+
+Exit codes (DESIGN.md §6): 0 success; 1 findings that need attention, only with
+``--fail-on-findings``; 2 usage or configuration error; 3 job failure. Errors a user can fix are
+one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from jobs.errors import ComplianceError, UsageError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}, expected YYYY-MM-DD") from None
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--conf", metavar="F", help="configuration file overriding conf/default.yaml")
+    p.add_argument("--master", help="Spark master (overrides config and COMPLIANCE_SPARK_MASTER)")
+    p.add_argument("--run-date", type=_date, metavar="D", help="run date YYYY-MM-DD (default: today, UTC)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command."""
+    parser = argparse.ArgumentParser(
+        prog="compliance",
+        description="Column-level lineage, deletion verification and audit reports from the logs you have.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("demo", help="write the demo company's input files and audited warehouse")
+    _common(p)
+    p.add_argument("--out", metavar="DIR", help="where to write it (default: the configured home)")
+    p.add_argument("--scale", type=int, default=1, help="volume multiplier for benchmarks (default 1)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+
+    p = sub.add_parser("nightly", help="the whole nightly pipeline, then the reports")
+    _common(p)
+    p.add_argument("--force", action="store_true", help="redo steps already completed for the run date")
+    p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
+
+    for name, text in (
+        ("land", "land and validate the input files"),
+        ("ingest", "land inputs and extract lineage from them"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _common(p)
+
+    p = sub.add_parser("tables", help="the warehouse tables with version and row count")
+    _common(p)
+    return parser
+
+
+def _context(args: argparse.Namespace):
+    """Load config, create Spark and the stores; creates the demo company on first use."""
+    from jobs.config import load_config
+    from jobs.context import JobContext, Progress
+    from jobs.spark import build_session, resolve_master
+    from jobs.tables import TableStore
+
+    cfg = load_config(args.conf)
+    log = Progress(quiet=getattr(args, "quiet", False))
+    run_date = args.run_date or datetime.now(timezone.utc).date()
+    if args.conf is None and args.command != "demo" and not Path(cfg.inputs.catalog).exists():
+        log(f"no configuration and no inputs yet: creating the demo company under {cfg.home}")
+        from jobs.demo import generate_demo
+
+        generate_demo(Path(cfg.home), as_of=run_date)
+    master = resolve_master(cfg.spark.master, args.master)
+    log(f"starting Spark ({master})")
+    spark = build_session(master=master, conf=cfg.spark.conf)
+    opts = dict(storage_options=cfg.storage.storage_options, max_retries=cfg.storage.max_commit_retries)
+    store = TableStore(spark, cfg.warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
+    audited = TableStore(spark, cfg.audited_warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
+    return JobContext(cfg=cfg, spark=spark, store=store, audited=audited, run_date=run_date, log=log)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jobs.config import load_config
+    from jobs.demo import generate_demo
+
+    cfg = load_config(args.conf)
+    out = Path(args.out) if args.out else Path(cfg.home)
+    if args.scale < 1:
+        raise UsageError(f"--scale must be a positive integer, got {args.scale}")
+    run_date = args.run_date or datetime.now(timezone.utc).date()
+    summary = generate_demo(out, as_of=run_date, seed=args.seed, scale=args.scale)
+    print(f"demo company written to {out} (inputs in {out / 'inputs'}, audited warehouse in {out / 'company'})")
+    print(f"  {summary}")
+    return 0
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    from jobs import pipeline
+    from jobs.runner import warehouse_lock
+
+    ctx = _context(args)
+    with warehouse_lock(ctx.cfg.home, ctx.log):
+        if args.command == "nightly":
+            summary = pipeline.nightly(ctx, force=args.force)
+            print(summary.text())
+            return 1 if (args.fail_on_findings and summary.findings) else 0
+        pipeline.run_named(ctx, args.command)
+    return 0
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    names = ctx.store.list_tables()
+    if not names:
+        print(f"no tables yet under {ctx.cfg.warehouse}; run `compliance nightly` first")
+        return 0
+    print(f"{'table':32} {'version':>7} {'files':>6} {'rows':>10}   ({ctx.cfg.warehouse}, engine {ctx.engine})")
+    for name in names:
+        info = ctx.store.info(name)
+        rows = ctx.store.read(name).count()
+        print(f"{name:32} {info.version:>7} {info.files:>6} {rows:>10}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "nightly": cmd_steps,
+    "land": cmd_steps,
+    "ingest": cmd_steps,
+    "tables": cmd_tables,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``compliance`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ComplianceError as exc:
+        print(f"compliance: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("compliance: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Reading input files with Spark: listing, line numbers, whole documents.
+
+Nothing here pulls file contents through the driver: the driver lists file names and sizes, the
+executors read the lines. Line numbers are computed without a shuffle: per (file, partition) line
+counts (a few rows) give each partition's first line number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from jobs.errors import InputError
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson", ".ndjson.gz")
+DOC_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file as listed on the driver."""
+
+    path: str
+    """Normalised path (local files without the ``file:`` scheme)."""
+    size: int
+    """Size in bytes."""
+    mtime: int
+    """Modification time, ms since the epoch."""
+
+
+def normalise(uri: str) -> str:
+    """``file:///a/b`` and ``file:/a/b`` -> ``/a/b``; other URIs unchanged."""
+    if uri.startswith("file:"):
+        return "/" + uri[5:].lstrip("/")
+    return uri
+
+
+def normalise_col(col: F.Column) -> F.Column:
+    """The same normalisation as :func:`normalise`, as a Spark column expression."""
+    return F.regexp_replace(col, r"^file:/+", "/")
+
+
+def list_files(spark: SparkSession, root: str, suffixes: Iterable[str]) -> list[InputFile]:
+    """Every file under ``root`` (recursively) whose name ends with one of ``suffixes``.
+
+    A missing root is not an error (no input of that kind tonight); an unreadable one is.
+    """
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    path = jvm.org.apache.hadoop.fs.Path(root)
+    try:
+        fs = path.getFileSystem(conf)
+        if not fs.exists(path):
+            return []
+        it = fs.listFiles(path, True)
+        out = []
+        suffixes = tuple(suffixes)
+        while it.hasNext():
+            st = it.next()
+            name = st.getPath().getName()
+            if name.startswith((".", "_")) or not name.lower().endswith(suffixes):
+                continue
+            out.append(InputFile(normalise(st.getPath().toString()), int(st.getLen()), int(st.getModificationTime())))
+    except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors
+        raise InputError(f"{root}: cannot list input files ({str(exc).splitlines()[0][:200]})") from None
+    return sorted(out, key=lambda f: f.path)
+
+
+def read_lines(spark: SparkSession, files: list[InputFile]) -> DataFrame:
+    """DataFrame[source string, line bigint, value string] of the non-blank lines of ``files``.
+
+    ``line`` is the 1-based line number in its file (gzip files included).
+    """
+    schema = "source string, line bigint, value string"
+    if not files:
+        return spark.createDataFrame([], schema)
+    text = (
+        spark.read.text([f.path for f in files])
+        .withColumn("source", normalise_col(F.input_file_name()))
+        .withColumn("_pid", F.spark_partition_id())
+        .withColumn("_mid", F.monotonically_increasing_id())
+    )
+    # First line number of each (file, partition): counts of earlier partitions of the same file.
+    counts = text.groupBy("source", "_pid").agg(F.count("*").alias("_n"), F.min("_mid").alias("_min"))
+    w = Window.partitionBy("source").orderBy("_pid").rowsBetween(Window.unboundedPreceding, -1)
+    starts = counts.withColumn("_start", F.coalesce(F.sum("_n").over(w), F.lit(0))).select(
+        "source", "_pid", "_min", "_start"
+    )
+    numbered = text.join(F.broadcast(starts), ["source", "_pid"]).select(
+        "source",
+        (F.col("_start") + F.col("_mid") - F.col("_min") + 1).alias("line"),
+        "value",
+    )
+    return numbered.filter(F.trim(F.col("value")) != "")
+
+
+def read_documents(spark: SparkSession, files: list[InputFile]) -> DataFrame:
+    """DataFrame[source string, content string]: one row per whole (small) document file."""
+    if not files:
+        return spark.createDataFrame([], "source string, content string")
+    return (
+        spark.read.format("binaryFile").load([f.path for f in files])
+        .select(normalise_col(F.col("path")).alias("source"), F.col("content").cast("string").alias("content"))
+    )

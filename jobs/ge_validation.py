@@ -1,0 +1,64 @@
+"""Run a Great Expectations suite over a landed batch and record its results.
+
+The landing step routes rows with the suite's compiled predicates; this module lets GE itself
+validate the same batch and stores GE's counts per expectation in ``input_expectations``, next to
+the number of rows the landing routed for the same reason, so the report can show both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.context import JobContext
+
+SCHEMA = (
+    "run_date date, kind string, expectation string, column string, success boolean, "
+    "element_count bigint, unexpected_count bigint"
+)
+
+_CONTEXT = None
+
+
+def ensure_context():
+    """Create GE's ephemeral context once (suites can only be built inside one)."""
+    _context()
+
+
+def _context():
+    global _CONTEXT
+    if _CONTEXT is None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = ctx.data_sources.add_spark("landing")
+        _CONTEXT = source.add_dataframe_asset("batch").add_batch_definition_whole_dataframe("whole")
+    return _CONTEXT
+
+
+def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int]]:
+    """(expectation type, column, success, element_count, unexpected_count) per expectation."""
+    batch = _context().get_batch(batch_parameters={"dataframe": df})
+    result = batch.validate(suite)
+    out = []
+    for r in result.results:
+        cfg = r.expectation_config
+        out.append((
+            cfg.type, cfg.kwargs.get("column"), bool(r.success),
+            int(r.result.get("element_count") or 0), int(r.result.get("unexpected_count") or 0),
+        ))
+    return out
+
+
+def record(ctx: JobContext, kind: str, batch: DataFrame, suite) -> None:
+    """Validate ``batch`` with ``suite`` and upsert the results into ``input_expectations``."""
+    rows = [(ctx.run_date, kind, *r) for r in validate(batch, suite)]
+    df = ctx.spark.createDataFrame(rows, SCHEMA).withColumn("column", F.coalesce("column", F.lit("")))
+    ctx.store.upsert("input_expectations", df, keys=["run_date", "kind", "expectation", "column"])

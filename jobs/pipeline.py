@@ -1,0 +1,79 @@
+"""The nightly sequence of steps and the summary printed at its end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobs.context import JobContext, StepResult
+from jobs.errors import UsageError
+from jobs.runner import Step, completed_steps, run_step
+
+
+def _land(ctx: JobContext) -> StepResult:
+    from jobs.landing import land_inputs
+
+    return land_inputs(ctx)
+
+
+#: The nightly steps, in order. Later steps are appended as they exist.
+NIGHTLY: list[tuple[str, Step]] = [
+    ("land", _land),
+]
+
+#: Commands that run a subset of the steps.
+GROUPS: dict[str, list[str]] = {
+    "land": ["land"],
+    "ingest": ["land", "ingest"],
+}
+
+
+@dataclass
+class NightlySummary:
+    """What the scheduler's log shows at the end of a nightly run."""
+
+    run_date: str
+    steps: dict[str, StepResult] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    reports: str | None = None
+
+    @property
+    def findings(self) -> int:
+        """Total findings that need attention."""
+        return sum(r.findings for r in self.steps.values())
+
+    def text(self) -> str:
+        """A few human lines."""
+        lines = [f"nightly run for {self.run_date}: {len(self.steps)} steps run"
+                 + (f", {len(self.skipped)} already done ({', '.join(self.skipped)})" if self.skipped else "")]
+        for name, r in self.steps.items():
+            lines.append(f"  {name:8} read {r.inputs_read:>8}  wrote {r.rows_written:>8}  "
+                         f"rejected {r.rows_rejected:>6}  findings {r.findings:>5}")
+        if self.reports:
+            lines.append(f"reports: {self.reports}")
+        return "\n".join(lines)
+
+
+def nightly(ctx: JobContext, *, force: bool = False) -> NightlySummary:
+    """Run every nightly step in order, skipping those already completed for the run date."""
+    done = set() if force else completed_steps(ctx)
+    summary = NightlySummary(str(ctx.run_date))
+    for name, step in NIGHTLY:
+        if name in done:
+            ctx.log(f"{name}: already completed for {ctx.run_date}, skipped")
+            summary.skipped.append(name)
+            continue
+        summary.steps[name] = run_step(ctx, name, step)
+        if "report_dir" in summary.steps[name].details:
+            summary.reports = summary.steps[name].details["report_dir"]
+    ctx.log(f"nightly run for {ctx.run_date} finished; warehouse {ctx.cfg.warehouse}")
+    return summary
+
+
+def run_named(ctx: JobContext, command: str) -> None:
+    """Run the steps of a single-step command (always runs them, even if done before)."""
+    steps = dict(NIGHTLY)
+    names = [n for n in GROUPS.get(command, [command]) if n in steps]
+    if not names:
+        raise UsageError(f"unknown step {command!r}")
+    for name in names:
+        run_step(ctx, name, steps[name])
