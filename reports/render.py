@@ -148,6 +148,25 @@ def _clean_case(c: DeletionCase, g: Guard) -> DeletionCase:
     )
 
 
+MANIFEST_COLUMNS = ("run_date", "job", "status", "started_at", "finished_at", "duration_s",
+                    "inputs_read", "rows_written", "rows_rejected", "engine", "version")
+
+
+def _manifest_section(data: NightlyReport) -> Section:
+    """The run_manifest detail page: this run's steps, then the earlier runs of the history."""
+    steps = list(data.steps) + [h for h in data.history if h.run_date != data.run_date]
+    rows = [
+        {**{c: getattr(s, c) for c in MANIFEST_COLUMNS if c != "duration_s"},
+         "duration_s": s.duration_s}
+        for s in steps
+    ]
+    return Section(
+        key="run_manifest", title="Run manifest", rows=rows, columns=MANIFEST_COLUMNS,
+        description="One row per job run: this run's steps first, then the earlier runs.",
+        findings=False,
+    )
+
+
 def _datamap_pages(w: _Writer, d: DataMap, *, nav: bool, generated_at: Any) -> None:
     flows = dm_view.flows(d)
     columns = dm_view.by_column(d, flows)
@@ -205,6 +224,8 @@ def render_nightly(data: NightlyReport, out_dir: Path | str) -> list[Path]:
     """
     w = _Writer(out_dir)
     sections = [_clean_section(s, w.guard) for s in data.sections]
+    if not any(s.key == "run_manifest" for s in sections):
+        sections.append(_clean_section(_manifest_section(data), w.guard))
     datamap = _clean_datamap(data.datamap or DataMap(run_date=data.run_date), w)
     cases = [_clean_case(c, w.guard) for c in data.deletions]
     for s in sections:
@@ -220,7 +241,10 @@ def render_nightly(data: NightlyReport, out_dir: Path | str) -> list[Path]:
                 groups.setdefault(str(r.get(s.group_by)), []).append(r)
         w.page("detail.html", f"details/{s.key}.html", s=s, groups=groups, nav=True,
                data=data, generated_at=data.generated_at)
-    w.page("index.html", "index.html", data=data, sections=sections,
+    keys = {s.key for s in sections}
+    w.page("index.html", "index.html", data=data,
+           sections=[s for s in sections if s.key != "run_manifest"],
+           rejected_page="rejected_inputs" if "rejected_inputs" in keys else "run_manifest",
            has_datamap=True, cases=len(cases), nav=True,
            generated_at=data.generated_at)
     pages = [p for p in w.paths if p.suffix == ".html"]

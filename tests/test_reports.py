@@ -61,6 +61,32 @@ def test_every_index_number_links_to_an_existing_detail_anchor(report):
             assert soup(target).find(id=anchor) is not None, href
 
 
+def test_every_link_of_every_page_resolves(report):
+    out, paths = report
+    for page in (p for p in paths if p.suffix == ".html"):
+        doc = soup(page)
+        for a in doc.find_all("a", href=True):
+            target, _, anchor = a["href"].partition("#")
+            file = (page.parent / target).resolve() if target else page
+            assert file.exists(), (page.name, a["href"])
+            if anchor and file.suffix == ".html":
+                assert soup(file).find(id=anchor) is not None, (page.name, a["href"])
+
+
+def test_run_summary_numbers_link_to_the_manifest(report):
+    out, _ = report
+    run = soup(out / "index.html").find("section", id="run")
+    links = {a.get_text(): a["href"] for a in run.select(".summary a")}
+    assert links == {"4,671": "details/run_manifest.html", "2,211": "details/run_manifest.html",
+                     "6": "details/rejected_inputs.html"}
+    cols, rows = table_rows(soup(out / "details" / "run_manifest.html").select_one("#rows table"))
+    assert [(r[cols.index("run_date")], r[cols.index("job")]) for r in rows][:5] == [
+        ("2026-03-14", "ingest"), ("2026-03-14", "closure"), ("2026-03-14", "audit"),
+        ("2026-03-14", "report"), ("2026-03-13", "ingest")]
+    assert len(rows) == 6
+    assert json.loads((out / "details" / "run_manifest.json").read_text())[0]["duration_s"] == 137
+
+
 def test_index_numbers_match_sections(report):
     out, _ = report
     index = soup(out / "index.html")
