@@ -21,6 +21,10 @@ FLOW_COLUMNS = (
     "zone", "owner", "depth", "transformation_type", "transformation_subtype", "masking",
     "confidence", "retention_days", "path",
 )
+CATEGORY_ASSET_COLUMNS = (
+    "target_asset", "kind", "zone", "owner", "from_columns", "target_columns", "transformations",
+    "masking", "confidence", "min_depth", "retention_days",
+)
 ARTICLE30_COLUMNS = (
     "data_category", "data_subjects", "personal_data", "purposes", "recipients",
     "retention_days", "storage_locations",
@@ -140,6 +144,42 @@ def by_category(columns: list[ColumnMap]) -> dict[str, list[ColumnMap]]:
     for m in columns:
         out[m.data_category].append(m)
     return dict(sorted(out.items()))
+
+
+def category_assets(maps: list[ColumnMap]) -> list[dict[str, Any]]:
+    """Every asset a data category reaches, one row per asset.
+
+    ``masking`` is ``"yes"`` when every flow into the asset is masked, ``"partly"`` when some
+    are, ``"no"`` otherwise; ``confidence`` is the best flow's; ``min_depth`` the nearest hop.
+    """
+    by_asset: dict[str, list[tuple[ColumnMap, dict[str, Any]]]] = defaultdict(list)
+    for m in maps:
+        for f in m.flows:
+            by_asset[str(f["target_asset"])].append((m, f))
+    rows = []
+    for asset, pairs in sorted(by_asset.items()):
+        fl = [f for _, f in pairs]
+        masked = [bool(f.get("masking")) for f in fl]
+        confs = [float(f["confidence"]) for f in fl if f.get("confidence") is not None]
+        depths = [int(f["depth"]) for f in fl if f.get("depth") is not None]
+        subtypes = {str(f.get("transformation_subtype") or f.get("transformation_type") or "")
+                    for f in fl} - {""}
+        rows.append({
+            "target_asset": asset,
+            "kind": fl[0].get("kind"),
+            "zone": fl[0].get("zone"),
+            "owner": fl[0].get("owner"),
+            "from_columns": sorted({f"{m.asset}.{m.column}" for m, _ in pairs}),
+            "target_columns": sorted({str(f.get("target_column")) for f in fl
+                                      if f.get("target_column") is not None}),
+            "transformations": sorted(subtypes),
+            "masking": "yes" if all(masked) else ("partly" if any(masked) else "no"),
+            "confidence": max(confs) if confs else None,
+            "min_depth": min(depths) if depths else None,
+            "retention_days": min((m.retention_days for m, _ in pairs
+                                   if m.retention_days is not None), default=None),
+        })
+    return rows
 
 
 def article30(dm: DataMap, columns: list[ColumnMap]) -> list[dict[str, Any]]:

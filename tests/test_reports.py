@@ -62,7 +62,7 @@ def test_every_index_number_links_to_an_existing_detail_anchor(report):
 
 
 def test_every_link_of_every_page_resolves(report):
-    out, paths = report
+    _, paths = report
     for page in (p for p in paths if p.suffix == ".html"):
         doc = soup(page)
         for a in doc.find_all("a", href=True):
@@ -192,6 +192,12 @@ def test_datamap_page_article30_and_columns(report):
     assert "ml.churn_model" in email["storage_locations"]
     assert "ml: churn prediction" in email["purposes"]
     assert art["user.unique_id"]["retention_days"] == "1095"
+    cat = doc.find(id="cat-g-user-contact-email").find_next("table")
+    ccols, crows = table_rows(cat)
+    assert [(r[0], r[ccols.index("masking")], r[ccols.index("min_depth")]) for r in crows] == [
+        (sample.XSS, "no", "2"), ("dw.dim_customer", "no", "1"), ("ml.churn_model", "no", "2")]
+    empty = doc.find(id="cat-g-user-unique-id").find_next("table")
+    assert "stays in its source" in empty.get_text()
     block = doc.find(id="c-crm-customers-email")
     _, flows = table_rows(block.find("table"))
     assert [f[0] for f in flows] == ["dw.dim_customer", sample.XSS, "ml.churn_model"]

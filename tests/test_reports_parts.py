@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from jobs.errors import ComplianceError
 from reports import render_nightly, sample
 from reports import sections as sec
-from reports.datamap import article30, by_column, flows, retention_for
+from reports.datamap import article30, by_column, category_assets, flows, retention_for
 from reports.exports import csv_cell, write_exports
 from reports.graph import draw_lineage
 from reports.model import DataMap, GraphView, NightlyReport, Section, TrendPoint, trend
@@ -155,6 +155,11 @@ def test_datamap_helpers():
     assert art["user.contact.address.city"]["recipients"] == ["data-eng", "finance"]
     assert art["user.contact.address.city"]["storage_locations"] == [
         "crm.customers", "dw.dim_customer"]
+    masked = [dict(f, masking=f["target_asset"] == "dw.dim_customer") for f in flows(dm)]
+    cats = {r["target_asset"]: r for r in category_assets(by_column(dm, masked))}
+    assert cats["dw.dim_customer"]["masking"] == "yes"
+    assert cats["dw.dim_customer"]["from_columns"] == ["crm.customers.city", "crm.customers.email"]
+    assert cats["dw.dim_customer"]["retention_days"] == 365
     # reach rows keyed by asset_id resolve to names
     by_id = DataMap(personal_columns=[{"asset_id": "a1", "column": "email",
                                        "data_category": "user.contact.email"}],
