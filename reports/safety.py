@@ -24,8 +24,11 @@ Policy (documented choice):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from jobs.errors import ComplianceError
@@ -72,6 +75,23 @@ def drop_raw(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k.lower() != "raw"} for r in rows]
 
 
+def _plain(value: Any) -> Any:
+    """Plain Python for values that come from pandas/numpy/Spark (NaN, NaT and nulls to None)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if type(value).__name__ == "NaTType":
+        return None
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if hasattr(value, "asDict"):  # a pyspark Row nested in a row
+        return dict(value.asDict(recursive=True))
+    return value
+
+
 class Guard:
     """Checks and cleans values on their way into a report; counts redactions."""
 
@@ -95,11 +115,13 @@ class Guard:
     def value(self, value: Any, where: str) -> Any:
         """Return ``value`` safe to show: e-mail addresses redacted; refuse key material.
 
-        Lists, tuples and dicts are cleaned element by element.
+        Lists, tuples and dicts are cleaned element by element; numpy/pandas/Spark values become
+        plain Python (NaN/NaT to ``None``, arrays to lists, aware datetimes to naive UTC).
 
         Raises:
             ReportDataError: when the value looks like a PEM block or private key.
         """
+        value = _plain(value)
         if isinstance(value, str):
             if _PEM.search(value):
                 raise ReportDataError(

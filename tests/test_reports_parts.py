@@ -54,6 +54,23 @@ def test_raw_subject_id_as_subject_key_refuses_the_render(tmp_path):
     assert "alice" not in str(info.value)
 
 
+def test_guard_turns_pandas_and_numpy_values_into_plain_python():
+    from datetime import datetime
+    from decimal import Decimal
+
+    import numpy as np
+    import pandas as pd
+
+    g = Guard()
+    row = {"a": np.int64(3), "b": float("nan"), "c": pd.NaT, "d": np.array(["x", "y"]),
+           "e": Decimal(2), "f": Decimal("0.5"),
+           "g": pd.Timestamp("2026-03-14T10:00:00+01:00").to_pydatetime()}
+    out = g.rows([row], "t")[0]
+    assert out == {"a": 3, "b": None, "c": None, "d": ["x", "y"], "e": 2, "f": 0.5,
+                   "g": datetime(2026, 3, 14, 9, 0)}
+    assert type(out["a"]) is int
+
+
 def test_rejected_inputs_builder_drops_raw_and_counts_by_reason():
     s = sec.rejected_inputs([{"source": "f", "location": "line 1", "reason": "bad_json",
                               "raw": "{secret}"},
