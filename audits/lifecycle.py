@@ -15,8 +15,9 @@ equal to its threshold passes, one microsecond more fails):
   ``due + start_within``, or there is no ``started`` (and no completion) and the cutoff is later
   than ``due + start_within``. A late start is reported even if the deletion later completed;
 - ``idle``: started, not completed, and ``cutoff - last event > idle_after``;
-- ``no_progress``: not completed, at least ``progress_events`` progress/rerun events, and the
-  ``points_deleted`` of the last ``progress_events`` of them sum to 0 (null counts as 0);
+- ``no_progress``: not completed, at least ``progress_events`` progress/rerun events, and none of
+  the last ``progress_events`` of them deleted a point (``points_deleted`` null or 0: the running
+  sum did not grow; negative counts are rejected by ``validate_events``);
 - ``not_completed``: not completed and ``cutoff > base + complete_within``, where ``base`` is the
   due time, else the first event. (Completed deletions are judged by ``completed_late``.);
 - ``exception_loop``: ``max_exceptions`` or more ``exception`` events and no completion;
@@ -56,6 +57,10 @@ __all__ = [
     "track_anomalies",
     "validate_events",
 ]
+
+#: Event codes used to pack (ts, event, progressed) into one long; 0 is any other event.
+_EVENT_CODES = ("other", "scheduled", "started", "progress", "rerun", "exception", "completed")
+_PACK = 16  # ts_us * 16 + code * 2 + progressed
 
 #: The checks, in the order their rows are produced.
 CHECKS: tuple[str, ...] = (
@@ -151,7 +156,12 @@ def lifecycle_anomalies(
         F.col("points_deleted").cast("long").alias("points"),
     )
     is_ = lambda name: F.col("event") == F.lit(name)  # noqa: E731
-    progressing = F.col("event").isin("progress", "rerun")
+    code = F.lit(0)
+    for i, name in enumerate(_EVENT_CODES[1:], start=1):
+        code = F.when(is_(name), F.lit(i)).otherwise(code)
+    # One long per event: ts, event code and "deleted points" flag, so that ONE collect_list of
+    # fixed-width values carries what the order-dependent checks need (cheaper than structs).
+    packed = F.col("ts_us") * _PACK + code * 2 + F.when(F.col("points") > 0, 1).otherwise(0)
     per = ev.groupBy("deletion_id").agg(
         F.min("sf_us").alias("scheduled_for_us"),
         F.min(F.when(is_("scheduled"), F.col("ts_us"))).alias("scheduled_us"),
@@ -159,12 +169,8 @@ def lifecycle_anomalies(
         F.min(F.when(is_("completed"), F.col("ts_us"))).alias("completed_us"),
         F.min("ts_us").alias("first_us"),
         F.max("ts_us").alias("last_us"),
-        F.max_by("event", F.struct("ts_us", "event")).alias("last_event"),
         F.count_if(is_("exception")).alias("exceptions"),
-        F.sort_array(
-            F.collect_list(F.when(progressing, F.struct("ts_us", F.coalesce("points", F.lit(0)).alias("points"))))
-        ).alias("progress"),
-        F.collect_list("ts_us").alias("all_ts"),
+        F.collect_list(packed).alias("packed"),
     )
     if requests is not None:
         req = requests.groupBy(F.col("deletion_id").cast("string").alias("deletion_id")).agg(
@@ -182,7 +188,9 @@ def lifecycle_anomalies(
         "deletion_id",
         F.explode(
             F.filter(
-                F.array(*[F.struct(F.lit(name).alias("check"), c.alias("detail")) for name, c in checks]),
+                F.array(
+                    *[F.struct(F.lit(name).alias("check"), c.alias("detail")) for name, c in checks]
+                ),
                 lambda x: x["detail"].isNotNull(),
             )
         ).alias("a"),
@@ -204,63 +212,142 @@ def _check_columns(per: DataFrame, cut: Column, t: LifecycleThresholds) -> list[
     completed = c("completed_us").isNotNull()
     open_ = c("completed_us").isNull()
     n = t.progress_events
-    last_n = F.slice(c("progress"), -n, n)
-    last_n_points = F.aggregate(last_n, F.lit(0).cast("long"), lambda acc, x: acc + x["points"])
-    after = F.size(F.filter(c("all_ts"), lambda x: x > c("completed_us")))
+    packed = c("packed")
+    ts_of = lambda x: F.floor(x / _PACK).cast("long")  # noqa: E731
+    code_of = lambda x: F.floor((x % _PACK) / 2).cast("int")  # noqa: E731
+    progress = F.sort_array(F.filter(packed, lambda x: code_of(x).isin(3, 4)))
+    last_n = F.slice(progress, -n, n)
+    last_n_progressed = F.exists(last_n, lambda x: x % 2 == 1)
+    last = F.array_max(packed)
+    last_event = F.element_at(F.array(*[F.lit(e) for e in _EVENT_CODES]), code_of(last) + 1)
+    after = F.size(F.filter(packed, lambda x: ts_of(x) > c("completed_us")))
     sla_days = F.coalesce(c("sla_days"), F.lit(t.default_sla_days).cast("long"))
     took = c("completed_us") - c("requested_us")
 
-    sw, ia, cw = fmt_duration(t.start_within), fmt_duration(t.idle_after), fmt_duration(t.complete_within)
+    sw, ia, cw = (
+        fmt_duration(t.start_within),
+        fmt_duration(t.idle_after),
+        fmt_duration(t.complete_within),
+    )
     started_late = c("started_us") > start_deadline
     never_started = c("started_us").isNull() & open_ & (cut > start_deadline)
     return [
-        ("not_started_on_time", F.when(
-            due.isNotNull() & started_late,
-            F.concat(F.lit("due "), fmt_micros(due), F.lit(", started "), fmt_micros(c("started_us")),
-                     F.lit(f", later than start_within {sw}")),
-        ).when(
-            due.isNotNull() & never_started,
-            F.concat(F.lit("due "), fmt_micros(due), F.lit(", not started by "), fmt_micros(cut),
-                     F.lit(f" (start_within {sw})")),
-        )),
-        ("idle", F.when(
-            c("started_us").isNotNull() & open_ & (cut - c("last_us") > F.lit(micros(t.idle_after))),
-            F.concat(F.lit("last event "), c("last_event"), F.lit(" at "), fmt_micros(c("last_us")),
-                     F.lit(f", no event for more than {ia} before "), fmt_micros(cut)),
-        )),
-        ("no_progress", F.when(
-            open_ & (F.size(c("progress")) >= n) & (last_n_points <= 0),
-            F.concat(F.lit(f"last {n} progress/rerun events (up to "),
-                     fmt_micros(F.element_at(c("progress"), -1)["ts_us"]),
-                     F.lit(") deleted "), last_n_points.cast("string"), F.lit(" points")),
-        )),
-        ("not_completed", F.when(
-            open_ & (cut - base > F.lit(micros(t.complete_within))),
-            F.concat(F.when(due.isNotNull(), F.lit("scheduled ")).otherwise(F.lit("first event ")),
-                     fmt_micros(base), F.lit(f", not completed within {cw} by "), fmt_micros(cut)),
-        )),
-        ("exception_loop", F.when(
-            open_ & (c("exceptions") >= t.max_exceptions),
-            F.concat(c("exceptions").cast("string"),
-                     F.lit(f" exceptions and no completion (max_exceptions {t.max_exceptions})")),
-        )),
-        ("completed_without_start", F.when(
-            completed & (c("started_us").isNull() | (c("started_us") > c("completed_us"))),
-            F.concat(F.lit("completed "), fmt_micros(c("completed_us")),
-                     F.when(c("started_us").isNull(), F.lit(", never started"))
-                     .otherwise(F.concat(F.lit(", first started "), fmt_micros(c("started_us"))))),
-        )),
-        ("events_after_completion", F.when(
-            completed & (c("last_us") > c("completed_us")),
-            F.concat(after.cast("string"), F.lit(" event(s) after completion at "),
-                     fmt_micros(c("completed_us")), F.lit(", last "), c("last_event"),
-                     F.lit(" at "), fmt_micros(c("last_us"))),
-        )),
-        ("completed_late", F.when(
-            completed & c("requested_us").isNotNull() & (took > sla_days * F.lit(MICROS_PER_DAY)),
-            F.concat(F.lit("requested "), fmt_micros(c("requested_us")), F.lit(", completed "),
-                     fmt_micros(c("completed_us")), F.lit(" after "),
-                     F.format_number(took / F.lit(float(MICROS_PER_DAY)), 2),
-                     F.lit(" days (SLA "), sla_days.cast("string"), F.lit(" days)")),
-        )),
+        (
+            "not_started_on_time",
+            F.when(
+                due.isNotNull() & started_late,
+                F.concat(
+                    F.lit("due "),
+                    fmt_micros(due),
+                    F.lit(", started "),
+                    fmt_micros(c("started_us")),
+                    F.lit(f", later than start_within {sw}"),
+                ),
+            ).when(
+                due.isNotNull() & never_started,
+                F.concat(
+                    F.lit("due "),
+                    fmt_micros(due),
+                    F.lit(", not started by "),
+                    fmt_micros(cut),
+                    F.lit(f" (start_within {sw})"),
+                ),
+            ),
+        ),
+        (
+            "idle",
+            F.when(
+                c("started_us").isNotNull()
+                & open_
+                & (cut - c("last_us") > F.lit(micros(t.idle_after))),
+                F.concat(
+                    F.lit("last event "),
+                    last_event,
+                    F.lit(" at "),
+                    fmt_micros(c("last_us")),
+                    F.lit(f", no event for more than {ia} before "),
+                    fmt_micros(cut),
+                ),
+            ),
+        ),
+        (
+            "no_progress",
+            F.when(
+                open_ & (F.size(progress) >= n) & ~last_n_progressed,
+                F.concat(
+                    F.lit(f"last {n} progress/rerun events (up to "),
+                    fmt_micros(ts_of(F.element_at(progress, -1))),
+                    F.lit(") deleted no points"),
+                ),
+            ),
+        ),
+        (
+            "not_completed",
+            F.when(
+                open_ & (cut - base > F.lit(micros(t.complete_within))),
+                F.concat(
+                    F.when(due.isNotNull(), F.lit("scheduled ")).otherwise(F.lit("first event ")),
+                    fmt_micros(base),
+                    F.lit(f", not completed within {cw} by "),
+                    fmt_micros(cut),
+                ),
+            ),
+        ),
+        (
+            "exception_loop",
+            F.when(
+                open_ & (c("exceptions") >= t.max_exceptions),
+                F.concat(
+                    c("exceptions").cast("string"),
+                    F.lit(f" exceptions and no completion (max_exceptions {t.max_exceptions})"),
+                ),
+            ),
+        ),
+        (
+            "completed_without_start",
+            F.when(
+                completed & (c("started_us").isNull() | (c("started_us") > c("completed_us"))),
+                F.concat(
+                    F.lit("completed "),
+                    fmt_micros(c("completed_us")),
+                    F.when(c("started_us").isNull(), F.lit(", never started")).otherwise(
+                        F.concat(F.lit(", first started "), fmt_micros(c("started_us")))
+                    ),
+                ),
+            ),
+        ),
+        (
+            "events_after_completion",
+            F.when(
+                completed & (c("last_us") > c("completed_us")),
+                F.concat(
+                    after.cast("string"),
+                    F.lit(" event(s) after completion at "),
+                    fmt_micros(c("completed_us")),
+                    F.lit(", last "),
+                    last_event,
+                    F.lit(" at "),
+                    fmt_micros(c("last_us")),
+                ),
+            ),
+        ),
+        (
+            "completed_late",
+            F.when(
+                completed
+                & c("requested_us").isNotNull()
+                & (took > sla_days * F.lit(MICROS_PER_DAY)),
+                F.concat(
+                    F.lit("requested "),
+                    fmt_micros(c("requested_us")),
+                    F.lit(", completed "),
+                    fmt_micros(c("completed_us")),
+                    F.lit(" after "),
+                    F.format_number(took / F.lit(float(MICROS_PER_DAY)), 2),
+                    F.lit(" days (SLA "),
+                    sla_days.cast("string"),
+                    F.lit(" days)"),
+                ),
+            ),
+        ),
     ]

@@ -36,7 +36,14 @@ EVENT_REJECTION_REASONS: tuple[str, ...] = (
     "negative_points_deleted",
 )
 
-EVENT_TYPES: tuple[str, ...] = ("scheduled", "started", "progress", "rerun", "exception", "completed")
+EVENT_TYPES: tuple[str, ...] = (
+    "scheduled",
+    "started",
+    "progress",
+    "rerun",
+    "exception",
+    "completed",
+)
 
 
 def track_anomalies(
@@ -73,19 +80,26 @@ def track_anomalies(
     """
     run = F.lit(run_date).cast("date")
     cur = current.select(
-        "deletion_id", "check",
-        F.col("detail").alias("c_detail"), F.col("detected_at").alias("c_at"),
+        "deletion_id",
+        "check",
+        F.col("detail").alias("c_detail"),
+        F.col("detected_at").alias("c_at"),
         F.lit(True).alias("c_present"),
     )
     if previous is None:
         return cur.select(
-            "deletion_id", "check", F.col("c_detail").alias("detail"),
-            F.col("c_at").alias("first_detected"), F.col("c_at").alias("last_detected"),
-            F.lit("open").alias("status"), F.lit(None).cast("date").alias("resolved_on"),
+            "deletion_id",
+            "check",
+            F.col("c_detail").alias("detail"),
+            F.col("c_at").alias("first_detected"),
+            F.col("c_at").alias("last_detected"),
+            F.lit("open").alias("status"),
+            F.lit(None).cast("date").alias("resolved_on"),
             run.alias("run_date"),
         )
     prev = previous.select(
-        "deletion_id", "check",
+        "deletion_id",
+        "check",
         F.col("detail").alias("p_detail"),
         F.col("first_detected").alias("p_first"),
         _col_or(previous, "last_detected", F.col("first_detected")).alias("p_last"),
@@ -101,12 +115,14 @@ def track_anomalies(
         F.when(detected, F.col("c_detail")).otherwise(F.col("p_detail")).alias("detail"),
         F.when(detected & was_open, F.least("p_first", "c_at"))
         .when(detected, F.col("c_at"))
-        .otherwise(F.col("p_first")).alias("first_detected"),
+        .otherwise(F.col("p_first"))
+        .alias("first_detected"),
         F.when(detected, F.col("c_at")).otherwise(F.col("p_last")).alias("last_detected"),
         F.when(detected, F.lit("open")).otherwise(F.lit("resolved")).alias("status"),
         F.when(detected, F.lit(None).cast("date"))
         .when(was_open, run)
-        .otherwise(F.col("p_resolved")).alias("resolved_on"),
+        .otherwise(F.col("p_resolved"))
+        .alias("resolved_on"),
         run.alias("run_date"),
     )
     if keep_resolved_days is not None:
