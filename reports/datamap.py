@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from reports.graph import asset_index
-from reports.model import DataMap
+from reports.model import DataMap, GraphView
 
 STORAGE_KINDS = frozenset({"table", "file", "log", "feature", "model", "view"})
 """Asset kinds that hold a copy of the data (storage locations in Article 30 terms)."""
@@ -220,3 +221,41 @@ def article30(dm: DataMap, columns: list[ColumnMap]) -> list[dict[str, Any]]:
             "storage_locations": sorted(storage),
         })
     return rows
+
+
+def _split_hop(hop: str, names: list[str]) -> tuple[str, str | None]:
+    for name in names:  # longest first
+        if hop == name:
+            return name, None
+        if hop.startswith(name + "."):
+            return name, hop[len(name) + 1:]
+    asset, _, column = hop.rpartition(".")
+    return (asset, column) if asset else (hop, None)
+
+
+def graph_from_reach(dm: DataMap, violations: tuple[dict[str, Any], ...] = ()) -> GraphView:
+    """A lineage graph drawn from the reach rows' paths, when the job gave no ``graph``.
+
+    Each path ``[a.x, b.y, c.z]`` becomes the hops ``a.x -> b.y -> c.z``; a row without a path
+    becomes one hop from its source column to its target column.
+    """
+    idx = asset_index(dm.assets)
+    names = sorted(idx, key=len, reverse=True)
+    edges: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in dm.reach:
+        path = r.get("path")
+        hops = [str(h) for h in path] if isinstance(path, list | tuple) and len(path) > 1 else []
+        pairs = [(_split_hop(a, names), _split_hop(b, names)) for a, b in pairwise(hops)]
+        if not pairs:
+            pairs = [((str(r.get("source_asset")), r.get("source_column")),
+                      (str(r.get("target_asset")), r.get("target_column")))]
+        for (sa, sc), (ta, tc) in pairs:
+            edges.setdefault((sa, sc, ta, tc), {
+                "source_asset": sa, "source_column": sc, "target_asset": ta, "target_column": tc,
+            })
+    last = {(str(r.get("target_asset")), r.get("target_column")): r for r in dm.reach}
+    for e in edges.values():
+        hop = last.get((e["target_asset"], e["target_column"]), {})
+        e["masking"] = bool(hop.get("masking"))
+        e["transformation_subtype"] = hop.get("transformation_subtype")
+    return GraphView(edges=list(edges.values()), assets=dm.assets, violations=violations)

@@ -178,7 +178,8 @@ def _datamap_pages(w: _Writer, d: DataMap, *, nav: bool, generated_at: Any) -> N
         categories=dm_view.by_category(columns), art30=art30,
         category_assets=dm_view.category_assets, category_columns=dm_view.CATEGORY_ASSET_COLUMNS,
         flow_columns=dm_view.FLOW_COLUMNS, art30_columns=dm_view.ARTICLE30_COLUMNS,
-        graph=draw_lineage(d.graph), nav=nav, generated_at=generated_at,
+        graph=draw_lineage(d.graph or (dm_view.graph_from_reach(d) if d.reach else None)),
+        nav=nav, generated_at=generated_at,
     )
 
 

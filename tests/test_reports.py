@@ -266,3 +266,20 @@ def test_render_impact(tmp_path):
     assert json.loads(exported[0]["path"]) == ["crm.customers.email", "dw.dim_customer.email"]
     nodes = {g["data-node"] for g in doc.select("svg.lineage g.node")}
     assert "crm.customers.email" in nodes and "ml.churn_model.email_domain" in nodes
+
+
+def test_attention_banner_and_escaped_metric_labels(tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    s = sec.rejected_inputs([{"source": "f", "location": "1", "reason": evil}])
+    render_nightly(NightlyReport(run_date="2026-03-14", sections=[s, sec.new_flows([])]),
+                   tmp_path)
+    for page in ("index.html", "details/rejected_inputs.html"):
+        doc = soup(tmp_path / page)
+        assert doc.find_all("img") == [], page
+        assert evil in doc.get_text(), page
+    banner = soup(tmp_path / "index.html").find(id="attention")
+    assert [a.get_text() for a in banner.find_all("a")] == ["Rejected inputs", "1"]
+    clean = NightlyReport(run_date="2026-03-14", sections=[sec.new_flows([])])
+    render_nightly(clean, tmp_path / "clean")
+    assert "No section needs attention" in soup(tmp_path / "clean" / "index.html").find(
+        id="attention").get_text()

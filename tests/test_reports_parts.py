@@ -202,3 +202,18 @@ def test_trend_chart_svg_has_whole_number_axis_and_alt_text():
     assert img["alt"] == "Trend of <b>x</b> over 3 runs: 0 on 2026-03-01 to 6 on 2026-03-03"
     spark = BeautifulSoup(_sparkline(pts, "#000"), "html.parser")
     assert len(spark.polyline["points"].split()) == 3
+
+
+def test_datamap_graph_is_drawn_from_reach_paths_when_not_given(tmp_path):
+    import dataclasses
+
+    from reports import render_datamap
+
+    dm = dataclasses.replace(sample.datamap(), graph=None)
+    render_datamap(dm, tmp_path)
+    doc = BeautifulSoup((tmp_path / "datamap.html").read_text(), "html.parser")
+    edges = {(e["data-src"], e["data-dst"]) for e in doc.select("svg.lineage polyline")}
+    assert edges == {("crm.customers", "dw.dim_customer"), ("dw.dim_customer", "ml.churn_model"),
+                     ("dw.dim_customer", sample.XSS), ("dw.dim_customer", "bi.revenue_by_city")}
+    kinds = {g["data-node"]: g["data-kind"] for g in doc.select("svg.lineage g.node")}
+    assert kinds["bi.revenue_by_city"] == "dashboard"
