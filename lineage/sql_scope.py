@@ -56,6 +56,8 @@ _MASK_AGG = frozenset(
     for n in ("Count", "ApproxDistinct", "CountIf", "Hll", "HashAgg", "BitmapCount")
     if hasattr(exp, n)
 )
+# offset window functions copy a value from another row: TRANSFORMATION, not AGGREGATION
+_NAVIGATION = frozenset(getattr(exp, n) for n in ("Lag", "Lead") if hasattr(exp, n))
 _HASH = frozenset(
     getattr(exp, n)
     for n in (
@@ -393,7 +395,7 @@ class Walker:
             self.walk(node.this, env, acc, rank, mask, ind)
             self.walk(node.expression, env, acc, 0, False, ind or "CONDITIONAL")
             return
-        if isinstance(node, exp.AggFunc):
+        if isinstance(node, exp.AggFunc) and t not in _NAVIGATION:
             rank, mask = 2, mask or t in _MASK_AGG
         elif t in _HASH or (t is exp.Anonymous and node.name.lower() in _HASH_NAMES):
             rank, mask = r1, True
