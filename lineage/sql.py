@@ -196,7 +196,8 @@ class _Script:
             self.default = target
             return
         if plan.kind == "drop":
-            self.temps.pop(target or "", None)
+            for table in plan.dropped:
+                self.temps.pop(table_name(table, self.default), None)
             return
         if plan.kind == "ddl":
             if plan.declared:

@@ -330,6 +330,9 @@ class Walker:
             res.outputs = [(c, dict(union)) for c in cols]
         elif alias is not None and alias.name and isinstance(node, exp.Unnest):
             res.outputs = [(alias.name.lower(), dict(union))]
+        offset = node.args.get("offset") if isinstance(node, exp.Unnest) else None
+        if isinstance(offset, exp.Identifier):  # WITH ORDINALITY / WITH OFFSET column
+            res.outputs.append((offset.name.lower(), dict(union)))
         if not cols:
             res.fallback = union
         return res

@@ -40,6 +40,7 @@ class Plan:
             (UPDATE, MERGE, DELETE): it is not reported as a source.
         declared: Columns declared by a plain ``CREATE TABLE t (a INT, ...)``.
         created: The statement creates the target (CTAS, CREATE VIEW, SELECT INTO).
+        dropped: Tables dropped by a DROP statement.
     """
 
     kind: Kind
@@ -51,6 +52,7 @@ class Plan:
     reads_target: bool = False
     declared: list[tuple[str, str]] | None = None
     created: bool = False
+    dropped: list[exp.Table] = field(default_factory=list)
 
 
 def ignored_output(name: str) -> bool:
@@ -80,7 +82,8 @@ def plan_statement(stmt: exp.Expr) -> Plan:
     if isinstance(stmt, exp.Use):
         return Plan("use", stmt.this if isinstance(stmt.this, exp.Table) else None)
     if isinstance(stmt, exp.Drop):
-        return Plan("drop", stmt.this if isinstance(stmt.this, exp.Table) else None)
+        tables = stmt.args.get("tables") or [stmt.this]
+        return Plan("drop", dropped=[t for t in tables if isinstance(t, exp.Table)])
     if isinstance(stmt, (exp.Select, exp.SetOperation, exp.Subquery)):
         into = stmt.args.get("into") if isinstance(stmt, exp.Select) else None
         if into is not None and isinstance(into.this, exp.Table):
