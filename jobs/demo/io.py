@@ -77,7 +77,6 @@ class JsonlFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         text_lines: list[str] = []
         bad: list[dict[str, Any]] = []
-        good_lines: dict[str, int] = {}
         for i, line in enumerate(self.lines, start=1):
             if isinstance(line, BadLine):
                 text_lines.append(line.raw)
@@ -92,19 +91,13 @@ class JsonlFile:
                 fh.write(data)
             data = buf.getvalue()
         path.write_bytes(data)
-        del good_lines
         return {"file": self.rel, "lines": len(self.lines), "bad_lines": len(bad), "bad": bad}
-
-
-def good_line_numbers(f: JsonlFile, pred: Any) -> list[int]:
-    """1-based line numbers of the good lines whose JSON text satisfies ``pred``."""
-    return [i for i, line in enumerate(f.lines, start=1)
-            if not isinstance(line, BadLine) and pred(line)]
 
 
 def write_yaml(path: Path, obj: Any, header: str = "") -> None:
     """Write YAML deterministically (insertion order kept, block style)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                          width=120)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = yaml.dump(obj, Dumper=dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=120)
     path.write_text(header + text, encoding="utf-8")

@@ -6,25 +6,28 @@ retention check gives the same answer whether its cutoff is the start or the end
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 
 _MASK = (1 << 64) - 1
 
 
 def mix(*values: int) -> int:
-    """A splitmix64-style hash of integers: stable across runs and platforms."""
+    """A fast 64-bit mix of integers (multiply-xorshift): stable across runs and platforms."""
     x = 0x9E3779B97F4A7C15
     for v in values:
-        x = (x ^ (v & _MASK)) * 0xBF58476D1CE4E5B9 & _MASK
-        x = (x ^ (x >> 31)) * 0x94D049BB133111EB & _MASK
-        x ^= x >> 29
-    return x
+        x = ((x ^ v) * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 31
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 29)
 
 
+@lru_cache(maxsize=4096)
 def text_key(text: str) -> int:
     """A stable integer for a string (for mixing)."""
-    return mix(*text.encode("utf-8"))
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 @dataclass(frozen=True)

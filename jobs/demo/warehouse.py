@@ -61,43 +61,35 @@ def _event_age(base: str, seed: int, cid: int, j: int, signup_age: float) -> flo
     return 3 + (r >> 8) % int(max(1, min(cap, signup_age - 4))) + frac
 
 
-def _value(col: str, typ: str, cid: int, key: int, created: datetime, seed: int,
-           as_of_midnight: datetime) -> Any:
-    r = mix(seed, cid, key, text_key(col))
+def persona(cid: int, seed: int) -> dict[str, Any]:
+    """The personal attributes of one customer (the same in every table that copies them)."""
     p = mix(seed, cid, 99)
     first, last = _FIRST[p % len(_FIRST)], _LAST[(p >> 8) % len(_LAST)]
-    if col in ("customer_id", "user_id"):
-        return cid
-    if col == "email":
-        return f"{first}.{last}.{cid}@example.com"
-    if col == "email_sha256":
-        return hashlib.sha256(f"{first}.{last}.{cid}@example.com".encode()).hexdigest()
-    if col == "full_name":
-        return f"{first.title()} {last.title()}"
-    if col == "username":
-        return f"{first}{cid}"
-    if col == "phone":
-        return f"+1-555-{(p >> 16) % 10_000_000:07d}"
-    if col == "religion":
-        return _RELIGIONS[(p >> 24) % len(_RELIGIONS)]
-    if col == "religious_affinity":
-        return _RELIGIONS[(p >> 24) % len(_RELIGIONS)].lower()
-    if col == "country":
-        return _COUNTRIES[(p >> 32) % len(_COUNTRIES)]
-    if col == "city":
-        return _CITIES[(p >> 32) % len(_CITIES)]
-    if col == "segment":
-        return _SEGMENTS[(p >> 40) % len(_SEGMENTS)]
-    if col == "date_of_birth":
-        return date(1950 + p % 50, 1 + (p >> 4) % 12, 1 + (p >> 9) % 28)
-    if col == "card_last4":
-        return f"{(p >> 12) % 10_000:04d}"
-    if col == "iban":
-        return f"DE{(p >> 3) % 100:02d}5001{(p >> 10) % 10**10:010d}"
+    email = f"{first}.{last}.{cid}@example.com"
+    religion = _RELIGIONS[(p >> 24) % len(_RELIGIONS)]
+    return {
+        "customer_id": cid, "user_id": cid, "email": email,
+        "email_sha256": hashlib.sha256(email.encode()).hexdigest(),
+        "full_name": f"{first.title()} {last.title()}", "username": f"{first}{cid}",
+        "phone": f"+1-555-{(p >> 16) % 10_000_000:07d}", "religion": religion,
+        "religious_affinity": religion.lower(),
+        "country": _COUNTRIES[(p >> 32) % len(_COUNTRIES)],
+        "city": _CITIES[(p >> 32) % len(_CITIES)],
+        "segment": _SEGMENTS[(p >> 40) % len(_SEGMENTS)],
+        "date_of_birth": date(1950 + p % 50, 1 + (p >> 4) % 12, 1 + (p >> 9) % 28),
+        "card_last4": f"{(p >> 12) % 10_000:04d}",
+        "iban": f"DE{(p >> 3) % 100:02d}5001{(p >> 10) % 10**10:010d}",
+    }
+
+
+def _value(col: str, typ: str, cid: int, key: int, created: datetime, seed: int,
+           latest: datetime, person: dict[str, Any]) -> Any:
+    if col in person:
+        return person[col]
     if col == "created_at":
         return created
+    r = mix(seed, cid, key, text_key(col))
     if typ == "timestamp":
-        latest = as_of_midnight - timedelta(days=2)
         return min(created + timedelta(seconds=r % (90 * 86400)), latest)
     if typ in ("bigint", "int"):
         return r % (10**9 if col.endswith("_id") else 50)
@@ -115,6 +107,8 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
     """Write the audited Delta tables under ``<out>/company``; return residual/retention truth."""
     midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
     gone = {d.customer.customer_id: d for d in deletions if d.completed}
+    people = {c.customer_id: persona(c.customer_id, seed) for c in customers}
+    latest = midnight - timedelta(days=2)
     tables = warehouse_tables(company)
     names = {t.name for t in tables}
     # residual placements: (customer id, table) pairs kept although the subject was deleted
@@ -143,10 +137,11 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
                     k = max(k, 1)
                 rows = [(j, at_age(as_of, _event_age(base, seed, c.customer_id, j, signup_age)))
                         for j in range(k)]
+            person = people[c.customer_id]
             for j, created in rows:
                 for col in t.columns:
                     cols[col.name].append(_value(col.name, col.type, c.customer_id, bkey + j,
-                                                 created, seed, midnight))
+                                                 created, seed, latest, person))
             if rows:
                 per_subject[c.customer_id] = len(rows)
         schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in t.columns])
