@@ -37,7 +37,6 @@ from audits.restoration_crypto import (
     IV_BYTES,
     RestorationKey,
     RestorationLogError,
-    _lp,
     _open,
     _seal,
     _SubKeys,
@@ -100,11 +99,11 @@ def _col(batch: pa.RecordBatch, name: str) -> pa.Array:
     return batch.column(index)
 
 
-def _micros(arr: pa.Array) -> list[int | None]:
-    """Timestamps as integer microseconds since the epoch (whatever unit/zone Arrow sends)."""
+def _micros(arr: pa.Array) -> pa.Array:
+    """Timestamps as int64 microseconds since the epoch (whatever unit/zone Arrow sends)."""
     if pa.types.is_timestamp(arr.type) and arr.type.unit != "us":
         arr = pc.cast(arr, pa.timestamp("us", tz=arr.type.tz))
-    return arr.cast(pa.int64()).to_pylist()
+    return arr.cast(pa.int64())
 
 
 def _text_types(sample: pa.DataType) -> tuple[pa.DataType, pa.DataType]:
@@ -114,12 +113,40 @@ def _text_types(sample: pa.DataType) -> tuple[pa.DataType, pa.DataType]:
     return pa.string(), pa.binary()
 
 
-def _ad_prefixes(entry_ids: list, deletion_ids: list, tables: list, created: list) -> list[bytes]:
-    """Length-prefixed associated data per row (the scalar path's exact bytes)."""
-    return [
-        _lp(associated_data(e, d, t, c if c is not None else -1))
-        for e, d, t, c in zip(entry_ids, deletion_ids, tables, created)
-    ]
+_UNSAFE_JSON = r'[\x00-\x1f"\\]'  # characters that JSON string escaping would change
+
+
+def _json_strings(arr: pa.Array) -> pa.Array | None:
+    """Each value as a JSON string literal (``null`` for null), or None if one needs escaping."""
+    arr = arr.cast(pa.string()) if pa.types.is_large_string(arr.type) else arr
+    if pc.any(pc.match_substring_regex(arr, _UNSAFE_JSON)).as_py():
+        return None
+    quoted = pc.binary_join_element_wise('"', arr, '"', "")
+    return pc.fill_null(quoted, "null")
+
+
+def _associated_data(
+    entry: pa.Array, deletion: pa.Array, table: pa.Array, created: pa.Array
+) -> list[bytes]:
+    """Per-row :func:`associated_data` bytes, built with Arrow kernels when no escaping is needed.
+
+    Falls back to the scalar function row by row when an id or table name holds a quote, a
+    backslash or a control character; both paths give identical bytes (tested).
+    """
+    micros = _micros(created)
+    parts = [_json_strings(a) for a in (deletion, entry, table)]
+    if any(p is None for p in parts) or pc.any(pc.is_null(micros)).as_py():
+        return [
+            associated_data(e, d, t, c if c is not None else -1)
+            for e, d, t, c in zip(
+                entry.to_pylist(), deletion.to_pylist(), table.to_pylist(), micros.to_pylist()
+            )
+        ]
+    joined = pc.binary_join_element_wise(
+        '{"created_at":', micros.cast(pa.string()), ',"deletion_id":', parts[0],
+        ',"entry_id":', parts[1], ',"table":', parts[2], "}", "",
+    )
+    return joined.cast(pa.binary()).to_pylist()
 
 
 def make_encryptor(
@@ -166,16 +193,16 @@ def _encrypt_batch(
             raise RestorationLogError(None, "truncated", f"{arr.null_count} rows with null {name}")
     n = batch.num_rows
     str_type, bin_type = _text_types(entry_col.type)
-    entry_ids = entry_col.to_pylist()
-    ads = _ad_prefixes(entry_ids, del_col.to_pylist(), table_col.to_pylist(), _micros(created_col))
-    rows = row_col.to_pylist()
+    ads = _associated_data(entry_col, del_col, table_col, created_col)
+    rows = row_col.cast(pa.large_binary() if pa.types.is_large_string(row_col.type)
+                        else pa.binary()).to_pylist()
     ivs = iv_source(IV_BYTES * n)
     if len(ivs) != IV_BYTES * n:
         raise RestorationLogError(None, "truncated", "iv_source returned a bad length")
     iv_list, ct_list, mac_list = [], [], []
     for i in range(n):
         iv = ivs[i * IV_BYTES : (i + 1) * IV_BYTES]
-        ct, mac = _seal(sub, ads[i], rows[i].encode("utf-8"), iv)
+        ct, mac = _seal(sub, ads[i], rows[i], iv)
         iv_list.append(iv)
         ct_list.append(ct)
         mac_list.append(mac)
@@ -222,8 +249,8 @@ def _decrypt_batch(
     created_col, key_col = _col(batch, "created_at"), _col(batch, "key_id")
     str_type, _ = _text_types(entry_col.type)
     key_ids = key_col.to_pylist()
-    created = _micros(created_col)
-    ads = _ad_prefixes(entry_col.to_pylist(), del_col.to_pylist(), table_col.to_pylist(), created)
+    created_missing = created_col.null_count > 0
+    ads = _associated_data(entry_col, del_col, table_col, created_col)
     ivs = _col(batch, "iv").to_pylist()
     cts = _col(batch, "ciphertext").to_pylist()
     macs = _col(batch, "mac").to_pylist()
@@ -240,7 +267,7 @@ def _decrypt_batch(
                 detail.append(f"key {kid!r} no longer exists (destroyed by rotation)")
                 continue
             sub = subs[kid] = _SubKeys(key)
-        if created[i] is None:
+        if created_missing and not created_col[i].is_valid:
             reason, result = "truncated", "created_at is missing"
         else:
             reason, result = _open(sub, ads[i], ivs[i], cts[i], macs[i])

@@ -138,26 +138,28 @@ def _lp(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def _seal(sub: _SubKeys, ad_lp: bytes, plaintext: bytes, iv: bytes) -> tuple[bytes, bytes]:
-    """AES-256-CBC + PKCS7 then HMAC-SHA-256; ``ad_lp`` is the length-prefixed associated data.
+def _mac_input(sub: _SubKeys, iv: bytes, ciphertext: bytes, ad: bytes) -> bytes:
+    """The MAC'd frame: version, key id, IV, ciphertext (each length-prefixed), then the AD.
 
-    Returns (ciphertext, mac).
+    The associated data comes last, so it needs no length prefix to be unambiguous.
     """
+    return b"".join((sub.prefix, iv, len(ciphertext).to_bytes(4, "big"), ciphertext, ad))
+
+
+def _seal(sub: _SubKeys, ad: bytes, plaintext: bytes, iv: bytes) -> tuple[bytes, bytes]:
+    """AES-256-CBC + PKCS7 then HMAC-SHA-256 over :func:`_mac_input`; returns (ciphertext, mac)."""
     enc = Cipher(sub.aes, modes.CBC(iv)).encryptor()
     ciphertext = enc.update(plaintext + _PADS[BLOCK_BYTES - len(plaintext) % BLOCK_BYTES])
     ciphertext += enc.finalize()
     h = sub.mac_base.copy()
-    h.update(b"".join((sub.prefix, iv, ad_lp, _lp(ciphertext))))
+    h.update(_mac_input(sub, iv, ciphertext, ad))
     return ciphertext, h.finalize()
 
 
 def _open(
-    sub: _SubKeys, ad_lp: bytes, iv: Any, ciphertext: Any, mac: Any
+    sub: _SubKeys, ad: bytes, iv: Any, ciphertext: Any, mac: Any
 ) -> tuple[Reason | None, str]:
-    """Verify then decrypt. Returns (None, plaintext) or (reason, detail); never raises.
-
-    ``ad_lp`` is the length-prefixed associated data.
-    """
+    """Verify then decrypt. Returns (None, plaintext) or (reason, detail); never raises."""
     if iv is None or ciphertext is None or mac is None:
         return "truncated", "iv, ciphertext or mac is missing"
     if len(iv) != IV_BYTES:
@@ -167,7 +169,7 @@ def _open(
     if not ciphertext or len(ciphertext) % BLOCK_BYTES:
         return "truncated", f"ciphertext is {len(ciphertext)} bytes, not a positive multiple of 16"
     h = sub.mac_base.copy()
-    h.update(b"".join((sub.prefix, iv, ad_lp, _lp(ciphertext))))
+    h.update(_mac_input(sub, iv, ciphertext, ad))
     try:
         h.verify(mac)  # constant-time comparison
     except InvalidSignature:

@@ -12,11 +12,11 @@ Scheme (version 1):
   key id in the HKDF ``info`` so that a key is bound to its id;
 * the plaintext is the removed row as sorted-key JSON (:func:`serialize_row`), PKCS7-padded and
   encrypted with AES-256-CBC under a fresh random 16-byte IV per entry;
-* the MAC is HMAC-SHA-256 over a length-prefixed frame of the version, the key id, the IV, the
-  associated data and the ciphertext; the associated data is the sorted-key JSON of the entry id,
-  deletion id, table and ``created_at`` (integer microseconds since the Unix epoch, UTC), see
-  :func:`associated_data`. Moving a MAC to another entry, re-labelling an entry with another key
-  id, or changing its deletion id, table or timestamp therefore breaks verification;
+* the MAC is HMAC-SHA-256 over the version byte, then the key id, the IV and the ciphertext
+  (each prefixed with its 4-byte big-endian length), then the associated data: the sorted-key
+  JSON of the entry id, deletion id, table and ``created_at`` (integer microseconds since the
+  Unix epoch, UTC), see :func:`associated_data`. Moving a MAC to another entry, re-labelling an
+  entry with another key id, or changing its deletion id, table or timestamp breaks verification;
 * decryption verifies the MAC first (constant time, through ``cryptography``'s ``verify``) and
   only then decrypts and unpads; on any failure it raises :class:`RestorationLogError` naming the
   entry and the reason, and never returns plaintext.
@@ -43,7 +43,6 @@ from audits.restoration_crypto import (
     MAC_BYTES,
     RestorationKey,
     RestorationLogError,
-    _lp,
     _open,
     _seal,
     _SubKeys,
@@ -200,7 +199,7 @@ def encrypt_entry(
         raise RestorationLogError(record.entry_id, "truncated", "iv_source returned a bad length")
     created_us = to_micros(record.created_at)
     ad = associated_data(record.entry_id, record.deletion_id, record.table, created_us)
-    ciphertext, mac = _seal(_SubKeys(key), _lp(ad), record.row_json.encode("utf-8"), iv)
+    ciphertext, mac = _seal(_SubKeys(key), ad, record.row_json.encode("utf-8"), iv)
     return EncryptedEntry(
         entry_id=record.entry_id,
         deletion_id=record.deletion_id,
@@ -249,7 +248,7 @@ def decrypt_entry(
         key = found
     created_us = to_micros(entry.created_at)
     ad = associated_data(entry.entry_id, entry.deletion_id, entry.table, created_us)
-    reason, result = _open(_SubKeys(key), _lp(ad), entry.iv, entry.ciphertext, entry.mac)
+    reason, result = _open(_SubKeys(key), ad, entry.iv, entry.ciphertext, entry.mac)
     if reason is not None:
         raise RestorationLogError(entry.entry_id, reason, result)
     return RestorationRecord(

@@ -132,7 +132,7 @@ def test_matches_an_independent_implementation_of_the_scheme() -> None:
         return len(b).to_bytes(4, "big") + b
 
     mac = hmac.HMAC(mac_key, hashes.SHA256())
-    mac.update(b"\x01" + lp(b"k-20261122") + lp(iv) + lp(ad) + lp(ciphertext))
+    mac.update(b"\x01" + lp(b"k-20261122") + lp(iv) + lp(ciphertext) + ad)
     assert entry == EncryptedEntry("e1", "d1", "crm.customers", _record().created_at,
                                    "k-20261122", iv, ciphertext, mac.finalize())
 
@@ -284,6 +284,19 @@ def test_batch_encryptor_matches_scalar_decrypt_and_rejects_null_rows() -> None:
         list(make_encryptor({"k-20261122": KEY_A}, "k-20261122")([null_row]))
     with pytest.raises(RestorationLogError, match="expired: key 'k-20200101' is not in"):
         make_encryptor({"k-20261122": KEY_A}, "k-20200101")
+
+
+def test_batch_associated_data_matches_scalar_for_strings_needing_escapes() -> None:
+    created = datetime(2026, 11, 22, 1, 2, 3, 4, tzinfo=UTC)
+    awkward = [('e"1', "d\\1", "crm.ünï", created, "{}"),
+               ("e\n2", None, 'x"y', created, '{"a":1}'),
+               ("e3", "d\x01", "crm.customers", created, "[]")]
+    vectorised = [("e1", "d1", "crm.ünï\u2028", created, "{}"), ("e2", None, "t", created, "")]
+    for rows in (awkward, vectorised):
+        (out,) = list(make_encryptor({KEY_A.key_id: KEY_A}, KEY_A.key_id)([_plain_batch(rows)]))
+        for row, (entry_id, *_, plain) in zip(out.to_pylist(), rows):
+            entry = EncryptedEntry(**row)
+            assert (entry.entry_id, decrypt_entry(entry, KEY_A).row_json) == (entry_id, plain)
 
 
 def test_batch_decryptor_turns_bad_entries_into_status_rows() -> None:
