@@ -169,11 +169,19 @@ class _Script:
             if isinstance(stmt, exp.Command):
                 self._command(stmt)
                 continue
-            try:
-                self._statement(stmt, tolerant=False)
-            except OptimizeError:
-                fresh = parse_statements(self.text, self.dialect, self.dialect_name, MAX_NESTING)
-                self._statement(fresh[index], tolerant=True)
+            for level in (0, 1, 2):
+                # 0: strict qualification; 1: tolerate columns missing from a stale schema;
+                # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
+                # over tables without schema). The tree is re-parsed after a failed attempt.
+                try:
+                    self._statement(stmt, tolerant=level)
+                    break
+                except OptimizeError:
+                    if level == 2:
+                        raise
+                    stmt = parse_statements(
+                        self.text, self.dialect, self.dialect_name, MAX_NESTING
+                    )[index]
         return self._result()
 
     def _command(self, stmt: exp.Command) -> None:
@@ -189,7 +197,7 @@ class _Script:
             self.own_schema = True
         self.schema.add(name, columns)
 
-    def _statement(self, stmt: exp.Expr, *, tolerant: bool) -> None:
+    def _statement(self, stmt: exp.Expr, *, tolerant: int) -> None:
         plan = plan_statement(stmt)
         target = table_name(plan.target, self.default) if plan.target is not None else None
         if plan.kind == "use":
@@ -259,14 +267,15 @@ class _Script:
                 return outputs
         return outputs
 
-    def _query(self, query: exp.Expr, tolerant: bool) -> ScopeLineage:
+    def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:
         names, columns, qcols = self._rename(query)
         qschema = qualify_schema(self.dialect, qcols)
         qualified = qualify(
             query,
             dialect=self.dialect,
             schema=qschema,
-            qualify_columns=not tolerant,
+            qualify_columns=tolerant < 2,
+            allow_partial_qualification=tolerant == 1,
             quote_identifiers=False,
             validate_qualify_columns=False,
             identify=False,

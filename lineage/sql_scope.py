@@ -365,12 +365,7 @@ class Walker:
             return
         if t is exp.Window:
             self.walk(node.this, env, acc, rank, mask, ind)
-            w = ind or "WINDOW"
-            for part in node.args.get("partition_by") or ():
-                self.walk(part, env, acc, 0, False, w)
-            order = node.args.get("order")
-            if order is not None:
-                self.walk(order, env, acc, 0, False, w)
+            self._window_spec(node, env, acc, ind or "WINDOW", 0)
             return
         r1 = rank if rank > 1 else 1
         if t is exp.Case:
@@ -406,6 +401,22 @@ class Walker:
             rank = r1
         for child in node.iter_expressions():
             self.walk(child, env, acc, rank, mask, ind)
+
+    def _window_spec(self, node: exp.Window, env: _Env, acc: Lin, ind: str, depth: int) -> None:
+        for part in node.args.get("partition_by") or ():
+            self.walk(part, env, acc, 0, False, ind)
+        order = node.args.get("order")
+        if order is not None:
+            self.walk(order, env, acc, 0, False, ind)
+        alias = node.args.get("alias")  # OVER w, or a named window based on another one
+        name = alias.name if isinstance(alias, exp.Identifier) else None
+        if not name and isinstance(node.this, exp.Identifier):
+            name = node.this.name if depth else None
+        if name and depth < 8 and isinstance(env.scope.expression, exp.Select):
+            for named in env.scope.expression.args.get("windows") or ():
+                if isinstance(named.this, exp.Identifier) and named.this.name == name:
+                    if named is not node:
+                        self._window_spec(named, env, acc, ind, depth + 1)
 
     def _subquery(
         self, sub: Scope, env: _Env, acc: Lin, rank: int, mask: bool, ind: str | None
