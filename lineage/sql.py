@@ -36,10 +36,11 @@ from lineage.sql_guard import (
     parse_statements,
 )
 from lineage.sql_schema import PreparedSchema, prepare_schema, qualify_schema, table_name
-from lineage.sql_scope import D, RANKS, Lin, ScopeLineage, Walker, add
+from lineage.sql_scope import Walker
+from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
 from lineage.sql_statements import Plan, ignored_output, plan_statement
 
-__all__ = ["ColumnEdge", "LineageResult", "SqlLineageError", "extract_lineage", "MAX_SQL_BYTES"]
+__all__ = ["MAX_SQL_BYTES", "ColumnEdge", "LineageResult", "SqlLineageError", "extract_lineage"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -188,7 +189,9 @@ class _Script:
         word = str(stmt.this).upper()
         if word in {"INSERT", "CREATE", "MERGE", "UPDATE", "DELETE", "WITH", "SELECT", "REPLACE"}:
             raise SqlLineageError(
-                f"unsupported {word} statement syntax", kind="unsupported", dialect=self.dialect_name
+                f"unsupported {word} statement syntax",
+                kind="unsupported",
+                dialect=self.dialect_name,
             )
 
     def _learn(self, name: str, columns: list[tuple[str, str]]) -> None:
@@ -357,7 +360,9 @@ class _Script:
                     cf if cf == 1.0 else round(cf, 6),
                 )
             )
-        out.sort(key=lambda e: (e.target_table or "", e.target_column or "", e.source, e.type, e.subtype))
+        out.sort(
+            key=lambda e: (e.target_table or "", e.target_column or "", e.source, e.type, e.subtype)
+        )
         return LineageResult(
             set(self.sources), set(self.targets), out, dict(self.target_columns), self.declared
         )

@@ -23,6 +23,7 @@ Every input row yields at least one output row, so nothing is lost:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pandas as pd
@@ -71,9 +72,7 @@ def make_extractor(
             defaults = batch["default_schema"] if "default_schema" in batch else [None] * n
             for fp, dialect, sql, default in zip(fps, dialects, batch["sql"], defaults):
                 rows.extend(
-                    extract_rows(
-                        fp, _clean(dialect), sql, _clean(default), prepared, max_sql_bytes
-                    )
+                    extract_rows(fp, _clean(dialect), sql, _clean(default), prepared, max_sql_bytes)
                 )
             yield pd.DataFrame.from_records(rows, columns=COLUMNS)
 
@@ -91,7 +90,7 @@ def extract_rows(
     """The output rows (tuples in :data:`COLUMNS` order) for one query."""
     head = (fingerprint, dialect, default_schema)
     try:
-        if sql is None or (isinstance(sql, float) and sql != sql):
+        if sql is None or (isinstance(sql, float) and math.isnan(sql)):
             raise SqlLineageError("no SQL text", kind="binary", dialect=dialect)
         result = extract_lineage(
             sql,  # type: ignore[arg-type]
@@ -101,7 +100,9 @@ def extract_rows(
             max_bytes=max_sql_bytes,
         )
     except SqlLineageError as err:
-        return [head + ("error", None, None, None, None, None, None, None, None, err.kind, str(err))]
+        return [
+            head + ("error", None, None, None, None, None, None, None, None, err.kind, str(err))
+        ]
     rows = []
     direct_pairs = set()
     for e in result.column_edges:
@@ -156,7 +157,7 @@ def learned_schema(
 
 
 def _clean(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value).strip()
     return text or None

@@ -66,9 +66,7 @@ class PreparedSchema:
 
     def copy(self) -> PreparedSchema:
         """A shallow copy that can take more tables without touching this one."""
-        return PreparedSchema(
-            dict(self.tables), {k: list(v) for k, v in self.by_name.items()}
-        )
+        return PreparedSchema(dict(self.tables), {k: list(v) for k, v in self.by_name.items()})
 
 
 _CACHE: dict[int, tuple[object, tuple, PreparedSchema]] = {}

@@ -26,159 +26,27 @@ Semantics follow OpenLineage's column-lineage facet:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
-D = "D"
-RANKS = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
-
-Key = tuple[str, str, str]
-Lin = dict[Key, tuple[int, bool, float]]
-
-_LEAF = frozenset(
-    {
-        exp.Literal,
-        exp.Null,
-        exp.Boolean,
-        exp.Star,
-        exp.Identifier,
-        exp.DataType,
-        exp.Var,
-        exp.Placeholder,
-        exp.Parameter,
-    }
+from lineage.sql_semantics import (
+    HASH,
+    HASH_NAMES,
+    LEAF,
+    MASK_AGG,
+    NAVIGATION,
+    TRANSPARENT,
+    D,
+    Lin,
+    ScopeLineage,
+    add,
+    compose,
+    merge,
 )
-_TRANSPARENT = frozenset({exp.Alias, exp.Paren, exp.Subquery, exp.Ordered, exp.Order, exp.Group})
-_MASK_AGG = frozenset(
-    getattr(exp, n)
-    for n in ("Count", "ApproxDistinct", "CountIf", "Hll", "HashAgg", "BitmapCount")
-    if hasattr(exp, n)
-)
-# offset window functions copy a value from another row: TRANSFORMATION, not AGGREGATION
-_NAVIGATION = frozenset(getattr(exp, n) for n in ("Lag", "Lead") if hasattr(exp, n))
-_HASH = frozenset(
-    getattr(exp, n)
-    for n in (
-        "MD5",
-        "MD5Digest",
-        "MD5NumberLower64",
-        "MD5NumberUpper64",
-        "SHA",
-        "SHA1Digest",
-        "SHA2",
-        "SHA2Digest",
-        "StandardHash",
-        "FarmFingerprint",
-        "CityHash64",
-        "Minhash",
-    )
-    if hasattr(exp, n)
-)
-_HASH_NAMES = frozenset(
-    {
-        "hash",
-        "xxhash64",
-        "xxhash",
-        "xxhash32",
-        "murmur3_hash",
-        "murmur3",
-        "murmur3_32",
-        "murmur3_64",
-        "murmur3_128",
-        "crc32",
-        "sha256",
-        "sha512",
-        "sha224",
-        "sha384",
-        "sha1",
-        "md5",
-        "hmac_sha256",
-        "hmac_sha512",
-        "hmac_sha1",
-        "hmac_md5",
-        "spooky_hash_v2_32",
-        "spooky_hash_v2_64",
-        "fnv",
-        "xxh3_64",
-        "cityhash64",
-        "sipHash64".lower(),
-        "approx_set",
-        "hll_sketch_agg",
-        "mask",
-        "mask_hash",
-    }
-)
-
-
-def add(acc: Lin, key: Key, rank: int, mask: bool, conf: float) -> None:
-    """Merge one parallel path into a lineage set (strongest rank, AND masking, best confidence)."""
-    old = acc.get(key)
-    if old is None:
-        acc[key] = (rank, mask, conf)
-    else:
-        acc[key] = (
-            rank if rank > old[0] else old[0],
-            old[1] and mask,
-            conf if conf > old[2] else old[2],
-        )
-
-
-def compose(acc: Lin, inner: Lin, rank: int, mask: bool, ind: str | None, conf: float) -> None:
-    """Add ``inner`` seen through a context (rank, masking, indirect subtype, confidence)."""
-    for (t, c, k), (r, m, cf) in inner.items():
-        if ind is not None:
-            add(acc, (t, c, ind), 0, False, cf * conf)
-        elif k == D:
-            add(acc, (t, c, D), r if r > rank else rank, m or mask, cf * conf)
-        else:
-            add(acc, (t, c, k), 0, False, cf * conf)
-
-
-def merge(acc: Lin, other: Lin) -> None:
-    """Merge a lineage set as a parallel path."""
-    for key, (r, m, cf) in other.items():
-        add(acc, key, r, m, cf)
-
-
-@dataclass
-class ScopeLineage:
-    """The lineage of one scope's output.
-
-    Attributes:
-        outputs: Ordered (output column, lineage set) pairs; an unexpanded star is named ``*``.
-        dataset: INDIRECT edges into the whole output (JOIN, FILTER, GROUP_BY, SORT, ...).
-        star: Lineage of an unexpanded ``*`` whose ``*`` column stands for any column name.
-        fallback: Lineage of any column not among the outputs (table functions without aliases).
-    """
-
-    outputs: list[tuple[str, Lin]] = field(default_factory=list)
-    dataset: Lin = field(default_factory=dict)
-    star: Lin | None = None
-    fallback: Lin | None = None
-    by_name: dict[str, Lin] = field(default_factory=dict)
-
-    def finish(self) -> ScopeLineage:
-        """Index the outputs by name (first occurrence wins) and return self."""
-        by_name: dict[str, Lin] = {}
-        for name, lin in self.outputs:
-            by_name.setdefault(name, lin)
-        self.by_name = by_name
-        return self
-
-    def column(self, name: str) -> Lin | None:
-        """The lineage of one output column by name, resolving stars and fallbacks."""
-        lin = self.by_name.get(name)
-        if lin is not None:
-            return lin
-        if self.star:
-            return {(t, name if c == "*" else c, k): v for (t, c, k), v in self.star.items()}
-        return self.fallback
 
 
 class _Env:
-    __slots__ = ("scope", "subq", "dataset", "aliases", "selected")
+    __slots__ = ("aliases", "dataset", "scope", "selected", "subq")
 
     def __init__(self, scope: Scope, dataset: Lin) -> None:
         self.scope = scope
@@ -325,7 +193,9 @@ class Walker:
         alias = node.args.get("alias")
         cols = [c.name.lower() for c in alias.columns] if alias is not None else []
         if isinstance(node, exp.Unnest) and len(lins) > 1 and len(cols) >= len(lins):
-            res.outputs = [(c, dict(lins[i] if i < len(lins) else union)) for i, c in enumerate(cols)]
+            res.outputs = [
+                (c, dict(lins[i] if i < len(lins) else union)) for i, c in enumerate(cols)
+            ]
         elif cols:
             res.outputs = [(c, dict(union)) for c in cols]
         elif alias is not None and alias.name and isinstance(node, exp.Unnest):
@@ -353,13 +223,13 @@ class Walker:
         if t is exp.Column:
             self._column(node, env, acc, rank, mask, ind)
             return
-        if t in _LEAF:
+        if t in LEAF:
             return
         sub = env.subq.get(id(node))
         if sub is not None:
             self._subquery(sub, env, acc, rank, mask, ind)
             return
-        if t in _TRANSPARENT:
+        if t in TRANSPARENT:
             for child in node.iter_expressions():
                 self.walk(child, env, acc, rank, mask, ind)
             return
@@ -367,7 +237,7 @@ class Walker:
             self.walk(node.this, env, acc, rank, mask, ind)
             self._window_spec(node, env, acc, ind or "WINDOW", 0)
             return
-        r1 = rank if rank > 1 else 1
+        r1 = max(1, rank)
         if t is exp.Case:
             cond = ind or "CONDITIONAL"
             operand = node.this
@@ -393,9 +263,9 @@ class Walker:
             self.walk(node.this, env, acc, rank, mask, ind)
             self.walk(node.expression, env, acc, 0, False, ind or "CONDITIONAL")
             return
-        if isinstance(node, exp.AggFunc) and t not in _NAVIGATION:
-            rank, mask = 2, mask or t in _MASK_AGG
-        elif t in _HASH or (t is exp.Anonymous and node.name.lower() in _HASH_NAMES):
+        if isinstance(node, exp.AggFunc) and t not in NAVIGATION:
+            rank, mask = 2, mask or t in MASK_AGG
+        elif t in HASH or (t is exp.Anonymous and node.name.lower() in HASH_NAMES):
             rank, mask = r1, True
         else:
             rank = r1
@@ -410,13 +280,11 @@ class Walker:
             self.walk(order, env, acc, 0, False, ind)
         alias = node.args.get("alias")  # OVER w, or a named window based on another one
         name = alias.name if isinstance(alias, exp.Identifier) else None
-        if not name and isinstance(node.this, exp.Identifier):
-            name = node.this.name if depth else None
         if name and depth < 8 and isinstance(env.scope.expression, exp.Select):
             for named in env.scope.expression.args.get("windows") or ():
-                if isinstance(named.this, exp.Identifier) and named.this.name == name:
-                    if named is not node:
-                        self._window_spec(named, env, acc, ind, depth + 1)
+                same = isinstance(named.this, exp.Identifier) and named.this.name == name
+                if same and named is not node:
+                    self._window_spec(named, env, acc, ind, depth + 1)
 
     def _subquery(
         self, sub: Scope, env: _Env, acc: Lin, rank: int, mask: bool, ind: str | None
@@ -441,7 +309,7 @@ class Walker:
                 return
             db = col.args.get("db")
             src = self._find(env.scope, db.name) if db is not None else None
-            rank = rank if rank > 1 else 1
+            rank = max(1, rank)
             if src is not None:  # db.tbl.col written out, or alias.struct.field
                 self._emit(src, table.lower(), acc, rank, mask, ind, 1.0)
                 return

@@ -200,9 +200,11 @@ def _merge(stmt: exp.Merge) -> Plan:
 def _queries(
     query: exp.Expr | None, with_: exp.With | None = None, mode: Mapping_ = "position"
 ) -> list[tuple[exp.Expr, Mapping_]]:
-    while isinstance(query, (exp.Subquery, exp.Paren)) and isinstance(
-        query.this, (exp.Select, exp.SetOperation, exp.Subquery, exp.Paren)
-    ) and not query.args.get("with_"):
+    while (
+        isinstance(query, (exp.Subquery, exp.Paren))
+        and isinstance(query.this, (exp.Select, exp.SetOperation, exp.Subquery, exp.Paren))
+        and not query.args.get("with_")
+    ):
         query = query.this
     if not isinstance(query, (exp.Select, exp.SetOperation)):
         return []  # VALUES, nothing, or an unsupported source: no column lineage

@@ -10,7 +10,7 @@ lineage (``count(*)``, constants) are the only ones allowed to have no column ed
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from lineage.sql import extract_lineage
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _corpus(name: str) -> tuple[list[dict], dict]:
     path = CORPORA / f"{name}.jsonl"
     if not path.exists():
@@ -62,16 +62,18 @@ def _check(name: str, qid: str, *, cross_check: bool) -> None:
         sqlglot.parse_one(query["sql"]), schema=schema, validate_qualify_columns=False
     ).named_selects
     # a duplicated output name (TPC-DS q39) is one target column
-    assert list(result.target_columns[target]) == list(dict.fromkeys(n.lower() for n in expected_names))
+    assert list(result.target_columns[target]) == list(
+        dict.fromkeys(n.lower() for n in expected_names)
+    )
     assert result.targets == {target}
     assert result.sources and result.sources <= set(schema)
 
-    for name in dict.fromkeys(expected_names):
-        column = name.lower()
+    for output in dict.fromkeys(expected_names):
+        column = output.lower()
         ours = {e.source for e in result.column_edges if e.target_column == column}
         if ours and not cross_check:
             continue
-        theirs = _sqlglot_leaves(query["sql"], name, schema)
+        theirs = _sqlglot_leaves(query["sql"], output, schema)
         assert ours == theirs, f"{qid}.{column}: ours {sorted(ours)} sqlglot {sorted(theirs)}"
 
 
