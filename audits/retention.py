@@ -1,0 +1,230 @@
+"""Retention audits: rows kept past their category's retention, and Delta history kept too long.
+
+Two kinds of ``retention_violations`` rows share one schema (:data:`RETENTION_COLUMNS`):
+
+- ``rows``: :func:`retention_violations` finds rows of an audited table whose timestamp column is
+  older than the retention of the column's data category (one aggregation over the table);
+- ``delta_history``: :func:`delta_retention_violations` checks the product's own Delta tables:
+  deleted rows stay readable through time travel until VACUUM removes the files, and the
+  transaction log keeps per-file column statistics (min/max values) for ``logRetentionDuration``.
+  So a table holding personal data whose ``delta.deletedFileRetentionDuration`` or
+  ``delta.logRetentionDuration`` exceeds the retention of a category it holds is a violation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from audits.lifecycle_time import (
+    MICROS_PER_DAY,
+    DurationError,
+    micros,
+    micros_lit,
+    parse_duration,
+    to_utc,
+)
+
+#: Columns of the ``retention_violations`` table.
+RETENTION_COLUMNS: tuple[str, ...] = (
+    "table",
+    "column",
+    "data_category",
+    "oldest",
+    "rows_over",
+    "days_over",
+    "kind",
+    "detail",
+)
+
+#: Delta's defaults when a table does not set the property.
+DELTA_RETENTION_DEFAULTS: dict[str, timedelta] = {
+    "delta.deletedFileRetentionDuration": timedelta(days=7),
+    "delta.logRetentionDuration": timedelta(days=30),
+}
+
+
+def category_retention(category: str | None, retention_days_map: Mapping[str, int]) -> int | None:
+    """The retention in days of a data category: the most specific dotted prefix wins.
+
+    ``user.contact.email`` takes the entry for ``user.contact.email``, else ``user.contact``, else
+    ``user``; prefixes match whole segments only (``user.contact`` does not cover
+    ``user.contactless``). Matching ignores case.
+
+    Args:
+        category: a dotted data category, or None.
+        retention_days_map: category (or prefix) -> retention days, from the catalog.
+
+    Returns:
+        The retention in days, or None when no entry covers the category.
+
+    Example:
+        >>> category_retention("user.contact.email", {"user": 365, "user.contact": 90})
+        90
+    """
+    if not category:
+        return None
+    lowered = {str(k).strip().lower(): v for k, v in retention_days_map.items()}
+    parts = category.strip().lower().split(".")
+    for end in range(len(parts), 0, -1):
+        days = lowered.get(".".join(parts[:end]))
+        if days is not None:
+            return int(days)
+    return None
+
+
+def retention_violations(
+    table_df: DataFrame,
+    *,
+    table: str,
+    column: str,
+    category: str,
+    retention_days: int,
+    ts_column: str,
+    cutoff: datetime,
+) -> DataFrame:
+    """Rows of one table column kept longer than the retention of the column's category.
+
+    A row is over retention when its ``ts_column`` is strictly before ``cutoff - retention_days``
+    and ``column`` is not null (a nulled-out value no longer holds the personal data). A row
+    exactly ``retention_days`` old is within retention.
+
+    Args:
+        table_df: the audited table.
+        table: its fully qualified name (for the output row).
+        column: the personal data column.
+        category: the column's data category.
+        retention_days: the category's retention (see :func:`category_retention`).
+        ts_column: the timestamp (or date) column that dates each row.
+        cutoff: the run's cutoff instant (naive = UTC).
+
+    Returns:
+        DataFrame with :data:`RETENTION_COLUMNS`: one row (``kind`` ``rows``; ``oldest`` is the
+        oldest row's timestamp, ``rows_over`` the count, ``days_over`` how many days past the
+        limit the oldest row is, rounded up) or no row when nothing is over.
+    """
+    limit = micros_lit(cutoff) - F.lit(retention_days * MICROS_PER_DAY)
+    ts_us = F.unix_micros(F.col(ts_column).cast("timestamp"))
+    over = (
+        table_df.where(F.col(column).isNotNull())
+        .select(ts_us.alias("_ts"))
+        .where(F.col("_ts") < limit)
+        .agg(F.min("_ts").alias("_oldest"), F.count(F.lit(1)).alias("rows_over"))
+        .where(F.col("rows_over") > 0)
+    )
+    days_over = F.ceil((limit - F.col("_oldest")) / F.lit(MICROS_PER_DAY)).cast("long")
+    return over.select(
+        F.lit(table).alias("table"),
+        F.lit(column).alias("column"),
+        F.lit(category).alias("data_category"),
+        F.timestamp_micros("_oldest").alias("oldest"),
+        F.col("rows_over").cast("long").alias("rows_over"),
+        days_over.alias("days_over"),
+        F.lit("rows").alias("kind"),
+        F.concat(
+            F.col("rows_over").cast("string"),
+            F.lit(f" row(s) with {column} older than {retention_days} days (before "),
+            F.date_format(F.timestamp_micros(limit), "yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            F.lit(f") as of {_iso(cutoff)}"),
+        ).alias("detail"),
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class DeltaRetentionViolation:
+    """A product Delta table whose history outlives the retention of data it holds."""
+
+    table: str
+    """The table name."""
+    data_category: str
+    """The held category with the strictest retention."""
+    property: str
+    """The Delta property at fault (``delta.deletedFileRetentionDuration`` or ...Log...)."""
+    configured: timedelta
+    """The effective value (Delta's default when unset)."""
+    allowed_days: int
+    """The category's retention in days."""
+
+    @property
+    def days_over(self) -> int:
+        """Days by which the history retention exceeds the allowed retention, rounded up."""
+        return math.ceil((self.configured - timedelta(days=self.allowed_days)) / timedelta(days=1))
+
+    def to_row(self) -> dict[str, Any]:
+        """The violation as a ``retention_violations`` row (:data:`RETENTION_COLUMNS`)."""
+        days = self.configured / timedelta(days=1)
+        return {
+            "table": self.table,
+            "column": None,
+            "data_category": self.data_category,
+            "oldest": None,
+            "rows_over": None,
+            "days_over": self.days_over,
+            "kind": "delta_history",
+            "detail": (
+                f"{self.property} is {days:g} days, longer than the {self.allowed_days}-day "
+                f"retention of {self.data_category}: deleted rows stay readable until VACUUM"
+            ),
+        }
+
+
+def delta_retention_violations(
+    tables_props: Iterable[Mapping[str, Any]],
+    retention_days_map: Mapping[str, int],
+) -> list[DeltaRetentionViolation]:
+    """Check the time-travel/VACUUM retention of the product's own Delta tables.
+
+    Args:
+        tables_props: one mapping per table: ``table`` (name), ``data_categories`` (the personal
+            data categories the table holds; empty or missing = no personal data) and
+            ``properties`` (its Delta table properties; unset ones take Delta's defaults, see
+            :data:`DELTA_RETENTION_DEFAULTS`). Values look like ``interval 7 days``, ``168 hours``.
+        retention_days_map: category (or prefix) -> retention days.
+
+    Returns:
+        One violation per (table, property) whose duration exceeds the strictest retention of
+        the categories held (a duration equal to the retention is allowed), sorted by table.
+
+    Raises:
+        DurationError: a retention property that is not a duration; the message names the table.
+    """
+    found: list[DeltaRetentionViolation] = []
+    for info in tables_props:
+        name = str(info["table"])
+        limits = [
+            (days, cat)
+            for cat in info.get("data_categories") or ()
+            if (days := category_retention(cat, retention_days_map)) is not None
+        ]
+        if not limits:
+            continue
+        allowed, category = min(limits)
+        props = info.get("properties") or {}
+        for prop, default in DELTA_RETENTION_DEFAULTS.items():
+            raw = props.get(prop)
+            try:
+                configured = default if raw is None else parse_duration(raw, name=prop)
+            except DurationError as exc:
+                raise DurationError(f"table {name}: {exc}") from exc
+            if micros(configured) > allowed * MICROS_PER_DAY:
+                found.append(DeltaRetentionViolation(name, category, prop, configured, allowed))
+    return sorted(found, key=lambda v: (v.table, v.property))
+
+
+__all__ = [
+    "DELTA_RETENTION_DEFAULTS",
+    "RETENTION_COLUMNS",
+    "DeltaRetentionViolation",
+    "category_retention",
+    "delta_retention_violations",
+    "retention_violations",
+]
