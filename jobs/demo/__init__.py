@@ -33,6 +33,7 @@ from jobs.demo.querylogs import build_query_logs
 from jobs.demo.signals import build_openlineage, build_probes, write_training_configs
 from jobs.demo.truth import (
     CONVENTIONS,
+    direct_closure,
     faults,
     policy_violations,
     read_write_truth,
@@ -66,6 +67,15 @@ class DemoSummary:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     ground_truth: Path | None = None
+
+
+    def __str__(self) -> str:
+        lines = sum(c["lines"] for c in self.counts.values())
+        bad = sum(c["bad_lines"] for c in self.counts.values())
+        return (f"{lines} input lines ({bad} injected bad) in {len(self.counts)} kinds, "
+                f"{len(self.tables)} audited tables ({sum(self.tables.values())} rows), "
+                f"as of {self.as_of}, seed {self.seed}, scale {self.scale}; "
+                f"ground truth in {self.ground_truth}")
 
 
 def _rng(seed: int, part: str) -> random.Random:
@@ -171,6 +181,12 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
         "probe_no_match_pairs": probe_truth["no_match_pairs"],
         "probe_requests": probe_truth["requests"],
         "policy_violations": violations,
+        "downstream": {col: {"columns": reach,
+                             "dashboards": sorted({".".join(n.split(".")[:2]) for n in reach
+                                                   if n.startswith("dash.")})}
+                       for col in ("crm.customers.customer_id", "crm.customers.email",
+                                   "app.users.user_id")
+                       for reach in [direct_closure(direct, col)]},
         "deletion_anomalies": anomalies,
         "deletions": [{"deletion_id": d.deletion_id, "subject_id": str(d.customer.customer_id),
                        "object_id": d.object_id, "scenario": d.scenario,

@@ -121,6 +121,7 @@ def stmt(
     merge_key: str | None = None,
     cte: bool = False,
     column_list: bool = False,
+    union: tuple[Statement, ...] = (),
 ) -> Statement:
     """Build a Statement from ``"table alias"`` and a comma-free, space separated exprs list."""
     table, alias = source.split()
@@ -135,6 +136,7 @@ def stmt(
         merge_key=merge_key,
         cte=cte,
         column_list=column_list,
+        union=union,
     )
 
 

@@ -177,6 +177,13 @@ def _marts() -> list[tuple[str, str, str, list[tuple[Statement, str, str]]]]:
             "currency=i.currency label=f.label created_at=i.created_at",
             joins=(join("staging.billing_fx_rates f", "i.currency", "f.name"),),
             filters=(("i", "created_at", "date"),)), "event", "")]),
+        ("etl.contactable_emails", "trino", "sql", [(s(
+            "marketing.contactable_emails", "insert", "staging.crm_contacts c",
+            "customer_id=c.customer_id email=lower(c.email) created_at=c.created_at",
+            filters=(("c", "created_at", "date"),), column_list=True,
+            union=(s("marketing.contactable_emails", "insert", "staging.app_users u",
+                     "customer_id=u.user_id email=lower(u.email) created_at=u.created_at",
+                     filters=(("u", "created_at", "date"),)),)), "event", "")]),
         ("etl.newsletter_sync", "spark", "openlineage_columns", [(s(
             "marketing.newsletter_list", "insert", "marketing.email_audience a",
             "customer_id=a.customer_id email=a.email created_at=a.created_at"), "customer", "")]),
@@ -252,8 +259,10 @@ def build_company(seed: int) -> Company:
         reads: dict[str, tuple[str, ...]] = {}
         for table, cols in picks:
             names = cols.split()
-            reads[table] = tuple(sorted(set(reads.get(table, ())) |
-                                        set(rng.sample(names, min(len(names), 2)))))
+            chosen = set(rng.sample(names, min(len(names), 2)))
+            if "customer_id" in names and i % 2 == 0:
+                chosen.add("customer_id")  # some dashboards list customers
+            reads[table] = tuple(sorted(set(reads.get(table, ())) | chosen))
         company.dashboards.append(Dashboard(
             f"dash.{dname}", tuple(sorted(reads.items())),
             "openlineage_columns" if i < 18 else "read_write", "bi-team"))

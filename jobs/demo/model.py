@@ -149,6 +149,8 @@ class Statement:
         merge_key: for MERGE, the key column (same name in source and target).
         cte: wrap the source in a CTE (the filter moves into it).
         column_list: render an explicit target column list for INSERT.
+        union: further SELECT branches (same target and output columns) joined by UNION ALL;
+            each branch resolves its own aliases.
     """
 
     target: str
@@ -161,6 +163,7 @@ class Statement:
     merge_key: str | None = None
     cte: bool = False
     column_list: bool = False
+    union: tuple[Statement, ...] = ()
 
     @property
     def aggregated(self) -> bool:
@@ -178,8 +181,9 @@ class Statement:
 
     @property
     def sources(self) -> tuple[str, ...]:
-        """Every table the statement reads."""
-        return (self.source, *(j.table for j in self.joins))
+        """Every table the statement reads (UNION branches included)."""
+        own = (self.source, *(j.table for j in self.joins))
+        return own + tuple(t for b in self.union for t in b.sources if t not in own)
 
 
 @dataclass(frozen=True)

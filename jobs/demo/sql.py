@@ -7,8 +7,8 @@ The true lineage follows the semantics the product documents (DESIGN.md section 
   and ``masking`` for hashes and counts;
 * columns in JOIN conditions, WHERE filters and GROUP BY give INDIRECT edges (JOIN, FILTER,
   GROUP_BY) to the target *table* (``target_column`` None), also when the column is projected too;
-* ``count(*)`` reads no column; the target table's own key in a MERGE ON clause is not an edge
-  (a table does not flow into itself).
+* ``count(*)`` reads no column; in a MERGE both sides of the ON clause are INDIRECT JOIN edges,
+  including the target's own key (a self-edge of the target table).
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def statement_flows(st: Statement) -> list[Flow]:
             flows.add(Flow(col(alias, name), st.target, "INDIRECT", "JOIN", False))
     if st.merge_key:
         flows.add(Flow(col(st.alias, st.merge_key), st.target, "INDIRECT", "JOIN", False))
+        flows.add(Flow(f"{st.target}.{st.merge_key}", st.target, "INDIRECT", "JOIN", False))
+    for branch in st.union:
+        flows.update(statement_flows(branch))
     for alias, name, _ in st.filters:
         flows.add(Flow(col(alias, name), st.target, "INDIRECT", "FILTER", False))
     if st.aggregated:
@@ -57,7 +60,7 @@ def statement_flows(st: Statement) -> list[Flow]:
             if e.func not in AGGREGATES:
                 for alias, name in e.refs:
                     flows.add(Flow(col(alias, name), st.target, "INDIRECT", "GROUP_BY", False))
-    return sorted(f for f in flows if f.source.rsplit(".", 1)[0] != st.target)
+    return sorted(flows)
 
 
 def _q(name: str, dialect: str, default_schema: str | None) -> str:
@@ -155,6 +158,8 @@ def render_statement(st: Statement, dialect: str, run_date: str,
                 f"ON t.{key} = {st.alias}.{key}\nWHEN MATCHED THEN UPDATE SET {sets}\n"
                 f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})")
     select = _select(st, dialect, ds, run_date)
+    for branch in st.union:
+        select += "\nUNION ALL\n" + _select(branch, dialect, ds, run_date)
     if st.kind == "view":
         return f"CREATE OR REPLACE VIEW {target} AS\n{select}"
     if st.kind == "ctas":

@@ -21,7 +21,8 @@ CONVENTIONS: dict[str, str] = {
               "aggregates; masking=true for sha2/md5 and count",
     "indirect": "columns in JOIN ON, WHERE and GROUP BY: INDIRECT JOIN/FILTER/GROUP_BY edge to the "
                 "target table (target has no column part), also when projected as well",
-    "exclusions": "count(*) reads no column; a MERGE target's own ON key is not an edge",
+    "exclusions": "count(*) reads no column; a MERGE ON clause gives INDIRECT JOIN edges from "
+                  "both sides, the target's own key included (a self-edge)",
     "read_write": "split READ/WRITE lines share a job_id per statement run; a read and a write of "
                   "the same job_id make a table-level flow",
     "openlineage": "only COMPLETE events count; the FAIL run in ignored_runs must add no flow",
@@ -33,7 +34,17 @@ CONVENTIONS: dict[str, str] = {
     "subjects": "deletion requests carry subject_id = decimal customer id; the app user_id is "
                 "the same id space as the CRM customer_id",
     "warehouse": "every catalog table (kind table) with an identifier column is a Delta table at "
-                 "<out>/company/<schema>/<table>, except the one listed in unverifiable_tables",
+                 "<out>/company/<schema>/<table>, except the one listed in unverifiable_tables; "
+                 "views and dashboards hold no rows (dashboard fields may be identifiers)",
+    "residual": "residual_rows lists, per completed deletion, every audited table still holding "
+                "rows of its subject (identifier column, row count); no other subject of a "
+                "completed deletion is left anywhere; subjects of pending deletions are untouched",
+    "future": "deletions of scenario 'future' are scheduled_for after as_of (legitimately)",
+    "downstream": "columns reachable over DIRECT column flows of every signal (sql, openlineage "
+                  "facets, probes); dashboards are the dash.* assets among them",
+    "policy": "policy_violations: every catalog column of a covered category (tables, views, "
+              "apis) to every column it reaches over DIRECT flows in a zone the policy does not "
+              "allow, with a shortest path",
 }
 
 
@@ -119,6 +130,21 @@ def policy_violations(company: Company, direct: list[dict[str, Any]],
                 out.append({"policy": pol["name"], "category": cat, "source": col,
                             "target": node, "target_zone": zone, "path": path[::-1]})
     return out
+
+
+def direct_closure(direct: list[dict[str, Any]], start: str) -> list[str]:
+    """Every node reachable from ``start`` over DIRECT column flows (start excluded), sorted."""
+    adj: dict[str, set[str]] = {}
+    for f in direct:
+        adj.setdefault(f["source"], set()).add(f["target"])
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in adj.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return sorted(seen - {start})
 
 
 def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
