@@ -151,8 +151,8 @@ def _catalog_with_column(col: str) -> str:
     [
         # bad enum with the full key path
         (_catalog_with_column("{name: b, type: int, classification: secret}"),
-         "assets[3].columns[1].classification: expected one of "
-         "public|internal|confidential|restricted, got 'secret'"),
+         ("assets[3].columns[1].classification: expected one of "
+         "public|internal|confidential|restricted, got 'secret'")),
         # misspelt enum value: the closest valid one is suggested
         (_catalog_with_column("{name: b, type: int, classification: confidental}"),
          "got 'confidental' (did you mean 'confidential'?)"),
@@ -169,8 +169,8 @@ def _catalog_with_column(col: str) -> str:
         ("assets:\n  - {name: s.t, kind: table, zone: source}\n",
          "assets[0].owner: missing key (expected a non-empty string)"),
         ("assets:\n  - {name: s.t, kind: tabel, owner: o, zone: source}\n",
-         "assets[0].kind: expected one of table|view|dashboard|pipeline|model|feature|log|api|"
-         "file, got 'tabel' (did you mean 'table'?)"),
+         ("assets[0].kind: expected one of table|view|dashboard|pipeline|model|feature|log|api|"
+         "file, got 'tabel' (did you mean 'table'?)")),
         ("assets:\n  - {name: s.t, kind: table, ower: o, zone: source}\n",
          "assets[0]: unknown key 'ower' (did you mean 'owner'?)"),
         ("asets: []\n", "unknown key 'asets' (did you mean 'assets'?)"),
@@ -183,11 +183,11 @@ def _catalog_with_column(col: str) -> str:
         ("- a\n- b\n", "top level: expected a mapping, got a list"),
         ("assets:\n  - {name: Customers, kind: table, owner: o, zone: source}\n",
          "assets[0].name: expected a fully qualified lower-case name"),
-        ("assets:\n  - {name: s.t, kind: table, owner: o, zone: z}\n"
-         "  - {name: s.t, kind: view, owner: o, zone: z}\n",
+        (("assets:\n  - {name: s.t, kind: table, owner: o, zone: z}\n"
+         "  - {name: s.t, kind: view, owner: o, zone: z}\n"),
          "assets[1].name: duplicate asset 's.t' (first at assets[0])"),
-        ("assets:\n  - {name: s.t, kind: table, owner: o, zone: z, columns: "
-         "[{name: a, type: int}, {name: a, type: int}]}\n",
+        (("assets:\n  - {name: s.t, kind: table, owner: o, zone: z, columns: "
+         "[{name: a, type: int}, {name: a, type: int}]}\n"),
          "assets[0].columns[1].name: duplicate column 'a' in s.t"),
         ("assets: [\n", "invalid YAML"),
     ],
@@ -201,8 +201,8 @@ def test_catalog_errors_name_file_key_and_expectation(tmp_path: Path, text, expe
     ("text", "expected"),
     [
         (POLICIES.replace("allowed_zones: [source, bi]", "allowed_zones: [source, add]"),
-         "policies[0].allowed_zones[1]: expected a declared zone (see zones), got 'add' "
-         "(did you mean 'ads'?)"),
+         ("policies[0].allowed_zones[1]: expected a declared zone (see zones), got 'add' "
+         "(did you mean 'ads'?)")),
         (POLICIES.replace("data_categories", "data_category"),
          "policies[0]: unknown key 'data_category' (did you mean 'data_categories'?)"),
         (POLICIES.replace("data_categories: [user.demographic.religious_belief]",
@@ -223,14 +223,14 @@ def test_policy_errors(tmp_path: Path, text, expected) -> None:
     ("text", "expected"),
     [
         (ANNOTATIONS.replace("deletion: deep", "deletion: deeep"),
-         "edges.user_to_post.deletion: expected one of deep|shallow|refcount, got 'deeep' "
-         "(did you mean 'deep'?)"),
+         ("edges.user_to_post.deletion: expected one of deep|shallow|refcount, got 'deeep' "
+         "(did you mean 'deep'?)")),
         (ANNOTATIONS.replace("post: by_any", "post: by_anyone"),
-         "objects.post: expected one of directly|by_any|by_x_only|short_ttl|not_deleted, "
-         "got 'by_anyone' (did you mean 'by_any'?)"),
+         ("objects.post: expected one of directly|by_any|by_x_only|short_ttl|not_deleted, "
+         "got 'by_anyone' (did you mean 'by_any'?)")),
         (ANNOTATIONS.replace("dst: post", "dst: posts"),
-         "edges.user_to_post.dst: expected a declared object type (see objects), got 'posts' "
-         "(did you mean 'post'?)"),
+         ("edges.user_to_post.dst: expected a declared object type (see objects), got 'posts' "
+         "(did you mean 'post'?)")),
         (ANNOTATIONS.replace("dst: post,", "dts: post,"),
          "edges.user_to_post: unknown key 'dts' (did you mean 'dst'?)"),
         (ANNOTATIONS.replace("{src: user, dst: post, deletion: deep}", "deep"),

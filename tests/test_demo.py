@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,12 @@ import sqlglot
 from deltalake import DeltaTable
 from sqlglot import exp
 
-from jobs.catalog import load_annotations, load_catalog, load_policies
-from jobs.catalog import check_zones
+from jobs.catalog import check_zones, load_annotations, load_catalog, load_policies
 from jobs.demo import INPUT_KINDS, generate_demo
 from jobs.errors import ConfigError
 
 AS_OF = date(2026, 11, 22)
-MIDNIGHT = datetime(2026, 11, 22, tzinfo=timezone.utc)
+MIDNIGHT = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +66,7 @@ def parse_ts(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        ts = datetime.fromisoformat(value)
     except ValueError:
         return None
     return ts if ts.tzinfo else None

@@ -24,8 +24,8 @@ from typing import Any
 
 from jobs.demo.configs import catalog as _catalog_doc
 from jobs.demo.configs import write_configs
-from jobs.demo.delf import build_edge_inventory, expected_findings
 from jobs.demo.deletions import build_deletions, write_deletion_inputs
+from jobs.demo.delf import build_edge_inventory, expected_findings
 from jobs.demo.io import JsonlFile, dumps
 from jobs.demo.marts import build_company
 from jobs.demo.population import population
@@ -211,4 +211,4 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
                        tables=wh["rows_per_table"], ground_truth=gt)
 
 
-__all__ = ["DemoSummary", "INPUT_KINDS", "generate_demo"]
+__all__ = ["INPUT_KINDS", "DemoSummary", "generate_demo"]

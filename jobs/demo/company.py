@@ -11,16 +11,13 @@ declared as :class:`~jobs.demo.model.Statement` specs in a compact notation::
 
 from __future__ import annotations
 
-import random
 import re
 
 from jobs.demo.columns import columns
 from jobs.demo.model import (
     Company,
-    Dashboard,
     Expr,
     Join,
-    Model,
     Pipeline,
     Signal,
     Statement,
@@ -55,8 +52,8 @@ SYSTEM_DIALECT = {"crm": "trino", "app": "spark", "billing": "hive", "support": 
 # (name, grain, columns) of the source tables holding subject data
 _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("crm.customers", "customer",
-     "customer_id email full_name phone country city religion date_of_birth segment created_at"
-     " updated_at"),
+     ("customer_id email full_name phone country city religion date_of_birth segment created_at"
+     " updated_at")),
     ("crm.contacts", "event", "contact_id customer_id email phone contact_role created_at"),
     ("crm.addresses", "customer", "address_id customer_id street postal_code city country created_at"),
     ("crm.accounts", "customer", "account_id customer_id account_name industry created_at"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from jobs.demo.io import JsonlFile, iso
@@ -61,7 +61,7 @@ def user_object_id(customer_id: int) -> str:
 def build_deletions(customers: list[Customer], as_of: date, scale: int, rng: random.Random
                     ) -> list[Deletion]:
     """Plan the deletions and their lifecycle events."""
-    midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     old_enough = [c for c in customers if (midnight - c.signup).days >= 70]
     mix = ["normal"] * 24 * scale + ["residual"] * 3 * scale + ["future"] * 3 * scale
     mix += [s for s in SCENARIOS if s not in ("normal", "residual", "future")] * scale
@@ -150,7 +150,7 @@ def write_deletion_inputs(deletions: list[Deletion], as_of: date, rng: random.Ra
                  "sla_days": d.sla_days})
     normal = next(d for d in deletions if d.scenario == "normal")
     base = dict(normal.events[-1])
-    midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     evf.inject(rng, json.dumps(dict(base, deletion_id="del-999999"), sort_keys=True),
                "unknown_deletion_id", "deletion del-999999 has no request")
     evf.inject(rng, json.dumps(dict(base, event="progress", ts=iso(midnight + timedelta(days=10))),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from jobs.demo.deletions import Deletion, user_object_id
@@ -70,7 +70,7 @@ def expected_findings() -> list[dict[str, Any]]:
 def build_edge_inventory(customers: list[Customer], deletions: list[Deletion], as_of: date,
                          rng: random.Random) -> tuple[JsonlFile, dict[str, Any]]:
     """The edge inventory; edges of completed deletions are gone except the injected dangling."""
-    midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     edges: list[dict[str, Any]] = []
     counter = {"n": 0}
     owner: dict[str, str] = {}

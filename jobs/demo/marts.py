@@ -222,13 +222,7 @@ _DASHBOARD_SOURCES: tuple[tuple[str, str], ...] = (
     ("analytics.billing_invoices_monthly", "month n_rows n_subjects"),
     ("analytics.support_tickets_daily", "day n_rows n_subjects"),
 )
-_DASHBOARDS = (
-    "revenue_overview customer_health executive_kpis churn_watch support_quality ticket_backlog "
-    "web_funnel device_mix account_health finance_monthly mrr_tracker campaign_performance "
-    "app_engagement billing_trends support_volume country_growth segment_mix sales_pipeline "
-    "retention_cohorts product_usage nps_trends payments_ops marketing_reach board_pack "
-    "ops_daily customer_success data_quality growth_weekly regional_sales investor_update"
-).split()
+_DASHBOARDS = ["revenue_overview", "customer_health", "executive_kpis", "churn_watch", "support_quality", "ticket_backlog", "web_funnel", "device_mix", "account_health", "finance_monthly", "mrr_tracker", "campaign_performance", "app_engagement", "billing_trends", "support_volume", "country_growth", "segment_mix", "sales_pipeline", "retention_cohorts", "product_usage", "nps_trends", "payments_ops", "marketing_reach", "board_pack", "ops_daily", "customer_success", "data_quality", "growth_weekly", "regional_sales", "investor_update"]
 
 
 def build_company(seed: int) -> Company:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
 
 _MASK = (1 << 64) - 1
 
@@ -39,13 +39,13 @@ class Customer:
 
     def age_days(self, as_of: date) -> float:
         """Age of the signup in days before ``as_of`` midnight."""
-        start = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+        start = datetime.combine(as_of, time(), tzinfo=UTC)
         return (start - self.signup).total_seconds() / 86400
 
 
 def at_age(as_of: date, age_days: float) -> datetime:
     """The UTC timestamp ``age_days`` before ``as_of`` midnight, rounded to the second."""
-    start = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    start = datetime.combine(as_of, time(), tzinfo=UTC)
     return start - timedelta(seconds=int(age_days * 86400))
 
 

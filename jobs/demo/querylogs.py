@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from jobs.demo.io import JsonlFile, iso
@@ -14,21 +14,21 @@ from jobs.demo.sql import UNPARSEABLE_SQL, render_statement
 
 _ANALYSTS = ("ana", "bo", "chen", "dara", "eli", "fatima", "gus")
 _ADHOC: tuple[tuple[str, str], ...] = (
-    ("trino", "SELECT country, sum(total_amount) AS revenue FROM analytics.country_kpis "
-              "WHERE total_amount > {n} GROUP BY country ORDER BY revenue DESC LIMIT {k}"),
-    ("presto", "SELECT month, total_amount FROM finance.monthly_revenue "
-               "WHERE month >= DATE '{d}' AND currency = 'EUR'"),
-    ("trino", "SELECT segment, count(*) FROM analytics.customer_360 WHERE n_sessions >= {k} "
-              "GROUP BY segment"),
-    ("presto", "SELECT day, n_tickets FROM analytics.ticket_backlog WHERE day >= DATE '{d}' "
-               "AND priority <= {k}"),
-    ("trino", "SELECT device_model, n_customers FROM analytics.device_models "
-              "ORDER BY n_customers DESC LIMIT {k}"),
+    ("trino", ("SELECT country, sum(total_amount) AS revenue FROM analytics.country_kpis "
+              "WHERE total_amount > {n} GROUP BY country ORDER BY revenue DESC LIMIT {k}")),
+    ("presto", ("SELECT month, total_amount FROM finance.monthly_revenue "
+               "WHERE month >= DATE '{d}' AND currency = 'EUR'")),
+    ("trino", ("SELECT segment, count(*) FROM analytics.customer_360 WHERE n_sessions >= {k} "
+              "GROUP BY segment")),
+    ("presto", ("SELECT day, n_tickets FROM analytics.ticket_backlog WHERE day >= DATE '{d}' "
+               "AND priority <= {k}")),
+    ("trino", ("SELECT device_model, n_customers FROM analytics.device_models "
+              "ORDER BY n_customers DESC LIMIT {k}")),
 )
 
 
 def _ts(day: date, hour: int, minute: int, second: int) -> datetime:
-    return datetime.combine(day, time(hour % 24, minute % 60, second % 60), tzinfo=timezone.utc)
+    return datetime.combine(day, time(hour % 24, minute % 60, second % 60), tzinfo=UTC)
 
 
 def build_query_logs(company: Company, as_of: date, scale: int, rng: random.Random

@@ -8,7 +8,7 @@ import hmac
 import json
 import random
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Ran
                 continue
             for i, st in enumerate(p.statements):
                 start = datetime.combine(day, time(p.hour, i % 60, rng.randint(0, 59)),
-                                         tzinfo=timezone.utc)
+                                         tzinfo=UTC)
                 facets: dict[str, Any] = {}
                 if p.signal == "openlineage_columns":
                     facets["columnLineage"] = _column_facet(st)
@@ -98,7 +98,7 @@ def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Ran
             if d.signal != "openlineage_columns":
                 continue
             start = datetime.combine(day, time(7, rng.randint(0, 59), rng.randint(0, 59)),
-                                     tzinfo=timezone.utc)
+                                     tzinfo=UTC)
             fields: dict[str, Any] = {}
             for table, cols in d.reads:
                 table_flows.add((table, d.name, f"bi.refresh.{d.name.split('.', 1)[1]}"))
@@ -119,13 +119,13 @@ def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Ran
     # a run that failed: its flows must not count (only COMPLETE events do)
     failed_day = as_of - timedelta(days=2)
     for ev in _events("etl.partner_experiment", "airflow", _run_id(rng),
-                      datetime.combine(failed_day, time(9, 15), tzinfo=timezone.utc),
+                      datetime.combine(failed_day, time(9, 15), tzinfo=UTC),
                       [_dataset(TABLE_NS, "analytics.customer_profile")],
                       [_dataset(TABLE_NS, FAILED_RUN_TARGET)], end_type="FAIL"):
         airflow.add(ev)
     # malformed lines
     sample = _events("etl.broken", "airflow", _run_id(rng),
-                     datetime.combine(failed_day, time(3, 0), tzinfo=timezone.utc),
+                     datetime.combine(failed_day, time(3, 0), tzinfo=UTC),
                      [_dataset(TABLE_NS, "staging.crm_notes")],
                      [_dataset(TABLE_NS, "analytics.crm_notes_daily")])[1]
     text = json.dumps(sample, sort_keys=True)
@@ -222,7 +222,7 @@ def build_probes(as_of: date, seed: int, scale: int, rng: random.Random
             n += 1
             req = f"req-{n:07d}"
             ts = datetime.combine(day, time(rng.randint(0, 23), rng.randint(0, 59),
-                                            rng.randint(0, 59)), tzinfo=timezone.utc)
+                                            rng.randint(0, 59)), tzinfo=UTC)
             values = {fld: [f"{fld}:{req}:{rng.getrandbits(40):x}"] for fld in src_fields}
             values["message"] = [f"word{j}:{req}:{rng.getrandbits(30):x}" for j in range(3)]
             for fld in src_fields:
@@ -245,7 +245,7 @@ def build_probes(as_of: date, seed: int, scale: int, rng: random.Random
                     key3 = (f"{api}.{c}", f"{asset}.{fld}", match)
                     counts[key3] = counts.get(key3, 0) + 1
     sample = {"request_id": "req-bad", "ts": iso(datetime.combine(as_of - timedelta(days=1),
-                                                                  time(12), tzinfo=timezone.utc)),
+                                                                  time(12), tzinfo=UTC)),
               "role": "sink", "asset": "app.users", "field": "email", "value_hashes": [h("x")]}
     text = json.dumps(sample, sort_keys=True)
     f.inject(rng, text[:40], "truncated_json", "line cut in the middle")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,12 @@ _EVENT_BASE = {"marketing.campaign_targets": "crm.campaign_members",
 RESIDUAL_CANDIDATES = ("staging.crm_customers", "analytics.customer_profile",
                        "marketing.email_audience", "ads.audience_segments", "analytics.customer_360",
                        "ml.churn_features", "staging.app_sessions", "marketing.campaign_targets")
-_FIRST = "ada ben cleo dev emil fern gita hugo ines jon kai lena milo nora omar pia quin rosa".split()
-_LAST = "smith garcia muller rossi novak kim silva tanaka okafor berg lund costa".split()
-_COUNTRIES = "de fr nl es it pl se us gb br".split()
-_CITIES = "berlin paris amsterdam madrid rome warsaw stockholm austin london recife".split()
-_RELIGIONS = "Buddhist Christian Hindu Jewish Muslim None Other".split()
-_SEGMENTS = "smb mid enterprise consumer".split()
+_FIRST = ["ada", "ben", "cleo", "dev", "emil", "fern", "gita", "hugo", "ines", "jon", "kai", "lena", "milo", "nora", "omar", "pia", "quin", "rosa"]
+_LAST = ["smith", "garcia", "muller", "rossi", "novak", "kim", "silva", "tanaka", "okafor", "berg", "lund", "costa"]
+_COUNTRIES = ["de", "fr", "nl", "es", "it", "pl", "se", "us", "gb", "br"]
+_CITIES = ["berlin", "paris", "amsterdam", "madrid", "rome", "warsaw", "stockholm", "austin", "london", "recife"]
+_RELIGIONS = ["Buddhist", "Christian", "Hindu", "Jewish", "Muslim", "None", "Other"]
+_SEGMENTS = ["smb", "mid", "enterprise", "consumer"]
 
 
 def warehouse_tables(company: Company) -> list[Table]:
@@ -105,7 +105,7 @@ def _value(col: str, typ: str, cid: int, key: int, created: datetime, seed: int,
 def build_warehouse(company: Company, customers: list[Customer], deletions: list[Deletion],
                     as_of: date, seed: int, rng: random.Random, out: Path) -> dict[str, Any]:
     """Write the audited Delta tables under ``<out>/company``; return residual/retention truth."""
-    midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     gone = {d.customer.customer_id: d for d in deletions if d.completed}
     people = {c.customer_id: persona(c.customer_id, seed) for c in customers}
     latest = midnight - timedelta(days=2)
