@@ -134,7 +134,7 @@ class Walker:
             if isinstance(src, Scope):
                 merge(res.dataset, self.lineage(src).dataset)
             elif isinstance(src, exp.Table):
-                temp = self.temps.get(self._canonical(src))
+                temp = self.temps.get(self._canonical(src) or "")
                 if temp is not None:
                     merge(res.dataset, temp.dataset)
         return res
@@ -150,6 +150,8 @@ class Walker:
             inner = self.lineage(src) if isinstance(src, Scope) else None
             if isinstance(src, exp.Table):
                 canon = self._canonical(src)
+                if canon is None:
+                    continue
                 inner = self.temps.get(canon)
                 if inner is None:
                     add(star, (canon, "*", D), 0, False, 1.0)
@@ -350,9 +352,9 @@ class Walker:
             scope = scope.parent
         return None
 
-    def _canonical(self, table: exp.Table) -> str:
-        name = table.name
-        return self.names.get(name.lower()) or name.lower()
+    def _canonical(self, table: exp.Table) -> str | None:
+        """The canonical name of a renamed physical table; None for a table function."""
+        return self.names.get(table.name.lower())
 
     def _has_column(self, src, name: str) -> bool | None:
         if isinstance(src, Scope):
@@ -362,6 +364,8 @@ class Walker:
             return None if (sl.star or sl.fallback) else False
         if isinstance(src, exp.Table):
             canon = self._canonical(src)
+            if canon is None:
+                return False
             temp = self.temps.get(canon)
             if temp is not None:
                 return True if name in temp.by_name else (None if temp.star else False)
@@ -376,6 +380,8 @@ class Walker:
             lin = self.lineage(src).column(name)
         elif isinstance(src, exp.Table):
             canon = self._canonical(src)
+            if canon is None:
+                return
             temp = self.temps.get(canon)
             if temp is None:
                 if ind is not None:
