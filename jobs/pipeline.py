@@ -15,9 +15,16 @@ def _land(ctx: JobContext) -> StepResult:
     return land_inputs(ctx)
 
 
+def _ingest(ctx: JobContext) -> StepResult:
+    from jobs.ingest import ingest
+
+    return ingest(ctx)
+
+
 #: The nightly steps, in order. Later steps are appended as they exist.
 NIGHTLY: list[tuple[str, Step]] = [
     ("land", _land),
+    ("ingest", _ingest),
 ]
 
 #: Commands that run a subset of the steps.
