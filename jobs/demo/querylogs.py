@@ -75,7 +75,10 @@ def build_query_logs(company: Company, as_of: date, scale: int, rng: random.Rand
                         "user": "svc_airflow",
                         "started_at": iso(started),
                         "sql": render_statement(st, p.dialect, run_date, p.default_schema),
-                        "default_schema": p.default_schema, "status": "ok"})
+                        "default_schema": p.default_schema,
+                        # a few nightly runs fail; the same statement succeeds on other nights
+                        "status": "failed" if k > 1 and rng.random() < 0.02 else "ok",
+                        "elapsed_ms": rng.randint(800, 240_000)})  # an extra field
                 else:
                     job = f"{p.name}/{i}/{day.isoformat()}"
                     for src in st.sources:
