@@ -143,7 +143,7 @@ def build_query_logs(company: Company, as_of: date, scale: int, rng: random.Rand
     rw.inject(rng, json.dumps(dict(rw_sample, action="DELETE"), sort_keys=True), "bad_enum",
               "action not in READ|WRITE")
     rw.inject(rng, json.dumps({k: v for k, v in dict(rw_sample, action="READ").items()
-                               if k != "table"}, sort_keys=True), "missing_field",
-              "required field table absent")
+                               if k != "started_at"}, sort_keys=True), "missing_field",
+              "required field started_at absent")
     out = [*files.values(), rw]
     return out, {"unparseable_sql": unparseable, "nightly_days": days}
