@@ -443,7 +443,7 @@ def test_injected_lifecycle_anomalies_are_in_the_events(demo: Path, truth: dict[
         checks[a["deletion_id"]].add(a["check"])
     assert {c for cs in checks.values() for c in cs} == {
         "not_started_on_time", "idle", "no_progress", "not_completed", "exception_loop",
-        "completed_without_start", "completed_past_sla", "events_after_completion"}
+        "completed_without_start", "completed_late", "events_after_completion"}
     requests = {r["deletion_id"]: r for r in valid_records(demo, "deletion_requests")}
     for d in truth["deletions"]:
         evs = sorted(events[d["deletion_id"]], key=lambda e: e["ts"])
@@ -467,7 +467,7 @@ def test_injected_lifecycle_anomalies_are_in_the_events(demo: Path, truth: dict[
             assert bool(after) == ("events_after_completion" in got), d
             sla = requests[d["deletion_id"]]["sla_days"] or 30
             took = ts["completed"] - parse_ts(requests[d["deletion_id"]]["requested_at"])
-            assert (took > timedelta(days=sla)) == ("completed_past_sla" in got), d
+            assert (took > timedelta(days=sla)) == ("completed_late" in got), d
         progress = [e["points_deleted"] or 0 for e in evs if e["event"] in ("progress", "rerun")]
         stuck = "completed" not in kinds and len(progress) >= 3 and sum(progress[-3:]) == 0
         assert stuck == ("no_progress" in got), d

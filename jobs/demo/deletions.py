@@ -28,7 +28,7 @@ SCENARIOS: dict[str, tuple[tuple[str, ...], bool]] = {
     "exception_loop": (("exception_loop", "idle"), False),
     "completed_without_start": (("completed_without_start",), True),
     "not_completed": (("idle", "not_completed"), False),
-    "past_sla": (("completed_past_sla",), True),
+    "past_sla": (("completed_late",), True),
     "events_after_completion": (("events_after_completion",), True),
     "future": ((), False),
 }
