@@ -1,0 +1,235 @@
+"""Residual scans: is a deleted subject's data really gone from everywhere it flowed?
+
+Three pure steps; the job (``jobs/audit.py``) reads the tables and writes ``residual_findings``:
+
+1. :func:`identifier_targets`: from the lineage closure, the identifier columns of the catalog and
+   the lineage edges, the downstream columns that carry an identifier *value* (reached from it
+   through DIRECT/IDENTITY, unmasked edges only; a hash, a count or a transformation of the
+   identifier cannot be matched against the subject's identifier);
+2. :func:`scan_table`: ONE distributed join of a table column with the deleted subjects, counting
+   the rows still holding each subject's identifier;
+3. :func:`residual_findings`: hits joined to the requests and their completion, with ``deleted_at``
+   and ``days_overdue``; tables that could not be read become ``unverifiable`` findings.
+
+The raw subject identifier never needs to be stored: the caller passes the deleted subjects as
+``(subject_key, match_value)`` where ``match_value`` is whatever the table values are compared in
+(e.g. a keyed hash of the normalised identifier), and a ``value_transform`` that maps the table
+column into the same space (e.g. the same keyed hash as a Spark column expression).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from audits.lifecycle_time import MICROS_PER_DAY, micros_lit, ts_lit
+from lineage.graph import closure
+
+#: Columns of the ``residual_findings`` table.
+RESIDUAL_COLUMNS: tuple[str, ...] = (
+    "deletion_id",
+    "subject_key",
+    "asset",
+    "column",
+    "rows_found",
+    "deleted_at",
+    "days_overdue",
+    "status",
+    "detail",
+)
+
+_NODE = r"^(.*)\.([^.]+)$"
+
+
+def _split_node(node: Column) -> tuple[Column, Column]:
+    return F.regexp_extract(node, _NODE, 1), F.regexp_extract(node, _NODE, 2)
+
+
+def identifier_targets(
+    closure_df: DataFrame,
+    identifiers: DataFrame,
+    edges: DataFrame,
+    *,
+    include_sources: bool = True,
+) -> DataFrame:
+    """The table columns that carry an identifier downstream of it.
+
+    A column ``n`` carries identifier ``s`` when (a) the closure has the pair ``(s, n)`` (so review
+    exclusions, depth and confidence limits applied to the closure apply here too) and (b) a path
+    of DIRECT/IDENTITY edges with ``masking`` false or null leads from ``s`` to ``n``.
+
+    Args:
+        closure_df: DataFrame[source, node, depth, confidence]; nodes are ``schema.table.column``.
+        identifiers: DataFrame[asset, column] of the catalog's identifier columns.
+        edges: ``lineage_edges`` (source_asset, source_column, target_asset, target_column,
+            transformation_type, transformation_subtype, masking).
+        include_sources: also return each identifier column itself (the source table must be
+            clean too); False returns only downstream columns.
+
+    Returns:
+        DataFrame[asset string, column string, source_identifier string], distinct rows.
+    """
+    sources = identifiers.select(
+        F.concat_ws(".", F.col("asset"), F.col("column")).alias("node")
+    ).distinct()
+    identity = (
+        edges.where(
+            (F.upper(F.col("transformation_type")) == "DIRECT")
+            & (F.upper(F.col("transformation_subtype")) == "IDENTITY")
+            & ~F.coalesce(F.col("masking").cast("boolean"), F.lit(False))
+            & F.col("source_column").isNotNull()
+            & F.col("target_column").isNotNull()
+        )
+        .select(
+            F.concat_ws(".", "source_asset", "source_column").alias("src"),
+            F.concat_ws(".", "target_asset", "target_column").alias("dst"),
+            F.lit(1.0).alias("confidence"),
+        )
+        .distinct()
+    )
+    carried = closure(identity, sources).select("source", "node")
+    allowed = closure_df.select("source", "node").distinct()
+    pairs = carried.join(allowed, ["source", "node"], "left_semi")
+    if include_sources:
+        pairs = pairs.unionByName(sources.select(F.col("node").alias("source"), "node"))
+    asset, column = _split_node(F.col("node"))
+    return pairs.select(
+        asset.alias("asset"), column.alias("column"), F.col("source").alias("source_identifier")
+    ).distinct()
+
+
+def scan_table(
+    table_df: DataFrame,
+    *,
+    asset: str,
+    column: str,
+    deleted_subjects: DataFrame,
+    value_transform: Callable[[Column], Column] | None = None,
+) -> DataFrame:
+    """Count the rows of one table column that still hold a deleted subject's identifier.
+
+    One distributed join of the table with the deleted subjects (Spark broadcasts the subjects
+    when they are small), never one query per subject.
+
+    Args:
+        table_df: the scanned table.
+        asset: its fully qualified name (for the output).
+        column: the identifier column to match.
+        deleted_subjects: DataFrame[subject_key, match_value]; duplicates are ignored.
+        value_transform: maps the table column into the space of ``match_value`` (for example
+            ``lambda c: F.sha2(F.concat(F.lit(salt), F.lower(F.trim(c))), 256)``); the default
+            compares the column's value cast to string.
+
+    Returns:
+        DataFrame[subject_key string, asset string, column string, rows_found long], one row per
+        subject found (no row for subjects not found).
+    """
+    transform = value_transform or (lambda c: c.cast("string"))
+    values = table_df.select(transform(F.col(column)).alias("match_value")).where(
+        F.col("match_value").isNotNull()
+    )
+    subjects = deleted_subjects.select(
+        F.col("subject_key").cast("string").alias("subject_key"),
+        F.col("match_value").cast("string").alias("match_value"),
+    ).distinct()
+    hits = (
+        values.join(subjects, "match_value")
+        .groupBy("subject_key")
+        .agg(F.count(F.lit(1)).alias("rows_found"))
+    )
+    return hits.select(
+        "subject_key",
+        F.lit(asset).alias("asset"),
+        F.lit(column).alias("column"),
+        F.col("rows_found").cast("long").alias("rows_found"),
+    )
+
+
+def completions_from_events(events: DataFrame, cutoff: datetime) -> DataFrame:
+    """DataFrame[deletion_id, deleted_at]: the first ``completed`` event at or before ``cutoff``."""
+    return (
+        events.where((F.col("event") == "completed") & (F.col("ts") <= ts_lit(cutoff)))
+        .groupBy("deletion_id")
+        .agg(F.min("ts").alias("deleted_at"))
+    )
+
+
+def residual_findings(
+    hits: DataFrame,
+    requests: DataFrame,
+    completions: DataFrame,
+    cutoff: datetime,
+    *,
+    unverifiable: DataFrame | None = None,
+) -> DataFrame:
+    """Turn scan hits into ``residual_findings`` rows.
+
+    A hit of subject ``k`` is a finding for every request of ``k`` whose deletion completed at or
+    before the cutoff: ``deleted_at`` is that completion and ``days_overdue`` the whole days from
+    it to the cutoff (the data should have been gone at completion). Hits of subjects whose
+    deletion has not completed yet are not findings (the lifecycle checks cover them).
+
+    Args:
+        hits: union of :func:`scan_table` outputs.
+        requests: deletion requests (deletion_id, subject_key, ...).
+        completions: DataFrame[deletion_id, deleted_at] (see :func:`completions_from_events`).
+        cutoff: the run's cutoff instant (naive = UTC).
+        unverifiable: DataFrame[asset, column, reason] of target tables that could not be read;
+            each becomes one ``unverifiable`` row (subject and counts null).
+
+    Returns:
+        DataFrame with :data:`RESIDUAL_COLUMNS`; ``status`` is ``residual`` or ``unverifiable``.
+    """
+    req = requests.select(
+        F.col("deletion_id").cast("string").alias("deletion_id"),
+        F.col("subject_key").cast("string").alias("subject_key"),
+    ).distinct()
+    done = (
+        completions.where(F.col("deleted_at") <= ts_lit(cutoff))
+        .groupBy(F.col("deletion_id").cast("string").alias("deletion_id"))
+        .agg(F.min("deleted_at").alias("deleted_at"))
+    )
+    found = hits.where(F.col("rows_found") > 0).join(req, "subject_key").join(done, "deletion_id")
+    overdue = F.floor(
+        (micros_lit(cutoff) - F.unix_micros(F.col("deleted_at"))) / F.lit(MICROS_PER_DAY)
+    ).cast("int")
+    out = found.select(
+        "deletion_id",
+        "subject_key",
+        "asset",
+        "column",
+        F.col("rows_found").cast("long").alias("rows_found"),
+        F.col("deleted_at").cast("timestamp").alias("deleted_at"),
+        overdue.alias("days_overdue"),
+        F.lit("residual").alias("status"),
+        F.concat(
+            F.col("rows_found").cast("string"),
+            F.lit(" row(s) still hold the subject's identifier in "),
+            F.col("asset"),
+            F.lit("."),
+            F.col("column"),
+        ).alias("detail"),
+    )
+    if unverifiable is not None:
+        out = out.unionByName(
+            unverifiable.select(
+                F.lit(None).cast("string").alias("deletion_id"),
+                F.lit(None).cast("string").alias("subject_key"),
+                F.col("asset").cast("string").alias("asset"),
+                F.col("column").cast("string").alias("column"),
+                F.lit(None).cast("long").alias("rows_found"),
+                F.lit(None).cast("timestamp").alias("deleted_at"),
+                F.lit(None).cast("int").alias("days_overdue"),
+                F.lit("unverifiable").alias("status"),
+                F.concat(
+                    F.lit(
+                        "lineage says this column carries an identifier but it could not be read: "
+                    ),
+                    F.coalesce(F.col("reason").cast("string"), F.lit("unknown reason")),
+                ).alias("detail"),
+            )
+        )
+    return out

@@ -1,0 +1,255 @@
+"""Residual scans: identifier-carrying targets, the per-table join, and the findings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from audits.residual import (
+    completions_from_events,
+    identifier_targets,
+    residual_findings,
+    scan_table,
+)
+
+UTC = timezone.utc
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+D = timedelta(days=1)
+
+EDGES = T.StructType(
+    [
+        T.StructField("source_asset", T.StringType()),
+        T.StructField("source_column", T.StringType()),
+        T.StructField("target_asset", T.StringType()),
+        T.StructField("target_column", T.StringType()),
+        T.StructField("transformation_type", T.StringType()),
+        T.StructField("transformation_subtype", T.StringType()),
+        T.StructField("masking", T.BooleanType()),
+    ]
+)
+TARGETS = "asset string, column string, source_identifier string"
+HITS = T.StructType(
+    [
+        T.StructField("subject_key", T.StringType()),
+        T.StructField("asset", T.StringType()),
+        T.StructField("column", T.StringType()),
+        T.StructField("rows_found", T.LongType()),
+    ]
+)
+FINDINGS = T.StructType(
+    [
+        T.StructField("deletion_id", T.StringType()),
+        T.StructField("subject_key", T.StringType()),
+        T.StructField("asset", T.StringType()),
+        T.StructField("column", T.StringType()),
+        T.StructField("rows_found", T.LongType()),
+        T.StructField("deleted_at", T.TimestampType()),
+        T.StructField("days_overdue", T.IntegerType()),
+        T.StructField("status", T.StringType()),
+        T.StructField("detail", T.StringType()),
+    ]
+)
+
+
+def lineage(spark):
+    edges = spark.createDataFrame(
+        [
+            ("crm.customers", "email", "stg.users", "email", "DIRECT", "IDENTITY", False),
+            ("stg.users", "email", "mart.contacts", "email_addr", "DIRECT", "IDENTITY", None),
+            ("stg.users", "email", "mart.stats", "email_hash", "DIRECT", "TRANSFORMATION", True),
+            ("mart.stats", "email_hash", "dash.kpis", "h", "DIRECT", "IDENTITY", False),
+            ("crm.customers", "email", "mart.masked", "email", "DIRECT", "IDENTITY", True),
+            ("crm.customers", "id", "stg.orders", "customer_id", "DIRECT", "IDENTITY", False),
+            ("crm.customers", "id", "mart.excluded", "cid", "DIRECT", "IDENTITY", False),
+            ("crm.customers", "id", "mart.revenue", "total", "INDIRECT", "JOIN", False),
+            ("crm.customers", None, "mart.revenue", None, "INDIRECT", "FILTER", False),
+            ("stg.orders", "customer_id", "crm.customers", "id", "DIRECT", "IDENTITY", False),
+        ],
+        EDGES,
+    )
+    # the closure as the lineage job computed it; mart.excluded.cid was excluded by a review
+    closure_df = spark.createDataFrame(
+        [
+            ("crm.customers.email", "stg.users.email", 1, 1.0),
+            ("crm.customers.email", "mart.contacts.email_addr", 2, 1.0),
+            ("crm.customers.email", "mart.stats.email_hash", 2, 1.0),
+            ("crm.customers.email", "dash.kpis.h", 3, 1.0),
+            ("crm.customers.email", "mart.masked.email", 1, 1.0),
+            ("crm.customers.id", "stg.orders.customer_id", 1, 1.0),
+            ("crm.customers.id", "mart.revenue.total", 1, 0.9),
+        ],
+        "source string, node string, depth int, confidence double",
+    )
+    identifiers = spark.createDataFrame(
+        [("crm.customers", "email"), ("crm.customers", "id")], "asset string, column string"
+    )
+    return closure_df, identifiers, edges
+
+
+def test_identifier_targets_follow_unmasked_identity_flows(spark):
+    closure_df, identifiers, edges = lineage(spark)
+    got = identifier_targets(closure_df, identifiers, edges)
+    want = spark.createDataFrame(
+        [
+            ("crm.customers", "email", "crm.customers.email"),
+            ("stg.users", "email", "crm.customers.email"),
+            ("mart.contacts", "email_addr", "crm.customers.email"),
+            ("crm.customers", "id", "crm.customers.id"),
+            ("stg.orders", "customer_id", "crm.customers.id"),
+        ],
+        TARGETS,
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_identifier_targets_downstream_only(spark):
+    closure_df, identifiers, edges = lineage(spark)
+    got = identifier_targets(closure_df, identifiers, edges, include_sources=False)
+    want = spark.createDataFrame(
+        [
+            ("stg.users", "email", "crm.customers.email"),
+            ("mart.contacts", "email_addr", "crm.customers.email"),
+            ("stg.orders", "customer_id", "crm.customers.id"),
+        ],
+        TARGETS,
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_scan_table_counts_rows_per_subject(spark):
+    table = spark.createDataFrame(
+        [(1, "a@x"), (2, "a@x"), (3, "b@x"), (4, "c@x"), (5, None)], "id int, email string"
+    )
+    subjects = spark.createDataFrame(
+        [("k1", "a@x"), ("k1", "a@x"), ("k2", "b@x"), ("k3", "z@x")],
+        "subject_key string, match_value string",
+    )
+    got = scan_table(table, asset="stg.users", column="email", deleted_subjects=subjects)
+    want = spark.createDataFrame(
+        [("k1", "stg.users", "email", 2), ("k2", "stg.users", "email", 1)], HITS
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_scan_table_matches_on_keyed_hash(spark):
+    """The raw identifier is never stored: both sides are compared as keyed hashes."""
+
+    def keyed(c):
+        return F.sha2(F.concat(F.lit("salt:"), F.lower(F.trim(c))), 256)
+
+    table = spark.createDataFrame([(" A@X ",), ("a@x",), ("b@x",)], "email string")
+    subjects = spark.createDataFrame([("k1", "a@x")], "subject_key string, raw string").select(
+        "subject_key", keyed(F.col("raw")).alias("match_value")
+    )
+    got = scan_table(
+        table,
+        asset="mart.contacts",
+        column="email",
+        deleted_subjects=subjects,
+        value_transform=keyed,
+    )
+    want = spark.createDataFrame([("k1", "mart.contacts", "email", 2)], HITS)
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+    # without the transform nothing matches (the table holds raw values)
+    plain = scan_table(table, asset="mart.contacts", column="email", deleted_subjects=subjects)
+    assert_df_equality(plain, spark.createDataFrame([], HITS), ignore_nullable=True)
+
+
+def test_residual_findings(spark):
+    cutoff = T0 + 10 * D
+    hits = spark.createDataFrame(
+        [
+            ("k1", "stg.users", "email", 2),
+            ("k2", "stg.users", "email", 1),
+            ("k3", "stg.users", "email", 4),  # deletion not completed yet
+            ("k4", "stg.users", "email", 1),  # completed after the cutoff
+            ("k5", "stg.users", "email", 0),  # no rows: not a finding
+        ],
+        HITS,
+    )
+    requests = spark.createDataFrame(
+        [
+            ("d1", "k1", "user", T0, 30),
+            ("d5", "k1", "user", T0, 30),
+            ("d2", "k2", "user", T0, None),
+            ("d3", "k3", "user", T0, 30),
+            ("d4", "k4", "user", T0, 30),
+            ("d6", "k5", "user", T0, 30),
+        ],
+        "deletion_id string, subject_key string, subject_type string, requested_at timestamp, "
+        "sla_days int",
+    )
+    completions = spark.createDataFrame(
+        [
+            ("d1", T0 + 2.5 * D),
+            ("d1", T0 + 3 * D),
+            ("d2", cutoff),
+            ("d4", cutoff + D),
+            ("d6", T0),
+        ],
+        "deletion_id string, deleted_at timestamp",
+    )
+    unreadable = spark.createDataFrame(
+        [("lake.raw_users", "email", "path not found")],
+        "asset string, column string, reason string",
+    )
+    got = residual_findings(hits, requests, completions, cutoff, unverifiable=unreadable)
+    want = spark.createDataFrame(
+        [
+            (
+                "d1",
+                "k1",
+                "stg.users",
+                "email",
+                2,
+                T0 + 2.5 * D,
+                7,
+                "residual",
+                "2 row(s) still hold the subject's identifier in stg.users.email",
+            ),
+            (
+                "d2",
+                "k2",
+                "stg.users",
+                "email",
+                1,
+                cutoff,
+                0,
+                "residual",
+                "1 row(s) still hold the subject's identifier in stg.users.email",
+            ),
+            (
+                None,
+                None,
+                "lake.raw_users",
+                "email",
+                None,
+                None,
+                None,
+                "unverifiable",
+                "lineage says this column carries an identifier but it could not be read: "
+                "path not found",
+            ),
+        ],
+        FINDINGS,
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_completions_from_events(spark):
+    events = spark.createDataFrame(
+        [
+            ("d1", "started", T0),
+            ("d1", "completed", T0 + D),
+            ("d1", "completed", T0 + 2 * D),
+            ("d2", "completed", T0 + 5 * D),
+            ("d3", "progress", T0),
+        ],
+        "deletion_id string, event string, ts timestamp",
+    )
+    got = completions_from_events(events, T0 + 3 * D)
+    want = spark.createDataFrame([("d1", T0 + D)], "deletion_id string, deleted_at timestamp")
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
