@@ -28,7 +28,8 @@ CONVENTIONS: dict[str, str] = {
     "openlineage": "only COMPLETE events count; the FAIL run in ignored_runs must add no flow",
     "retention": "a row's age is its created_at; cutoff is as_of 00:00 UTC minus retention_days of "
                  "the column's category (most specific prefix); no row lies within 2 days of a "
-                 "cutoff, so end-of-day cutoffs give the same answer",
+                 "cutoff, so end-of-day cutoffs give the same rows; days_over is rounded up "
+                 "from the as_of 00:00 cutoff (one more with an end-of-day cutoff)",
     "deletion_checks": "defaults: start_within 1h, idle_after 24h, progress_events 3, "
                        "complete_within 30d, max_exceptions 5; every event is 2+ days before as_of",
     "subjects": "deletion requests carry subject_id = decimal customer id; the app user_id is "

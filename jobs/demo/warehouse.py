@@ -4,6 +4,7 @@ subjects and rows past their retention, and the truth derived from what was writ
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from deltalake import write_deltalake
 
 from jobs.demo.columns import retention_for
 from jobs.demo.deletions import Deletion
+from jobs.demo.io import iso
 from jobs.demo.model import Company, Table
 from jobs.demo.population import Customer, at_age, mix, text_key
 
@@ -164,9 +166,10 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
             over = [ts for ts in created_col if ts < cutoff]
             if over:
                 oldest = min(over)
+                late = (cutoff - oldest).total_seconds() / 86400
                 retention.append({"table": t.name, "column": col.name,
-                                  "category": col.data_category, "retention_days": ret,
-                                  "rows_over": len(over), "oldest": oldest.isoformat(),
-                                  "days_over": (cutoff - oldest).days})
+                                  "data_category": col.data_category, "retention_days": ret,
+                                  "rows_over": len(over), "oldest": iso(oldest),
+                                  "days_over": math.ceil(late)})
     return {"residual_rows": residual_hits, "retention_violations": retention,
             "rows_per_table": written}
