@@ -550,3 +550,20 @@ def test_deletion_requests_carry_raw_subject_ids(demo: Path, truth: dict[str, An
     # events never carry the subject id itself
     ids = set(subjects.values())
     assert not any(e["object_id"] in ids for evs in _events(demo).values() for e in evs)
+
+
+def test_hostile_strings_are_present_where_the_truth_says(demo: Path, truth: dict[str, Any]) -> None:
+    hostile = [f for f in truth["faults"] if f["kind"] in ("hostile_table_name", "hostile_text")]
+    assert {f["kind"] for f in hostile} == {"hostile_table_name", "hostile_text"}
+    table = next(f["table"] for f in hostile if f["kind"] == "hostile_table_name")
+    assert "<script>" in table
+    sql_tables = set()
+    for rec in _sql_lines(demo):
+        if rec["job_id"] == "etl.country_report":
+            sql_tables |= _tables(rec["sql"], rec["engine"], rec["default_schema"])
+    assert table in sql_tables
+    events = _events(demo)
+    for f in hostile:
+        if f["kind"] == "hostile_text":
+            assert f["text"] in {e["detail"] for e in events[f["deletion_id"]]}
+            assert "<script>" in f["text"]

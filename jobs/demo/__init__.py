@@ -148,6 +148,7 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
     extra = {
         "unparseable_sql": qtruth["unparseable_sql"],
         "ignored_runs": oltruth["ignored_runs"],
+        "hostile_details": [d.deletion_id for d in deletions if d.scenario == "exception_loop"],
         "deletion_anomalies": anomalies,
         "residual_rows": wh["residual_rows"],
         "retention_violations": wh["retention_violations"],

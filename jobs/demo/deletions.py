@@ -17,6 +17,8 @@ from typing import Any
 from jobs.demo.io import JsonlFile, iso
 from jobs.demo.population import Customer
 
+HOSTILE_DETAIL = "ShardError: <script>alert('detail')</script> & <b>unescaped</b>"
+
 # scenario: (checks the audit must report, completed?)
 SCENARIOS: dict[str, tuple[tuple[str, ...], bool]] = {
     "normal": ((), True),
@@ -118,7 +120,10 @@ def _events(d: Deletion, midnight: datetime, rng: random.Random) -> None:
         add("progress", t, rng.randint(100, 300))
         for i in range(6):
             t += timedelta(hours=1)
-            add("exception", t, None, f"TimeoutError: shard {17 + i} did not answer")
+            detail = f"TimeoutError: shard {17 + i} did not answer"
+            if i == 5:
+                detail = HOSTILE_DETAIL  # report renderers must escape it
+            add("exception", t, None, detail)
         return
     n_progress = {"past_sla": 9, "not_completed": 5, "stalled": 2}.get(s, rng.randint(2, 4))
     if s == "not_completed":

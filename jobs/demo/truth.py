@@ -11,6 +11,7 @@ from typing import Any
 
 from jobs.demo.company import HOSTILE_TABLE, UNVERIFIABLE_TABLE
 from jobs.demo.configs import POLICIES
+from jobs.demo.deletions import HOSTILE_DETAIL
 from jobs.demo.model import Company
 from jobs.demo.sql import Flow, pipeline_flows
 
@@ -158,6 +159,10 @@ def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str,
         out.append(dict(q, kind="unparseable_sql", expect="rejected_inputs"))
     out.append({"kind": "hostile_table_name", "table": HOSTILE_TABLE,
                 "expect": "lineage_edges; shown escaped in every HTML report"})
+    for d in extra["hostile_details"]:
+        out.append({"kind": "hostile_text", "where": "deletion_events.detail",
+                    "deletion_id": d, "text": HOSTILE_DETAIL,
+                    "expect": "deletion_anomalies detail; shown escaped in every HTML report"})
     out.append({"kind": "unverifiable_table", "table": UNVERIFIABLE_TABLE,
                 "expect": "residual_findings (unverifiable: in lineage, no Delta table)"})
     for r in extra["ignored_runs"]:
