@@ -286,7 +286,7 @@ class _Script:
         root = build_scope(qualified)
         if root is None:
             return ScopeLineage()
-        return Walker(names, self.temps, columns).lineage(root)
+        return Walker(names, self.temps, columns).run(root)
 
     def _rename(self, query: exp.Expr):
         """Rename physical tables to quoted placeholders; collect sources and qualify schema."""

@@ -78,6 +78,16 @@ class Walker:
 
     # -- scopes ---------------------------------------------------------------------------------
 
+    def run(self, root: Scope) -> ScopeLineage:
+        """Evaluate every scope bottom-up (post-order), so recursion stays shallow."""
+        for scope in root.traverse():
+            # scopes of a recursive CTE are evaluated top-down, so the self-reference is the one
+            # that sees an empty (in-progress) result
+            with_ = scope.expression.find_ancestor(exp.With)
+            if with_ is None or not with_.args.get("recursive"):
+                self.lineage(scope)
+        return self.lineage(root)
+
     def lineage(self, scope: Scope) -> ScopeLineage:
         """The memoised lineage of a scope (a recursive reference sees an empty result)."""
         hit = self.memo.get(id(scope))
@@ -271,7 +281,9 @@ class Walker:
             rank, mask = r1, True
         else:
             rank = r1
-        for child in node.iter_expressions():
+        # a long AND / OR / + chain is flattened instead of recursed into
+        children = node.flatten() if isinstance(node, exp.Binary) else node.iter_expressions()
+        for child in children:
             self.walk(child, env, acc, rank, mask, ind)
 
     def _window_spec(self, node: exp.Window, env: _Env, acc: Lin, ind: str, depth: int) -> None:

@@ -129,3 +129,14 @@ def test_random_fuzz_never_raises_another_exception_type() -> None:
             extract_lineage(sql, dialect=rng.choice(["trino", "spark", "hive", None]))
         except SqlLineageError:
             pass
+
+
+@pytest.mark.parametrize("n", [1500])
+def test_long_chains_do_not_hit_the_recursion_limit(n: int) -> None:
+    union = "INSERT INTO t " + " UNION ALL ".join(f"SELECT a FROM s{i}" for i in range(n))
+    assert len(extract_lineage(union).column_edges) == n
+    where = "INSERT INTO t SELECT a FROM s WHERE " + " AND ".join(f"c{i} = {i}" for i in range(n))
+    assert len(extract_lineage(where).column_edges) == n + 1
+    ctes = ", ".join(f"c{i} AS (SELECT a FROM {f'c{i - 1}' if i else 's'})" for i in range(300))
+    chained = f"INSERT INTO t WITH {ctes} SELECT a FROM c299"
+    assert [e.source for e in extract_lineage(chained).column_edges] == ["s.a"]
