@@ -28,7 +28,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from jobs.errors import SchemaMismatchError, TableError
-from jobs.tables_backend import Backend, DeltaRsBackend, SparkDeltaBackend, delta_classes_loaded
+from jobs.tables_backend import Backend, DeltaRsBackend, delta_classes_loaded
+from jobs.tables_spark import SparkDeltaBackend
 
 Engine = Literal["auto", "spark", "delta-rs"]
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
@@ -189,6 +190,19 @@ class TableStore:
         if not self._backend.exists(path):
             return self._backend.append(path, df)
         return self._backend.upsert(path, df, list(keys))
+
+    def replace_where(self, name: str, df: DataFrame, condition: Column | str) -> int:
+        """Atomically replace the rows matching ``condition`` by ``df`` (one commit).
+
+        Used for per-run-date slices (e.g. tonight's closure): a rerun replaces its own slice and
+        leaves the other nights untouched.
+        """
+        path = self.path(name)
+        df = self._conform(name, path, df)
+        if not self._backend.exists(path):
+            return self._backend.append(path, df)
+        cond = F.expr(condition) if isinstance(condition, str) else condition
+        return self._backend.replace_where(path, df, cond)
 
     def delete_where(self, name: str, condition: Column | str) -> int:
         """Delete the rows matching ``condition``; returns the new version (unchanged if none)."""
