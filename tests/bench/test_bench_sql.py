@@ -52,12 +52,13 @@ def _measure(fn, items, rounds: int = 3) -> tuple[float, float]:
 
 
 def _compiled_sqlglot() -> list[str]:
+    import sqlglot.optimizer.qualify as qu
     import sqlglot.optimizer.qualify_columns as qc
     import sqlglot.optimizer.scope as sc
     import sqlglot.parser as pa
-    import sqlglot.tokens as tk
+    import sqlglot.tokenizer_core as tk
 
-    return [m.__name__ for m in (pa, tk, sc, qc) if str(m.__file__).endswith(".so")]
+    return [m.__name__ for m in (tk, pa, qu, qc, sc) if str(m.__file__).endswith(".so")]
 
 
 def test_extract_lineage_throughput_tpcds() -> None:
