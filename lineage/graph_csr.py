@@ -140,72 +140,96 @@ def traverse(
         max_depth: the most hops of an admissible path (None: unbounded).
         min_confidence: the least confidence of an admissible path.
         with_paths: also return the best path of every row.
-        chunk_cells: memory bound, in ``sources x nodes`` cells, of one chunk.
+        chunk_cells: memory bound, in ``sources x nodes`` cells (16 bytes each), of one chunk.
 
     Yields:
         One :class:`Reached` per chunk of sources (rows in no particular order).
     """
     sources = np.asarray(sources, dtype=np.int64)
     step = chunk_size(graph.n_nodes, chunk_cells)
+    cells = min(step, max(1, len(sources))) * graph.n_nodes
+    # Dense state, allocated once and reset entry by entry (work stays proportional to reach).
+    state = _State(
+        best=np.zeros(cells, dtype=np.float64),
+        depth=np.full(cells, -1, dtype=np.int32),
+        slot=np.zeros(cells, dtype=np.int64),
+    )
     for start in range(0, len(sources), step):
         yield _search_chunk(
-            graph, sources[start : start + step], max_depth, min_confidence, with_paths
+            graph, sources[start : start + step], state, max_depth, min_confidence, with_paths
         )
+
+
+@dataclass(frozen=True)
+class _State:
+    best: np.ndarray
+    depth: np.ndarray
+    slot: np.ndarray
+
+
+def _last_of_each(keys: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """Positions of the last occurrence of each distinct key (no sort: a scatter and a gather)."""
+    pos = np.arange(keys.size)
+    slot[keys] = pos
+    return pos[slot[keys] == pos]
 
 
 def _search_chunk(
     graph: CsrGraph,
     sources: np.ndarray,
+    state: _State,
     max_depth: int | None,
     min_confidence: float,
     with_paths: bool,
 ) -> Reached:
     n_nodes = graph.n_nodes
-    n_src = len(sources)
-    best = np.zeros(n_src * n_nodes, dtype=np.float64)
-    depth = np.full(n_src * n_nodes, -1, dtype=np.int32)
-    start_keys = np.arange(n_src, dtype=np.int64) * n_nodes + sources
+    best, depth = state.best, state.depth
+    start_keys = np.arange(len(sources), dtype=np.int64) * n_nodes + sources
     best[start_keys] = 1.0
     depth[start_keys] = 0
     records: list[tuple[np.ndarray, int, np.ndarray]] = []
+    reached_parts: list[np.ndarray] = []
     frontier = start_keys
     rounds = 0
     while frontier.size and (max_depth is None or rounds < max_depth):
-        rounds += 1
         row = frontier // n_nodes
         node = frontier - row * n_nodes
-        value = best[frontier]
         first = graph.indptr[node]
         count = graph.indptr[node + 1] - first
         total = int(count.sum())
         if total == 0:
             break
+        rounds += 1
         owner = np.repeat(np.arange(frontier.size), count)
-        offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        edge = first[owner] + offset
-        cand = value[owner] * graph.weights[edge]
+        edge = np.arange(total) + np.repeat(first - (np.cumsum(count) - count), count)
+        cand = best[frontier][owner] * graph.weights[edge]
         key = row[owner] * n_nodes + graph.indices[edge]
-        better = (cand > best[key]) & (cand >= min_confidence)
-        if not better.any():
+        better = np.flatnonzero((cand > best[key]) & (cand >= min_confidence))
+        if not better.size:
             break
         key, cand, owner = key[better], cand[better], owner[better]
         np.maximum.at(best, key, cand)
-        won = cand == best[key]
-        improved, pick = np.unique(key[won], return_index=True)
+        won = np.flatnonzero(cand == best[key])
+        pick = won[_last_of_each(key[won], state.slot)]
+        improved = key[pick]
         fresh = improved[depth[improved] < 0]
         depth[fresh] = rounds
+        reached_parts.append(fresh)
         if with_paths:
-            records.append((improved, rounds, node[owner[won][pick]]))
+            records.append((improved, rounds, node[owner[pick]]))
         frontier = improved
-    reached = np.flatnonzero(best)
-    reached = reached[~np.isin(reached, start_keys)]
+    reached = np.concatenate(reached_parts) if reached_parts else np.zeros(0, dtype=np.int64)
     row = reached // n_nodes
     result = Reached(
         source=sources[row],
         node=reached - row * n_nodes,
-        depth=depth[reached],
+        depth=depth[reached].copy(),
         confidence=np.round(best[reached], CONFIDENCE_DECIMALS),
     )
+    best[reached] = 0.0
+    depth[reached] = -1
+    best[start_keys] = 0.0
+    depth[start_keys] = -1
     if not with_paths:
         return result
     offsets, hops = _paths(records, reached, row, sources, n_nodes, rounds)

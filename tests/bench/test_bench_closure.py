@@ -1,0 +1,152 @@
+"""Closure benchmark: the project's closure (through Spark) vs networkx and scipy, same run.
+
+Run:  /work/venv/bin/pytest -m bench -s tests/bench/test_bench_closure.py
+      COMPLIANCE_BENCH_LARGE=1 ... also runs the 10x graph (1M nodes, 1.3M edges).
+
+The graph is lineage-shaped: ten layers (sources, staging, warehouse, marts, dashboards, ...),
+most edges go one or two layers down to a nearby node, and a share of edges jump anywhere (joins
+of unrelated domains, feedback loops), which creates cycles and a large connected core. Edge
+confidences are uniform in [0.5, 1].
+
+What is timed:
+* ``project``: ``closure(edges, sources)`` in Spark, from the edges DataFrame to every row written
+  to Spark's ``noop`` sink (string node names in and out, depth and best confidence per row). The
+  first call warms up the JVM and the Python workers and is reported separately.
+* ``project core``: the same traversal in this process without Spark (one thread, integer ids).
+* ``scipy``: ``scipy.sparse.csgraph.breadth_first_order`` per source (reachable sets only) on a
+  CSR matrix built beforehand (build time printed apart).
+* ``networkx``: ``networkx.descendants`` per source on a DiGraph built beforehand.
+The three reachable sets are compared exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
+
+from lineage.graph import closure
+from lineage.graph_csr import build_csr, traverse
+
+nx = pytest.importorskip("networkx")
+
+
+def lineage_graph(
+    n_nodes: int, n_edges: int, *, layers: int = 10, spread: float = 0.01, jump: float = 0.15,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A layered lineage-like graph as (src ids, dst ids, confidences)."""
+    rng = np.random.default_rng(seed)
+    per = n_nodes // layers
+    src = rng.integers(0, per * (layers - 1), n_edges)
+    layer = src // per
+    pos = (src % per) / per
+    step = np.where(rng.random(n_edges) < 0.85, 1, 2)
+    dlayer = np.minimum(layer + step, layers - 1)
+    dpos = np.mod(pos + rng.normal(0, spread, n_edges), 1.0)
+    dst = dlayer * per + (dpos * per).astype(np.int64)
+    jumps = rng.random(n_edges) < jump
+    dst[jumps] = rng.integers(0, n_nodes, int(jumps.sum()))
+    conf = np.round(rng.uniform(0.5, 1.0, n_edges), 3)
+    return src, np.minimum(dst, n_nodes - 1), conf
+
+
+def _pairs(source_ids: np.ndarray, node_ids: np.ndarray, n: int) -> np.ndarray:
+    return np.sort(source_ids.astype(np.int64) * n + node_ids.astype(np.int64))
+
+
+def _run(spark, n_nodes: int, n_edges: int, n_sources: int, nx_sample: int | None) -> None:
+    src, dst, conf = lineage_graph(n_nodes, n_edges)
+    names = np.array([f"wh.t{i:07d}.c" for i in range(n_nodes)], dtype=object)
+    rng = np.random.default_rng(1)
+    # Sources are drawn among nodes with out-edges (a column nobody reads is not interesting).
+    source_ids = rng.choice(np.unique(src), n_sources, replace=False)
+    edges = spark.createDataFrame(
+        pd.DataFrame({"src": names[src], "dst": names[dst], "confidence": conf})
+    )
+    sources = spark.createDataFrame(pd.DataFrame({"node": names[source_ids]}))
+    edges.cache().count()
+    sources.cache().count()
+
+    def project() -> float:
+        t0 = time.perf_counter()
+        closure(edges, sources).write.format("noop").mode("overwrite").save()
+        return time.perf_counter() - t0
+
+    t_cold = project()
+    t_project = project()
+
+    # The project's core without Spark, in this process, one thread.
+    graph = build_csr(names[src], names[dst], conf)
+    core_sources = pd.Index(graph.names).get_indexer(names[source_ids])
+    t0 = time.perf_counter()
+    core_rows = sum(part.node.size for part in traverse(graph, core_sources))
+    t_core = time.perf_counter() - t0
+
+    # scipy: BFS per source on an unweighted CSR matrix over the original ids.
+    t0 = time.perf_counter()
+    matrix = sp.csr_matrix((np.ones(n_edges), (src, dst)), shape=(n_nodes, n_nodes))
+    t_scipy_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scipy_sets = [breadth_first_order(matrix, s, return_predecessors=False) for s in source_ids]
+    t_scipy = time.perf_counter() - t0
+
+    # networkx: descendants per source (optionally on a sample, extrapolated).
+    t0 = time.perf_counter()
+    digraph = nx.DiGraph()
+    digraph.add_edges_from(zip(src.tolist(), dst.tolist()))
+    t_nx_build = time.perf_counter() - t0
+    nx_ids = source_ids if nx_sample is None else source_ids[:nx_sample]
+    t0 = time.perf_counter()
+    nx_sets = [nx.descendants(digraph, int(s)) for s in nx_ids]
+    t_nx = (time.perf_counter() - t0) * (len(source_ids) / len(nx_ids))
+
+    # Same reachable sets (sources excluded everywhere).
+    got = closure(edges, sources).select("source", "node").toPandas()
+    position = pd.Index(names)
+    got_pairs = _pairs(
+        position.get_indexer(got["source"]), position.get_indexer(got["node"]), n_nodes
+    )
+    scipy_src = np.concatenate([np.full(len(s) - 1, i) for i, s in zip(source_ids, scipy_sets)])
+    scipy_dst = np.concatenate([s[1:] for s in scipy_sets])
+    scipy_pairs = _pairs(scipy_src, scipy_dst, n_nodes)
+    nx_src = np.concatenate([np.full(len(s), i) for i, s in zip(nx_ids, nx_sets)])
+    nx_dst = np.concatenate([np.fromiter(s, dtype=np.int64, count=len(s)) for s in nx_sets])
+    nx_pairs = _pairs(nx_src, nx_dst, n_nodes)
+    in_sample = np.isin(got_pairs // n_nodes, nx_ids)
+
+    rows = len(got_pairs)
+    print(
+        f"\nclosure benchmark: {n_nodes:,} nodes, {n_edges:,} edges, {n_sources:,} sources, "
+        f"{rows:,} (source, node) rows, mean reach {rows / n_sources:,.0f}"
+    )
+    print(f"  project (Spark, warm)      {t_project:8.2f} s   (cold first call {t_cold:.2f} s)")
+    print(f"  project core (no Spark)    {t_core:8.2f} s   ({core_rows:,} rows, 1 thread)")
+    print(f"  scipy BFS                  {t_scipy:8.2f} s   (+ {t_scipy_build:.2f} s CSR build)")
+    sample_note = "" if nx_sample is None else f", extrapolated from {len(nx_ids)} sources"
+    print(f"  networkx descendants       {t_nx:8.2f} s   (+ {t_nx_build:.2f} s build{sample_note})")
+    print(f"  project / scipy            {t_project / t_scipy:8.2f} x   (target <= 2)")
+    print(f"  networkx / project         {t_nx / t_project:8.2f} x   (target >= 10)")
+    print(f"  project core / scipy       {t_core / t_scipy:8.2f} x")
+
+    assert core_rows == rows
+    np.testing.assert_array_equal(got_pairs, scipy_pairs)
+    np.testing.assert_array_equal(got_pairs[in_sample], nx_pairs)
+
+
+@pytest.mark.bench
+def test_bench_closure_100k(spark):
+    _run(spark, 100_000, 130_000, 1_000, nx_sample=None)
+
+
+@pytest.mark.bench
+@pytest.mark.skipif(
+    os.environ.get("COMPLIANCE_BENCH_LARGE") != "1", reason="set COMPLIANCE_BENCH_LARGE=1"
+)
+def test_bench_closure_1m(spark):
+    _run(spark, 1_000_000, 1_300_000, 1_000, nx_sample=50)
