@@ -90,16 +90,31 @@ def prepare_schema(schema: SchemaArg | PreparedSchema | None) -> PreparedSchema:
     if hit is not None and hit[0] is schema and hit[1] == signature:
         return hit[2]
     prepared = PreparedSchema()
-    for key, cols in schema.items():
+    for key, cols in _flatten(schema, ""):
         if isinstance(cols, Mapping):
             pairs = [(str(c).lower(), str(t) if t else "UNKNOWN") for c, t in cols.items()]
         else:
             pairs = [(str(c).lower(), "UNKNOWN") for c in cols]
-        prepared.add(str(key), pairs)
+        prepared.add(key, pairs)
     if len(_CACHE) > 64:
         _CACHE.clear()
     _CACHE[id(schema)] = (schema, signature, prepared)
     return prepared
+
+
+def _flatten(schema: Mapping, prefix: str):
+    """Yield (dotted table key, columns), also from sqlglot-style nested ``{db: {tbl: {...}}}``."""
+    for key, value in schema.items():
+        name = f"{prefix}{key}"
+        nested = (
+            isinstance(value, Mapping)
+            and value
+            and all(isinstance(v, Mapping) for v in value.values())
+        )
+        if nested and prefix.count(".") < 2:
+            yield from _flatten(value, name + ".")
+        else:
+            yield name, value
 
 
 def table_name(table: exp.Table, default_schema: str | None) -> str:
