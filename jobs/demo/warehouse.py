@@ -4,8 +4,10 @@ subjects and rows past their retention, and the truth derived from what was writ
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,42 @@ def _value(col: str, typ: str, cid: int, key: int, created: datetime, seed: int,
     return f"{col}-{r % 1_000_000}"
 
 
+def _normalise_delta_log(path: Path, table: str, seed: int, ts_ms: int) -> None:
+    """Make a freshly written one-commit Delta table byte-deterministic.
+
+    delta-rs stamps the commit with the wall clock, a random table id and random data file names.
+    This rewrites exactly those fields (commit and creation time, modification time, table id,
+    data file names, execution time) with values derived from the seed, the table name and
+    ``as_of``, and writes the actions with sorted keys (delta-rs emits them in hash order), so
+    the whole table is reproducible. Nothing else in the log changes.
+    """
+    log = path / "_delta_log" / "00000000000000000000.json"
+    actions = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+    n = 0
+    for action in actions:
+        if "commitInfo" in action:
+            action["commitInfo"]["timestamp"] = ts_ms
+            metrics = action["commitInfo"].get("operationMetrics")
+            if isinstance(metrics, dict) and "execution_time_ms" in metrics:
+                metrics["execution_time_ms"] = 0
+        elif "metaData" in action:
+            action["metaData"]["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{seed}/{table}"))
+            action["metaData"]["createdTime"] = ts_ms
+        elif "add" in action:
+            add = action["add"]
+            token = uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{seed}/{table}/{n}")
+            new_name = f"part-{n:05d}-{token}-c000.snappy.parquet"
+            (path / add["path"]).rename(path / new_name)
+            add["path"] = new_name
+            add["modificationTime"] = ts_ms
+            if isinstance(add.get("stats"), str):  # delta-rs emits stats keys in hash order
+                add["stats"] = json.dumps(json.loads(add["stats"]), sort_keys=True,
+                                          separators=(",", ":"))
+            n += 1
+    log.write_text("".join(json.dumps(a, sort_keys=True, separators=(",", ":")) + "\n"
+                           for a in actions), encoding="utf-8")
+
+
 def build_warehouse(company: Company, customers: list[Customer], deletions: list[Deletion],
                     as_of: date, seed: int, rng: random.Random, out: Path) -> dict[str, Any]:
     """Write the audited Delta tables under ``<out>/company``; return residual/retention truth."""
@@ -111,6 +149,7 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
     gone = {d.customer.customer_id: d for d in deletions if d.completed}
     people = {c.customer_id: persona(c.customer_id, seed) for c in customers}
     latest = midnight - timedelta(days=2)
+    ts_ms = int((midnight - timedelta(days=1)).timestamp() * 1000)  # the commit time of the tables
     tables = warehouse_tables(company)
     names = {t.name for t in tables}
     # residual placements: (customer id, table) pairs kept although the subject was deleted
@@ -151,6 +190,7 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
         path = out / "company" / t.schema / t.short
         path.mkdir(parents=True, exist_ok=True)
         write_deltalake(str(path), table, mode="overwrite")
+        _normalise_delta_log(path, t.name, seed, ts_ms)
         written[t.name] = table.num_rows
         for (cid, tname), did in sorted(residual.items()):
             if tname == t.name:
