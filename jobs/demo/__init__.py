@@ -1,14 +1,28 @@
 """The demo company generator (issue 2 item 5).
 
-``generate_demo(out, as_of=date(2026, 11, 22))`` writes a realistic company's input files under
-``<out>/inputs``, its audited warehouse as Delta tables under ``<out>/company``, and the ground truth
-of the true flows and injected faults to ``<out>/ground_truth.json``. Deterministic: the same seed,
-``as_of`` and scale give byte-identical input files and manifest (the Delta tables have identical
-contents; their log files carry delta-rs commit timestamps and random file names). No clock is read:
-every timestamp is relative to ``as_of``.
+``generate_demo(out, as_of=date(2026, 11, 22))`` builds a 30-person company like seed 001's (about
+190 tables and views across crm/app/billing/support, staging, marts and ML features; 50 pipelines;
+30 dashboards; two models) and writes::
+
+    <out>/inputs/query_logs/        trino.jsonl presto.jsonl spark.jsonl hive.jsonl.gz (nightly ETL
+                                    SQL over 14*scale days, ad-hoc SELECTs) + hive_audit.jsonl
+                                    (split READ/WRITE lines)
+    <out>/inputs/openlineage/       airflow.jsonl superset.jsonl (START+COMPLETE RunEvents, some
+                                    with the columnLineage facet, one FAIL run)
+    <out>/inputs/training_configs/  churn_model.json ltv_model.yaml broken_model.json
+    <out>/inputs/probe_samples/     probes.jsonl (HMAC-SHA256 value hashes)
+    <out>/inputs/deletion_events/   events.jsonl      <out>/inputs/deletion_requests/ requests.jsonl
+    <out>/inputs/edge_inventory/    edges.jsonl (DELF object graph)
+    <out>/inputs/catalog.yaml policies.yaml annotations.yaml
+    <out>/company/<schema>/<table>  the audited warehouse (Delta, one commit each)
+    <out>/ground_truth.json         true flows per signal, injected faults, expected findings
+
+Deterministic: the same seed, ``as_of`` and scale give byte-identical files, Delta tables included
+(their commit time is ``as_of`` minus one day, their ids and file names derive from the seed). No
+clock is read: every timestamp is relative to ``as_of``. ``scale`` multiplies customers, nightly
+runs, events and probe requests; scale 10 takes about 10-20 s on 2 cores.
 
 Example:
-    >>> from datetime import date
     >>> summary = generate_demo(Path("/tmp/demo"), as_of=date(2026, 11, 22))  # doctest: +SKIP
     >>> summary.counts["query_logs"]["lines"]  # doctest: +SKIP
 """

@@ -145,7 +145,16 @@ def join(table_alias: str, left: str, right: str, how: str = "LEFT") -> Join:
     return Join(table, alias, (lt, lc), (rt, rc), how)
 
 
-def _table(name: str, cols: str, grain: str = "none", *, kind: str = "table", **kw: object) -> Table:
+def make_table(name: str, cols: str, grain: str = "none", *, kind: str = "table", **kw: object) -> Table:
+    """A table of the company with owner and zone derived from its schema.
+
+    Args:
+        name: qualified table name.
+        cols: space separated column names (see :mod:`jobs.demo.columns`).
+        grain: ``customer``, ``event`` or ``none`` (rows in the audited warehouse).
+        kind: ``table`` or ``view``.
+        **kw: further :class:`Table` fields (``in_catalog``, ``in_warehouse``).
+    """
     schema = name.split(".", 1)[0]
     return Table(
         name=name,
@@ -162,16 +171,18 @@ def _id_col(cols: str) -> str:
     return "user_id" if "user_id" in cols.split() else "customer_id"
 
 
-def _staging(company: Company) -> None:
+def add_sources_and_staging(company: Company) -> None:
+    """Add the source systems, their staging copies and dimension views, and the pipelines
+    that load them (one main and one reference-data loader per system, one dims pipeline)."""
     for system in ("crm", "app", "billing", "support"):
         dialect = SYSTEM_DIALECT[system]
         main: list[Statement] = []
         for name, grain, cols in _SOURCES:
             if not name.startswith(system + "."):
                 continue
-            company.add(_table(name, cols, grain))
+            company.add(make_table(name, cols, grain))
             target = f"staging.{system}_{name.split('.')[1]}"
-            company.add(_table(target, cols, grain))
+            company.add(make_table(target, cols, grain))
             exprs = []
             for c in cols.split():
                 func = {"email": "lower_trim", "phone": "trim", "full_name": "trim"}.get(c)
@@ -187,9 +198,9 @@ def _staging(company: Company) -> None:
         dims: list[Statement] = []
         for ref in _REFS[system].split():
             src, stg, dim = f"{system}.{ref}", f"staging.{system}_{ref}", f"analytics.dim_{ref}"
-            company.add(_table(src, _REF_COLUMNS))
-            company.add(_table(stg, _REF_COLUMNS))
-            company.add(_table(dim, "ref_id name label", kind="view"))
+            company.add(make_table(src, _REF_COLUMNS))
+            company.add(make_table(stg, _REF_COLUMNS))
+            company.add(make_table(dim, "ref_id name label", kind="view"))
             exprs = " ".join(f"{c}=r.{c}" for c in _REF_COLUMNS.split())
             refs.append(stmt(stg, "ctas", f"{src} r", exprs))
             dims.append(stmt(dim, "view", f"{stg} r", "ref_id=r.ref_id name=r.name label=upper(r.label)",
@@ -203,7 +214,8 @@ def _staging(company: Company) -> None:
                      default_schema="analytics" if system == "crm" else None))
 
 
-def _aggregates(company: Company) -> None:
+def add_aggregates(company: Company) -> None:
+    """Add the daily and monthly aggregates of every event table and their pipelines."""
     signals: dict[str, Signal] = {"crm": "read_write", "app": "sql", "billing": "openlineage_columns",
                                   "support": "openlineage"}
     for system in ("crm", "app", "billing", "support"):
@@ -215,8 +227,8 @@ def _aggregates(company: Company) -> None:
             short = name.split(".")[1]
             stg, d, m = (f"staging.{system}_{short}", f"analytics.{system}_{short}_daily",
                          f"analytics.{system}_{short}_monthly")
-            company.add(_table(d, "day n_rows n_subjects"))
-            company.add(_table(m, "month n_rows n_subjects"))
+            company.add(make_table(d, "day n_rows n_subjects"))
+            company.add(make_table(m, "month n_rows n_subjects"))
             idc = _id_col(cols)
             daily.append(stmt(d, "insert", f"{stg} s",
                               f"day=cast_date(s.created_at) n_rows=count() "

@@ -14,10 +14,10 @@ from jobs.demo.company import (
     FAILED_RUN_TARGET,
     HOSTILE_TABLE,
     UNVERIFIABLE_TABLE,
-    _aggregates,
-    _staging,
-    _table,
+    add_aggregates,
+    add_sources_and_staging,
     join,
+    make_table,
     stmt,
 )
 from jobs.demo.model import Company, Dashboard, Model, Pipeline, Statement
@@ -235,12 +235,12 @@ def build_company(seed: int) -> Company:
         The :class:`Company` with tables, pipelines, dashboards and models.
     """
     company = Company()
-    _staging(company)
-    _aggregates(company)
+    add_sources_and_staging(company)
+    add_aggregates(company)
     for name, dialect, signal, stmts in _marts():
         for st, grain, flag in stmts:
             cols = " ".join(e.target for e in st.exprs)
-            company.add(_table(
+            company.add(make_table(
                 st.target, cols, grain, kind="view" if flag == "view" else "table",
                 in_catalog=flag != "hostile", in_warehouse=flag != "missing"))
         company.pipelines.append(Pipeline(
