@@ -249,11 +249,11 @@ class _Script:
         names = tuple(dict.fromkeys(n for n, _ in mapped_all))
         if names:
             self.target_columns[target] = names
-            created = plan.created
-            if "*" not in names and created:
+            if plan.created and "*" not in names:
+                # a created table lends its columns to later statements (SELECT * from it)
                 self.declared[target] = names
-            if known is None and "*" not in names and not plan.reads_target:
-                self._learn(target, [(n, "UNKNOWN") for n in names])
+                if known is None:
+                    self._learn(target, [(n, "UNKNOWN") for n in names])
 
     def _map(
         self, plan: Plan, outputs: list[tuple[str, Lin]], mode: str, known: list[str] | None
@@ -262,12 +262,10 @@ class _Script:
         names = [n for n, _ in outputs]
         if mode == "position" and "*" not in names:
             cols = plan.columns
-            if cols is None and known is not None:
+            if cols is None and known is not None and not plan.created:
                 cols = [c for c in known if c not in plan.static_partitions]
             if cols is not None and len(cols) == len(outputs):
                 return [(c, lin) for c, (_, lin) in zip(cols, outputs)]
-            if cols is not None and len(cols) < len(outputs) and plan.columns is None:
-                return outputs
         return outputs
 
     def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:
