@@ -35,6 +35,7 @@ from pyspark.sql.types import (
 
 from audits.restoration_crypto import (
     IV_BYTES,
+    NOT_UTF8,
     RestorationKey,
     RestorationLogError,
     _open,
@@ -254,7 +255,7 @@ def _decrypt_batch(
     ivs = _col(batch, "iv").to_pylist()
     cts = _col(batch, "ciphertext").to_pylist()
     macs = _col(batch, "mac").to_pylist()
-    rows: list[str | None] = []
+    rows: list[bytes | None] = []
     status: list[str] = []
     detail: list[str | None] = []
     for i, kid in enumerate(key_ids):
@@ -279,6 +280,7 @@ def _decrypt_batch(
             rows.append(None)
             status.append(_STATUS[reason])
             detail.append(f"{reason}: {result}")
+    row_json = _utf8(rows, status, detail, str_type)  # may turn a row into 'tampered'
     return pa.RecordBatch.from_arrays(
         [
             entry_col,
@@ -286,10 +288,31 @@ def _decrypt_batch(
             table_col,
             created_col,
             key_col,
-            pa.array(rows, str_type),
+            row_json,
             pa.array(status, str_type),
             pa.array(detail, str_type),
         ],
         names=[f.name for f in DECRYPTED_SCHEMA.fields],
     )
 
+
+def _utf8(
+    rows: list[bytes | None], status: list[str], detail: list[str | None], str_type: pa.DataType
+) -> pa.Array:
+    """The plaintexts as a string array, UTF-8 validated by Arrow in one pass.
+
+    A plaintext that is not UTF-8 (possible only for an entry written with another scheme under
+    a valid key) turns that row into ``tampered`` instead of failing the batch.
+    """
+    binary = pa.large_binary() if str_type == pa.large_string() else pa.binary()
+    try:
+        return pa.array(rows, binary).cast(str_type)
+    except pa.ArrowInvalid:
+        for i, row in enumerate(rows):
+            if row is None:
+                continue
+            try:
+                row.decode("utf-8")
+            except UnicodeDecodeError:
+                rows[i], status[i], detail[i] = None, "tampered", f"tampered: {NOT_UTF8}"
+        return pa.array(rows, binary).cast(str_type)

@@ -23,6 +23,7 @@ MAC_BYTES = 32
 BLOCK_BYTES = 16
 FORMAT_VERSION = 1
 _HKDF_SALT = b"compliance-jobs/restoration-log/v1"
+NOT_UTF8 = "plaintext is not UTF-8 after a valid MAC (entry written with another scheme)"
 _PADS = [bytes([n]) * n for n in range(BLOCK_BYTES + 1)]
 
 Reason = Literal["tampered", "truncated", "wrong_key", "expired"]
@@ -158,8 +159,12 @@ def _seal(sub: _SubKeys, ad: bytes, plaintext: bytes, iv: bytes) -> tuple[bytes,
 
 def _open(
     sub: _SubKeys, ad: bytes, iv: Any, ciphertext: Any, mac: Any
-) -> tuple[Reason | None, str]:
-    """Verify then decrypt. Returns (None, plaintext) or (reason, detail); never raises."""
+) -> tuple[Reason | None, Any]:
+    """Verify then decrypt; never raises.
+
+    Returns:
+        ``(None, plaintext bytes)`` (UTF-8 not yet checked) or ``(reason, detail text)``.
+    """
     if iv is None or ciphertext is None or mac is None:
         return "truncated", "iv, ciphertext or mac is missing"
     if len(iv) != IV_BYTES:
@@ -182,7 +187,4 @@ def _open(
     pad = padded[-1]
     if not 1 <= pad <= BLOCK_BYTES or padded[-pad:] != _PADS[pad]:
         return "tampered", "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
-    try:
-        return None, padded[:-pad].decode("utf-8")
-    except UnicodeDecodeError:
-        return "tampered", "plaintext is not UTF-8 after a valid MAC"
+    return None, padded[:-pad]

@@ -41,6 +41,7 @@ from audits.restoration_crypto import (
     IV_BYTES,
     KEY_BYTES,
     MAC_BYTES,
+    NOT_UTF8,
     RestorationKey,
     RestorationLogError,
     _open,
@@ -251,12 +252,16 @@ def decrypt_entry(
     reason, result = _open(_SubKeys(key), ad, entry.iv, entry.ciphertext, entry.mac)
     if reason is not None:
         raise RestorationLogError(entry.entry_id, reason, result)
+    try:
+        row_json = result.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RestorationLogError(entry.entry_id, "tampered", NOT_UTF8) from None
     return RestorationRecord(
         entry_id=entry.entry_id,
         deletion_id=entry.deletion_id,
         table=entry.table,
         created_at=entry.created_at,
-        row_json=result,
+        row_json=row_json,
     )
 
 

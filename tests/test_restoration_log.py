@@ -27,6 +27,7 @@ from audits.restoration_batch import (
     make_decryptor,
     make_encryptor,
 )
+from audits.restoration_crypto import _seal, _SubKeys
 from audits.restoration_log import (
     EncryptedEntry,
     RestorationKey,
@@ -319,6 +320,22 @@ def test_batch_decryptor_turns_bad_entries_into_status_rows() -> None:
                                  "entry was modified, moved or re-keyed"),
         ("e4", None, "expired", "key 'k-20261121' no longer exists (destroyed by rotation)"),
     ]
+
+
+def test_valid_mac_over_non_utf8_plaintext_is_tampered_not_a_crash() -> None:
+    created = datetime(2026, 11, 22, 1, tzinfo=UTC)
+    ad = associated_data("e9", "d1", "crm.customers", to_micros(created))
+    iv = bytes(16)
+    ct, mac = _seal(_SubKeys(KEY_A), ad, b"\xff\xfe not utf-8", iv)
+    odd = EncryptedEntry("e9", "d1", "crm.customers", created, KEY_A.key_id, iv, ct, mac)
+    with pytest.raises(RestorationLogError, match="'e9': tampered: plaintext is not UTF-8"):
+        decrypt_entry(odd, KEY_A)
+    good = encrypt_entry(_record("e1", created=created), KEY_A)
+    batch = pa.RecordBatch.from_pylist(
+        [dataclasses.asdict(e) for e in (good, odd)], schema=ENCRYPTED_SCHEMA_ARROW)
+    (out,) = list(make_decryptor({KEY_A.key_id: KEY_A})([batch]))
+    assert [(r["entry_id"], r["row_json"], r["status"]) for r in out.to_pylist()] == [
+        ("e1", SECRET_ROW, "ok"), ("e9", None, "tampered")]
 
 
 ENCRYPTED_SCHEMA_ARROW = pa.schema([
