@@ -1,0 +1,138 @@
+"""Privacy-probe samples -> lineage observations, and statically found flows probes never saw.
+
+Matching (per request, on the keyed value hashes the probe already reduced payloads to):
+
+- the observations of one request are grouped by (role, asset, field): the hash set of a
+  (source or sink) endpoint is the distinct union of its lines' ``value_hashes``;
+- every (source, sink) pair of the request is compared with Spark's array set operations:
+  equal non-empty hash sets -> ``EXACT_MATCH``; the sink holds every hash of a non-empty source
+  set and more -> ``CONTAINS``; anything else (including an empty side) -> ``NO_MATCH``;
+- EXACT_MATCH is a DIRECT/IDENTITY flow, CONTAINS and NO_MATCH DIRECT/TRANSFORMATION (the value
+  was embedded, or possibly transformed); masking is false (a probe cannot tell);
+- observations are aggregated per (flow, match kind) over requests: ``seen_count`` = number of
+  requests, ``evidence`` = ``"<MATCH>:<request_id>"`` of the smallest request ids,
+  ``first_seen``/``last_seen`` = the earliest/latest probe time of the pair's lines.
+
+Asset names are trimmed and lower-cased, fields are columns (null field = table level).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lineage.signals_common import FLOW_KEYS, aggregate_units, column_name, finish
+
+MATCH_KINDS = ("EXACT_MATCH", "CONTAINS", "NO_MATCH")
+"""Values of the ``match`` column of :func:`probe_observations`."""
+OBSERVED = ("EXACT_MATCH", "CONTAINS")
+"""Match kinds that confirm a flow."""
+
+
+def _endpoints(probes: DataFrame) -> DataFrame:
+    """One row per (request, role, asset, field) with its distinct hash set and time span."""
+    lines = probes.select(
+        F.col("request_id"),
+        F.lower(F.trim("role")).alias("role"),
+        F.lower(F.trim("asset")).alias("asset"),
+        column_name("field").alias("field"),
+        F.col("ts"),
+        F.coalesce(F.filter("value_hashes", lambda h: h.isNotNull()), F.array().cast("array<string>")).alias("h"),
+    ).filter(
+        F.col("request_id").isNotNull() & F.col("role").isin("source", "sink")
+        & F.col("asset").isNotNull() & (F.col("asset") != "")
+    )
+    return lines.groupBy("request_id", "role", "asset", "field").agg(
+        F.array_distinct(F.flatten(F.collect_list("h"))).alias("hashes"),
+        F.min("ts").alias("first_t"),
+        F.max("ts").alias("last_t"),
+    )
+
+
+def probe_observations(probes: DataFrame, *, match_confidence: float, no_match_confidence: float) -> DataFrame:
+    """Observations from landed probe samples (``landed_probe_samples``).
+
+    Args:
+        probes: DataFrame with ``request_id``, ``ts``, ``role`` (source|sink), ``asset``,
+            ``field`` (nullable) and ``value_hashes``.
+        match_confidence: confidence of EXACT_MATCH and CONTAINS observations.
+        no_match_confidence: confidence of NO_MATCH observations (for review only).
+
+    Returns:
+        DataFrame with :data:`lineage.signals_common.OBSERVATION_SCHEMA` columns
+        (``signal = "probe"``) plus ``match`` (EXACT_MATCH|CONTAINS|NO_MATCH).
+
+    Example:
+        >>> confirmed = probe_observations(p, match_confidence=0.95, no_match_confidence=0.2
+        ...                                ).filter("match != 'NO_MATCH'")
+    """
+    ends = _endpoints(probes)
+    src = ends.filter(F.col("role") == "source").select(
+        "request_id", F.col("asset").alias("s_asset"), F.col("field").alias("s_field"),
+        F.col("hashes").alias("s_h"), F.col("first_t").alias("s_first"), F.col("last_t").alias("s_last"))
+    snk = ends.filter(F.col("role") == "sink").select(
+        "request_id", F.col("asset").alias("k_asset"), F.col("field").alias("k_field"),
+        F.col("hashes").alias("k_h"), F.col("first_t").alias("k_first"), F.col("last_t").alias("k_last"))
+    pairs = src.join(snk, "request_id")
+    n_src, n_snk = F.size("s_h"), F.size("k_h")
+    common = F.size(F.array_intersect("s_h", "k_h"))
+    match = (F.when((n_src > 0) & (common == n_src) & (n_snk == n_src), F.lit("EXACT_MATCH"))
+             .when((n_src > 0) & (common == n_src) & (n_snk > n_src), F.lit("CONTAINS"))
+             .otherwise(F.lit("NO_MATCH")))
+    units = pairs.select(
+        F.col("s_asset").alias("source_asset"), F.col("s_field").alias("source_column"),
+        F.col("k_asset").alias("target_asset"), F.col("k_field").alias("target_column"),
+        match.alias("match"), "request_id",
+        F.least("s_first", "k_first").alias("first_t"), F.greatest("s_last", "k_last").alias("last_t"),
+    ).select(
+        "*",
+        F.lit("DIRECT").alias("transformation_type"),
+        F.when(F.col("match") == "EXACT_MATCH", F.lit("IDENTITY")).otherwise(F.lit("TRANSFORMATION"))
+        .alias("transformation_subtype"),
+        F.lit(False).alias("masking"),
+        F.concat_ws(":", "match", "request_id").alias("ev"),
+    )
+    keys = [*FLOW_KEYS, "match"]
+    flows = aggregate_units(units, keys, evidence="ev", first="first_t", last="last_t")
+    conf = F.when(F.col("match") == "NO_MATCH", F.lit(float(no_match_confidence))).otherwise(
+        F.lit(float(match_confidence)))
+    return finish(flows, signal="probe", confidence=conf, extra=["match"])
+
+
+def flows_not_observed(static_edges: DataFrame, probe_obs: DataFrame, *,
+                       window_start: datetime | date | str) -> DataFrame:
+    """Statically found flows that probes could have seen but never confirmed since ``window_start``.
+
+    A (source_asset, target_asset) pair of ``static_edges`` (any signal but ``probe``) qualifies
+    when the source asset was probed as a source and the target asset as a sink in the window
+    (an observation of any match kind whose ``last_seen >= window_start``) and no EXACT_MATCH or
+    CONTAINS observation of the pair (any columns) has ``last_seen >= window_start``: the flow
+    is possibly gated off in production (seed 000's "observed 0 times" recommendation flow).
+
+    Args:
+        static_edges: edges or observations with ``source_asset``, ``target_asset`` (and
+            optionally ``signal``).
+        probe_obs: the output of :func:`probe_observations` over the window.
+        window_start: start of the observation window (UTC).
+
+    Returns:
+        DataFrame[source_asset string, target_asset string, status string = "not observed"].
+    """
+    start = F.lit(window_start).cast("timestamp")
+    static = static_edges
+    if "signal" in static_edges.columns:
+        static = static.filter(F.coalesce(F.col("signal"), F.lit("")) != "probe")
+    pairs = static.select(F.lower(F.trim("source_asset")).alias("source_asset"),
+                          F.lower(F.trim("target_asset")).alias("target_asset")).filter(
+        F.col("source_asset").isNotNull() & F.col("target_asset").isNotNull()
+        & (F.col("source_asset") != F.col("target_asset"))).distinct()
+    recent = probe_obs.filter(F.col("last_seen") >= start)
+    sources = recent.select(F.col("source_asset")).distinct()
+    sinks = recent.select(F.col("target_asset")).distinct()
+    seen = recent.filter(F.col("match").isin(*OBSERVED)).select("source_asset", "target_asset").distinct()
+    return (pairs.join(sources, "source_asset", "left_semi")
+            .join(sinks, "target_asset", "left_semi")
+            .join(seen, ["source_asset", "target_asset"], "left_anti")
+            .select("source_asset", "target_asset", F.lit("not observed").alias("status")))
