@@ -230,9 +230,21 @@ class TableStore:
             raise TableError(f"table {name!r} does not exist under {self.root}")
         return path
 
+    def _check_nesting(self, name: str) -> None:
+        """Refuse a new table nested in another table's folder, or holding other tables."""
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            outer = ".".join(parts[:i])
+            if self._backend.exists(self.path(outer)):
+                raise TableError(f"cannot create table {name!r}: {outer!r} is a table and would contain it")
+        inner = self._backend.list_tables(self.path(name))
+        if inner:
+            raise TableError(f"cannot create table {name!r}: its folder holds table(s) {', '.join(inner)}")
+
     def _conform(self, name: str, path: str, df: DataFrame) -> DataFrame:
         """Check ``df`` against the table's schema and reorder its columns to match."""
         if not self._backend.exists(path):
+            self._check_nesting(name)
             return df
         expected = self._backend.schema(path)
         check_schema(name, expected, df.schema)

@@ -58,6 +58,15 @@ def _nullable(schema: StructType) -> StructType:
     return StructType.fromJson(fix(json.loads(schema.json())))
 
 
+def _local(uri: str) -> str:
+    """A file URI or URL-encoded local path as a plain local path; other URIs unchanged."""
+    if uri.startswith("file:"):
+        return unquote(urlparse(uri).path)
+    if "://" not in uri:
+        return unquote(uri)
+    return uri
+
+
 def _sql_of(cond: Column) -> str:
     """The SQL text of a column expression (for delta-spark's replaceWhere option)."""
     return cond._jc.expr().sql()  # type: ignore[attr-defined]
@@ -114,6 +123,11 @@ class _HadoopFs:
                 out.append((name, int(st.getLen()), int(st.getModificationTime())))
         return sorted(out)
 
+    def exists(self, path: str) -> bool:
+        """Whether a file or folder exists."""
+        fs, p = self._fs(path)
+        return bool(fs.exists(p))
+
     def find_tables(self, root: str, depth: int = 3) -> list[str]:
         fs, p = self._fs(root)
         if not fs.exists(p):
@@ -167,7 +181,7 @@ class DeltaRsBackend:
 
     def _frame(self, dt: Any, uris: list[str] | None = None) -> DataFrame:
         schema = self._schema_of(dt)
-        files = dt.file_uris() if uris is None else uris
+        files = [_local(u) for u in dt.file_uris()] if uris is None else uris
         if not files:
             return self.spark.createDataFrame([], schema)
         return self.spark.read.schema(schema).parquet(*files)
@@ -179,6 +193,13 @@ class DeltaRsBackend:
                 dt.load_as_version(as_of)
             except Exception as exc:  # noqa: BLE001
                 raise TableError(f"table at {path} has no version as of {as_of.isoformat()}: {exc}") from None
+        if version is not None or as_of is not None:
+            missing = [u for u in dt.file_uris() if not self.fs.exists(_local(u))]
+            if missing:
+                raise TableError(
+                    f"version {dt.version()} of table at {path} is no longer readable: VACUUM removed "
+                    f"{len(missing)} of its data files (time travel is kept for the vacuum retention only)"
+                )
         return self._frame(dt)
 
     def schema(self, path: str) -> StructType:
@@ -227,9 +248,10 @@ class DeltaRsBackend:
                         adds, mode="append", schema=schema, commit_properties=self._props()
                     )
                 else:
+                    keep = self.properties(path) if mode == "overwrite" and self.exists(path) else None
                     self._dl.transaction.create_table_with_add_actions(
                         path, schema, adds, mode="overwrite" if mode == "overwrite" else "error",
-                        storage_options=self.opts, commit_properties=self._props(),
+                        configuration=keep, storage_options=self.opts, commit_properties=self._props(),
                     )
                 return self.version(path)
             except self._dl.exceptions.CommitFailedError:
@@ -251,10 +273,7 @@ class DeltaRsBackend:
         actions = pa.table(dt.get_add_actions(flatten=True))
         rels = actions.column("path").to_pylist()
         sizes = actions.column("size_bytes").to_pylist()
-        return {
-            unquote(urlparse(uri).path) if "://" in uri else uri: (rel, size)
-            for uri, rel, size in zip(dt.file_uris(), rels, sizes)
-        }
+        return {_local(uri): (rel, size) for uri, rel, size in zip(dt.file_uris(), rels, sizes)}
 
     def _rewrite(self, path: str, touched_of: Any, rewrite: Any, untouched: Any = None) -> int:
         """Copy-on-write in one commit: the files holding ``touched_of(frame)`` rows are removed
@@ -266,8 +285,8 @@ class DeltaRsBackend:
             if not touched_uris:
                 return untouched() if untouched else int(dt.version())
             live = self._rel_paths(dt)
-            touched = [live[unquote(urlparse(u).path) if "://" in u else u] for u in touched_uris]
-            old = self._frame(dt, touched_uris)
+            touched = [live[_local(u)] for u in touched_uris]
+            old = self._frame(dt, [_local(u) for u in touched_uris])
             adds = self._write_files(path, rewrite(old))
             now_ms = int(time.time() * 1000)
             removes = [self._dl.transaction.RemoveAction(rel, True, now_ms, size) for rel, size in touched]
