@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -95,14 +96,17 @@ def test_same_seed_gives_byte_identical_inputs(demo: Path, tmp_path: Path) -> No
     assert table.to_pyarrow_table().num_rows == truth["warehouse_tables"]["crm.customers"]
 
 
-def test_regenerating_into_the_same_directory_replaces_it(tmp_path: Path) -> None:
+def test_regenerating_into_the_same_directory_replaces_it(demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "d"
-    generate_demo(out, as_of=AS_OF, seed=3, scale=1)
+    shutil.copytree(demo, out)
     (out / "inputs" / "query_logs" / "stray.jsonl").write_text("{}\n")
+    (out / "company" / "crm" / "stray").mkdir()
     (out / "keep.txt").write_text("mine")
-    generate_demo(out, as_of=AS_OF, seed=3, scale=1)
+    generate_demo(out, as_of=AS_OF, seed=7, scale=1)
     assert not (out / "inputs" / "query_logs" / "stray.jsonl").exists()
+    assert not (out / "company" / "crm" / "stray").exists()
     assert (out / "keep.txt").read_text() == "mine"
+    assert digest_tree(out / "company") == digest_tree(demo / "company")
     assert DeltaTable(str(out / "company" / "crm" / "customers")).version() == 0
 
 
