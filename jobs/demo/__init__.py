@@ -195,6 +195,7 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
         "probe_flows": probe_truth["probe_flows"],
         "probe_no_match_pairs": probe_truth["no_match_pairs"],
         "probe_requests": probe_truth["requests"],
+        "probe_not_observed": oltruth["not_observed_by_probes"],
         "policy_violations": violations,
         "downstream": {col: {"columns": reach,
                              "dashboards": sorted({".".join(n.split(".")[:2]) for n in reach

@@ -23,6 +23,16 @@ COLUMN_FACET_URL = ("https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatas
                     "#/$defs/ColumnLineageDatasetFacet")
 SCHEMA_FACET_URL = "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"
 TABLE_NS = "warehouse"
+API_NS = "app-service"
+SERVICE_JOB = "svc.signup_handler"
+# static lineage the signup service declares: api.signup field -> (table: [(field, column)])
+_SERVICE_FLOWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "app.users": (("email", "email"), ("country", "country")),
+    "crm.customers": (("full_name", "full_name"), ("religion", "religion")),
+}
+# ... of which the probes never observe this one (a gated flow, seed 000)
+NOT_OBSERVED = ({"source": "api.signup.country", "target": "app.users.country",
+                 "static_signal": "openlineage"},)
 BI_NS = "superset"
 
 
@@ -116,6 +126,27 @@ def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Ran
                               [_dataset(TABLE_NS, t) for t, _ in d.reads],
                               [_dataset(BI_NS, d.name, facet)]):
                 superset.add(ev)
+        # the signup service declares its writes (static lineage of API fields into tables)
+        start = datetime.combine(day, time(12, rng.randint(0, 59), rng.randint(0, 59)),
+                                 tzinfo=UTC)
+        outputs = []
+        for target, cols in sorted(_SERVICE_FLOWS.items()):
+            fields = {}
+            for src, col in cols:
+                fields[col] = {"inputFields": [{
+                    "namespace": API_NS, "name": "api.signup", "field": src, "transformations": [
+                        {"type": "DIRECT", "subtype": "IDENTITY", "description": "",
+                         "masking": False}]}]}
+                column_flows[(f"api.signup.{src}", f"{target}.{col}", "DIRECT", "IDENTITY")] = {
+                    "source": f"api.signup.{src}", "target": f"{target}.{col}", "type": "DIRECT",
+                    "subtype": "IDENTITY", "masking": False, "job": SERVICE_JOB}
+            table_flows.add(("api.signup", target, SERVICE_JOB))
+            outputs.append(_dataset(TABLE_NS, target, {"columnLineage": {
+                "_producer": PRODUCER, "_schemaURL": COLUMN_FACET_URL, "fields": fields,
+                "dataset": []}}))
+        for ev in _events(SERVICE_JOB, "app-service", _run_id(rng), start,
+                          [_dataset(API_NS, "api.signup")], outputs):
+            airflow.add(ev)
     # a run that failed: its flows must not count (only COMPLETE events do)
     failed_day = as_of - timedelta(days=2)
     for ev in _events("etl.partner_experiment", "airflow", _run_id(rng),
@@ -139,6 +170,7 @@ def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Ran
     truth = {
         "table_flows": [{"source": s, "target": t, "job": j} for s, t, j in sorted(table_flows)],
         "column_flows": [column_flows[k] for k in sorted(column_flows)],
+        "not_observed_by_probes": list(NOT_OBSERVED),
         "ignored_runs": [{"job": "etl.partner_experiment", "eventType": "FAIL",
                           "source": "analytics.customer_profile", "target": FAILED_RUN_TARGET}],
     }
