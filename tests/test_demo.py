@@ -414,6 +414,12 @@ def test_probe_matches_recomputed_from_hashes(demo: Path, truth: dict[str, Any])
     assert [g for g in got if g["match"] != "NO_MATCH"] == truth["probe_flows"]
     assert [g for g in got if g["match"] == "NO_MATCH"] == truth["probe_no_match_pairs"]
     assert {f["match"] for f in truth["probe_flows"]} == {"EXACT", "CONTAINS"}
+    # the gated flow: declared statically (OpenLineage), never observed by the probes
+    static = {(f["source"], f["target"]) for f in truth["openlineage"]["column_flows"]}
+    observed = {(g["source"], g["target"]) for g in got if g["match"] != "NO_MATCH"}
+    gated = {(f["source"], f["target"]) for f in truth["probe_not_observed"]}
+    assert gated and gated <= static and not gated & observed
+    assert {("api.signup.email", "app.users.email")} <= static & observed
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for r in requests.values()
                for _, hs in r["source"] for h in hs)
 
