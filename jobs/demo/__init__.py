@@ -48,6 +48,7 @@ from jobs.demo.signals import build_openlineage, build_probes, write_training_co
 from jobs.demo.truth import (
     CONVENTIONS,
     direct_closure,
+    exclusive_downstream,
     faults,
     policy_violations,
     read_write_truth,
@@ -221,6 +222,14 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
     }
     truth["table_flows"]["probe"] = [{"source": s, "target": t}
                                      for s, t in truth["table_flows"]["probe"]]
+    table_edges = sorted({(f["source"], f["target"]) for flows in truth["table_flows"].values()
+                          for f in flows})
+    truth["review_cascade"] = {
+        "graph": "table level, union of table_flows of every signal; roots have no inbound edge",
+        "hidden": {n: exclusive_downstream(table_edges, n)
+                   for n in ("analytics.customer_profile", "staging.crm_customers",
+                             "marketing.email_audience")},
+    }
     gt = out / "ground_truth.json"
     gt.write_text(dumps(truth) + "\n", encoding="utf-8")
     return DemoSummary(out=out, as_of=as_of, seed=seed, scale=scale, counts=counts,

@@ -149,6 +149,33 @@ def direct_closure(direct: list[dict[str, Any]], start: str) -> list[str]:
     return sorted(seen - {start})
 
 
+def exclusive_downstream(edges: list[tuple[str, str]], node: str) -> list[str]:
+    """Nodes reachable from the graph's roots only through ``node`` (``node`` excluded).
+
+    Roots are the nodes without inbound edges. This is what a review exclusion of ``node`` with
+    cascade hides: everything that stays reachable along another path remains.
+    """
+    adj: dict[str, set[str]] = {}
+    indeg: dict[str, int] = {}
+    for s, t in edges:
+        adj.setdefault(s, set()).add(t)
+        indeg[t] = indeg.get(t, 0) + 1
+        indeg.setdefault(s, 0)
+    roots = [n for n, d in indeg.items() if d == 0]
+
+    def reach(skip: str | None) -> set[str]:
+        seen = {r for r in roots if r != skip}
+        queue = deque(seen)
+        while queue:
+            for nxt in adj.get(queue.popleft(), ()):
+                if nxt != skip and nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        return seen
+
+    return sorted(reach(None) - reach(node) - {node})
+
+
 def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
     """Every injected fault with the product output that should report it."""
     out: list[dict[str, Any]] = []
