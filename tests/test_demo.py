@@ -587,7 +587,7 @@ def test_review_cascade_truth_matches_an_independent_graph(truth: dict[str, Any]
     g.add_edges_from((f["source"], f["target"]) for flows in truth["table_flows"].values()
                      for f in flows)
     roots = [n for n in g if g.in_degree(n) == 0]
-    assert "crm.customers" in roots and "analytics.customer_profile" not in roots
+    assert "api.signup" in roots and "crm.customers" not in roots
     for node, hidden in truth["review_cascade"]["hidden"].items():
         without = g.copy()
         without.remove_node(node)
