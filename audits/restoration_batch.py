@@ -34,11 +34,14 @@ from pyspark.sql.types import (
 )
 
 from audits.restoration_crypto import (
+    BLOCK_BYTES,
     IV_BYTES,
+    MAC_BYTES,
     NOT_UTF8,
     RestorationKey,
     RestorationLogError,
     _open,
+    _open_checked,
     _seal,
     _SubKeys,
 )
@@ -250,11 +253,10 @@ def _decrypt_batch(
     created_col, key_col = _col(batch, "created_at"), _col(batch, "key_id")
     str_type, _ = _text_types(entry_col.type)
     key_ids = key_col.to_pylist()
-    created_missing = created_col.null_count > 0
     ads = _associated_data(entry_col, del_col, table_col, created_col)
-    ivs = _col(batch, "iv").to_pylist()
-    cts = _col(batch, "ciphertext").to_pylist()
-    macs = _col(batch, "mac").to_pylist()
+    iv_col, ct_col, mac_col = _col(batch, "iv"), _col(batch, "ciphertext"), _col(batch, "mac")
+    well_formed = _well_formed(iv_col, ct_col, mac_col, created_col)
+    ivs, cts, macs = iv_col.to_pylist(), ct_col.to_pylist(), mac_col.to_pylist()
     rows: list[bytes | None] = []
     status: list[str] = []
     detail: list[str | None] = []
@@ -268,7 +270,9 @@ def _decrypt_batch(
                 detail.append(f"key {kid!r} no longer exists (destroyed by rotation)")
                 continue
             sub = subs[kid] = _SubKeys(key)
-        if created_missing and not created_col[i].is_valid:
+        if well_formed[i]:
+            reason, result = _open_checked(sub, ads[i], ivs[i], cts[i], macs[i])
+        elif not created_col[i].is_valid:
             reason, result = "truncated", "created_at is missing"
         else:
             reason, result = _open(sub, ads[i], ivs[i], cts[i], macs[i])
@@ -294,6 +298,18 @@ def _decrypt_batch(
         ],
         names=[f.name for f in DECRYPTED_SCHEMA.fields],
     )
+
+
+def _well_formed(iv: pa.Array, ct: pa.Array, mac: pa.Array, created: pa.Array) -> list[bool]:
+    """Per row: all fields present and of the lengths a sealed entry has (checked by Arrow)."""
+    ct_len = pc.binary_length(ct)
+    ok = pc.and_(
+        pc.and_(
+            pc.equal(pc.binary_length(iv), IV_BYTES), pc.equal(pc.binary_length(mac), MAC_BYTES)
+        ),
+        pc.and_(pc.greater(ct_len, 0), pc.equal(pc.bit_wise_and(ct_len, BLOCK_BYTES - 1), 0)),
+    )
+    return pc.fill_null(pc.and_(ok, pc.is_valid(created)), False).to_pylist()
 
 
 def _utf8(

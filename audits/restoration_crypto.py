@@ -44,7 +44,12 @@ class RestorationLogError(ComplianceError):
         self.entry_id = entry_id
         self.reason = reason
         self.detail = detail
-        super().__init__(f"restoration_log entry {entry_id!r}: {reason}: {detail}")
+        where = "restoration_log" if entry_id is None else f"restoration_log entry {entry_id!r}"
+        super().__init__(f"{where}: {reason}: {detail}")
+
+
+class InvalidKeyError(ComplianceError):
+    """A key id or key material is malformed (the message never shows the material)."""
 
 
 class RestorationKey:
@@ -65,10 +70,10 @@ class RestorationKey:
 
     def __init__(self, key_id: str, material: bytes) -> None:
         if not isinstance(key_id, str) or not key_id:
-            raise RestorationLogError(None, "wrong_key", "a key id must be a non-empty string")
+            raise InvalidKeyError("a restoration-log key id must be a non-empty string")
         if not isinstance(material, (bytes, bytearray)) or len(material) != KEY_BYTES:
-            raise RestorationLogError(
-                None, "wrong_key", f"key {key_id!r} must be exactly {KEY_BYTES} bytes"
+            raise InvalidKeyError(
+                f"restoration-log key {key_id!r} must be exactly {KEY_BYTES} bytes"
             )
         object.__setattr__(self, "_key_id", key_id)
         object.__setattr__(self, "_material", bytes(material))
@@ -157,6 +162,19 @@ def _seal(sub: _SubKeys, ad: bytes, plaintext: bytes, iv: bytes) -> tuple[bytes,
     return ciphertext, h.finalize()
 
 
+def _shape_problem(iv: Any, ciphertext: Any, mac: Any) -> str | None:
+    """Why the fields cannot be a sealed entry (missing or wrong length), or None."""
+    if iv is None or ciphertext is None or mac is None:
+        return "iv, ciphertext or mac is missing"
+    if len(iv) != IV_BYTES:
+        return f"iv is {len(iv)} bytes, expected {IV_BYTES}"
+    if len(mac) != MAC_BYTES:
+        return f"mac is {len(mac)} bytes, expected {MAC_BYTES}"
+    if not ciphertext or len(ciphertext) % BLOCK_BYTES:
+        return f"ciphertext is {len(ciphertext)} bytes, not a positive multiple of 16"
+    return None
+
+
 def _open(
     sub: _SubKeys, ad: bytes, iv: Any, ciphertext: Any, mac: Any
 ) -> tuple[Reason | None, Any]:
@@ -165,14 +183,16 @@ def _open(
     Returns:
         ``(None, plaintext bytes)`` (UTF-8 not yet checked) or ``(reason, detail text)``.
     """
-    if iv is None or ciphertext is None or mac is None:
-        return "truncated", "iv, ciphertext or mac is missing"
-    if len(iv) != IV_BYTES:
-        return "truncated", f"iv is {len(iv)} bytes, expected {IV_BYTES}"
-    if len(mac) != MAC_BYTES:
-        return "truncated", f"mac is {len(mac)} bytes, expected {MAC_BYTES}"
-    if not ciphertext or len(ciphertext) % BLOCK_BYTES:
-        return "truncated", f"ciphertext is {len(ciphertext)} bytes, not a positive multiple of 16"
+    problem = _shape_problem(iv, ciphertext, mac)
+    if problem is not None:
+        return "truncated", problem
+    return _open_checked(sub, ad, iv, ciphertext, mac)
+
+
+def _open_checked(
+    sub: _SubKeys, ad: bytes, iv: bytes, ciphertext: bytes, mac: bytes
+) -> tuple[Reason | None, Any]:
+    """:func:`_open` for fields whose presence and lengths are already checked."""
     h = sub.mac_base.copy()
     h.update(_mac_input(sub, iv, ciphertext, ad))
     try:

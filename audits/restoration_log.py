@@ -40,6 +40,7 @@ from typing import Any, Callable, Mapping
 from audits.restoration_crypto import (
     IV_BYTES,
     KEY_BYTES,
+    InvalidKeyError,
     MAC_BYTES,
     NOT_UTF8,
     RestorationKey,
@@ -54,6 +55,7 @@ __all__ = [
     "KEY_BYTES",
     "MAC_BYTES",
     "EncryptedEntry",
+    "InvalidKeyError",
     "RestorationKey",
     "RestorationLogError",
     "RestorationRecord",

@@ -30,6 +30,7 @@ from audits.restoration_batch import (
 from audits.restoration_crypto import _seal, _SubKeys
 from audits.restoration_log import (
     EncryptedEntry,
+    InvalidKeyError,
     RestorationKey,
     RestorationLogError,
     RestorationRecord,
@@ -232,7 +233,7 @@ def test_key_repr_and_errors_never_show_key_bytes(caplog) -> None:
                 texts += [str(exc), repr(exc)]
                 logging.getLogger("test").exception("failed")
     for ctor_args in [("k-x", b"short"), ("", bytes(32))]:
-        with pytest.raises(RestorationLogError) as info:
+        with pytest.raises(InvalidKeyError) as info:
             RestorationKey(*ctor_args)
         texts.append(str(info.value))
     texts.append(caplog.text)
@@ -283,7 +284,8 @@ def test_batch_encryptor_matches_scalar_decrypt_and_rejects_null_rows() -> None:
     null_row = _plain_batch([("e3", "d1", "crm.customers", created, None)])
     with pytest.raises(RestorationLogError, match="1 rows with null row_json"):
         list(make_encryptor({"k-20261122": KEY_A}, "k-20261122")([null_row]))
-    with pytest.raises(RestorationLogError, match="expired: key 'k-20200101' is not in"):
+    with pytest.raises(RestorationLogError,
+                       match="^restoration_log: expired: key 'k-20200101' is not in"):
         make_encryptor({"k-20261122": KEY_A}, "k-20200101")
 
 
@@ -308,6 +310,9 @@ def test_batch_decryptor_turns_bad_entries_into_status_rows() -> None:
         dataclasses.replace(encrypt_entry(_record("e2", created=created), KEY_A), mac=None),
         dataclasses.replace(good, entry_id="e3"),
         encrypt_entry(_record("e4", created=created), KEY_B),
+        dataclasses.replace(good, entry_id="e5", ciphertext=good.ciphertext[:-1]),
+        dataclasses.replace(good, entry_id="e6", iv=good.iv + b"x"),
+        dataclasses.replace(good, created_at=None),
     ]
     batch = pa.RecordBatch.from_pylist(
         [dataclasses.asdict(e) for e in rows], schema=ENCRYPTED_SCHEMA_ARROW)
@@ -319,6 +324,10 @@ def test_batch_decryptor_turns_bad_entries_into_status_rows() -> None:
         ("e3", None, "tampered", "tampered: MAC does not verify under key 'k-20261122': the "
                                  "entry was modified, moved or re-keyed"),
         ("e4", None, "expired", "key 'k-20261121' no longer exists (destroyed by rotation)"),
+        ("e5", None, "tampered",
+         "truncated: ciphertext is 63 bytes, not a positive multiple of 16"),
+        ("e6", None, "tampered", "truncated: iv is 17 bytes, expected 16"),
+        ("e1", None, "tampered", "truncated: created_at is missing"),
     ]
 
 
