@@ -496,6 +496,12 @@ def _warehouse_ids(demo: Path, table: str) -> list[int]:
 def test_residual_rows_in_the_warehouse(demo: Path, truth: dict[str, Any]) -> None:
     residual = {(r["subject_id"], r["table"]): r["rows"] for r in truth["residual_rows"]}
     assert residual and all(n >= 1 for n in residual.values())
+    done = {d["deletion_id"]: d["completed_at"] for d in truth["deletions"]}
+    completed_events = {d: next(e["ts"] for e in evs if e["event"] == "completed")
+                        for d, evs in _events(demo).items()
+                        if any(e["event"] == "completed" for e in evs)}
+    for r in truth["residual_rows"]:
+        assert r["deleted_at"] == done[r["deletion_id"]] == completed_events[r["deletion_id"]]
     completed = {d["subject_id"] for d in truth["deletions"] if d["completed"]}
     pending = {d["subject_id"] for d in truth["deletions"] if not d["completed"]}
     for table in truth["warehouse_tables"]:

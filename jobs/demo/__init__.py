@@ -40,7 +40,7 @@ from jobs.demo.configs import catalog as _catalog_doc
 from jobs.demo.configs import write_configs
 from jobs.demo.deletions import build_deletions, write_deletion_inputs
 from jobs.demo.delf import build_edge_inventory, expected_findings
-from jobs.demo.io import JsonlFile, dumps
+from jobs.demo.io import JsonlFile, dumps, iso
 from jobs.demo.marts import build_company
 from jobs.demo.population import population
 from jobs.demo.querylogs import build_query_logs
@@ -207,7 +207,9 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
         "deletion_anomalies": anomalies,
         "deletions": [{"deletion_id": d.deletion_id, "subject_id": str(d.customer.customer_id),
                        "object_id": d.object_id, "scenario": d.scenario,
-                       "completed": d.completed} for d in deletions],
+                       "completed": d.completed, "requested_at": iso(d.requested_at),
+                       "completed_at": iso(d.completed_at) if d.completed_at else None}
+                      for d in deletions],
         "residual_rows": wh["residual_rows"],
         "unverifiable_tables": [{"table": "archive.customers_snapshot",
                                  "reason": "in lineage with identifier copies, no Delta table"}],

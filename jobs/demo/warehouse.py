@@ -28,9 +28,15 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 # event-grain marts and the source table whose events they copy
 _EVENT_BASE = {"marketing.campaign_targets": "crm.campaign_members",
                "finance.refund_ledger": "billing.refunds", "finance.invoices_fx": "billing.invoices"}
-RESIDUAL_CANDIDATES = ("staging.crm_customers", "analytics.customer_profile",
-                       "marketing.email_audience", "ads.audience_segments", "analytics.customer_360",
-                       "ml.churn_features", "staging.app_sessions", "marketing.campaign_targets")
+# where residual rows of a deleted subject are left (downstream copies of the identifier, by
+# IDENTITY flows in SQL); event tables keep every row of the subject (one or more)
+RESIDUAL_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("analytics.customer_profile", "staging.app_sessions"),
+    ("ads.audience_segments",),
+    ("marketing.campaign_targets", "ml.churn_features"),
+    ("staging.crm_customers",),
+    ("marketing.email_audience", "analytics.customer_360"),
+)
 _FIRST = ["ada", "ben", "cleo", "dev", "emil", "fern", "gita", "hugo", "ines", "jon", "kai", "lena", "milo", "nora", "omar", "pia", "quin", "rosa"]
 _LAST = ["smith", "garcia", "muller", "rossi", "novak", "kim", "silva", "tanaka", "okafor", "berg", "lund", "costa"]
 _COUNTRIES = ["de", "fr", "nl", "es", "it", "pl", "se", "us", "gb", "br"]
@@ -154,10 +160,13 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
     names = {t.name for t in tables}
     # residual placements: (customer id, table) pairs kept although the subject was deleted
     residual: dict[tuple[int, str], str] = {}
-    for d in deletions:
-        if d.scenario == "residual":
-            for t in rng.sample([n for n in RESIDUAL_CANDIDATES if n in names], rng.randint(1, 2)):
+    residual_deletions = [d for d in deletions if d.scenario == "residual"]
+    start = rng.randrange(len(RESIDUAL_GROUPS))
+    for i, d in enumerate(residual_deletions):
+        for t in RESIDUAL_GROUPS[(start + i) % len(RESIDUAL_GROUPS)]:
+            if t in names:
                 residual[(d.customer.customer_id, t)] = d.deletion_id
+    by_id = {d.deletion_id: d for d in deletions}
     residual_hits: list[dict[str, Any]] = []
     retention: list[dict[str, Any]] = []
     written: dict[str, int] = {}
@@ -195,8 +204,10 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
         for (cid, tname), did in sorted(residual.items()):
             if tname == t.name:
                 id_col = next(c.name for c in t.columns if c.is_identifier)
+                done = by_id[did].completed_at
                 residual_hits.append({"deletion_id": did, "subject_id": str(cid), "table": t.name,
-                                      "column": id_col, "rows": per_subject.get(cid, 0)})
+                                      "column": id_col, "rows": per_subject.get(cid, 0),
+                                      "deleted_at": iso(done) if done else None})
         created_col = cols.get("created_at", [])
         for col in t.columns:
             ret = retention_for(col.data_category)
