@@ -41,8 +41,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -235,11 +236,22 @@ def _closure_broadcast(
     spark = starts.sparkSession
     payload = (graph, pa.array(graph.names.tolist(), type=pa.string()))
     try:
-        shipped = spark.sparkContext.broadcast(payload)
-        fetch = lambda: shipped.value  # noqa: E731
-    except Exception:  # Spark Connect has no SparkContext: ship the graph in the closure.
-        fetch = lambda: payload  # noqa: E731
-    partitions = opts.partitions or spark.sparkContext.defaultParallelism
+        context = spark.sparkContext
+    except NotImplementedError:  # Spark Connect: no SparkContext, ship the graph in the closure.
+        context = None
+    if context is not None:
+        shipped = context.broadcast(payload)
+
+        def fetch() -> tuple[CsrGraph, pa.Array]:
+            return shipped.value  # only the broadcast handle is pickled with the function
+
+    else:
+
+        def fetch() -> tuple[CsrGraph, pa.Array]:
+            return payload
+
+    default_parallelism = context.defaultParallelism if context is not None else 2
+    partitions = opts.partitions or default_parallelism
     chunk_cells = opts.chunk_cells
 
     def search(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

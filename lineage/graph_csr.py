@@ -21,8 +21,8 @@ with ``chunk_cells``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -233,9 +233,7 @@ def _search_chunk(
     if not with_paths:
         return result
     offsets, hops = _paths(records, reached, row, sources, n_nodes, rounds)
-    return Reached(
-        result.source, result.node, result.depth, result.confidence, offsets, hops
-    )
+    return Reached(result.source, result.node, result.depth, result.confidence, offsets, hops)
 
 
 def _paths(

@@ -97,9 +97,7 @@ def hidden_nodes(
     nodes = graph.select(F.col("src").alias("node")).union(graph.select("dst")).distinct()
 
     cascading = excluded.where("cascade").select("node")
-    below = closure(graph, cascading, options=options).select(
-        F.col("source").alias("by"), "node"
-    )
+    below = closure(graph, cascading, options=options).select(F.col("source").alias("by"), "node")
     downstream = below.select("node").distinct()
     seeds = (
         nodes.join(downstream, "node", "left_anti")
@@ -107,9 +105,9 @@ def hidden_nodes(
         .join(excluded, "node", "left_anti")
         .distinct()
     )
-    open_graph = graph.join(
-        excluded.select(F.col("node").alias("src")), "src", "left_anti"
-    ).join(excluded.select(F.col("node").alias("dst")), "dst", "left_anti")
+    open_graph = graph.join(excluded.select(F.col("node").alias("src")), "src", "left_anti").join(
+        excluded.select(F.col("node").alias("dst")), "dst", "left_anti"
+    )
     seed_edges = seeds.select(F.lit(_SEED).alias("src"), F.col("node").alias("dst"))
     kept = closure(
         open_graph.select("src", "dst").unionByName(seed_edges),

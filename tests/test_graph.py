@@ -179,9 +179,7 @@ def test_confidence_out_of_range_is_rejected(spark, opts):
         closure(_edges(spark, [("a", "b", 1.5)]), _sources(spark, "a"), options=opts).collect()
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"max_depth": -1}, {"min_confidence": 1.2}, {"max_depth": 1.5}]
-)
+@pytest.mark.parametrize("kwargs", [{"max_depth": -1}, {"min_confidence": 1.2}, {"max_depth": 1.5}])
 def test_bad_arguments_are_rejected(spark, kwargs):
     with pytest.raises(GraphError):
         closure(_edges(spark, SPLIT), _sources(spark, "s"), **kwargs)
@@ -191,7 +189,9 @@ def test_bad_arguments_are_rejected(spark, kwargs):
 def test_both_engines_agree_on_a_random_graph(spark, kwargs):
     rnd = random.Random(7)
     nodes = [f"db.t{i}.c" for i in range(40)]
-    rows = [(rnd.choice(nodes), rnd.choice(nodes), round(rnd.uniform(0.3, 1.0), 6)) for _ in range(70)]
+    rows = [
+        (rnd.choice(nodes), rnd.choice(nodes), round(rnd.uniform(0.3, 1.0), 6)) for _ in range(70)
+    ]
     edges = _edges(spark, rows)
     sources = _sources(spark, *nodes[:12])
     fast = closure_with_paths(edges, sources, options=BROADCAST, **kwargs)

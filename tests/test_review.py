@@ -31,7 +31,9 @@ EDGES = [
     ("k", "h", 1.0),
 ]
 EDGE_SCHEMA = "src string, dst string, confidence double"
-DECISION_SCHEMA = "node string, decision string, cascade boolean, reviewer string, decided_at timestamp"
+DECISION_SCHEMA = (
+    "node string, decision string, cascade boolean, reviewer string, decided_at timestamp"
+)
 HIDDEN_SCHEMA = "node string, reason string, excluded_by array<string>"
 
 

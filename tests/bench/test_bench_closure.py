@@ -37,7 +37,12 @@ nx = pytest.importorskip("networkx")
 
 
 def lineage_graph(
-    n_nodes: int, n_edges: int, *, layers: int = 10, spread: float = 0.01, jump: float = 0.15,
+    n_nodes: int,
+    n_edges: int,
+    *,
+    layers: int = 10,
+    spread: float = 0.01,
+    jump: float = 0.15,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A layered lineage-like graph as (src ids, dst ids, confidences)."""

@@ -1,0 +1,139 @@
+"""Impact of a schema change, upstream/downstream neighbourhoods, and node naming."""
+
+from __future__ import annotations
+
+import pytest
+from chispa import assert_df_equality
+
+from lineage.graph_nodes import split_node, with_zone
+from lineage.impact import affected_assets, downstream, impact, node_name, upstream
+
+EDGES = [
+    ("crm.customers.email", "stg.customers.email", 1.0),
+    ("crm.customers.id", "stg.customers.id", 1.0),
+    ("crm.customers.name", "stg.customers.name", 1.0),
+    ("stg.customers.email", "mart.contacts.email", 0.9),
+    ("stg.customers.id", "mart.contacts.id", 1.0),
+    ("mart.contacts.email", "dash.weekly", 0.5),
+    ("crm.customers", "etl.export", 1.0),
+    ("etl.export", "files.dump", 1.0),
+]
+IMPACT_SCHEMA = (
+    "changed string, node string, asset string, column string, depth int, confidence double, "
+    "path array<string>"
+)
+NEIGHBOUR_SCHEMA = (
+    "source string, node string, depth int, confidence double, path array<string>, "
+    "asset string, column string"
+)
+E0, E1, E2 = "crm.customers.email", "stg.customers.email", "mart.contacts.email"
+COLUMN_ROWS = [
+    (E0, E1, "stg.customers", "email", 1, 1.0, [E0, E1]),
+    (E0, E2, "mart.contacts", "email", 2, 0.9, [E0, E1, E2]),
+    (E0, "dash.weekly", "dash.weekly", None, 3, 0.45, [E0, E1, E2, "dash.weekly"]),
+]
+TABLE_ROWS = [
+    ("crm.customers", "etl.export", "etl.export", None, 1, 1.0, ["crm.customers", "etl.export"]),
+    (
+        "crm.customers",
+        "files.dump",
+        "files.dump",
+        None,
+        2,
+        1.0,
+        ["crm.customers", "etl.export", "files.dump"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def edges(spark):
+    return spark.createDataFrame(EDGES, "src string, dst string, confidence double")
+
+
+def _eq(actual, expected):
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_dropping_a_column_reaches_column_and_table_level_consumers(spark, edges):
+    got = impact(edges, "crm.customers", columns=["email"])
+    _eq(got, spark.createDataFrame(COLUMN_ROWS + TABLE_ROWS, IMPACT_SCHEMA))
+
+
+def test_column_only_impact(spark, edges):
+    got = impact(edges, "crm.customers", columns=["email"], include_table=False)
+    _eq(got, spark.createDataFrame(COLUMN_ROWS, IMPACT_SCHEMA))
+
+
+def test_unused_column_is_safe_to_change(spark, edges):
+    got = impact(edges, "stg.customers", columns=["name"], include_table=False)
+    _eq(got, spark.createDataFrame([], IMPACT_SCHEMA))
+
+
+def test_affected_assets_group_by_asset(spark, edges):
+    rows = impact(edges, "crm.customers", columns=["email", "id"], include_table=False)
+    expected = spark.createDataFrame(
+        [
+            ("stg.customers", 1, ["email", "id"], [E0, E1]),
+            (
+                "mart.contacts",
+                2,
+                ["email", "id"],
+                ["crm.customers.id", "stg.customers.id", "mart.contacts.id"],
+            ),
+            ("dash.weekly", 3, [], [E0, E1, E2, "dash.weekly"]),
+        ],
+        "asset string, depth int, columns array<string>, path array<string>",
+    )
+    _eq(affected_assets(rows), expected)
+
+
+def test_upstream_paths_run_in_flow_direction(spark, edges):
+    got = upstream(edges, [E2])
+    expected = spark.createDataFrame(
+        [
+            (E2, E1, 1, 0.9, [E1, E2], "stg.customers", "email"),
+            (E2, E0, 2, 0.9, [E0, E1, E2], "crm.customers", "email"),
+        ],
+        NEIGHBOUR_SCHEMA,
+    )
+    _eq(got, expected)
+
+
+def test_downstream_to_a_depth(spark, edges):
+    got = downstream(edges, [E0], depth=2)
+    expected = spark.createDataFrame(
+        [
+            (E0, E1, 1, 1.0, [E0, E1], "stg.customers", "email"),
+            (E0, E2, 2, 0.9, [E0, E1, E2], "mart.contacts", "email"),
+        ],
+        NEIGHBOUR_SCHEMA,
+    )
+    _eq(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("node", "parts"),
+    [
+        ("crm.customers.email", ("crm.customers", "email")),
+        ("crm.customers", ("crm.customers", None)),
+        ("customers", ("customers", None)),
+    ],
+)
+def test_split_node(node, parts):
+    assert split_node(node) == parts
+    assert node_name(*parts) == node
+
+
+def test_zone_of_a_node_prefers_its_own_entry(spark):
+    nodes = spark.createDataFrame(
+        [("ads.t.a",), ("ads.t.b",), ("ads.t",), ("x.y.z",)], "node string"
+    )
+    zones = spark.createDataFrame(
+        [("ads.t", "ads"), ("ads.t.b", "dating")], "asset string, zone string"
+    )
+    expected = spark.createDataFrame(
+        [("ads.t.a", "ads"), ("ads.t.b", "dating"), ("ads.t", "ads"), ("x.y.z", None)],
+        "node string, zone string",
+    )
+    _eq(with_zone(nodes, "node", zones), expected)
