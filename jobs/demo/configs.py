@@ -8,7 +8,7 @@ from typing import Any
 from jobs.demo.columns import RETENTION_DAYS, column
 from jobs.demo.company import SCHEMA_OWNER, SCHEMA_ZONE, ZONES
 from jobs.demo.delf import annotations
-from jobs.demo.io import write_yaml
+from jobs.demo.io import Flow, write_yaml
 from jobs.demo.model import Column, Company
 from jobs.demo.signals import PROBE_API_COLUMNS
 
@@ -25,8 +25,8 @@ POLICIES: list[dict[str, Any]] = [
 
 
 def _col(c: Column) -> dict[str, Any]:
-    return {"name": c.name, "type": c.type, "data_category": c.data_category,
-            "is_identifier": c.is_identifier, "classification": c.classification}
+    return Flow(name=c.name, type=c.type, data_category=c.data_category,
+                is_identifier=c.is_identifier, classification=c.classification)
 
 
 def catalog(company: Company) -> dict[str, Any]:
@@ -62,6 +62,8 @@ def write_configs(company: Company, out: Path) -> dict[str, Any]:
                "# Demo company catalog: assets with zones and classified columns.\n")
     write_yaml(root / "policies.yaml", {"zones": dict(ZONES), "policies": POLICIES},
                "# Policy zones: which data categories may flow into which zones.\n")
-    write_yaml(root / "annotations.yaml", annotations(),
+    ann = annotations()
+    ann["edges"] = {k: Flow(v) for k, v in ann["edges"].items()}
+    write_yaml(root / "annotations.yaml", ann,
                "# DELF deletion annotations of the demo object graph.\n")
     return {"assets": len(cat["assets"])}

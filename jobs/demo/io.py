@@ -94,10 +94,23 @@ class JsonlFile:
         return {"file": self.rel, "lines": len(self.lines), "bad_lines": len(bad), "bad": bad}
 
 
+class Flow(dict):  # type: ignore[type-arg]
+    """A mapping written in YAML flow style on one line (``{name: a, type: int}``)."""
+
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _flow_mapping(dumper: Any, data: Flow) -> Any:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+yaml.add_representer(Flow, _flow_mapping, Dumper=_DUMPER)
+
+
 def write_yaml(path: Path, obj: Any, header: str = "") -> None:
-    """Write YAML deterministically (insertion order kept, block style)."""
+    """Write YAML deterministically (insertion order kept, block style except :class:`Flow`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = yaml.dump(obj, Dumper=dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=120)
+    text = yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=200)
     path.write_text(header + text, encoding="utf-8")
