@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from jobs.demo.configs import catalog as _catalog_doc
 from jobs.demo.configs import write_configs
 from jobs.demo.deletions import build_deletions, write_deletion_inputs
 from jobs.demo.delf import build_edge_inventory, expected_findings
-from jobs.demo.io import JsonlFile, dumps, iso
+from jobs.demo.io import JsonlFile, iso
 from jobs.demo.marts import build_company
 from jobs.demo.population import population
 from jobs.demo.querylogs import build_query_logs
@@ -233,7 +234,8 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
                              "marketing.email_audience")},
     }
     gt = out / "ground_truth.json"
-    gt.write_text(dumps(truth) + "\n", encoding="utf-8")
+    gt.write_text(json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n",
+                  encoding="utf-8")
     return DemoSummary(out=out, as_of=as_of, seed=seed, scale=scale, counts=counts,
                        tables=wh["rows_per_table"], ground_truth=gt)
 
