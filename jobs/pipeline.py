@@ -21,10 +21,24 @@ def _ingest(ctx: JobContext) -> StepResult:
     return ingest(ctx)
 
 
+def _closure(ctx: JobContext) -> StepResult:
+    from jobs.closure_job import run_closure
+
+    return run_closure(ctx)
+
+
+def _audit(ctx: JobContext) -> StepResult:
+    from jobs.audit import run_audit
+
+    return run_audit(ctx)
+
+
 #: The nightly steps, in order. Later steps are appended as they exist.
 NIGHTLY: list[tuple[str, Step]] = [
     ("land", _land),
     ("ingest", _ingest),
+    ("closure", _closure),
+    ("audit", _audit),
 ]
 
 #: Commands that run a subset of the steps.
