@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import sqlglot
+import yaml
 from deltalake import DeltaTable
 from sqlglot import exp
 
@@ -263,7 +264,6 @@ def test_broken_training_config(demo: Path, truth: dict[str, Any]) -> None:
     assert "input_dataset" not in cfg
     for path in (demo / "inputs" / "training_configs").iterdir():
         if path.name != "broken_model.json":
-            import yaml
             doc = yaml.safe_load(path.read_text())
             assert doc["input_dataset"].startswith("asset://") and doc["features"]
 
