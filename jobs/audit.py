@@ -25,6 +25,8 @@ from jobs.context import JobContext, StepResult
 from jobs.pseudonym import hasher, load_or_create
 
 TS_COLUMNS = ("created_at", "event_time", "ts", "updated_at")
+#: Asset kinds whose rows a residual scan can read.
+SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 
 
 def _thresholds(ctx: JobContext) -> LifecycleThresholds:
@@ -144,7 +146,10 @@ def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame, requests: Da
     key = load_or_create(ctx.cfg.keys.dir)
     hits: list[DataFrame] = []
     unverifiable: list[tuple[str, str, str]] = []
+    kinds = {a.name: a.kind for a in catalog.assets}
     for t in sorted(targets, key=lambda r: (r.asset, r.column)):
+        if kinds.get(t.asset, "table") not in SCANNABLE_KINDS:
+            continue  # dashboards, models, APIs hold no rows to scan
         if not ctx.audited.exists(t.asset):
             unverifiable.append((t.asset, t.column, "lineage says it holds identifiers but no Delta table exists"))
             continue
