@@ -185,7 +185,8 @@ def validate_annotations(
                     "invalid_annotation",
                     None,
                     object_type,
-                    f"{annotation!r} is not one of {', '.join(OBJECT_ANNOTATIONS)} or by_<type>_only",
+                    f"{annotation!r} is not one of {', '.join(OBJECT_ANNOTATIONS)} "
+                    "or by_<type>_only",
                 )
             )
     found |= _reachability(objects, edges)
@@ -282,13 +283,12 @@ def dangling_edges(inventory: DataFrame) -> DataFrame:
             F.lit(" edge(s) still exist after their "),
             F.col("src_type"),
             F.lit(" was deleted, e.g. "),
-            F.col("src_type"),
-            F.lit(":"),
             F.col("ex.src_id"),
             F.lit(" -> "),
-            F.col("ex.dst_type"),
-            F.lit(":"),
             F.col("ex.dst_id"),
+            F.lit(" ("),
+            F.col("ex.dst_type"),
+            F.lit(")"),
         ).alias("detail"),
     )
 

@@ -60,7 +60,7 @@ __all__ = [
 
 #: Event codes used to pack (ts, event, progressed) into one long; 0 is any other event.
 _EVENT_CODES = ("other", "scheduled", "started", "progress", "rerun", "exception", "completed")
-_PACK = 16  # ts_us * 16 + code * 2 + progressed
+_PACK_BITS = 4  # packed = ts_us << 4 | code << 1 | progressed
 
 #: The checks, in the order their rows are produced.
 CHECKS: tuple[str, ...] = (
@@ -161,7 +161,11 @@ def lifecycle_anomalies(
         code = F.when(is_(name), F.lit(i)).otherwise(code)
     # One long per event: ts, event code and "deleted points" flag, so that ONE collect_list of
     # fixed-width values carries what the order-dependent checks need (cheaper than structs).
-    packed = F.col("ts_us") * _PACK + code * 2 + F.when(F.col("points") > 0, 1).otherwise(0)
+    packed = (
+        F.shiftleft(F.col("ts_us"), _PACK_BITS)
+        + code * 2
+        + F.when(F.col("points") > 0, 1).otherwise(0)
+    )
     per = ev.groupBy("deletion_id").agg(
         F.min("sf_us").alias("scheduled_for_us"),
         F.min(F.when(is_("scheduled"), F.col("ts_us"))).alias("scheduled_us"),
@@ -213,11 +217,12 @@ def _check_columns(per: DataFrame, cut: Column, t: LifecycleThresholds) -> list[
     open_ = c("completed_us").isNull()
     n = t.progress_events
     packed = c("packed")
-    ts_of = lambda x: F.floor(x / _PACK).cast("long")  # noqa: E731
-    code_of = lambda x: F.floor((x % _PACK) / 2).cast("int")  # noqa: E731
+    # exact integer unpacking (a division would go through double and lose microseconds)
+    ts_of = lambda x: F.shiftright(x, _PACK_BITS)  # noqa: E731
+    code_of = lambda x: F.shiftright(x, 1).bitwiseAND(7).cast("int")  # noqa: E731
     progress = F.sort_array(F.filter(packed, lambda x: code_of(x).isin(3, 4)))
     last_n = F.slice(progress, -n, n)
-    last_n_progressed = F.exists(last_n, lambda x: x % 2 == 1)
+    last_n_progressed = F.exists(last_n, lambda x: x.bitwiseAND(1) == 1)
     last = F.array_max(packed)
     last_event = F.element_at(F.array(*[F.lit(e) for e in _EVENT_CODES]), code_of(last) + 1)
     after = F.size(F.filter(packed, lambda x: ts_of(x) > c("completed_us")))

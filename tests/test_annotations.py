@@ -191,14 +191,14 @@ def test_dangling_edges_grouped_with_example(spark):
                 "dangling_edges",
                 "mailbox",
                 "dating_user",
-                "2 edge(s) still exist after their dating_user was deleted, e.g. dating_user:d3 -> "
-                "mailbox:m4",
+                "2 edge(s) still exist after their dating_user was deleted, e.g. d3 -> m4 "
+                "(mailbox)",
             ),
             (
                 "dangling_edges",
                 "viewed",
                 "user",
-                "1 edge(s) still exist after their user was deleted, e.g. user:u2 -> page:p1",
+                "1 edge(s) still exist after their user was deleted, e.g. u2 -> p1 (page)",
             ),
         ],
         FINDINGS_SCHEMA,
@@ -301,8 +301,8 @@ def test_heuristic_findings_detail(spark):
                 "heuristic_predicts_shallow",
                 "likes",
                 "page",
-                "declared deep, observed edges suggest shallow (many_to_one,to_old_object; 2 edges: "
-                "0.0% new and owned, 100.0% shared targets, 50.0% older targets)",
+                "declared deep, observed edges suggest shallow (many_to_one,to_old_object; "
+                "2 edges: 0.0% new and owned, 100.0% shared targets, 50.0% older targets)",
             ),
         ],
         FINDINGS_SCHEMA,

@@ -328,6 +328,37 @@ def test_completed_late_against_request_sla(spark):
     check(spark, rows, cutoff, [])
 
 
+def test_microsecond_precision(spark):
+    us = timedelta(microseconds=1)
+    rows = [
+        ev("d1", "started", T0),
+        ev("d1", "completed", T0 + H),
+        ev("d1", "progress", T0 + H + us, points=1),
+        ev("d2", "started", T0),
+        ev("d2", "progress", T0 + S, points=0),
+        ev("d2", "rerun", T0 + 2 * S),
+        ev("d2", "progress", T0 + 5 * S - us, points=0),
+    ]
+    check(
+        spark,
+        rows,
+        T0 + 2 * H,
+        [
+            (
+                "d1",
+                "events_after_completion",
+                "1 event(s) after completion at 2026-01-01T01:00:00Z, last progress at "
+                "2026-01-01T01:00:00Z",
+            ),
+            (
+                "d2",
+                "no_progress",
+                "last 3 progress/rerun events (up to 2026-01-01T00:00:04Z) deleted no points",
+            ),
+        ],
+    )
+
+
 def test_events_after_cutoff_are_ignored(spark):
     rows = [ev("d1", "started", T0)] + [ev("d1", "exception", T0 + i * S) for i in range(1, 6)]
     rows += [ev("d1", "completed", T0 + H + S)]
