@@ -193,18 +193,28 @@ def _open_checked(
     sub: _SubKeys, ad: bytes, iv: bytes, ciphertext: bytes, mac: bytes
 ) -> tuple[Reason | None, Any]:
     """:func:`_open` for fields whose presence and lengths are already checked."""
-    h = sub.mac_base.copy()
-    h.update(_mac_input(sub, iv, ciphertext, ad))
-    try:
-        h.verify(mac)  # constant-time comparison
-    except InvalidSignature:
-        return "tampered", (
-            f"MAC does not verify under key {sub.key_id!r}: the entry was modified, moved or "
-            "re-keyed"
-        )
+    problem = _verify_checked(sub, ad, iv, ciphertext, mac)
+    if problem is not None:
+        return "tampered", problem
     dec = Cipher(sub.aes, modes.CBC(iv)).decryptor()
     padded = dec.update(ciphertext) + dec.finalize()
     pad = padded[-1]
     if not 1 <= pad <= BLOCK_BYTES or padded[-pad:] != _PADS[pad]:
         return "tampered", "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
     return None, padded[:-pad]
+
+
+def _verify_checked(
+    sub: _SubKeys, ad: bytes, iv: bytes, ciphertext: bytes, mac: bytes
+) -> str | None:
+    """Check the MAC only (constant time); the reason it fails, or None. Never decrypts."""
+    h = sub.mac_base.copy()
+    h.update(_mac_input(sub, iv, ciphertext, ad))
+    try:
+        h.verify(mac)  # constant-time comparison
+    except InvalidSignature:
+        return (
+            f"MAC does not verify under key {sub.key_id!r}: the entry was modified, moved or "
+            "re-keyed"
+        )
+    return None

@@ -194,6 +194,10 @@ class Keyring(ABC):
                     live[status.key_id] = key
         return live
 
+    def all_keys(self) -> dict[str, RestorationKey]:
+        """Every stored key by id, whatever its age (for the audit of the log, not for restores)."""
+        return {key_id: self.get(key_id) for key_id in self.key_ids()}
+
     def rotate(self, today: date, retention_days: int = DEFAULT_RETENTION_DAYS) -> RotationReport:
         """Create today's key if missing and destroy every key aged ``retention_days`` or more."""
         if retention_days < 1:

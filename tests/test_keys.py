@@ -182,6 +182,8 @@ def test_live_keys_apply_the_window_without_rotation() -> None:
         "k-20261122",
     ]
     assert sorted(ring.live_keys(TODAY, retention_days=91)) == sorted(ring.key_ids())
+    assert sorted(ring.all_keys()) == sorted(ring.key_ids())
+    assert len(ring.key_ids()) == 3
 
 
 def test_rotation_rejects_a_nonpositive_window() -> None:

@@ -27,6 +27,7 @@ from audits.restoration_batch import (
     make_decryptor,
     make_encryptor,
 )
+from audits.restoration_audit import KeyFinding, key_findings, log_health, verify_log
 from audits.restoration_crypto import _seal, _SubKeys
 from audits.restoration_log import (
     EncryptedEntry,
@@ -430,3 +431,50 @@ def test_spark_entries_open_with_the_scalar_api(spark) -> None:
     entry = EncryptedEntry(**{k: (bytes(v) if isinstance(v, (bytearray, memoryview)) else v)
                               for k, v in rows[0].asDict().items()})
     assert decrypt_entry(entry, KEY_A).row_json == SECRET_ROW
+
+
+# --- audit of the log itself -------------------------------------------------------------------
+
+
+def test_key_findings_flag_keys_past_the_window_and_from_the_future() -> None:
+    ring = MemoryKeyring()
+    for age in (95, 90, 89, 0, -1):
+        ring.today_key(TODAY - timedelta(days=age))
+    assert key_findings(ring.status(TODAY), retention_days=90) == [
+        KeyFinding("k-20260819", "key_past_window", "key k-20260819 is 95 days old; keys must "
+                   "be destroyed at 90 days (run 'compliance keys rotate')"),
+        KeyFinding("k-20260824", "key_past_window", "key k-20260824 is 90 days old; keys must "
+                   "be destroyed at 90 days (run 'compliance keys rotate')"),
+        KeyFinding("k-20261123", "key_from_future",
+                   "key k-20261123 is dated 1 days after the run date"),
+    ]
+
+
+def test_verify_log_and_health_per_day(spark) -> None:
+    ring = MemoryKeyring()
+    keys = {age: ring.today_key(TODAY - timedelta(days=age)) for age in (0, 10, 91, 92)}
+
+    def at(age: int) -> datetime:
+        day = TODAY - timedelta(days=age)
+        return datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
+
+    entries = [encrypt_entry(_record(f"e{age}-{i}", created=at(age)), keys[age])
+               for age in (0, 10, 91, 92) for i in range(2)]
+    entries[1] = dataclasses.replace(entries[1], mac=entries[0].mac)  # tampered today
+    log = spark.createDataFrame([dataclasses.astuple(e) for e in entries], ENCRYPTED_SCHEMA)
+    ring._destroy(keys[10].key_id)  # lost early
+    ring._destroy(keys[92].key_id)  # destroyed by rotation; the day -91 key was missed
+    verified = log.transform(verify_log(ring.all_keys()))
+    assert "row_json" not in verified.columns
+    health = log_health(verified, today=TODAY, retention_days=90)
+    expected = spark.createDataFrame(
+        [
+            (TODAY, 0, 2, 1, 0, 1, 0, 0),
+            (TODAY - timedelta(days=10), 10, 2, 0, 2, 0, 0, 2),
+            (TODAY - timedelta(days=91), 91, 2, 2, 0, 0, 2, 0),
+            (TODAY - timedelta(days=92), 92, 2, 0, 2, 0, 0, 0),
+        ],
+        "day date, age_days int, entries long, verified long, expired long, tampered long, "
+        "readable_past_window long, expired_within_window long",
+    )
+    assert_df_equality(health, expected, ignore_row_order=True, ignore_nullable=True)
