@@ -62,10 +62,9 @@ def apply_review(ctx: JobContext, g: DataFrame) -> DataFrame:
     """Drop the edges that review decisions exclude (see :mod:`lineage.review`)."""
     if not ctx.store.exists("review_decisions"):
         return g
-    from lineage.review import apply_decisions
+    from lineage.review import apply_review as hide_reviewed
 
-    decisions = ctx.store.read("review_decisions")
-    return apply_decisions(g, decisions)
+    return hide_reviewed(g, ctx.store.read("review_decisions"))
 
 
 def closure_rows(ctx: JobContext, g: DataFrame, sources: DataFrame, level: str) -> DataFrame:
