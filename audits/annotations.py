@@ -33,12 +33,15 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.errors import ConfigError
+
+if TYPE_CHECKING:
+    from audits.annotations_heuristics import HeuristicOptions
 
 OBJECT_ANNOTATIONS = ("directly", "by_any", "by_x_only", "short_ttl", "not_deleted")
 EDGE_ANNOTATIONS = ("deep", "shallow", "refcount")
@@ -303,7 +306,7 @@ def annotation_findings(
     annotations: Mapping[str, Any],
     inventory: DataFrame,
     *,
-    options: Any = None,
+    options: HeuristicOptions | None = None,
 ) -> DataFrame:
     """Every annotation finding: static validation, dangling edges and heuristic disagreements.
 
