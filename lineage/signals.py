@@ -76,11 +76,19 @@ def merge_signals(observations: DataFrame | Sequence[DataFrame]) -> DataFrame:
         DataFrame with the :data:`MERGED_SCHEMA` columns.
     """
     frames = [observations] if isinstance(observations, DataFrame) else list(observations)
-    obs = reduce(DataFrame.unionByName, [
-        f.select(*[F.col(n).cast(t).alias(n) for n, t in OBSERVATION_COLUMNS]) for f in frames])
-    tagged = obs.withColumn("_ev", F.transform(
-        F.coalesce(F.col("evidence"), F.array().cast("array<string>")),
-        lambda e, i: F.struct(i.alias("pos"), F.concat_ws(":", F.col("signal"), e).alias("item"))))
+    obs = reduce(
+        DataFrame.unionByName,
+        [f.select(*[F.col(n).cast(t).alias(n) for n, t in OBSERVATION_COLUMNS]) for f in frames],
+    )
+    tagged = obs.withColumn(
+        "_ev",
+        F.transform(
+            F.coalesce(F.col("evidence"), F.array().cast("array<string>")),
+            lambda e, i: F.struct(
+                i.alias("pos"), F.concat_ws(":", F.col("signal"), e).alias("item")
+            ),
+        ),
+    )
     merged = tagged.groupBy(*FLOW_KEYS).agg(
         F.min(F.coalesce(F.col("masking"), F.lit(False))).alias("masking"),
         F.array_sort(F.collect_set("signal")).alias("signals"),
@@ -92,7 +100,12 @@ def merge_signals(observations: DataFrame | Sequence[DataFrame]) -> DataFrame:
     )
     items = F.array_distinct(F.transform(F.array_sort("_ev"), lambda s: s["item"]))
     return merged.select(
-        *FLOW_KEYS, "masking", "signals", F.col("confidence").cast("double").alias("confidence"),
+        *FLOW_KEYS,
+        "masking",
+        "signals",
+        F.col("confidence").cast("double").alias("confidence"),
         F.array_sort(F.slice(items, 1, MAX_EVIDENCE)).alias("evidence"),
-        "first_seen", "last_seen", F.col("seen_count").cast("bigint").alias("seen_count"),
+        "first_seen",
+        "last_seen",
+        F.col("seen_count").cast("bigint").alias("seen_count"),
     )

@@ -32,12 +32,19 @@ OBSERVATION_SCHEMA = (
 """DDL of what every extractor returns (``source_column``/``target_column`` null = table level)."""
 
 OBSERVATION_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (part.strip().split(" ", 1)[0], part.strip().split(" ", 1)[1]) for part in OBSERVATION_SCHEMA.split(", ")
+    (part.strip().split(" ", 1)[0], part.strip().split(" ", 1)[1])
+    for part in OBSERVATION_SCHEMA.split(", ")
 )
 """(name, type) pairs of :data:`OBSERVATION_SCHEMA`, in order."""
 
-FLOW_KEYS = ("source_asset", "source_column", "target_asset", "target_column",
-             "transformation_type", "transformation_subtype")
+FLOW_KEYS = (
+    "source_asset",
+    "source_column",
+    "target_asset",
+    "target_column",
+    "transformation_type",
+    "transformation_subtype",
+)
 """The columns that identify one flow with its transformation."""
 
 MAX_EVIDENCE = 10
@@ -74,7 +81,9 @@ def uri_asset(uri: Column | str) -> Column:
         ``<name>`` trimmed and lower-cased; null for a null or empty value.
     """
     u = F.trim(uri if isinstance(uri, Column) else F.col(uri))
-    name = F.when(F.lower(u).startswith("asset://"), F.regexp_extract(u, r"^[^:]+://[^/]*/(.*)$", 1)).otherwise(u)
+    name = F.when(
+        F.lower(u).startswith("asset://"), F.regexp_extract(u, r"^[^:]+://[^/]*/(.*)$", 1)
+    ).otherwise(u)
     name = F.lower(F.trim(name))
     return F.when(name != "", name)
 
@@ -101,15 +110,24 @@ def transformation(type_: Column, subtype: Column, *, default_type: str) -> tupl
     t = F.upper(F.trim(type_))
     t = F.when(t.isin("DIRECT", "INDIRECT"), t).otherwise(F.lit(default_type))
     s = F.upper(F.trim(subtype))
-    s = (F.when((t == "DIRECT") & s.isin(*DIRECT_SUBTYPES), s)
-         .when((t == "INDIRECT") & s.isin(*INDIRECT_SUBTYPES), s)
-         .when(t == "DIRECT", F.lit("IDENTITY"))
-         .otherwise(F.lit("FILTER")))
+    s = (
+        F.when((t == "DIRECT") & s.isin(*DIRECT_SUBTYPES), s)
+        .when((t == "INDIRECT") & s.isin(*INDIRECT_SUBTYPES), s)
+        .when(t == "DIRECT", F.lit("IDENTITY"))
+        .otherwise(F.lit("FILTER"))
+    )
     return t, s
 
 
-def aggregate_units(units: DataFrame, keys: Sequence[str], *, evidence: str, first: str, last: str,
-                    masking: str = "masking") -> DataFrame:
+def aggregate_units(
+    units: DataFrame,
+    keys: Sequence[str],
+    *,
+    evidence: str,
+    first: str,
+    last: str,
+    masking: str = "masking",
+) -> DataFrame:
     """Aggregate observation units (one row per flow and run/request/file) into one row per flow.
 
     ``seen_count`` is the number of units, ``first_seen``/``last_seen`` the min/max of the units'
@@ -131,23 +149,30 @@ def aggregate_units(units: DataFrame, keys: Sequence[str], *, evidence: str, fir
     ordered = Window.partitionBy(*keys).orderBy(F.col(evidence))
     whole = ordered.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     ranked = units.select(
-        *keys, F.col(evidence).alias("_ev"),
+        *keys,
+        F.col(evidence).alias("_ev"),
         F.row_number().over(ordered).alias("_rn"),
         F.count(F.lit(1)).over(whole).alias("_n"),
         F.min(first).over(whole).alias("_first"),
         F.max(last).over(whole).alias("_last"),
         F.min(F.coalesce(F.col(masking), F.lit(False))).over(whole).alias("_masking"),
     )
-    return ranked.filter(F.col("_rn") <= MAX_EVIDENCE).groupBy(*keys).agg(
-        F.first("_masking").alias("masking"),
-        F.array_sort(F.collect_list("_ev")).alias("evidence"),
-        F.first("_first").alias("first_seen"),
-        F.first("_last").alias("last_seen"),
-        F.first("_n").alias("seen_count"),
+    return (
+        ranked.filter(F.col("_rn") <= MAX_EVIDENCE)
+        .groupBy(*keys)
+        .agg(
+            F.first("_masking").alias("masking"),
+            F.array_sort(F.collect_list("_ev")).alias("evidence"),
+            F.first("_first").alias("first_seen"),
+            F.first("_last").alias("last_seen"),
+            F.first("_n").alias("seen_count"),
+        )
     )
 
 
-def finish(df: DataFrame, *, signal: str, confidence: float | Column, extra: Sequence[str] = ()) -> DataFrame:
+def finish(
+    df: DataFrame, *, signal: str, confidence: float | Column, extra: Sequence[str] = ()
+) -> DataFrame:
     """Select the :data:`OBSERVATION_SCHEMA` columns (with their types) plus ``extra``.
 
     Args:
@@ -162,7 +187,9 @@ def finish(df: DataFrame, *, signal: str, confidence: float | Column, extra: Seq
     conf = confidence if isinstance(confidence, Column) else F.lit(float(confidence))
     given = {"signal": F.lit(signal), "confidence": conf}
     return df.select(
-        *[given.get(name, F.col(name)).cast(dtype).alias(name)
-          for name, dtype in OBSERVATION_COLUMNS],
+        *[
+            given.get(name, F.col(name)).cast(dtype).alias(name)
+            for name, dtype in OBSERVATION_COLUMNS
+        ],
         *extra,
     )

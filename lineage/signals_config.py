@@ -31,19 +31,31 @@ _FEATURE = "struct<name: string, sources: array<string>>"
 def _features(configs: DataFrame) -> DataFrame:
     """One row per (config, feature name, source or null)."""
     items = configs.select(
-        "model", "dataset", "file", "seen_at",
+        "model",
+        "dataset",
+        "file",
+        "seen_at",
         F.explode(F.coalesce(F.from_json("features", "array<string>"), F.array())).alias("item"),
     )
     is_obj = F.ltrim("item").startswith("{")
     parsed = F.from_json(F.when(is_obj, F.col("item")), _FEATURE)
     feats = items.select(
-        "model", "dataset", "file", "seen_at",
+        "model",
+        "dataset",
+        "file",
+        "seen_at",
         column_name(F.when(is_obj, parsed["name"]).otherwise(F.col("item"))).alias("feature"),
         F.when(is_obj, parsed["sources"]).alias("sources"),
     ).filter(F.col("feature").isNotNull() & (F.col("feature") != ""))
     return feats.select(
-        "model", "dataset", "file", "seen_at", "feature",
-        F.explode_outer(F.filter(F.coalesce("sources", F.array()), lambda s: F.trim(s) != "")).alias("source"),
+        "model",
+        "dataset",
+        "file",
+        "seen_at",
+        "feature",
+        F.explode_outer(
+            F.filter(F.coalesce("sources", F.array()), lambda s: F.trim(s) != "")
+        ).alias("source"),
     )
 
 
@@ -54,9 +66,11 @@ def _source_parts(source: str, dataset: str) -> tuple[Column, Column]:
     table = F.regexp_extract(s, r"^(.*)\.[^.]+$", 1)
     col = F.regexp_extract(s, r"([^.]+)$", 1)
     ds_short = F.regexp_extract(ds, r"([^.]+)$", 1)
-    asset = (F.when(table == "", ds)
-             .when(~table.contains(".") & (table == ds_short), ds)
-             .otherwise(table))
+    asset = (
+        F.when(table == "", ds)
+        .when(~table.contains(".") & (table == ds_short), ds)
+        .otherwise(table)
+    )
     return asset, col
 
 
@@ -80,22 +94,46 @@ def config_observations(configs: DataFrame, *, confidence: float) -> DataFrame:
         F.col("landed_on").cast("timestamp").alias("seen_at"),
     ).filter(F.col("model").isNotNull())
     none = F.lit(None).cast("string")
-    common = [F.lit("DIRECT").alias("transformation_type"), F.lit("TRANSFORMATION").alias("transformation_subtype"),
-              F.lit(False).alias("masking"), "file", "seen_at"]
+    common = [
+        F.lit("DIRECT").alias("transformation_type"),
+        F.lit("TRANSFORMATION").alias("transformation_subtype"),
+        F.lit(False).alias("masking"),
+        "file",
+        "seen_at",
+    ]
     table = base.filter(F.col("dataset").isNotNull()).select(
-        F.col("dataset").alias("source_asset"), none.alias("source_column"),
-        F.col("model").alias("target_asset"), none.alias("target_column"), *common)
+        F.col("dataset").alias("source_asset"),
+        none.alias("source_column"),
+        F.col("model").alias("target_asset"),
+        none.alias("target_column"),
+        *common,
+    )
     feats = _features(base)
     src_asset, src_col = _source_parts("source", "dataset")
     declared = feats.filter(F.col("source").isNotNull()).select(
-        src_asset.alias("source_asset"), src_col.alias("source_column"),
-        F.col("model").alias("target_asset"), F.col("feature").alias("target_column"), *common)
+        src_asset.alias("source_asset"),
+        src_col.alias("source_column"),
+        F.col("model").alias("target_asset"),
+        F.col("feature").alias("target_column"),
+        *common,
+    )
     undeclared = feats.filter(F.col("source").isNull() & F.col("dataset").isNotNull()).select(
-        F.col("dataset").alias("source_asset"), none.alias("source_column"),
-        F.col("model").alias("target_asset"), F.col("feature").alias("target_column"), *common)
-    units = table.unionByName(declared).unionByName(undeclared).filter(
-        F.col("source_asset").isNotNull() & (F.col("source_asset") != "")
-    ).groupBy(*FLOW_KEYS, "file").agg(
-        F.min("seen_at").alias("first_t"), F.max("seen_at").alias("last_t"), F.min("masking").alias("masking"))
+        F.col("dataset").alias("source_asset"),
+        none.alias("source_column"),
+        F.col("model").alias("target_asset"),
+        F.col("feature").alias("target_column"),
+        *common,
+    )
+    units = (
+        table.unionByName(declared)
+        .unionByName(undeclared)
+        .filter(F.col("source_asset").isNotNull() & (F.col("source_asset") != ""))
+        .groupBy(*FLOW_KEYS, "file")
+        .agg(
+            F.min("seen_at").alias("first_t"),
+            F.max("seen_at").alias("last_t"),
+            F.min("masking").alias("masking"),
+        )
+    )
     flows = aggregate_units(units, FLOW_KEYS, evidence="file", first="first_t", last="last_t")
     return finish(flows, signal="config", confidence=confidence)

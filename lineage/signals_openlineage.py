@@ -33,8 +33,12 @@ from lineage.signals_common import (
     transformation,
 )
 
-_TRANSFORMATIONS = "array<struct<type: string, subtype: string, description: string, masking: boolean>>"
-_INPUT_FIELD = f"struct<namespace: string, name: string, field: string, transformations: {_TRANSFORMATIONS}>"
+_TRANSFORMATIONS = (
+    "array<struct<type: string, subtype: string, description: string, masking: boolean>>"
+)
+_INPUT_FIELD = (
+    f"struct<namespace: string, name: string, field: string, transformations: {_TRANSFORMATIONS}>"
+)
 INPUTS_SCHEMA = "array<struct<namespace: string, name: string>>"
 """Parse schema of the landed ``inputs`` JSON text (only what the extractor reads)."""
 OUTPUTS_SCHEMA = (
@@ -49,7 +53,8 @@ def _complete_events(events: DataFrame) -> DataFrame:
     return events.filter(
         (F.upper(F.trim("event_type")) == "COMPLETE") & F.col("run_id").isNotNull()
     ).select(
-        "run_id", "event_time",
+        "run_id",
+        "event_time",
         F.from_json("inputs", INPUTS_SCHEMA).alias("ins"),
         F.from_json("outputs", OUTPUTS_SCHEMA).alias("outs"),
     )
@@ -57,9 +62,12 @@ def _complete_events(events: DataFrame) -> DataFrame:
 
 def _table_units(ev: DataFrame) -> DataFrame:
     outs = ev.select("run_id", "event_time", "ins", F.explode("outs").alias("o"))
-    pairs = outs.select("run_id", "event_time", F.col("o.name").alias("dst"), F.explode("ins").alias("i"))
+    pairs = outs.select(
+        "run_id", "event_time", F.col("o.name").alias("dst"), F.explode("ins").alias("i")
+    )
     return pairs.select(
-        "run_id", "event_time",
+        "run_id",
+        "event_time",
         dataset_asset(F.col("i.name")).alias("source_asset"),
         F.lit(None).cast("string").alias("source_column"),
         dataset_asset(F.col("dst")).alias("target_asset"),
@@ -68,46 +76,75 @@ def _table_units(ev: DataFrame) -> DataFrame:
         F.lit("TRANSFORMATION").alias("transformation_subtype"),
         F.lit(False).alias("masking"),
     ).filter(
-        F.col("source_asset").isNotNull() & (F.col("source_asset") != "") & F.col("target_asset").isNotNull()
-        & (F.col("target_asset") != "") & (F.col("source_asset") != F.col("target_asset"))
+        F.col("source_asset").isNotNull()
+        & (F.col("source_asset") != "")
+        & F.col("target_asset").isNotNull()
+        & (F.col("target_asset") != "")
+        & (F.col("source_asset") != F.col("target_asset"))
     )
 
 
 def _column_units(ev: DataFrame) -> DataFrame:
     outs = ev.select("run_id", "event_time", F.explode("outs").alias("o")).select(
-        "run_id", "event_time", F.col("o.name").alias("dst"), F.col("o.facets.columnLineage").alias("cl"))
+        "run_id",
+        "event_time",
+        F.col("o.name").alias("dst"),
+        F.col("o.facets.columnLineage").alias("cl"),
+    )
     per_field = outs.select(
         "run_id", "event_time", "dst", F.explode("cl.fields").alias("target_column", "spec")
     ).select(
-        "run_id", "event_time", "dst", "target_column",
+        "run_id",
+        "event_time",
+        "dst",
+        "target_column",
         F.upper(F.trim("spec.transformationType")).alias("legacy"),
         F.explode("spec.inputFields").alias("inp"),
         F.lit("DIRECT").alias("default_type"),
     )
     per_dataset = outs.select(
-        "run_id", "event_time", "dst", F.lit(None).cast("string").alias("target_column"),
-        F.lit(None).cast("string").alias("legacy"), F.explode("cl.dataset").alias("inp"),
+        "run_id",
+        "event_time",
+        "dst",
+        F.lit(None).cast("string").alias("target_column"),
+        F.lit(None).cast("string").alias("legacy"),
+        F.explode("cl.dataset").alias("inp"),
         F.lit("INDIRECT").alias("default_type"),
     )
     inputs = per_field.unionByName(per_dataset).select(
-        "*", F.explode_outer(F.coalesce(F.col("inp.transformations"), F.array())).alias("tr"))
-    direct_t, direct_s = transformation(F.col("tr.type"), F.col("tr.subtype"), default_type="DIRECT")
-    indirect_t, indirect_s = transformation(F.col("tr.type"), F.col("tr.subtype"), default_type="INDIRECT")
+        "*", F.explode_outer(F.coalesce(F.col("inp.transformations"), F.array())).alias("tr")
+    )
+    direct_t, direct_s = transformation(
+        F.col("tr.type"), F.col("tr.subtype"), default_type="DIRECT"
+    )
+    indirect_t, indirect_s = transformation(
+        F.col("tr.type"), F.col("tr.subtype"), default_type="INDIRECT"
+    )
     is_field = F.col("default_type") == "DIRECT"
-    legacy_transformed = is_field & F.col("tr").isNull() & F.col("legacy").isNotNull() & (F.col("legacy") != "IDENTITY")
+    legacy_transformed = (
+        is_field
+        & F.col("tr").isNull()
+        & F.col("legacy").isNotNull()
+        & (F.col("legacy") != "IDENTITY")
+    )
     return inputs.select(
-        "run_id", "event_time",
+        "run_id",
+        "event_time",
         dataset_asset(F.col("inp.name")).alias("source_asset"),
         column_name(F.col("inp.field")).alias("source_column"),
         dataset_asset(F.col("dst")).alias("target_asset"),
         column_name(F.col("target_column")).alias("target_column"),
         F.when(is_field, direct_t).otherwise(indirect_t).alias("transformation_type"),
         F.when(legacy_transformed, F.lit("TRANSFORMATION"))
-        .when(is_field, direct_s).otherwise(indirect_s).alias("transformation_subtype"),
+        .when(is_field, direct_s)
+        .otherwise(indirect_s)
+        .alias("transformation_subtype"),
         F.coalesce(F.col("tr.masking"), F.col("legacy") == "MASKED", F.lit(False)).alias("masking"),
     ).filter(
-        F.col("source_asset").isNotNull() & (F.col("source_asset") != "")
-        & F.col("target_asset").isNotNull() & (F.col("target_asset") != "")
+        F.col("source_asset").isNotNull()
+        & (F.col("source_asset") != "")
+        & F.col("target_asset").isNotNull()
+        & (F.col("target_asset") != "")
     )
 
 

@@ -238,6 +238,25 @@ def test_probe_evidence_keeps_ten_smallest_requests(spark):
     _eq(actual, expected)
 
 
+def test_probe_payloads_are_compared_line_by_line(spark):
+    probes = spark.createDataFrame([
+        _probe("req-1", "2026-11-19 10:00:00", "source", "api.a", "x", ["h1"]),
+        _probe("req-1", "2026-11-19 10:00:01", "sink", "db.t", "x", ["h1"]),   # the value itself
+        _probe("req-1", "2026-11-19 10:00:02", "sink", "db.t", "x", ["h2"]),   # another write
+        _probe("req-2", "2026-11-19 11:00:00", "source", "api.a", "x", ["h3", "h4"]),
+        _probe("req-2", "2026-11-19 11:00:01", "sink", "db.t", "x", ["h3"]),   # only a part each:
+        _probe("req-2", "2026-11-19 11:00:02", "sink", "db.t", "x", ["h4"]),   # no payload matches
+    ], LANDED_PROBES)
+    actual = probe_observations(probes, match_confidence=0.9, no_match_confidence=0.1)
+    expected = spark.createDataFrame([
+        ("api.a", "x", "db.t", "x", "DIRECT", "IDENTITY", False, "probe", 0.9, ["EXACT_MATCH:req-1"],
+         t("2026-11-19 10:00:00"), t("2026-11-19 10:00:02"), 1, "EXACT_MATCH"),
+        ("api.a", "x", "db.t", "x", "DIRECT", "TRANSFORMATION", False, "probe", 0.1, ["NO_MATCH:req-2"],
+         t("2026-11-19 11:00:00"), t("2026-11-19 11:00:02"), 1, "NO_MATCH"),
+    ], PROBE_OBS_SCHEMA)
+    _eq(actual, expected)
+
+
 def test_flows_not_observed(spark):
     def obs(sa, ta, match, last):
         return (sa, "c", ta, "c", "DIRECT", "IDENTITY", False, "probe", 0.9, [], t(last), t(last), 1, match)
