@@ -53,9 +53,37 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("land", "land and validate the input files"),
         ("ingest", "land inputs and extract lineage from them"),
+        ("closure", "tonight's lineage closure, policy violations and new flows"),
+        ("audit", "deletion lifecycle, retention, residual scans and annotation checks"),
+        ("report", "render the HTML reports of the run date"),
     ):
         p = sub.add_parser(name, help=text)
         _common(p)
+
+    p = sub.add_parser("impact", help="what a schema change breaks downstream")
+    _common(p)
+    p.add_argument("table", help="the changed table, e.g. crm.customers")
+    p.add_argument("--drop-column", action="append", default=[], metavar="C")
+    p.add_argument("--rename-column", action="append", default=[], metavar="A=B")
+    p.add_argument("--retype-column", action="append", default=[], metavar="C=T")
+    p.add_argument("--depth", type=int, help="the most hops to follow")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text")
+    p.add_argument("--out", metavar="DIR", help="where the html report goes")
+
+    p = sub.add_parser("lineage", help="upstream or downstream of a table or column")
+    _common(p)
+    p.add_argument("direction", choices=("up", "down"))
+    p.add_argument("node", help="schema.table or schema.table.column")
+    p.add_argument("--depth", type=int, help="the most hops to follow")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the lineage as it was at the end of DATE")
+
+    p = sub.add_parser("review", help="record a review decision (applied by the next closure)")
+    _common(p)
+    p.add_argument("decision", choices=("include", "exclude"))
+    p.add_argument("node", help="schema.table or schema.table.column")
+    p.add_argument("--cascade", action="store_true", help="also hide what is reachable only through it")
+    p.add_argument("--reason", required=True, help="why (shown to auditors)")
+    p.add_argument("--reviewer", default=None, help="who decides (default: $USER)")
 
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
@@ -129,7 +157,50 @@ def cmd_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_impact(args: argparse.Namespace) -> int:
+    from jobs.explore import run_impact
+
+    ctx = _context(args)
+    answer = run_impact(ctx, args.table, drop=args.drop_column, rename=args.rename_column,
+                        retype=args.retype_column, depth=args.depth)
+    if args.format == "json":
+        print(answer.json())
+    elif args.format == "html":
+        from jobs.impact_report import write_impact_html
+
+        print(f"impact report: {write_impact_html(ctx, answer, args.out)}")
+    else:
+        print(answer.text())
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from jobs.explore import run_lineage
+
+    ctx = _context(args)
+    print(run_lineage(ctx, args.direction, args.node, depth=args.depth, as_of=args.as_of))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    import getpass
+
+    from jobs.explore import record_review
+
+    ctx = _context(args)
+    reviewer = args.reviewer or getpass.getuser()
+    print(record_review(ctx, args.decision, args.node, cascade=args.cascade, reason=args.reason,
+                        reviewer=reviewer))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "closure": cmd_steps,
+    "audit": cmd_steps,
+    "report": cmd_steps,
+    "impact": cmd_impact,
+    "lineage": cmd_lineage,
+    "review": cmd_review,
     "demo": cmd_demo,
     "nightly": cmd_steps,
     "land": cmd_steps,
