@@ -10,6 +10,9 @@ binary protocol; they never become a DataFrame column, a literal or a broadcast 
     log = plain.mapInArrow(make_encryptor(keys, today_key_id), ENCRYPTED_SCHEMA)
     opened = log.mapInArrow(make_decryptor(keyring.live_keys(today)), DECRYPTED_SCHEMA)
 
+``make_verifier`` is the decryptor without decryption (MAC checks only, no ``row_json``): the
+nightly audit of the log uses it so that no personal data is materialised.
+
 The encryptor raises on a malformed input row (a bug in the calling job: nothing may be purged
 without its log entry). The decryptor never raises on one bad entry: an entry whose key is gone
 becomes ``status='expired'``, one that does not verify ``status='tampered'``, with the reason in

@@ -23,8 +23,10 @@ Scheme (version 1):
 
 This module is pure: it never reads files, the clock or the environment. It draws IVs from
 ``os.urandom`` unless an ``iv_source`` is given. Keys come from a keyring (``jobs.keys``).
-The vectorised Arrow batch functions for Spark ``mapInArrow`` (:func:`make_encryptor`,
-:func:`make_decryptor`) live in :mod:`audits.restoration_batch` and are re-exported here.
+The vectorised Arrow batch functions for Spark ``mapInArrow`` (``make_encryptor``,
+``make_decryptor``, ``make_verifier`` and their schemas) live in :mod:`audits.restoration_batch`
+and are re-exported here; the key and the seal/open primitives live in
+:mod:`audits.restoration_crypto`; the nightly audit of the log in :mod:`audits.restoration_audit`.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ __all__ = [
     "encrypt_entry",
     "make_decryptor",
     "make_encryptor",
+    "make_verifier",
     "serialize_row",
     "to_micros",
 ]
@@ -270,7 +273,9 @@ def decrypt_entry(
 _BATCH_EXPORTS = {
     "make_encryptor",
     "make_decryptor",
+    "make_verifier",
     "ENCRYPTED_SCHEMA",
+    "VERIFIED_SCHEMA",
     "DECRYPTED_SCHEMA",
     "PLAINTEXT_SCHEMA",
 }
