@@ -18,7 +18,7 @@ import great_expectations.expectations as gxe
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from audits.inputs import InputKind
+from audits.inputs import InputKind, requires_column
 
 EARLIEST = datetime(2000, 1, 1)
 
@@ -46,6 +46,10 @@ def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
                 column=f.name, min_value=EARLIEST, max_value=cutoff,
                 meta={"reason": f"field '{label}' is outside 2000-01-01 .. the run cutoff {cutoff:%Y-%m-%d %H:%M} "
                                 "(a timestamp in the future)"}))
+    for cond, needed in kind.requires:
+        add(gxe.ExpectColumnValuesToBeNull(
+            column=requires_column(cond),
+            meta={"reason": f"a line with '{cond}' also needs " + ", ".join(needed)}))
     for group in kind.one_of:
         add(gxe.ExpectColumnValuesToNotBeNull(
             column="_" + "_or_".join(group),

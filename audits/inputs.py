@@ -52,6 +52,8 @@ class InputKind:
     """Keep the whole raw line in a ``raw_json`` column (OpenLineage events)."""
     one_of: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
     """Groups of fields of which at least one must be present (e.g. sql or action)."""
+    requires: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    """(field, needed): when ``field`` is present, every ``needed`` field must be too."""
 
     @property
     def field_names(self) -> list[str]:
@@ -76,6 +78,7 @@ QUERY_LOGS = InputKind(
         Field("table", "string"),
     ),
     one_of=(("sql", "action"),),
+    requires=(("action", ("job_id", "table")),),
 )
 
 OPENLINEAGE = InputKind(
@@ -149,6 +152,11 @@ JSONL_KINDS: tuple[InputKind, ...] = (
 )
 
 
+def requires_column(field_name: str) -> str:
+    """Name of the flag column of a ``requires`` rule."""
+    return f"_requires_{field_name}"
+
+
 def _extract(obj: Column, value: Column, f: Field) -> Column:
     if f.path and "." in f.path:
         text = F.get_json_object(value, "$." + f.path)
@@ -203,6 +211,13 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
     ]
     cols.append((F.coalesce(*type_checks) if type_checks else F.lit(None).cast("string")).alias("_type_error"))
     out = df.select(*cols)
+    for cond, needed in kind.requires:
+        missing = F.concat_ws(", ", *[F.when(F.col(n).isNull(), F.lit(f"'{n}'")) for n in needed])
+        out = out.withColumn(
+            requires_column(cond),
+            F.when(F.col(cond).isNotNull() & (missing != ""),
+                   F.concat(F.lit(f"a line with '{cond}' also needs "), missing)),
+        )
     for group in kind.one_of:
         out = out.withColumn("_" + "_or_".join(group), F.coalesce(*[F.col(g).cast("string") for g in group]))
     return out
