@@ -303,6 +303,13 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
             raise ConfigError(f"{source}: key 'lineage.{name}' is {v}, expected a number between 0 and 1")
     home = Path(cfg.home).expanduser().resolve()
     inputs = Inputs(**{k: _resolve(home, v) for k, v in dataclasses.asdict(cfg.inputs).items()})
+    keys_dir = _resolve(home, cfg.keys.dir)
+    warehouse = _resolve(home, cfg.warehouse)
+    if "://" not in warehouse and (Path(keys_dir) == Path(warehouse) or Path(warehouse) in Path(keys_dir).parents):
+        raise ConfigError(
+            f"{source}: key 'keys.dir' is inside the warehouse ({warehouse}); keep the key store outside "
+            "the warehouse and its backups, or destroyed keys survive in copies"
+        )
     return dataclasses.replace(
         cfg,
         home=str(home),
