@@ -27,10 +27,12 @@ Semantics, precisely:
   out-edges, reaches nothing (no rows).
 * Confidences are rounded to 12 decimal places so that both engines agree exactly.
 
-Engines. ``closure`` runs one Spark job that collects the deduplicated edges (at most
-``ClosureOptions.broadcast_max_edges`` of them) and builds a compact CSR adjacency on the driver; the
-adjacency and node names are broadcast to the executors, which search from their partition of the
-sources inside ``mapInArrow`` (:mod:`lineage.graph_csr`, bounded memory by chunking the sources).
+Engines. ``closure`` eagerly runs one Spark job that collects the edge columns (at most
+``ClosureOptions.broadcast_max_edges`` edges, as Arrow) and builds a compact CSR adjacency on the
+driver (node names encoded to ints, duplicates reduced); the adjacency and node names are broadcast
+to the executors, which search from their partition of the sources inside ``mapInArrow``
+(:mod:`lineage.graph_csr`, memory bounded by chunking the sources) and decode the ids back to names
+there. The returned DataFrame is lazy: every action re-runs the search, so cache or write it once.
 A graph with more edges falls back to semi-naive iterative joins in Spark
 (:mod:`lineage.graph_spark`). Both give identical rows; only the choice among equally good paths
 may differ.
@@ -72,7 +74,7 @@ class ClosureOptions:
         engine: ``"auto"`` broadcasts when the graph has at most ``broadcast_max_edges`` edges and
             joins otherwise; ``"broadcast"`` and ``"joins"`` force one engine (``"broadcast"``
             still falls back when the graph is too large).
-        broadcast_max_edges: the most deduplicated edges collected and broadcast.
+        broadcast_max_edges: the most edges (before deduplication) collected and broadcast.
         chunk_cells: memory bound of one search on an executor, in ``sources x nodes`` cells
             (12 bytes each): 4M cells is about 48 MB per task.
         partitions: partitions of the sources (None: the default parallelism).
@@ -144,24 +146,39 @@ def _closure(
     spark = edges.sparkSession
     if max_depth == 0:
         return spark.createDataFrame([], schema)
-    clean = clean_edges(edges)
     starts = (
         sources.select(F.col("node").cast("string").alias("source"))
         .where(F.col("source").isNotNull())
         .distinct()
     )
     if opts.engine != "joins":
-        table = clean.limit(opts.broadcast_max_edges + 1).toArrow()
+        # Raw (not yet deduplicated) edges: build_csr keeps the best duplicate, which saves a
+        # shuffle; a graph with more raw edges than the threshold goes to the joins.
+        table = _edge_columns(edges).limit(opts.broadcast_max_edges + 1).toArrow()
         if table.num_rows <= opts.broadcast_max_edges:
             graph = _graph_from_arrow(table)
             return _closure_broadcast(
                 starts, graph, max_depth, min_confidence, opts, with_paths, schema
             )
+    clean = clean_edges(edges)
     _check_confidences_spark(clean)
     clean = clean.where(F.col("confidence") > 0)
     return closure_by_joins(
         clean, starts, max_depth=max_depth, min_confidence=min_confidence, with_paths=with_paths
     )
+
+
+def _edge_columns(edges: DataFrame) -> DataFrame:
+    conf = (
+        F.coalesce(F.col("confidence").cast("double"), F.lit(1.0))
+        if "confidence" in edges.columns
+        else F.lit(1.0)
+    )
+    return edges.select(
+        F.col("src").cast("string").alias("src"),
+        F.col("dst").cast("string").alias("dst"),
+        conf.alias("confidence"),
+    ).where(F.col("src").isNotNull() & F.col("dst").isNotNull())
 
 
 def clean_edges(edges: DataFrame) -> DataFrame:
@@ -173,21 +190,7 @@ def clean_edges(edges: DataFrame) -> DataFrame:
     Returns:
         One row per distinct ``(src, dst)`` with its best confidence.
     """
-    conf = (
-        F.coalesce(F.col("confidence").cast("double"), F.lit(1.0))
-        if "confidence" in edges.columns
-        else F.lit(1.0)
-    )
-    return (
-        edges.select(
-            F.col("src").cast("string").alias("src"),
-            F.col("dst").cast("string").alias("dst"),
-            conf.alias("confidence"),
-        )
-        .where(F.col("src").isNotNull() & F.col("dst").isNotNull())
-        .groupBy("src", "dst")
-        .agg(F.max("confidence").alias("confidence"))
-    )
+    return _edge_columns(edges).groupBy("src", "dst").agg(F.max("confidence").alias("confidence"))
 
 
 def _check_args(max_depth: int | None, min_confidence: float, opts: ClosureOptions) -> None:

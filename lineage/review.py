@@ -97,7 +97,12 @@ def hidden_nodes(
     nodes = graph.select(F.col("src").alias("node")).union(graph.select("dst")).distinct()
 
     cascading = excluded.where("cascade").select("node")
-    below = closure(graph, cascading, options=options).select(F.col("source").alias("by"), "node")
+    # Materialised once: used for the downstream set and for the excluded_by lists.
+    below = (
+        closure(graph, cascading, options=options)
+        .select(F.col("source").alias("by"), "node")
+        .localCheckpoint()
+    )
     downstream = below.select("node").distinct()
     seeds = (
         nodes.join(downstream, "node", "left_anti")
