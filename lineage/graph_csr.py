@@ -200,14 +200,16 @@ def _search_chunk(
         if total == 0:
             break
         rounds += 1
-        owner = np.repeat(np.arange(frontier.size), count)
         edge = np.arange(total) + np.repeat(first - (np.cumsum(count) - count), count)
-        cand = best[frontier][owner] * graph.weights[edge]
-        key = row[owner] * n_nodes + graph.indices[edge]
-        better = np.flatnonzero((cand > best[key]) & (cand >= min_confidence))
+        cand = np.repeat(best[frontier], count) * graph.weights[edge]
+        key = np.repeat(frontier - node, count) + graph.indices[edge]
+        mask = cand > best[key]
+        if min_confidence > 0.0:
+            mask &= cand >= min_confidence
+        better = np.flatnonzero(mask)
         if not better.size:
             break
-        key, cand, owner = key[better], cand[better], owner[better]
+        key, cand = key[better], cand[better]
         np.maximum.at(best, key, cand)
         won = np.flatnonzero(cand == best[key])
         pick = won[_last_of_each(key[won], state.slot)]
@@ -216,7 +218,8 @@ def _search_chunk(
         depth[fresh] = rounds
         reached_parts.append(fresh)
         if with_paths:
-            records.append((improved, rounds, node[owner[pick]]))
+            pred = np.repeat(node, count)[better[pick]]
+            records.append((improved, rounds, pred))
         frontier = improved
     reached = np.concatenate(reached_parts) if reached_parts else np.zeros(0, dtype=np.int64)
     row = reached // n_nodes
