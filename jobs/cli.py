@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True, help="why (shown to auditors)")
     p.add_argument("--reviewer", default=None, help="who decides (default: $USER)")
 
+    p = sub.add_parser("export", help="export the discovered lineage")
+    _common(p)
+    p.add_argument("what", choices=("openlineage",))
+    p.add_argument("--out", metavar="FILE", help="JSON Lines file (default <home>/export/openlineage.jsonl)")
+
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
     return parser
@@ -194,7 +199,18 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from jobs.openlineage_out import export
+
+    ctx = _context(args)
+    out = Path(args.out) if args.out else Path(ctx.cfg.home) / "export" / "openlineage.jsonl"
+    n = export(ctx, out)
+    print(f"{n} OpenLineage RunEvents (with the columnLineage facet) written to {out}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "export": cmd_export,
     "closure": cmd_steps,
     "audit": cmd_steps,
     "report": cmd_steps,

@@ -62,20 +62,26 @@ def record(ctx: JobContext, job: str, started: datetime, status: str, result: St
 
 def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
     """Run one step, record it in the manifest, and re-raise failures as :class:`JobError`."""
+    from jobs.openlineage_out import emit
+
     started = _now()
     ctx.log(f"{job}: started for run date {ctx.run_date}")
+    emit(ctx, job, "START")
     t0 = time.monotonic()
     try:
         result = step(ctx)
     except ComplianceError as exc:
         record(ctx, job, started, "failed", StepResult(), str(exc))
+        emit(ctx, job, "FAIL")
         raise
     except Exception as exc:  # noqa: BLE001 - any other failure is a job failure with a log
         log_file = _write_traceback(ctx, job)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         record(ctx, job, started, "failed", StepResult(), f"{type(exc).__name__}: {first}")
+        emit(ctx, job, "FAIL")
         raise JobError(f"step {job} failed: {type(exc).__name__}: {first} (traceback in {log_file})") from None
     record(ctx, job, started, "ok", result, None)
+    emit(ctx, job, "COMPLETE")
     ctx.log(
         f"{job}: done in {time.monotonic() - t0:.1f}s: read {result.inputs_read}, wrote {result.rows_written}, "
         f"rejected {result.rows_rejected}" + (f", findings {result.findings}" if result.findings else "")
