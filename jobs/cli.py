@@ -85,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True, help="why (shown to auditors)")
     p.add_argument("--reviewer", default=None, help="who decides (default: $USER)")
 
+    p = sub.add_parser("purge", help="remove residual rows of deleted subjects, undoably")
+    _common(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--deletion-id", metavar="ID", help="purge the residual rows of one deletion")
+    g.add_argument("--all-findings", action="store_true", help="purge every residual finding")
+    p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+
+    p = sub.add_parser("restore", help="restore purged rows from the restoration log while the key lives")
+    _common(p)
+    p.add_argument("deletion_id", metavar="DELETION_ID")
+
+    p = sub.add_parser("keys", help="daily key rotation and 90-day destruction; never prints keys")
+    _common(p)
+    p.add_argument("action", choices=("rotate", "status"))
+
     p = sub.add_parser("export", help="export the discovered lineage")
     _common(p)
     p.add_argument("what", choices=("openlineage",))
@@ -209,7 +224,55 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keyring(ctx):
+    from jobs.keys import FileKeyring
+
+    return FileKeyring(ctx.cfg.keys.dir)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from jobs.purge import purge
+    from jobs.runner import warehouse_lock
+
+    ctx = _context(args)
+    with warehouse_lock(ctx.cfg.home, ctx.log):
+        report = purge(ctx, deletion_id=args.deletion_id, all_findings=args.all_findings,
+                       dry_run=args.dry_run, keyring=_keyring(ctx))
+    print(report.text())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from jobs.restore import restore
+    from jobs.runner import warehouse_lock
+
+    ctx = _context(args)
+    with warehouse_lock(ctx.cfg.home, ctx.log):
+        report = restore(ctx, args.deletion_id, keyring=_keyring(ctx))
+    print(report.text())
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from jobs.restoration_audit import keys_status
+
+    ctx = _context(args)
+    if args.action == "status":
+        print(keys_status(ctx, _keyring(ctx)).text())
+        return 0
+    from jobs.pipeline import run_named
+    from jobs.runner import warehouse_lock
+
+    with warehouse_lock(ctx.cfg.home, ctx.log):
+        run_named(ctx, "keys")
+    print(keys_status(ctx, _keyring(ctx)).text())
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "purge": cmd_purge,
+    "restore": cmd_restore,
+    "keys": cmd_keys,
     "export": cmd_export,
     "closure": cmd_steps,
     "audit": cmd_steps,

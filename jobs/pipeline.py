@@ -33,12 +33,20 @@ def _audit(ctx: JobContext) -> StepResult:
     return run_audit(ctx)
 
 
+def _keys(ctx: JobContext) -> StepResult:
+    from jobs.keys import FileKeyring
+    from jobs.restoration_audit import rotate_keys_step
+
+    return rotate_keys_step(ctx, FileKeyring(ctx.cfg.keys.dir))
+
+
 #: The nightly steps, in order. Later steps are appended as they exist.
 NIGHTLY: list[tuple[str, Step]] = [
     ("land", _land),
     ("ingest", _ingest),
     ("closure", _closure),
     ("audit", _audit),
+    ("keys", _keys),
 ]
 
 #: Commands that run a subset of the steps.
