@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from jobs.context import JobContext, StepResult
 from jobs.errors import UsageError
@@ -64,16 +65,19 @@ class NightlySummary:
     steps: dict[str, StepResult] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     reports: str | None = None
+    recorded_findings: dict[str, int] = field(default_factory=dict)
 
     @property
     def findings(self) -> int:
-        """Total findings that need attention."""
-        return sum(r.findings for r in self.steps.values())
+        """Findings that need attention for the run date, skipped (already done) steps included."""
+        counted = {**self.recorded_findings, **{k: r.findings for k, r in self.steps.items()}}
+        return sum(counted.values())
 
     def text(self) -> str:
         """A few human lines."""
         lines = [f"nightly run for {self.run_date}: {len(self.steps)} steps run"
-                 + (f", {len(self.skipped)} already done ({', '.join(self.skipped)})" if self.skipped else "")]
+                 + (f", {len(self.skipped)} already done ({', '.join(self.skipped)})" if self.skipped else "")
+                 + f"; findings needing attention: {self.findings}"]
         for name, r in self.steps.items():
             lines.append(f"  {name:8} read {r.inputs_read:>8}  wrote {r.rows_written:>8}  "
                          f"rejected {r.rows_rejected:>6}  findings {r.findings:>5}")
@@ -94,8 +98,22 @@ def nightly(ctx: JobContext, *, force: bool = False) -> NightlySummary:
         summary.steps[name] = run_step(ctx, name, step)
         if "report_dir" in summary.steps[name].details:
             summary.reports = summary.steps[name].details["report_dir"]
+    summary.recorded_findings = recorded_findings(ctx)
+    if summary.reports is None:
+        summary.reports = str(Path(ctx.cfg.reports) / "latest" / "index.html") if "report" in summary.skipped else None
     ctx.log(f"nightly run for {ctx.run_date} finished; warehouse {ctx.cfg.warehouse}")
     return summary
+
+
+def recorded_findings(ctx: JobContext) -> dict[str, int]:
+    """Findings per step recorded in run_manifest for the run date."""
+    from pyspark.sql import functions as F
+
+    if not ctx.store.exists("run_manifest"):
+        return {}
+    rows = ctx.store.read("run_manifest").filter(F.col("run_date") == F.lit(ctx.run_date)).select(
+        "job", "findings").collect()
+    return {r.job: int(r.findings or 0) for r in rows}
 
 
 def run_named(ctx: JobContext, command: str) -> None:

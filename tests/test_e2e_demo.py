@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from pyspark.sql import functions as F
-
-pytestmark = pytest.mark.slow
 
 
 def _flow(asset, column):
