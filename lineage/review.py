@@ -96,7 +96,12 @@ def hidden_nodes(
     ).where(F.col("src").isNotNull() & F.col("dst").isNotNull())
     nodes = graph.select(F.col("src").alias("node")).union(graph.select("dst")).distinct()
 
+    own = excluded.select(
+        "node", F.lit("excluded").alias("reason"), F.array("node").alias("excluded_by")
+    )
     cascading = excluded.where("cascade").select("node")
+    if cascading.isEmpty():  # a small query on the decisions: skip both graph searches
+        return own
     # Materialised once: used for the downstream set and for the excluded_by lists.
     below = (
         closure(graph, cascading, options=options)
@@ -125,9 +130,6 @@ def hidden_nodes(
         .groupBy("node")
         .agg(F.array_sort(F.collect_set("by")).alias("excluded_by"))
         .select("node", F.lit("cascade").alias("reason"), "excluded_by")
-    )
-    own = excluded.select(
-        "node", F.lit("excluded").alias("reason"), F.array("node").alias("excluded_by")
     )
     return own.unionByName(cascaded)
 

@@ -203,3 +203,12 @@ def test_both_engines_agree_on_a_random_graph(spark, kwargs):
     assert fast.count() > 20
     _check(fast, slow)
     _check(chunked, slow)
+
+
+@pytest.mark.parametrize("opts", [BROADCAST, JOINS], ids=["broadcast", "joins"])
+def test_empty_graph_and_empty_sources(spark, opts):
+    empty = spark.createDataFrame([], OUT)
+    got = closure(_edges(spark, []), _sources(spark, "a"), options=opts)
+    _check(got, empty)
+    no_sources = spark.createDataFrame([], "node string")
+    _check(closure(_edges(spark, SPLIT), no_sources, options=opts), empty)
