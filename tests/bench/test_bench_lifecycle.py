@@ -93,7 +93,7 @@ def _requests(spark, deletions: int):
 
 
 def _time(label: str, df, results: dict[str, float], repeats: int) -> None:
-    """Best wall time of ``repeats`` full runs of ``df`` (the machine is shared: best is stablest)."""
+    """Best wall time of ``repeats`` full runs of ``df`` (on a shared machine, best is stablest)."""
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
