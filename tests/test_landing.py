@@ -248,6 +248,21 @@ def test_read_lines_numbers_lines_across_gzip_and_plain_files(spark, tmp_path):
     eq(read_lines(spark, files), expected)
 
 
+@pytest.mark.xfail(
+    reason="BUG: files.read_lines takes `source` from input_file_name(), which is URL-encoded "
+    "(/tmp/my%20inputs/a.jsonl), while list_files returns the plain path; under a folder with a space "
+    "the landed source_file/rejected source differ from the ledger's path and its per-file counts are 0",
+    strict=True,
+)
+def test_read_lines_source_matches_the_listed_path_under_a_folder_with_a_space(spark, tmp_path):
+    folder = tmp_path / "my inputs"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("x\n", encoding="utf-8")
+    files = list_files(spark, str(folder), JSONL_SUFFIXES)
+    assert [f.path for f in files] == [str(folder / "a.jsonl")]
+    eq(read_lines(spark, files), spark.createDataFrame([(str(folder / "a.jsonl"), 1, "x")], RAW))
+
+
 def test_read_lines_numbers_lines_of_a_file_split_across_partitions(spark, tmp_path):
     path = tmp_path / "big.jsonl"
     lines = [("" if i % 7 == 0 else f'{{"n":{i},"pad":"{"x" * (i % 13)}"}}') for i in range(1, 121)]
