@@ -1,0 +1,411 @@
+"""The GDPR data map: where personal data goes, from the lineage closure (``compliance datamap``).
+
+Reads the column-level ``lineage_closure`` slice of the latest run date, joins each reached node
+with the last hop's edge of ``lineage_edges`` (transformation type/subtype, masking), the reached
+asset (zone, owner, kind from ``assets``) and the retention of the source's data category (catalog),
+and hands a small :class:`reports.model.DataMap` to the renderer or prints it as JSON/CSV. All
+joins and filters run in Spark; only the answer (capped at :data:`MAX_REACH` flows) reaches the
+driver.
+
+Scopes:
+
+* ``column="crm.customers.email"``: every place that column reaches;
+* ``category="user.contact"``: every personal column of that category (or below it) and its reach;
+* ``subject_key="sk_..."``: the tables where the residual scan found that pseudonymous subject's
+  rows, and the personal columns of the assets its identifier reaches (where rows keyed by the
+  subject may hold its personal data);
+* none of them (the nightly report): every personal-data column.
+
+Example:
+    >>> datamap(ctx, column="crm.customers.email", category=None, subject_key=None,
+    ...         fmt="json", out=None)  # doctest: +SKIP
+    '[{"asset": ...}]'
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.window import Window
+
+from jobs.catalog import load_catalog, load_policies
+from jobs.context import JobContext
+from jobs.errors import UsageError
+from reports import render_datamap
+from reports import datamap as dm_view
+from reports.exports import csv_cell, json_default
+from reports.model import DataMap
+from reports.safety import SUBJECT_KEY
+
+Format = Literal["html", "json", "csv"]
+PERSONAL_PREFIX = "user"
+MAX_REACH = 5000
+"""Flows shown at most (the nearest and most confident first)."""
+REACH_COLUMNS = (
+    "source_asset", "source_column", "data_category", "target_asset", "target_column", "depth",
+    "confidence", "path", "transformation_type", "transformation_subtype", "masking",
+)
+SUBJECT_COLUMNS = ("asset", "column", "data_category", "kind", "zone", "owner", "retention_days",
+                   "found_rows", "status", "via")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a data map covers (at most one of the three is set)."""
+
+    column: str | None = None
+    category: str | None = None
+    subject_key: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Human description (``DataMap.scope``)."""
+        if self.column:
+            return f"column {self.column}"
+        if self.category:
+            return f"category {self.category}"
+        if self.subject_key:
+            return f"subject {self.subject_key}"
+        return "all personal data"
+
+    @property
+    def slug(self) -> str:
+        """File-system friendly name of the scope (``datamap-<slug>``)."""
+        text = self.column or self.category or self.subject_key or "all"
+        return re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-") or "all"
+
+
+def _read(ctx: JobContext, name: str) -> DataFrame | None:
+    return ctx.store.read(name) if ctx.store.exists(name) else None
+
+
+def latest_run_date(ctx: JobContext, table: str = "lineage_closure") -> date | None:
+    """The latest run date of a per-run-date table, not after ``ctx.run_date`` when possible."""
+    df = _read(ctx, table)
+    if df is None:
+        return None
+    row = df.agg(
+        F.max(F.when(F.col("run_date") <= F.lit(ctx.run_date), F.col("run_date"))).alias("le"),
+        F.max("run_date").alias("any"),
+    ).first()
+    return row["le"] or row["any"]
+
+
+def _node(asset: str, column: str) -> F.Column:
+    return F.when(F.col(column).isNotNull(), F.concat_ws(".", F.col(asset), F.col(column))).otherwise(
+        F.col(asset))
+
+
+def last_hops(edges: DataFrame) -> DataFrame:
+    """One row per (src node, dst node): the most confident edge's transformation and masking.
+
+    Returns:
+        DataFrame[_src, _dst, transformation_type, transformation_subtype, masking].
+    """
+    best = edges.select(
+        _node("source_asset", "source_column").alias("_src"),
+        _node("target_asset", "target_column").alias("_dst"),
+        F.struct(F.col("confidence").alias("c"), F.col("transformation_type").alias("t"),
+                 F.col("transformation_subtype").alias("s")).alias("_e"),
+        F.col("masking").cast("boolean").alias("_m"),
+    ).groupBy("_src", "_dst").agg(F.max("_e").alias("_e"), F.max("_m").alias("masking"))
+    return best.select("_src", "_dst", F.col("_e.t").alias("transformation_type"),
+                       F.col("_e.s").alias("transformation_subtype"), "masking")
+
+
+def personal_columns(ctx: JobContext) -> DataFrame:
+    """``columns`` rows with a personal data category, with the asset's name, zone and owner."""
+    cols = ctx.store.read("columns").filter(
+        (F.col("data_category") == PERSONAL_PREFIX)
+        | F.col("data_category").startswith(PERSONAL_PREFIX + "."))
+    assets = ctx.store.read("assets").select("asset_id", F.col("asset_id").alias("name"), "zone",
+                                             "owner", "kind")
+    return cols.join(assets, "asset_id", "left").select(
+        "asset_id", "name", "column", "data_category", "is_identifier", "classification", "zone",
+        "owner", "kind")
+
+
+def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFrame:
+    """Closure rows (column level) from ``sources`` [asset_id, column, data_category] with the
+    last hop's transformation and masking; the reach rows of :class:`DataMap`."""
+    closure = _read(ctx, "lineage_closure")
+    if closure is None or run_date is None:
+        return ctx.spark.createDataFrame([], ", ".join(
+            f"{c} {t}" for c, t in zip(REACH_COLUMNS, (
+                "string", "string", "string", "string", "string", "int", "double",
+                "array<string>", "string", "string", "boolean"), strict=True)))
+    src = sources.select(F.col("asset_id").alias("source_asset"),
+                         F.col("column").alias("source_column"), "data_category").distinct()
+    rows = closure.filter((F.col("run_date") == F.lit(run_date)) & (F.col("level") == "column")) \
+        .join(F.broadcast(src), ["source_asset", "source_column"])
+    n = F.size("path")
+    rows = rows.withColumn("_src", F.when(n >= 2, F.element_at("path", -2))) \
+        .withColumn("_dst", F.element_at("path", -1))
+    edges = _read(ctx, "lineage_edges")
+    if edges is not None:
+        rows = rows.join(last_hops(edges), ["_src", "_dst"], "left")
+    else:
+        rows = rows.select("*", *[F.lit(None).cast(t).alias(c) for c, t in (
+            ("transformation_type", "string"), ("transformation_subtype", "string"),
+            ("masking", "boolean"))])
+    return rows.select(*REACH_COLUMNS)
+
+
+def collect(df: DataFrame, order: list[Any], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of ``df`` in ``order`` as dicts (small results only)."""
+    return [r.asDict(recursive=True) for r in df.orderBy(*order).limit(limit).collect()]
+
+
+def _assets_rows(ctx: JobContext, names: set[str]) -> list[dict[str, Any]]:
+    if not names or not ctx.store.exists("assets"):
+        return []
+    wanted = ctx.spark.createDataFrame([(n,) for n in sorted(names)], "asset_id string")
+    return collect(ctx.store.read("assets").join(F.broadcast(wanted), "asset_id")
+                   .select("asset_id", F.col("asset_id").alias("name"), "kind", "owner", "zone"),
+                   ["asset_id"], len(names))
+
+
+def _data_subjects(ctx: JobContext) -> dict[str, list[str]]:
+    """Categories of data subjects: the subject types of the deletion requests received."""
+    req = _read(ctx, "deletion_requests")
+    types = []
+    if req is not None and "subject_type" in req.columns:
+        types = [r[0] for r in req.select("subject_type").distinct().orderBy("subject_type")
+                 .limit(50).collect() if r[0]]
+    return {PERSONAL_PREFIX: types or ["users"]}
+
+
+def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
+                  violations: list[dict[str, Any]] | None = None) -> DataMap:
+    """The :class:`DataMap` of a scope (default: all personal data), reduced in Spark.
+
+    Args:
+        ctx: the job context.
+        scope: what to map; ``None`` maps every personal-data column.
+        violations: ``policy_violations`` rows to mark on the drawn graph.
+
+    Raises:
+        UsageError: for an unknown column or category, with close matches.
+    """
+    scope = scope or Scope()
+    catalog = load_catalog(ctx.cfg.inputs.catalog)
+    policies = load_policies(ctx.cfg.inputs.policies)
+    run_date = latest_run_date(ctx)
+    if not ctx.store.exists("columns") or not ctx.store.exists("assets"):
+        if scope.column or scope.category:
+            raise UsageError("no catalog tables yet: run `compliance nightly` (or `compliance ingest`) first")
+        return DataMap(retention_days=catalog.retention_days, zone_purposes=policies.zones,
+                       scope=scope.label, run_date=run_date or ctx.run_date)
+    personal = personal_columns(ctx)
+    if scope.column:
+        sources = column_sources(ctx, scope.column)
+    elif scope.category:
+        sources = category_sources(ctx, personal, scope.category)
+    else:
+        sources = personal
+    pcols = collect(sources, ["data_category", "asset_id", "column"], MAX_REACH)
+    flows = collect(reach(ctx, sources, run_date), ["source_asset", "source_column", "depth",
+                                                     F.desc("confidence"), "target_asset",
+                                                     "target_column"], MAX_REACH)
+    names = {str(c["asset_id"]) for c in pcols} | {str(f["target_asset"]) for f in flows}
+    dm = DataMap(
+        personal_columns=pcols, reach=flows, assets=_assets_rows(ctx, names),
+        retention_days=catalog.retention_days, data_subjects=_data_subjects(ctx),
+        zone_purposes=policies.zones, scope=scope.label, run_date=run_date or ctx.run_date,
+    )
+    if flows:
+        touched = {str(f["target_asset"]) for f in flows}
+        marks = tuple(v for v in (violations or []) if str(v.get("target_asset")) in touched)
+        dm = replace(dm, graph=dm_view.graph_from_reach(dm, marks))
+    return dm
+
+
+def _all_column_names(ctx: JobContext) -> list[str]:
+    return [r[0] for r in ctx.store.read("columns")
+            .select(F.concat_ws(".", "asset_id", "column").alias("n")).distinct().collect()]
+
+
+def column_sources(ctx: JobContext, column: str) -> DataFrame:
+    """The catalog row of ``T.C`` as a one-row source set.
+
+    Raises:
+        UsageError: when no such column exists, suggesting close matches.
+    """
+    table, _, col = column.strip().lower().rpartition(".")
+    if not table or not col:
+        raise UsageError(f"--column expects TABLE.COLUMN (e.g. crm.customers.email), got {column!r}")
+    cols = ctx.store.read("columns").filter((F.col("asset_id") == table) & (F.col("column") == col))
+    assets = ctx.store.read("assets").select("asset_id", F.col("asset_id").alias("name"), "zone",
+                                             "owner", "kind")
+    found = cols.join(assets, "asset_id", "left").select(
+        "asset_id", "name", "column", "data_category", "is_identifier", "classification", "zone",
+        "owner", "kind")
+    if found.limit(1).count() == 0:
+        raise UsageError(f"unknown column {column!r}" + _suggest(column.lower(), _all_column_names(ctx)))
+    return found
+
+
+def category_sources(ctx: JobContext, personal: DataFrame, category: str) -> DataFrame:
+    """Personal columns of ``category`` or below it.
+
+    Raises:
+        UsageError: when no column has that category, suggesting close matches.
+    """
+    cat = category.strip().lower().rstrip(".")
+    found = personal.filter((F.col("data_category") == cat) | F.col("data_category").startswith(cat + "."))
+    if found.limit(1).count() == 0:
+        known = [r[0] for r in ctx.store.read("columns").select("data_category").distinct().collect() if r[0]]
+        prefixes = sorted({".".join(k.split(".")[:i]) for k in known for i in range(1, k.count(".") + 2)})
+        raise UsageError(f"unknown data category {category!r}" + _suggest(cat, prefixes))
+    return found
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
+    if not close:  # e.g. a bare column name: match on the last part
+        tail = word.rpartition(".")[2]
+        close = sorted(c for c in choices if c.rpartition(".")[2] == tail)[:3]
+    return f"; did you mean {', '.join(close)}?" if close else "; see `compliance tables` for what exists"
+
+
+def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[str, Any]]]:
+    """The data map of one pseudonymous subject and its place rows (:data:`SUBJECT_COLUMNS`).
+
+    Places are the tables where the residual scan of the latest run found the subject's rows,
+    and every personal column of the assets the identifier columns reach (where rows keyed by
+    the subject may hold its data).
+
+    Raises:
+        UsageError: for a key that is not ``sk_`` and hex digits.
+    """
+    if not SUBJECT_KEY.fullmatch(subject_key or ""):
+        raise UsageError(f"--subject-key expects a pseudonymous key 'sk_<hex>', got {subject_key!r}")
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    res = _read(ctx, "residual_findings")
+    if res is not None:
+        day = latest_run_date(ctx, "residual_findings")
+        for r in collect(res.filter((F.col("run_date") == F.lit(day)) & (F.col("subject_key") == subject_key))
+                         .select("asset", "column", "rows_found", "status"), ["asset", "column"], 1000):
+            found[(r["asset"], r["column"])] = r
+    personal = personal_columns(ctx)
+    ident = personal.filter(F.col("is_identifier"))
+    run_date = latest_run_date(ctx)
+    reached = reach(ctx, ident, run_date).select(F.col("target_asset").alias("asset_id"),
+                                                 "source_asset", "source_column")
+    via = reached.groupBy("asset_id").agg(F.min(F.concat_ws(".", "source_asset", "source_column")).alias("via"))
+    holders = ident.select("asset_id", F.concat_ws(".", "asset_id", "column").alias("via")) \
+        .unionByName(via).groupBy("asset_id").agg(F.min("via").alias("via"))
+    if found:
+        hit = ctx.spark.createDataFrame(sorted({(a, "residual scan") for a, _ in found}), "asset_id string, via string")
+        holders = holders.unionByName(hit).groupBy("asset_id").agg(F.min("via").alias("via"))
+    cols = personal.join(F.broadcast(holders), "asset_id")
+    pcols = collect(cols, ["data_category", "asset_id", "column"], MAX_REACH)
+    catalog = load_catalog(ctx.cfg.inputs.catalog)
+    places = []
+    for c in pcols:
+        hit = found.get((c["asset_id"], c["column"]))
+        places.append({
+            "asset": c["asset_id"], "column": c["column"], "data_category": c["data_category"],
+            "kind": c["kind"], "zone": c["zone"], "owner": c["owner"],
+            "retention_days": catalog.retention_for(c["data_category"]),
+            "found_rows": hit["rows_found"] if hit else None,
+            "status": hit["status"] if hit else None, "via": c["via"],
+        })
+    for (asset, column), hit in sorted(found.items()):
+        if not any(p["asset"] == asset and p["column"] == column for p in places):
+            places.append({"asset": asset, "column": column, "data_category": None, "kind": None,
+                           "zone": None, "owner": None, "retention_days": None,
+                           "found_rows": hit["rows_found"], "status": hit["status"], "via": "residual scan"})
+    flows = collect(reach(ctx, cols.drop("via"), run_date), ["source_asset", "source_column", "depth",
+                                                              "target_asset", "target_column"], MAX_REACH)
+    names = {p["asset"] for p in places} | {str(f["target_asset"]) for f in flows}
+    dm = DataMap(personal_columns=pcols, reach=flows, assets=_assets_rows(ctx, names),
+                 retention_days=catalog.retention_days, data_subjects=_data_subjects(ctx),
+                 zone_purposes=load_policies(ctx.cfg.inputs.policies).zones,
+                 scope=f"subject {subject_key}", run_date=run_date or ctx.run_date)
+    return dm, places
+
+
+def _text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: Format) -> str:
+    if fmt == "json":
+        payload = [{c: r.get(c) for c in columns} for r in rows]
+        return json.dumps(payload, default=json_default, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([csv_cell(r.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def datamap(
+    ctx: JobContext,
+    *,
+    column: str | None = None,
+    category: str | None = None,
+    subject_key: str | None = None,
+    fmt: Format = "json",
+    out: Path | None = None,
+) -> Path | str:
+    """``compliance datamap (--column T.C | --category CAT | --subject-key K) [--format F]``.
+
+    Args:
+        ctx: the job context.
+        column: ``table.column`` to map.
+        category: data category (prefix) to map.
+        subject_key: pseudonymous subject key (``sk_<hex>``) to map.
+        fmt: ``json`` or ``csv`` (text; written to ``out`` when given) or ``html`` (a folder).
+        out: file for json/csv, folder for html (default ``<reports>/datamap-<slug>/``).
+
+    Returns:
+        The text (json/csv without ``out``), else the path written (``datamap.html`` for html).
+
+    Raises:
+        UsageError: for a bad combination of options, an unknown column/category or bad key.
+    """
+    given = [n for n, v in (("--column", column), ("--category", category),
+                            ("--subject-key", subject_key)) if v]
+    if len(given) != 1:
+        raise UsageError("datamap needs exactly one of --column T.C, --category CAT, --subject-key K"
+                         + (f" (got {', '.join(given)})" if given else ""))
+    if fmt not in ("html", "json", "csv"):
+        raise UsageError(f"--format must be html, json or csv, got {fmt!r}")
+    scope = Scope(column=column, category=category, subject_key=subject_key)
+    if subject_key:
+        dm, places = subject_map(ctx, subject_key)
+        rows, cols = places, SUBJECT_COLUMNS
+    else:
+        dm = build_datamap(ctx, scope, violations=_violations(ctx))
+        rows, cols = dm_view.flows(dm), dm_view.FLOW_COLUMNS
+    if fmt == "html":
+        folder = Path(out) if out else Path(ctx.cfg.reports) / f"datamap-{scope.slug}"
+        render_datamap(dm, folder, generated_at=datetime.now(timezone.utc).replace(tzinfo=None))
+        return folder / "datamap.html"
+    text = _text(rows, cols, fmt)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        return Path(out)
+    return text
+
+
+def _violations(ctx: JobContext, run_date: date | None = None) -> list[dict[str, Any]]:
+    """Policy violations of the run date (default: the latest), for marking the graph."""
+    pv = _read(ctx, "policy_violations")
+    if pv is None or "run_date" not in pv.columns:
+        return []
+    day = run_date or latest_run_date(ctx, "policy_violations")
+    return collect(pv.filter(F.col("run_date") == F.lit(day)), ["policy", "source_asset", "target_asset"], 500)
+
+
+__all__ = ["Scope", "build_datamap", "datamap", "latest_run_date", "reach", "subject_map"]

@@ -1,0 +1,268 @@
+"""The nightly ``report`` step: read the Delta tables, reduce them in Spark, render the HTML report.
+
+Every table is reduced to small results before anything reaches the driver: counts and counts per
+group (``groupBy``), the top :data:`TOP_N` detail rows of a section (the full count is shown beside
+them), and trends as counts per run date over the last :data:`TREND_RUNS` run dates of
+``run_manifest``. Finding tables are per-run-date slices; a section shows the run date's slice. A
+table that does not exist yet gives an empty section.
+
+Output: ``<reports>/<run_date>/`` (removed first, so a rerun writes the same files) and
+``<reports>/latest``, a full copy of it (not a symlink: a copy survives being zipped or synced to
+an auditor's share). The step's ``details["report_dir"]`` is ``latest/index.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.context import VERSION, JobContext, StepResult
+from jobs.datamap import build_datamap, collect
+from jobs.report_deletions import deletion_cases, restoration_section
+from reports import render_nightly
+from reports import sections as sec
+from reports.model import NightlyReport
+
+TOP_N = 500
+"""Detail rows shown per section (the total is always the full count)."""
+TREND_RUNS = 30
+"""Run dates a trend covers."""
+MAX_GROUPS = 25
+"""Groups (reasons, checks, policies) shown as separate numbers; the rest are summed as ``other``."""
+QUERY_NOT_ANALYSED = "SQL not analysed"
+"""Prefix of the ``rejected_inputs`` reason of a query log line whose SQL could not be analysed."""
+
+
+def read(ctx: JobContext, name: str) -> DataFrame | None:
+    """Table ``name``, or ``None`` when it does not exist yet."""
+    return ctx.store.read(name) if ctx.store.exists(name) else None
+
+
+def on(df: DataFrame, day: date) -> DataFrame:
+    """The rows of one run date."""
+    return df.filter(F.col("run_date") == F.lit(day))
+
+
+def trend_dates(ctx: JobContext) -> list[date]:
+    """The last :data:`TREND_RUNS` run dates of ``run_manifest`` up to the run date (included)."""
+    dates = {ctx.run_date}
+    man = read(ctx, "run_manifest")
+    if man is not None:
+        rows = (man.filter(F.col("run_date") <= F.lit(ctx.run_date)).select("run_date").distinct()
+                .orderBy(F.desc("run_date")).limit(TREND_RUNS).collect())
+        dates |= {r[0] for r in rows}
+    return sorted(dates)[-TREND_RUNS:]
+
+
+def counts_per_date(df: DataFrame | None, dates: list[date]) -> list[tuple[date, int]]:
+    """Row counts per run date over ``dates`` (zero where a date has no rows)."""
+    if df is None or "run_date" not in df.columns or not dates:
+        return [(d, 0) for d in dates]
+    got = {r[0]: int(r[1]) for r in df.filter(F.col("run_date").isin(dates))
+           .groupBy("run_date").count().collect()}
+    return [(d, got.get(d, 0)) for d in dates]
+
+
+def group_counts(df: DataFrame, column: str) -> dict[str, int]:
+    """Counts per value of ``column`` (the :data:`MAX_GROUPS` largest, the rest as ``other``)."""
+    rows = df.groupBy(F.coalesce(F.col(column).cast("string"), F.lit("none")).alias("g")).count() \
+        .orderBy(F.desc("count"), "g").limit(MAX_GROUPS + 1).collect()
+    out = {r["g"]: int(r["count"]) for r in rows[:MAX_GROUPS]}
+    if len(rows) > MAX_GROUPS:
+        total = df.count()
+        out["other"] = total - sum(out.values())
+    return out
+
+
+def _slice_rows(df: DataFrame | None, day: date, order: list[Any], drop: tuple[str, ...] = ()
+                ) -> tuple[DataFrame | None, list[dict[str, Any]], int]:
+    if df is None or "run_date" not in df.columns:
+        return None, [], 0
+    s = on(df, day).drop(*[c for c in drop if c in df.columns])
+    s = s.persist()
+    order = [o for o in order if not isinstance(o, str) or o in s.columns]
+    return s, collect(s, order, TOP_N), s.count()
+
+
+def coverage(ctx: JobContext, dates: list[date]) -> tuple[Any, dict[str, Any]]:
+    """The lineage coverage section and its numbers (kept in the manifest for the trend)."""
+    assets, cols, edges = read(ctx, "assets"), read(ctx, "columns"), read(ctx, "lineage_edges")
+    n = dict(assets_total=0, assets_with_lineage=0, columns_total=0, columns_with_lineage=0,
+             queries_total=0, queries_parsed=0)
+    rows: list[dict[str, Any]] = []
+    if assets is not None and cols is not None:
+        if edges is not None:
+            touched = edges.select(F.col("source_asset").alias("asset_id"), F.col("source_column").alias("column")) \
+                .unionByName(edges.select(F.col("target_asset").alias("asset_id"), F.col("target_column").alias("column")))
+            t_assets = touched.select("asset_id").distinct().withColumn("_l", F.lit(True))
+            t_cols = touched.filter(F.col("column").isNotNull()).distinct().withColumn("_lc", F.lit(True))
+        else:
+            t_assets = ctx.spark.createDataFrame([], "asset_id string, _l boolean")
+            t_cols = ctx.spark.createDataFrame([], "asset_id string, column string, _lc boolean")
+        per_col = cols.select("asset_id", "column").join(t_cols, ["asset_id", "column"], "left") \
+            .groupBy("asset_id").agg(F.count(F.lit(1)).alias("columns"),
+                                     F.count("_lc").alias("columns_with_lineage"))
+        per_asset = assets.select("asset_id", "kind", "zone", "owner").join(t_assets, "asset_id", "left") \
+            .join(per_col, "asset_id", "left").select(
+                "asset_id", "kind", "zone", "owner", F.coalesce("_l", F.lit(False)).alias("has_lineage"),
+                F.coalesce("columns", F.lit(0)).alias("columns"),
+                F.coalesce("columns_with_lineage", F.lit(0)).alias("columns_with_lineage")).persist()
+        tot = per_asset.agg(F.count(F.lit(1)), F.sum(F.col("has_lineage").cast("int")),
+                            F.sum("columns"), F.sum("columns_with_lineage")).first()
+        n.update(assets_total=int(tot[0]), assets_with_lineage=int(tot[1] or 0),
+                 columns_total=int(tot[2] or 0), columns_with_lineage=int(tot[3] or 0))
+        rows = collect(per_asset, ["has_lineage", "asset_id"], TOP_N)
+        per_asset.unpersist()
+    q = read(ctx, "landed_query_logs")
+    if q is not None:
+        n["queries_total"] = q.filter(F.col("sql").isNotNull()).count() if "sql" in q.columns else q.count()
+        rej = read(ctx, "rejected_inputs")
+        bad = 0
+        if rej is not None and "kind" in rej.columns:
+            bad = rej.filter((F.col("kind") == "query_logs")
+                             & F.col("reason").startswith(QUERY_NOT_ANALYSED)).count()
+        n["queries_parsed"] = max(n["queries_total"] - bad, 0)
+    pct = round(100.0 * n["columns_with_lineage"] / n["columns_total"], 1) if n["columns_total"] else 0.0
+    history = _manifest_details(ctx, "report", dates)
+    trend = [(d, history[d]["columns_with_lineage_pct"]) for d in dates
+             if d != ctx.run_date and "columns_with_lineage_pct" in history.get(d, {})]
+    trend.append((ctx.run_date, pct))
+    return sec.lineage_coverage(rows=rows, trend=trend, **n), {**n, "columns_with_lineage_pct": pct}
+
+
+def _manifest_details(ctx: JobContext, job: str, dates: list[date]) -> dict[date, dict[str, Any]]:
+    man = read(ctx, "run_manifest")
+    if man is None:
+        return {}
+    out = {}
+    for r in man.filter((F.col("job") == job) & F.col("run_date").isin(dates)).select("run_date", "details").collect():
+        try:
+            out[r[0]] = json.loads(r[1] or "{}")
+        except ValueError:
+            out[r[0]] = {}
+    return out
+
+
+def finding_sections(ctx: JobContext, dates: list[date]) -> list[Any]:
+    """The sections of the per-run-date finding tables, in the index's order."""
+    day = ctx.run_date
+    out = []
+    rej = read(ctx, "rejected_inputs")
+    s, rows, total = _slice_rows(rej, day, ["reason", "source", "location"], drop=("raw",))
+    out.append(sec.rejected_inputs(rows, total=total, by_reason=group_counts(s, "reason") if s else {},
+                                   trend=counts_per_date(rej, dates)))
+    _free(s)
+    nf = read(ctx, "new_flows")
+    s, rows, total = _slice_rows(nf, day, ["source_asset", "source_column", "depth", "target_asset", "target_column"])
+    out.append(sec.new_flows(rows, total=total, trend=counts_per_date(nf, dates)))
+    _free(s)
+    pv = read(ctx, "policy_violations")
+    s, rows, total = _slice_rows(pv, day, ["policy", "source_asset", "source_column", "depth", "target_asset"])
+    out.append(sec.policy_violations(rows, total=total, by_policy=group_counts(s, "policy") if s else None,
+                                     trend=counts_per_date(pv, dates)))
+    _free(s)
+    an = read(ctx, "deletion_anomalies")
+    opened = an.filter(F.col("status") == "open") if an is not None and "status" in an.columns else an
+    s, rows, total = _slice_rows(opened, day, ["check", "first_detected", "deletion_id"])
+    out.append(sec.deletion_anomalies(rows, run_date=day, total=total,
+                                      by_check=group_counts(s, "check") if s else {},
+                                      trend=counts_per_date(opened, dates)))
+    _free(s)
+    rf = read(ctx, "residual_findings")
+    s, rows, total = _slice_rows(rf, day, ["status", F.desc("days_overdue"), "asset", "deletion_id"])
+    out.append(sec.residual_findings(rows, total=total, trend=counts_per_date(rf, dates)))
+    _free(s)
+    rv = read(ctx, "retention_violations")
+    s, rows, total = _slice_rows(rv, day, [F.desc("days_over"), "table", "column"])
+    out.append(sec.retention_violations(rows, total=total, trend=counts_per_date(rv, dates)))
+    _free(s)
+    af = read(ctx, "annotation_findings")
+    s, rows, total = _slice_rows(af, day, ["finding", "edge_type", "object_type"])
+    out.append(sec.annotation_findings(rows, total=total, group_by="finding",
+                                       trend=counts_per_date(af, dates)))
+    _free(s)
+    return out
+
+
+def _free(df: DataFrame | None) -> None:
+    if df is not None:
+        df.unpersist()
+
+
+def manifest(ctx: JobContext, dates: list[date]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """This run's ``run_manifest`` rows and those of the earlier trend dates."""
+    man = read(ctx, "run_manifest")
+    if man is None:
+        return [], []
+    cols = [c for c in ("job", "run_date", "started_at", "finished_at", "status", "inputs_read",
+                        "rows_written", "rows_rejected", "engine", "version") if c in man.columns]
+    rows = collect(man.filter(F.col("run_date").isin(dates)).select(*cols),
+                   [F.desc("run_date"), "started_at", "job"], TREND_RUNS * 20)
+    steps = [r for r in rows if r["run_date"] == ctx.run_date and r["job"] != "report"]
+    return steps, [r for r in rows if r["run_date"] != ctx.run_date]
+
+
+def build_report(ctx: JobContext, *, generated_at: datetime) -> tuple[NightlyReport, dict[str, Any]]:
+    """Everything the nightly report shows, and the numbers kept in the manifest's details."""
+    dates = trend_dates(ctx)
+    cov, numbers = coverage(ctx, dates)
+    sections = [cov, *finding_sections(ctx, dates), restoration_section(ctx, dates)]
+    violations = next((list(s.rows) for s in sections if s.key == "policy_violations"), [])
+    dm = build_datamap(ctx, violations=violations)
+    steps, history = manifest(ctx, dates)
+    data = NightlyReport(
+        run_date=ctx.run_date, steps=steps, history=history, sections=sections, datamap=dm,
+        deletions=deletion_cases(ctx), sla_days_default=int(ctx.cfg.deletion.default_sla_days),
+        product_version=VERSION, generated_at=generated_at,
+    )
+    return data, numbers
+
+
+def _generated_at(ctx: JobContext) -> datetime:
+    """The report's timestamp: the end of the last step of the run, so reruns are identical."""
+    man = read(ctx, "run_manifest")
+    if man is not None:
+        last = on(man, ctx.run_date).filter(F.col("job") != "report").agg(F.max("finished_at")).first()[0]
+        if last is not None:
+            return last
+    return datetime.combine(ctx.run_date + timedelta(days=1), datetime.min.time())
+
+
+def run_report(ctx: JobContext) -> StepResult:
+    """The ``report`` step: render ``<reports>/<run_date>/`` and copy it to ``<reports>/latest``.
+
+    Returns:
+        ``rows_written`` = files written; ``details["report_dir"]`` = ``latest/index.html``;
+        ``findings`` = the numbers needing attention (for ``--fail-on-findings`` they are already
+        counted by the steps that produced them, so this step reports none).
+    """
+    root = Path(ctx.cfg.reports)
+    folder = root / ctx.run_date.isoformat()
+    data, numbers = build_report(ctx, generated_at=_generated_at(ctx))
+    if folder.exists():
+        shutil.rmtree(folder)
+    paths = render_nightly(data, folder)
+    latest = root / "latest"
+    tmp = root / ".latest.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(folder, tmp)
+    if latest.is_symlink() or latest.is_file():
+        latest.unlink()
+    elif latest.exists():
+        shutil.rmtree(latest)
+    tmp.rename(latest)
+    ctx.log(f"report: {len(paths)} files in {folder}; latest at {latest / 'index.html'}")
+    return StepResult(
+        inputs_read=sum(s.total or 0 for s in data.sections),
+        rows_written=len(paths),
+        details={"report_dir": str(latest / "index.html"), "run_dir": str(folder), **numbers},
+    )
+
+
+__all__ = ["build_report", "run_report"]
