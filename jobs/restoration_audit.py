@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pyspark.sql import functions as F
@@ -152,7 +152,7 @@ def keys_rotate(ctx: JobContext, keyring: Keyring, *, today: date | None = None)
     days: dict[date, dict[str, int]] = {}
     if ctx.store.exists(LOG_TABLE):
         _audit_entries(ctx, keyring, today, window, report, days)
-    _activity(ctx, today, window, days)
+    _activity(ctx, days)
     rows = [(today, d, (today - d).days, *(c.get(k, 0) for k in _COUNTS)) for d, c in sorted(days.items())]
     report.totals = {k: sum(c.get(k, 0) for c in days.values()) for k in _COUNTS}
     df = ctx.spark.createDataFrame(rows, HEALTH_SCHEMA)
@@ -190,18 +190,17 @@ def _audit_entries(
     report.vacuumed_files = len(ctx.store.vacuum(LOG_TABLE, report.vacuum_retention_hours))
 
 
-def _activity(ctx: JobContext, today: date, window: int, days: dict[date, dict[str, int]]) -> None:
-    """Entries written (committed purges) and restored per day, over the window."""
-    since = today - timedelta(days=window)
+def _activity(ctx: JobContext, days: dict[date, dict[str, int]]) -> None:
+    """Entries written (committed purges) and restored per day (the journals are small)."""
     if ctx.store.exists(JOURNAL_TABLE):
         written = (ctx.store.read(JOURNAL_TABLE).filter(F.col("state") == "committed")
                    .select(F.to_date("started_at").alias("day"), "entries")
-                   .filter(F.col("day") >= F.lit(since)).groupBy("day").agg(F.sum("entries").alias("n")))
+                   .groupBy("day").agg(F.sum("entries").alias("n")))
         _merge(days, "written", written.collect())
     if ctx.store.exists(RESTORES_TABLE):
         restored = (ctx.store.read(RESTORES_TABLE).filter(F.col("outcome") == "restored")
                     .select(F.to_date("restored_at").alias("day"))
-                    .filter(F.col("day") >= F.lit(since)).groupBy("day").agg(F.count(F.lit(1)).alias("n")))
+                    .groupBy("day").agg(F.count(F.lit(1)).alias("n")))
         _merge(days, "restored", restored.collect())
 
 

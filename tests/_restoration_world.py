@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from jobs.config import load_config
 from jobs.context import JobContext, Progress
-from jobs.keys import FileKeyring
+from jobs.keys import FileKeyring, Keyring
 from jobs.pseudonym import load_or_create
 from jobs.tables import TableStore
 
@@ -67,7 +67,7 @@ class World:
     """The context, keyring and log stream of one test."""
 
     ctx: JobContext
-    keyring: FileKeyring
+    keyring: Keyring
     logs: io.StringIO
 
     def customers(self) -> DataFrame:
@@ -83,9 +83,21 @@ class World:
         return self.ctx.spark.createDataFrame(rows, schema)
 
 
-def build_world(spark: SparkSession, tmp_path: Path) -> World:
-    """Write the audited tables and tonight's residual findings; return the job context."""
-    cfg = load_config(env={"COMPLIANCE_HOME": str(tmp_path)})
+def build_world(spark: SparkSession, tmp_path: Path, *, keyring: Keyring | None = None,
+                conf: str | None = None) -> World:
+    """Write the audited tables and tonight's residual findings; return the job context.
+
+    Args:
+        spark: the test session.
+        tmp_path: the test's folder (COMPLIANCE_HOME).
+        keyring: a keyring to use instead of the ``FileKeyring`` of ``keys.dir``.
+        conf: YAML text overriding configuration keys.
+    """
+    path = None
+    if conf is not None:
+        path = tmp_path / "conf.yaml"
+        path.write_text(conf, encoding="utf-8")
+    cfg = load_config(path, env={"COMPLIANCE_HOME": str(tmp_path)})
     store = TableStore(spark, cfg.warehouse, engine="delta-rs")
     audited = TableStore(spark, cfg.audited_warehouse, engine="delta-rs")
     audited.append("crm.customers", spark.createDataFrame(CUSTOMER_ROWS, CUSTOMERS))
@@ -102,4 +114,4 @@ def build_world(spark: SparkSession, tmp_path: Path) -> World:
     store.append("residual_findings", spark.createDataFrame(findings, FINDINGS))
     logs = io.StringIO()
     ctx = JobContext(cfg, spark, store, audited, TODAY, Progress(logs))
-    return World(ctx, FileKeyring(cfg.keys.dir), logs)
+    return World(ctx, keyring or FileKeyring(cfg.keys.dir), logs)
