@@ -168,7 +168,7 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Any]:
                                      trend=counts_per_date(pv, dates)))
     _free(s)
     an = read(ctx, "deletion_anomalies")
-    opened = an.filter(F.col("status") == "open") if an is not None and "status" in an.columns else an
+    opened = detection_dates(an.filter(F.col("status") == "open")) if an is not None and "status" in an.columns else an
     s, rows, total = _slice_rows(opened, day, ["check", "first_detected", "deletion_id"])
     out.append(sec.deletion_anomalies(rows, run_date=day, total=total,
                                       by_check=group_counts(s, "check") if s else {},
@@ -188,6 +188,18 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Any]:
                                        trend=counts_per_date(af, dates)))
     _free(s)
     return out
+
+
+def detection_dates(df: DataFrame) -> DataFrame:
+    """``first_detected``/``last_detected`` as the run date that detected the anomaly.
+
+    The audit stamps them with the run's cutoff (midnight after the run date); shown as is, an
+    anomaly found tonight would read as detected tomorrow (age -1 day).
+    """
+    for c in ("first_detected", "last_detected"):
+        if c in df.columns and dict(df.dtypes)[c].startswith("timestamp"):
+            df = df.withColumn(c, F.to_date(F.col(c) - F.expr("INTERVAL 1 MICROSECOND")))
+    return df
 
 
 def _free(df: DataFrame | None) -> None:

@@ -93,7 +93,11 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
     day = ctx.run_date
     anomalies = _read(ctx, "deletion_anomalies")
     residuals = _read(ctx, "residual_findings")
-    an_today = anomalies.filter(F.col("run_date") == F.lit(day)) if anomalies is not None else None
+    an_today = None
+    if anomalies is not None:
+        from jobs.report import detection_dates
+
+        an_today = detection_dates(anomalies.filter(F.col("run_date") == F.lit(day)))
     res_today = residuals.filter(F.col("run_date") == F.lit(day)) if residuals is not None else None
     flagged = [d.select("deletion_id") for d in (
         an_today.filter(F.col("status") == "open") if an_today is not None else None, res_today) if d is not None]

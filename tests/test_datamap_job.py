@@ -1,0 +1,129 @@
+"""``compliance datamap`` (jobs.datamap.datamap) on the demo company, against the Delta tables.
+
+Shares the demo warehouse built once per process by ``test_report_job.demo_warehouse``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from pyspark.sql import functions as F
+
+from jobs.datamap import SUBJECT_COLUMNS, datamap
+from jobs.errors import UsageError
+from reports.datamap import FLOW_COLUMNS
+from test_report_job import RUN_DATE, demo_warehouse, make_context
+
+EMAIL = "crm.customers.email"
+
+
+@pytest.fixture(scope="module")
+def ctx(spark, tmp_path_factory):
+    return make_context(spark, demo_warehouse(tmp_path_factory.getbasetemp()))
+
+
+def closure_from(ctx, asset: str, column: str) -> set[tuple[str, str | None]]:
+    rows = ctx.store.read("lineage_closure").filter(
+        (F.col("run_date") == F.lit(RUN_DATE)) & (F.col("level") == "column")
+        & (F.col("source_asset") == asset) & (F.col("source_column") == column)
+    ).select("target_asset", "target_column").collect()
+    return {(r.target_asset, r.target_column) for r in rows}
+
+
+def call(ctx, **kw):
+    args = {"column": None, "category": None, "subject_key": None, "fmt": "json", "out": None, **kw}
+    t0 = time.monotonic()
+    out = datamap(ctx, **args)
+    return out, time.monotonic() - t0
+
+
+def test_column_json_matches_the_closure(ctx):
+    out, seconds = call(ctx, column=EMAIL)
+    rows = json.loads(out)
+    expected = closure_from(ctx, "crm.customers", "email")
+    assert expected
+    assert {(r["target_asset"], r["target_column"]) for r in rows} == expected
+    assert all(r["source_asset"] == "crm.customers" and r["source_column"] == "email" for r in rows)
+    assert all(r["data_category"] == "user.contact.email" and r["retention_days"] for r in rows)
+    zones = {r.asset_id: (r.zone, r.owner) for r in ctx.store.read("assets").collect()}
+    for r in rows:
+        assert (r["zone"], r["owner"]) == zones[r["target_asset"]]
+        assert r["path"][0] == EMAIL and r["transformation_type"] in {"DIRECT", "INDIRECT"}
+    assert seconds < 60, f"datamap took {seconds:.1f}s"
+
+
+def test_last_hop_transformation_and_masking(ctx):
+    rows = json.loads(call(ctx, column=EMAIL)[0])
+    edges = ctx.store.read("lineage_edges")
+    for r in rows[:10]:
+        src, dst = r["path"][-2], r["path"][-1]
+        hop = edges.filter(
+            (F.concat_ws(".", "source_asset", "source_column") == src)
+            & (F.when(F.col("target_column").isNull(), F.col("target_asset"))
+               .otherwise(F.concat_ws(".", "target_asset", "target_column")) == dst)
+        ).orderBy(F.desc("confidence")).first()
+        assert hop is not None
+        assert r["transformation_subtype"] == hop.transformation_subtype
+        assert r["masking"] == bool(hop.masking) or r["masking"] is True
+
+
+def test_csv_format(ctx, tmp_path):
+    text = call(ctx, column=EMAIL, fmt="csv")[0]
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == FLOW_COLUMNS
+    assert len(rows) - 1 == len(closure_from(ctx, "crm.customers", "email"))
+    path = call(ctx, column=EMAIL, fmt="csv", out=tmp_path / "email.csv")[0]
+    assert Path(path).read_text(encoding="utf-8") == text
+
+
+def test_category_covers_every_column_of_it(ctx):
+    rows = json.loads(call(ctx, category="user.contact")[0])
+    assert rows and all(r["data_category"].startswith("user.contact") for r in rows)
+    cols = ctx.store.read("columns").filter(F.col("data_category").startswith("user.contact."))
+    reaching = {(c.asset_id, c.column) for c in cols.collect() if closure_from(ctx, c.asset_id, c.column)}
+    assert {(r["source_asset"], r["source_column"]) for r in rows} == reaching
+
+
+def test_html_rendered(ctx, tmp_path):
+    path = call(ctx, column=EMAIL, fmt="html", out=tmp_path / "map")[0]
+    assert path == tmp_path / "map" / "datamap.html"
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    body = " ".join(soup.get_text(" ").split())
+    assert "column crm.customers.email" in body and "Article 30" in body
+    assert soup.find("svg") is not None
+    default = call(ctx, category="user.contact.email", fmt="html")[0]
+    assert default == Path(ctx.cfg.reports) / "datamap-user.contact.email" / "datamap.html"
+
+
+def test_subject_key(ctx):
+    found = ctx.store.read("residual_findings").filter(
+        (F.col("run_date") == F.lit(RUN_DATE)) & (F.col("status") == "residual")).collect()
+    assert found
+    key = found[0].subject_key
+    out = json.loads(call(ctx, subject_key=key)[0])
+    assert out and set(out[0]) == set(SUBJECT_COLUMNS)
+    hits = {(r["asset"], r["column"]): r["found_rows"] for r in out if r["found_rows"]}
+    assert hits == {(f.asset, f.column): f.rows_found for f in found if f.subject_key == key}
+    assert any(r["data_category"] == "user.contact.email" for r in out)
+    assert key in BeautifulSoup(call(ctx, subject_key=key, fmt="html")[0].read_text(), "html.parser").get_text()
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"column": "crm.customers.emial"}, "did you mean crm.customers.email"),
+    ({"category": "user.contacts"}, "did you mean user.contact"),
+    ({"column": "email"}, "TABLE.COLUMN"),
+    ({}, "exactly one of"),
+    ({"column": EMAIL, "category": "user"}, "exactly one of"),
+    ({"subject_key": "100021"}, "sk_"),
+    ({"column": EMAIL, "fmt": "xml"}, "--format"),
+])
+def test_usage_errors(ctx, kw, message):
+    with pytest.raises(UsageError, match=message) as err:
+        call(ctx, **kw)
+    assert "\n" not in str(err.value)

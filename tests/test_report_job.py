@@ -1,0 +1,224 @@
+"""The nightly ``report`` step end to end on the demo company.
+
+The demo company is generated and the nightly pipeline run on it once per test process
+(:func:`demo_warehouse`, shared with ``test_datamap_job.py``); every assertion compares the parsed
+HTML with values computed independently from the Delta tables. Set ``COMPLIANCE_DEMO_HOME`` to a
+home already built the same way (``compliance demo`` + ``compliance nightly --run-date 2026-11-22``)
+to skip the build: it is copied, never modified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from pyspark.sql import functions as F
+
+from jobs.config import load_config
+from jobs.context import JobContext, Progress
+from jobs.tables import TableStore
+
+RUN_DATE = date(2026, 11, 22)
+_CACHE: dict[str, Path] = {}
+
+
+def demo_warehouse(base: Path) -> Path:
+    """The demo company's home after one nightly run for :data:`RUN_DATE` (built once per process)."""
+    if "home" in _CACHE:
+        return _CACHE["home"]
+    home = base / "demo-home"
+    given = os.environ.get("COMPLIANCE_DEMO_HOME")
+    if given:
+        shutil.copytree(given, home, symlinks=True)
+        shutil.rmtree(home / "reports", ignore_errors=True)
+        (home / "conf.yaml").write_text(f"home: {home}\n", encoding="utf-8")
+    else:
+        from jobs.cli import main
+        from jobs.demo import generate_demo
+
+        generate_demo(home, as_of=RUN_DATE)
+        (home / "conf.yaml").write_text(f"home: {home}\n", encoding="utf-8")
+        rc = main(["nightly", "--conf", str(home / "conf.yaml"), "--run-date", RUN_DATE.isoformat(), "--quiet"])
+        assert rc == 0
+    _CACHE["home"] = home
+    return home
+
+
+def make_context(spark, home: Path, **overrides: Any) -> JobContext:
+    """A job context on ``home`` (config overrides such as ``warehouse=...`` are applied)."""
+    cfg = load_config(str(home / "conf.yaml"))
+    if overrides:
+        cfg = replace(cfg, **overrides)
+    store = TableStore(spark, cfg.warehouse, engine=cfg.storage.engine)
+    audited = TableStore(spark, cfg.audited_warehouse, engine=cfg.storage.engine)
+    return JobContext(cfg=cfg, spark=spark, store=store, audited=audited, run_date=RUN_DATE,
+                      log=Progress(quiet=True))
+
+
+@pytest.fixture(scope="module")
+def ctx(spark, tmp_path_factory) -> JobContext:
+    return make_context(spark, demo_warehouse(tmp_path_factory.getbasetemp()))
+
+
+@pytest.fixture(scope="module")
+def report(ctx):
+    from jobs.report import run_report
+
+    result = run_report(ctx)
+    return result, Path(ctx.cfg.reports) / RUN_DATE.isoformat()
+
+
+def page(folder: Path, name: str) -> BeautifulSoup:
+    return BeautifulSoup((folder / name).read_text(encoding="utf-8"), "html.parser")
+
+
+def text(soup: BeautifulSoup) -> str:
+    return " ".join(soup.get_text(" ").split())
+
+
+def today(ctx, name: str):
+    return ctx.store.read(name).filter(F.col("run_date") == F.lit(RUN_DATE))
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_step_result_and_latest_copy(report, ctx):
+    result, folder = report
+    latest = Path(ctx.cfg.reports) / "latest"
+    assert result.details["report_dir"] == str(latest / "index.html")
+    assert latest.is_dir() and not latest.is_symlink()
+    written = files(folder)
+    assert result.rows_written == len(written)
+    assert files(latest) == written
+    assert {"index.html", "datamap.html", "deletions.html", "details/policy_violations.html",
+            "details/policy_violations.csv", "details/policy_violations.json"} <= set(written)
+
+
+def test_rejected_inputs_count_and_no_raw(report, ctx):
+    _, folder = report
+    rej = today(ctx, "rejected_inputs")
+    n = rej.count()
+    assert n > 0
+    index = page(folder, "index.html")
+    link = index.find("a", href=re.compile(r"details/rejected_inputs\.html$"), string=re.compile(r"\d"))
+    assert link is not None and int(link.get_text().replace(",", "")) == n
+    exported = json.loads((folder / "details/rejected_inputs.json").read_text())
+    assert len(exported) == min(n, 500)
+    assert all("raw" not in r for r in exported)
+    detail = page(folder, "details/rejected_inputs.html")
+    assert "raw" not in [th.get_text(strip=True) for th in detail.find_all("th")]
+    by_reason = {r["reason"]: r["count"] for r in rej.groupBy("reason").count().collect()}
+    top_reason = max(by_reason, key=lambda k: (by_reason[k], k))
+    assert top_reason in text(index)
+
+
+def test_policy_violation_to_ads_with_its_path(report, ctx):
+    _, folder = report
+    ads = [r.asDict() for r in today(ctx, "policy_violations").filter(F.col("zone") == "ads").collect()]
+    assert ads, "the demo injects a flow of religion into ads"
+    detail = text(page(folder, "details/policy_violations.html"))
+    for v in ads:
+        assert " → ".join(v["path"]) in detail
+        assert v["policy"] in detail
+    index_numbers = [a.get_text(strip=True) for a in page(folder, "index.html").find_all(
+        "a", href=re.compile(r"details/policy_violations\.html"))]
+    assert str(today(ctx, "policy_violations").count()) in index_numbers
+
+
+def test_sections_show_the_run_dates_slices(report, ctx):
+    _, folder = report
+    for key in ("new_flows", "residual_findings", "retention_violations", "annotation_findings"):
+        n = today(ctx, key).count() if ctx.store.exists(key) else 0
+        rows = json.loads((folder / f"details/{key}.json").read_text())
+        assert len(rows) == min(n, 500), key
+    anomalies = today(ctx, "deletion_anomalies").filter(F.col("status") == "open")
+    rows = json.loads((folder / "details/deletion_anomalies.json").read_text())
+    assert sorted((r["deletion_id"], r["check"]) for r in rows) == sorted(
+        (r.deletion_id, r.check) for r in anomalies.collect())
+    assert all(r["age_days"] is not None and r["age_days"] >= 0 for r in rows)
+
+
+def test_lineage_coverage_numbers(report, ctx):
+    result, folder = report
+    assets = ctx.store.read("assets").count()
+    edges = ctx.store.read("lineage_edges")
+    touched = edges.select(F.col("source_asset").alias("a")).union(edges.select("target_asset"))
+    with_lineage = ctx.store.read("assets").join(touched.distinct(), F.col("asset_id") == F.col("a")).count()
+    assert (result.details["assets_total"], result.details["assets_with_lineage"]) == (assets, with_lineage)
+    assert f"{with_lineage} of {assets}" in text(page(folder, "index.html"))
+
+
+def test_deletions_page_uses_pseudonymous_keys_only(report, ctx):
+    _, folder = report
+    soup = page(folder, "deletions.html")
+    body = text(soup)
+    requests = ctx.store.read("deletion_requests").select("deletion_id", "subject_key").collect()
+    for r in requests:
+        assert r.deletion_id in body
+        assert r.subject_key in body and r.subject_key.startswith("sk_")
+    truth = json.loads((Path(ctx.cfg.home) / "ground_truth.json").read_text())
+    raw_ids = {str(d["subject_id"]) for d in truth["deletions"]} | {
+        str(r["subject_id"]) for r in truth["residual_rows"]}
+    assert raw_ids
+    pattern = re.compile(r"(?<![0-9A-Za-z_])(" + "|".join(map(re.escape, sorted(raw_ids))) + r")(?![0-9A-Za-z_])")
+    for name, data in files(folder).items():
+        hit = pattern.search(data.decode("utf-8"))
+        assert hit is None, f"raw subject id {hit.group(0)} in {name}"
+
+
+def test_residual_evidence_per_table(report, ctx):
+    _, folder = report
+    found = today(ctx, "residual_findings").filter(F.col("status") == "residual").collect()
+    assert found
+    rows = json.loads((folder / "deletion-residuals.json").read_text())
+    got = {(r["deletion_id"], r["asset"], r["column"]): r["rows_found"] for r in rows}
+    for f in found:
+        assert got[(f.deletion_id, f.asset, f.column)] == f.rows_found
+    assert any(v == 0 for v in got.values()), "clean tables are listed with 0 rows"
+
+
+def test_datamap_and_escaping(report, ctx):
+    _, folder = report
+    soup = page(folder, "datamap.html")
+    assert soup.find("script") is None
+    body = text(soup)
+    assert "analytics.<script>alert(1)</script>" in body  # shown as text
+    assert "Article 30" in body
+    personal = ctx.store.read("columns").filter(F.col("data_category").startswith("user.")).count()
+    art30 = json.loads((folder / "datamap-article30.json").read_text())
+    assert sum(len(r["personal_data"]) for r in art30) == personal
+    for name in ("index.html", "deletions.html", "details/policy_violations.html"):
+        assert page(folder, name).find("script") is None
+
+
+def test_rerun_is_identical(report, ctx):
+    from jobs.report import run_report
+
+    _, folder = report
+    before = files(folder)
+    again = run_report(ctx)
+    assert files(folder) == before
+    assert again.rows_written == len(before)
+
+
+def test_missing_tables_give_empty_sections(spark, ctx, tmp_path):
+    from jobs.report import run_report
+
+    empty = make_context(spark, Path(ctx.cfg.home), warehouse=str(tmp_path / "wh"),
+                         reports=str(tmp_path / "reports"))
+    result = run_report(empty)
+    index = page(tmp_path / "reports" / "latest", "index.html")
+    assert "Nightly compliance report" in text(index)
+    assert result.details["assets_total"] == 0
+    for key in ("rejected_inputs", "policy_violations", "residual_findings"):
+        assert json.loads((tmp_path / "reports" / "latest" / f"details/{key}.json").read_text()) == []
