@@ -187,7 +187,7 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         ``_parse_error`` (null when the line is a JSON object) and ``_type_error`` (the first
         field whose value has the wrong type, or null).
     """
-    obj = F.from_json(F.col("value"), "map<string,string>")
+    obj = F.from_json(F.col("value"), "map<string,string>", {"allowSingleQuotes": "false"})
     df = raw.withColumn("_obj", obj)
     texts = {f.name: _extract(F.col("_obj"), F.col("value"), f) for f in kind.fields}
     cols = [F.col("source"), F.col("line"), F.col("value")]

@@ -252,6 +252,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: configuration file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {exc.start}); expected YAML") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -289,8 +291,7 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
         data["home"] = env["COMPLIANCE_HOME"]
     if env.get("COMPLIANCE_WAREHOUSE"):
         data["warehouse"] = env["COMPLIANCE_WAREHOUSE"]
-    if env.get("COMPLIANCE_SPARK_MASTER"):
-        data.setdefault("spark", {})
+    if env.get("COMPLIANCE_SPARK_MASTER") and isinstance(data.get("spark"), Mapping):
         data["spark"] = {**data["spark"], "master": env["COMPLIANCE_SPARK_MASTER"]}
     cfg: Config = _build(Config, data, "", source)
     if cfg.storage.engine not in _ENGINES:
@@ -301,6 +302,10 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
         v = getattr(cfg.lineage, name)
         if not 0.0 <= v <= 1.0:
             raise ConfigError(f"{source}: key 'lineage.{name}' is {v}, expected a number between 0 and 1")
+    for section in ("deletion", "retention", "ingest", "storage"):
+        for key, v in dataclasses.asdict(getattr(cfg, section)).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+                raise ConfigError(f"{source}: key '{section}.{key}' is {v}, expected a number >= 0")
     home = Path(cfg.home).expanduser().resolve()
     inputs = Inputs(**{k: _resolve(home, v) for k, v in dataclasses.asdict(cfg.inputs).items()})
     keys_dir = _resolve(home, cfg.keys.dir)

@@ -39,8 +39,14 @@ def normalise(uri: str) -> str:
 
 
 def normalise_col(col: F.Column) -> F.Column:
-    """The same normalisation as :func:`normalise`, as a Spark column expression."""
-    return F.regexp_replace(col, r"^file:/+", "/")
+    """The same normalisation as :func:`normalise`, as a Spark column expression.
+
+    ``input_file_name()`` gives a URL-encoded URI (``/my%20inputs/a.jsonl``); local paths are
+    decoded (a literal ``+`` is protected first: URL decoding would turn it into a space).
+    """
+    local = F.regexp_replace(col, r"^file:/+", "/")
+    decoded = F.url_decode(F.regexp_replace(local, r"\+", "%2B"))
+    return F.when(col.startswith("file:"), decoded).otherwise(col)
 
 
 def list_files(spark: SparkSession, root: str, suffixes: Iterable[str]) -> list[InputFile]:

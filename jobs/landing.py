@@ -89,7 +89,9 @@ def _docs_as_lines(ctx: JobContext, files: list[InputFile]) -> DataFrame:
 def _raw_text(ctx: JobContext, kind: InputKind) -> F.Column:
     raw = F.col("value")
     if kind.name == "deletion_requests":  # raw subject ids never leave the landing step
-        raw = F.regexp_replace(raw, r'("subject_id"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)', '$1"<redacted>"')
+        raw = F.regexp_replace(
+            raw, r"""(["']?subject_id["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}\s]+)""",
+            '$1"<redacted>"')
     return F.substring(raw, 1, ctx.cfg.ingest.raw_truncate)
 
 

@@ -234,22 +234,12 @@ def test_process_environment_is_used_by_default(tmp_path, monkeypatch):
 # -- bugs found ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._read_yaml catches FileNotFoundError/OSError only; a file that is not UTF-8 "
-    "raises a bare UnicodeDecodeError (a traceback, not exit 2)",
-    strict=True,
-)
 def test_non_utf8_file_is_a_config_error(tmp_path):
     path = write(tmp_path, b"home: caf\xe9\n")
     msg = config_error(path)
     assert str(path) in msg
 
 
-@pytest.mark.xfail(
-    reason="BUG: load_config does {**data['spark'], 'master': ...} for COMPLIANCE_SPARK_MASTER; with "
-    "'spark: null' in the file that is a TypeError instead of a ConfigError naming 'spark'",
-    strict=True,
-)
 def test_null_spark_section_with_master_from_env_is_a_config_error(tmp_path):
     path = write(tmp_path, "spark: null\n")
     msg = config_error(path, env={"COMPLIANCE_SPARK_MASTER": "local[1]"})

@@ -248,12 +248,6 @@ def test_read_lines_numbers_lines_across_gzip_and_plain_files(spark, tmp_path):
     eq(read_lines(spark, files), expected)
 
 
-@pytest.mark.xfail(
-    reason="BUG: files.read_lines takes `source` from input_file_name(), which is URL-encoded "
-    "(/tmp/my%20inputs/a.jsonl), while list_files returns the plain path; under a folder with a space "
-    "the landed source_file/rejected source differ from the ledger's path and its per-file counts are 0",
-    strict=True,
-)
 def test_read_lines_source_matches_the_listed_path_under_a_folder_with_a_space(spark, tmp_path):
     folder = tmp_path / "my inputs"
     folder.mkdir()
@@ -483,12 +477,6 @@ def test_no_raw_subject_id_in_any_table(landed, subject_id):
     assert _tables_containing(landed.store, landed.v1, subject_id) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: landing._raw_text redacts subject ids only after a double-quoted \"subject_id\" key; "
-    "a deletion request written with single quotes (which Spark's JSON reader accepts) that is "
-    "rejected for another reason keeps the raw subject id in rejected_inputs.raw",
-    strict=True,
-)
 def test_no_raw_subject_id_from_a_single_quoted_malformed_line(landed):
     assert _tables_containing(landed.store, landed.v1, "erin-55") == []
 
