@@ -248,10 +248,10 @@ def _plan(tdf: DataFrame, table: str, columns: list[str], findings: DataFrame, p
         hits = j.select("row_json", F.col(f"_v{i}").alias("_v")).join(matched, "_v")
         parts.append(hits.select("row_json", "deletion_id", F.lit(i).alias("_c")))
     hits = reduce(DataFrame.unionByName, parts)
-    per_col = hits.groupBy("row_json", "_c").agg(F.count(F.lit(1)).alias("copies"),
-                                                 F.min("deletion_id").alias("deletion_id"))
-    per_row = per_col.groupBy("row_json").agg(F.max("copies").alias("copies"),
-                                             F.min("deletion_id").alias("deletion_id"))
+    # one aggregation: the copies of a row = its hits through any one column (the same for each)
+    per_col = [F.sum(F.when(F.col("_c") == i, 1).otherwise(0)) for i in range(len(columns))]
+    copies = per_col[0] if len(per_col) == 1 else F.greatest(*per_col)
+    per_row = hits.groupBy("row_json").agg(copies.alias("copies"), F.min("deletion_id").alias("deletion_id"))
     return per_row.select(F.lit(table).alias("table"), "row_json", "deletion_id",
                           F.explode(F.sequence(F.lit(1), F.col("copies").cast("int"))).alias("occurrence"))
 
