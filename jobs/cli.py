@@ -60,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         _common(p)
 
+    p = sub.add_parser("datamap", help="where personal data goes: a GDPR data map on demand")
+    _common(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--column", metavar="T.C", help="a column, e.g. crm.customers.email")
+    g.add_argument("--category", metavar="CAT", help="a data category, e.g. user.contact.email")
+    g.add_argument("--subject-key", metavar="K", help="a pseudonymous subject key (sk_...)")
+    p.add_argument("--format", choices=("html", "json", "csv"), default="json")
+    p.add_argument("--out", metavar="PATH", help="output folder (html) or file (json/csv); default: print")
+
     p = sub.add_parser("impact", help="what a schema change breaks downstream")
     _common(p)
     p.add_argument("table", help="the changed table, e.g. crm.customers")
@@ -194,6 +203,16 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_datamap(args: argparse.Namespace) -> int:
+    from jobs.datamap import datamap
+
+    ctx = _context(args)
+    out = datamap(ctx, column=args.column, category=args.category, subject_key=args.subject_key,
+                  fmt=args.format, out=Path(args.out) if args.out else None)
+    print(out if isinstance(out, str) else f"data map written to {out}")
+    return 0
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     from jobs.explore import run_lineage
 
@@ -278,6 +297,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_steps,
     "report": cmd_steps,
     "impact": cmd_impact,
+    "datamap": cmd_datamap,
     "lineage": cmd_lineage,
     "review": cmd_review,
     "demo": cmd_demo,

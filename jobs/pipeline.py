@@ -41,6 +41,12 @@ def _keys(ctx: JobContext) -> StepResult:
     return rotate_keys_step(ctx, FileKeyring(ctx.cfg.keys.dir))
 
 
+def _report(ctx: JobContext) -> StepResult:
+    from jobs.report import run_report
+
+    return run_report(ctx)
+
+
 #: The nightly steps, in order. Later steps are appended as they exist.
 NIGHTLY: list[tuple[str, Step]] = [
     ("land", _land),
@@ -48,6 +54,7 @@ NIGHTLY: list[tuple[str, Step]] = [
     ("closure", _closure),
     ("audit", _audit),
     ("keys", _keys),
+    ("report", _report),
 ]
 
 #: Commands that run a subset of the steps.
@@ -96,7 +103,7 @@ def nightly(ctx: JobContext, *, force: bool = False) -> NightlySummary:
             summary.skipped.append(name)
             continue
         summary.steps[name] = run_step(ctx, name, step)
-        if "report_dir" in summary.steps[name].details:
+        if "report_dir" in summary.steps[name].details:  # the report step says where it wrote
             summary.reports = summary.steps[name].details["report_dir"]
     summary.recorded_findings = recorded_findings(ctx)
     if summary.reports is None:
