@@ -33,7 +33,7 @@ TOP_N = 500
 """Detail rows shown per section (the total is always the full count)."""
 TREND_RUNS = 30
 """Run dates a trend covers."""
-MAX_GROUPS = 25
+MAX_GROUPS = 12
 """Groups (reasons, checks, policies) shown as separate numbers; the rest are summed as ``other``."""
 QUERY_NOT_ANALYSED = "SQL not analysed"
 """Prefix of the ``rejected_inputs`` reason of a query log line whose SQL could not be analysed."""
@@ -154,6 +154,8 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Any]:
     day = ctx.run_date
     out = []
     rej = read(ctx, "rejected_inputs")
+    if rej is not None and "reason" in rej.columns:
+        rej = rej.withColumn("detail", F.col("reason")).withColumn("reason", reason_class(F.col("reason")))
     s, rows, total = _slice_rows(rej, day, ["reason", "source", "location"], drop=("raw",))
     out.append(sec.rejected_inputs(rows, total=total, by_reason=group_counts(s, "reason") if s else {},
                                    trend=counts_per_date(rej, dates)))
@@ -188,6 +190,19 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Any]:
                                        trend=counts_per_date(af, dates)))
     _free(s)
     return out
+
+
+def reason_class(reason: F.Column) -> F.Column:
+    """The class of a rejection reason, for grouping: the text before the first ``:``, quoted
+    names and allowed-value lists elided (the full reason stays in the ``detail`` column).
+
+    ``field 'ts' is not a valid timestamp`` -> ``field '…' is not a valid timestamp``;
+    ``SQL not analysed (parse_error, hive): Expecting )`` -> ``SQL not analysed (parse_error, hive)``.
+    """
+    head = F.split(reason, ":").getItem(0)
+    head = F.regexp_replace(head, r"'[^']*'", "'…'")
+    head = F.regexp_replace(head, r" not one of .*$", " not one of the allowed values")
+    return F.regexp_replace(head, r" is outside .*$", " is out of range")
 
 
 def detection_dates(df: DataFrame) -> DataFrame:
