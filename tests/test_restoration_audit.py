@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from _restoration_world import (
+    CUSTOMER_ROWS,
+    CUSTOMERS,
+    NOW,
+    ORDER_ROWS,
+    ORDERS,
+    TODAY,
+    build_world,
+    eq,
+)
 from pyspark.sql import functions as F
 
-from _restoration_world import CUSTOMER_ROWS, CUSTOMERS, NOW, ORDER_ROWS, ORDERS, TODAY, build_world, eq
 from jobs.keys import MemoryKeyring
 from jobs.purge import purge
 from jobs.restoration_audit import HEALTH_SCHEMA, keys_rotate, rotate_keys_step

@@ -6,10 +6,25 @@ import base64
 import logging
 from pathlib import Path
 
+from _restoration_world import (
+    CUSTOMER_ROWS,
+    CUSTOMERS,
+    NOW,
+    ORDER_ROWS,
+    ORDERS,
+    T1,
+    T4,
+    build_world,
+    eq,
+)
 from pyspark.sql import functions as F
 
-from _restoration_world import CUSTOMER_ROWS, CUSTOMERS, NOW, ORDER_ROWS, ORDERS, T1, T4, build_world, eq
-from audits.restoration_batch import DECRYPTED_SCHEMA, ENCRYPTED_SCHEMA, make_decryptor, make_encryptor
+from audits.restoration_batch import (
+    DECRYPTED_SCHEMA,
+    ENCRYPTED_SCHEMA,
+    make_decryptor,
+    make_encryptor,
+)
 from jobs.pseudonym import load_or_create
 from jobs.purge import purge
 from jobs.restoration_audit import keys_rotate, keys_status
