@@ -114,6 +114,8 @@ PERSONAL_TABLES = {
     "residual_findings": ["user.unique_id"],
     "restoration_log": ["user"],
     "landed_probe_samples": ["user"],
+    "purge_journal": ["user.unique_id"],
+    "restore_journal": ["user.unique_id"],
 }
 
 

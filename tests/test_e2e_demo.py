@@ -170,3 +170,32 @@ def test_openlineage_export_is_valid(demo_run, tmp_path):
         assert e["run"]["runId"] and e["job"]["name"].startswith("discovered.")
     with_facet = [e for e in events if "columnLineage" in e["outputs"][0]["facets"]]
     assert with_facet
+
+
+def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_path):
+    import shutil
+
+    from jobs.cli import main
+    from jobs.tables import TableStore
+
+    home = tmp_path / "copy"
+    shutil.copytree(demo_run.home, home)
+    conf = home / "conf.yaml"
+    conf.write_text(f"home: {home}\n", encoding="utf-8")
+    args = ["--conf", str(conf), "--run-date", "2026-11-22", "--quiet"]
+    store = TableStore(demo_run.store.spark, str(home / "warehouse"))
+
+    def residual_tables():
+        return {(r.deletion_id, r.asset) for r in store.read("residual_findings").filter(
+            F.col("status") == "residual").collect()}
+
+    before = residual_tables()
+    assert before == {(x["deletion_id"], x["table"]) for x in demo_run.truth["residual_rows"]}
+    assert main(["purge", "--all-findings", *args]) == 0
+    assert store.read("restoration_log").count() == sum(x["rows"] for x in demo_run.truth["residual_rows"])
+    assert main(["audit", *args]) == 0
+    assert residual_tables() == set()
+    restored_id = sorted(before)[0][0]
+    assert main(["restore", restored_id, *args]) == 0
+    assert main(["audit", *args]) == 0
+    assert residual_tables() == {t for t in before if t[0] == restored_id}
