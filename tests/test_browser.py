@@ -79,10 +79,21 @@ def png_size_and_spread(path: Path) -> tuple[int, int, float]:
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory) -> Path:
+def report_dir(request) -> Path:
+    """The demo company's nightly report (from the session's `compliance nightly` run).
+
+    ``COMPLIANCE_REPORT_DIR`` points the test at another rendered report instead.
+    """
     given = os.environ.get("COMPLIANCE_REPORT_DIR")
     if given:
         return Path(given)
+    demo_run = request.getfixturevalue("demo_run")
+    return demo_run.home / "reports" / "latest"
+
+
+@pytest.fixture(scope="module")
+def sample_report_dir(tmp_path_factory) -> Path:
+    """The renderer's sample data, rendered without Spark."""
     out = tmp_path_factory.mktemp("report")
     render_nightly(sample.nightly(), out)
     return out
@@ -114,3 +125,12 @@ def test_dom_has_the_report_content(report_dir, tmp_path):
     assert "Nightly compliance report" in proc.stdout
     assert 'href="details/policy_violations.html' in proc.stdout
     assert "<script" not in proc.stdout
+
+
+def test_sample_report_renders_without_spark(sample_report_dir, tmp_path):
+    binary = _chromium()
+    png = tmp_path / "sample.png"
+    url = (sample_report_dir / "index.html").resolve().as_uri()
+    proc = _run(binary, tmp_path, f"--screenshot={png}", "--window-size=1280,2000", url)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert png_size_and_spread(png)[2] > 2
