@@ -199,3 +199,20 @@ def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_p
     assert main(["restore", restored_id, *args]) == 0
     assert main(["audit", *args]) == 0
     assert residual_tables() == {t for t in before if t[0] == restored_id}
+
+
+def test_lineage_down_now_and_as_of_a_date_before_any_lineage(demo_run, capsys):
+    from datetime import date
+
+    from jobs.cli import main
+
+    args = ["--conf", str(demo_run.conf), "--run-date", "2026-11-22", "--quiet"]
+    assert main(["lineage", "down", "crm.customers.email", "--depth", "2", *args]) == 0
+    now = capsys.readouterr().out
+    assert "staging.crm_customers.email" in now
+    assert main(["lineage", "down", "crm.customers.email", "--depth", "2", "--as-of",
+                 date.today().isoformat(), *args]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == now.splitlines()[1:]
+    assert main(["lineage", "down", "crm.customers.email", "--as-of", "2001-01-01", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "2001-01-01" in err[0]
