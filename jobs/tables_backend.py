@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
@@ -187,12 +187,9 @@ class DeltaRsBackend:
         return self.spark.read.schema(schema).parquet(*files)
 
     def read(self, path: str, *, version: int | None, as_of: datetime | None) -> DataFrame:
-        dt = self._table(path, version)
         if as_of is not None:
-            try:
-                dt.load_as_version(as_of)
-            except Exception as exc:  # noqa: BLE001
-                raise TableError(f"table at {path} has no version as of {as_of.isoformat()}: {exc}") from None
+            version = self._version_as_of(path, as_of)
+        dt = self._table(path, version)
         if version is not None or as_of is not None:
             missing = [u for u in dt.file_uris() if not self.fs.exists(_local(u))]
             if missing:
@@ -201,6 +198,14 @@ class DeltaRsBackend:
                     f"{len(missing)} of its data files (time travel is kept for the vacuum retention only)"
                 )
         return self._frame(dt)
+
+    def _version_as_of(self, path: str, as_of: datetime) -> int:
+        """The latest version committed at or before ``as_of`` (naive = UTC)."""
+        limit_ms = int((as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+        versions = [int(h["version"]) for h in self._table(path).history() if int(h.get("timestamp", 0)) <= limit_ms]
+        if not versions:
+            raise TableError(f"table at {path} has no version as of {as_of.isoformat()} (it did not exist yet)")
+        return max(versions)
 
     def schema(self, path: str) -> StructType:
         return self._schema_of(self._table(path))
