@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
 from jobs.catalog import load_catalog, load_policies
 from jobs.context import JobContext
@@ -45,7 +44,6 @@ from reports import render_datamap
 from reports import datamap as dm_view
 from reports.exports import csv_cell, json_default
 from reports.model import DataMap
-from reports.safety import SUBJECT_KEY
 
 Format = Literal["html", "json", "csv"]
 PERSONAL_PREFIX = "user"
@@ -55,8 +53,6 @@ REACH_COLUMNS = (
     "source_asset", "source_column", "data_category", "target_asset", "target_column", "depth",
     "confidence", "path", "transformation_type", "transformation_subtype", "masking",
 )
-SUBJECT_COLUMNS = ("asset", "column", "data_category", "kind", "zone", "owner", "retention_days",
-                   "found_rows", "status", "via")
 
 
 @dataclass(frozen=True)
@@ -102,8 +98,8 @@ def latest_run_date(ctx: JobContext, table: str = "lineage_closure") -> date | N
 
 
 def _node(asset: str, column: str) -> F.Column:
-    return F.when(F.col(column).isNotNull(), F.concat_ws(".", F.col(asset), F.col(column))).otherwise(
-        F.col(asset))
+    full = F.concat_ws(".", F.col(asset), F.col(column))
+    return F.when(F.col(column).isNotNull(), full).otherwise(F.col(asset))
 
 
 def last_hops(edges: DataFrame) -> DataFrame:
@@ -203,7 +199,8 @@ def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
     run_date = latest_run_date(ctx)
     if not ctx.store.exists("columns") or not ctx.store.exists("assets"):
         if scope.column or scope.category:
-            raise UsageError("no catalog tables yet: run `compliance nightly` (or `compliance ingest`) first")
+            raise UsageError("no catalog tables yet: run `compliance nightly` "
+                             "(or `compliance ingest`) first")
         return DataMap(retention_days=catalog.retention_days, zone_purposes=policies.zones,
                        scope=scope.label, run_date=run_date or ctx.run_date)
     personal = personal_columns(ctx)
@@ -243,7 +240,8 @@ def column_sources(ctx: JobContext, column: str) -> DataFrame:
     """
     table, _, col = column.strip().lower().rpartition(".")
     if not table or not col:
-        raise UsageError(f"--column expects TABLE.COLUMN (e.g. crm.customers.email), got {column!r}")
+        raise UsageError(
+            f"--column expects TABLE.COLUMN (e.g. crm.customers.email), got {column!r}")
     cols = ctx.store.read("columns").filter((F.col("asset_id") == table) & (F.col("column") == col))
     assets = ctx.store.read("assets").select("asset_id", F.col("asset_id").alias("name"), "zone",
                                              "owner", "kind")
@@ -251,7 +249,8 @@ def column_sources(ctx: JobContext, column: str) -> DataFrame:
         "asset_id", "name", "column", "data_category", "is_identifier", "classification", "zone",
         "owner", "kind")
     if found.limit(1).count() == 0:
-        raise UsageError(f"unknown column {column!r}" + _suggest(column.lower(), _all_column_names(ctx)))
+        names = _all_column_names(ctx)
+        raise UsageError(f"unknown column {column!r}" + _suggest(column.lower(), names))
     return found
 
 
@@ -262,10 +261,13 @@ def category_sources(ctx: JobContext, personal: DataFrame, category: str) -> Dat
         UsageError: when no column has that category, suggesting close matches.
     """
     cat = category.strip().lower().rstrip(".")
-    found = personal.filter((F.col("data_category") == cat) | F.col("data_category").startswith(cat + "."))
+    cats = F.col("data_category")
+    found = personal.filter((cats == cat) | cats.startswith(cat + "."))
     if found.limit(1).count() == 0:
-        known = [r[0] for r in ctx.store.read("columns").select("data_category").distinct().collect() if r[0]]
-        prefixes = sorted({".".join(k.split(".")[:i]) for k in known for i in range(1, k.count(".") + 2)})
+        known = [r[0] for r in ctx.store.read("columns").select("data_category").distinct()
+                 .collect() if r[0]]
+        prefixes = sorted({".".join(k.split(".")[:i]) for k in known
+                           for i in range(1, k.count(".") + 2)})
         raise UsageError(f"unknown data category {category!r}" + _suggest(cat, prefixes))
     return found
 
@@ -275,71 +277,17 @@ def _suggest(word: str, choices: list[str]) -> str:
     if not close:  # e.g. a bare column name: match on the last part
         tail = word.rpartition(".")[2]
         close = sorted(c for c in choices if c.rpartition(".")[2] == tail)[:3]
-    return f"; did you mean {', '.join(close)}?" if close else "; see `compliance tables` for what exists"
-
-
-def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[str, Any]]]:
-    """The data map of one pseudonymous subject and its place rows (:data:`SUBJECT_COLUMNS`).
-
-    Places are the tables where the residual scan of the latest run found the subject's rows,
-    and every personal column of the assets the identifier columns reach (where rows keyed by
-    the subject may hold its data).
-
-    Raises:
-        UsageError: for a key that is not ``sk_`` and hex digits.
-    """
-    if not SUBJECT_KEY.fullmatch(subject_key or ""):
-        raise UsageError(f"--subject-key expects a pseudonymous key 'sk_<hex>', got {subject_key!r}")
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    res = _read(ctx, "residual_findings")
-    if res is not None:
-        day = latest_run_date(ctx, "residual_findings")
-        for r in collect(res.filter((F.col("run_date") == F.lit(day)) & (F.col("subject_key") == subject_key))
-                         .select("asset", "column", "rows_found", "status"), ["asset", "column"], 1000):
-            found[(r["asset"], r["column"])] = r
-    personal = personal_columns(ctx)
-    ident = personal.filter(F.col("is_identifier"))
-    run_date = latest_run_date(ctx)
-    reached = reach(ctx, ident, run_date).select(F.col("target_asset").alias("asset_id"),
-                                                 "source_asset", "source_column")
-    via = reached.groupBy("asset_id").agg(F.min(F.concat_ws(".", "source_asset", "source_column")).alias("via"))
-    holders = ident.select("asset_id", F.concat_ws(".", "asset_id", "column").alias("via")) \
-        .unionByName(via).groupBy("asset_id").agg(F.min("via").alias("via"))
-    if found:
-        hit = ctx.spark.createDataFrame(sorted({(a, "residual scan") for a, _ in found}), "asset_id string, via string")
-        holders = holders.unionByName(hit).groupBy("asset_id").agg(F.min("via").alias("via"))
-    cols = personal.join(F.broadcast(holders), "asset_id")
-    pcols = collect(cols, ["data_category", "asset_id", "column"], MAX_REACH)
-    catalog = load_catalog(ctx.cfg.inputs.catalog)
-    places = []
-    for c in pcols:
-        hit = found.get((c["asset_id"], c["column"]))
-        places.append({
-            "asset": c["asset_id"], "column": c["column"], "data_category": c["data_category"],
-            "kind": c["kind"], "zone": c["zone"], "owner": c["owner"],
-            "retention_days": catalog.retention_for(c["data_category"]),
-            "found_rows": hit["rows_found"] if hit else None,
-            "status": hit["status"] if hit else None, "via": c["via"],
-        })
-    for (asset, column), hit in sorted(found.items()):
-        if not any(p["asset"] == asset and p["column"] == column for p in places):
-            places.append({"asset": asset, "column": column, "data_category": None, "kind": None,
-                           "zone": None, "owner": None, "retention_days": None,
-                           "found_rows": hit["rows_found"], "status": hit["status"], "via": "residual scan"})
-    flows = collect(reach(ctx, cols.drop("via"), run_date), ["source_asset", "source_column", "depth",
-                                                              "target_asset", "target_column"], MAX_REACH)
-    names = {p["asset"] for p in places} | {str(f["target_asset"]) for f in flows}
-    dm = DataMap(personal_columns=pcols, reach=flows, assets=_assets_rows(ctx, names),
-                 retention_days=catalog.retention_days, data_subjects=_data_subjects(ctx),
-                 zone_purposes=load_policies(ctx.cfg.inputs.policies).zones,
-                 scope=f"subject {subject_key}", run_date=run_date or ctx.run_date)
-    return dm, places
+    if close:
+        return f"; did you mean {', '.join(close)}?"
+    return "; see `compliance tables` for what exists"
 
 
 def _text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: Format) -> str:
     if fmt == "json":
         payload = [{c: r.get(c) for c in columns} for r in rows]
-        return json.dumps(payload, default=json_default, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+        text = json.dumps(payload, default=json_default, sort_keys=True, indent=1,
+                          ensure_ascii=False)
+        return text + "\n"
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
@@ -376,12 +324,15 @@ def datamap(
     given = [n for n, v in (("--column", column), ("--category", category),
                             ("--subject-key", subject_key)) if v]
     if len(given) != 1:
-        raise UsageError("datamap needs exactly one of --column T.C, --category CAT, --subject-key K"
+        raise UsageError("datamap needs exactly one of --column T.C, --category CAT, "
+                         "--subject-key K"
                          + (f" (got {', '.join(given)})" if given else ""))
     if fmt not in ("html", "json", "csv"):
         raise UsageError(f"--format must be html, json or csv, got {fmt!r}")
     scope = Scope(column=column, category=category, subject_key=subject_key)
     if subject_key:
+        from jobs.datamap_subject import SUBJECT_COLUMNS, subject_map
+
         dm, places = subject_map(ctx, subject_key)
         rows, cols = places, SUBJECT_COLUMNS
     else:
@@ -405,7 +356,9 @@ def _violations(ctx: JobContext, run_date: date | None = None) -> list[dict[str,
     if pv is None or "run_date" not in pv.columns:
         return []
     day = run_date or latest_run_date(ctx, "policy_violations")
-    return collect(pv.filter(F.col("run_date") == F.lit(day)), ["policy", "source_asset", "target_asset"], 500)
+    order = ["policy", "source_asset", "source_column", "target_asset", "target_column"]
+    return collect(pv.filter(F.col("run_date") == F.lit(day)), order, 500)
 
 
-__all__ = ["Scope", "build_datamap", "datamap", "latest_run_date", "reach", "subject_map"]
+__all__ = ["Scope", "build_datamap", "collect", "datamap", "latest_run_date", "personal_columns",
+           "reach"]

@@ -15,7 +15,8 @@ import pytest
 from bs4 import BeautifulSoup
 from pyspark.sql import functions as F
 
-from jobs.datamap import SUBJECT_COLUMNS, datamap
+from jobs.datamap import datamap
+from jobs.datamap_subject import SUBJECT_COLUMNS
 from jobs.errors import UsageError
 from reports.datamap import FLOW_COLUMNS
 from test_report_job import RUN_DATE, demo_warehouse, make_context
