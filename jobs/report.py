@@ -27,14 +27,15 @@ from jobs.datamap import build_datamap, collect
 from jobs.report_deletions import deletion_cases, restoration_section
 from reports import render_nightly
 from reports import sections as sec
-from reports.model import NightlyReport
+from reports.model import NightlyReport, Section
 
 TOP_N = 500
 """Detail rows shown per section (the total is always the full count)."""
 TREND_RUNS = 30
 """Run dates a trend covers."""
 MAX_GROUPS = 12
-"""Groups (reasons, checks, policies) shown as separate numbers; the rest are summed as ``other``."""
+"""Groups (reasons, checks, policies) shown as separate numbers; the rest are summed as
+``other``."""
 QUERY_NOT_ANALYSED = "SQL not analysed"
 """Prefix of the ``rejected_inputs`` reason of a query log line whose SQL could not be analysed."""
 
@@ -90,50 +91,74 @@ def _slice_rows(df: DataFrame | None, day: date, order: list[Any], drop: tuple[s
     return s, collect(s, order, TOP_N), s.count()
 
 
-def coverage(ctx: JobContext, dates: list[date]) -> tuple[Any, dict[str, Any]]:
-    """The lineage coverage section and its numbers (kept in the manifest for the trend)."""
-    assets, cols, edges = read(ctx, "assets"), read(ctx, "columns"), read(ctx, "lineage_edges")
-    n = dict(assets_total=0, assets_with_lineage=0, columns_total=0, columns_with_lineage=0,
-             queries_total=0, queries_parsed=0)
+def _lineage_touched(ctx: JobContext, edges: DataFrame | None) -> tuple[DataFrame, DataFrame]:
+    """Assets [asset_id, _l] and columns [asset_id, column, _lc] that some edge touches."""
+    if edges is None:
+        return (ctx.spark.createDataFrame([], "asset_id string, _l boolean"),
+                ctx.spark.createDataFrame([], "asset_id string, column string, _lc boolean"))
+    ends = [edges.select(F.col(f"{side}_asset").alias("asset_id"),
+                         F.col(f"{side}_column").alias("column")) for side in ("source", "target")]
+    touched = ends[0].unionByName(ends[1])
+    t_assets = touched.select("asset_id").distinct().withColumn("_l", F.lit(True))
+    t_cols = touched.filter(F.col("column").isNotNull()).distinct().withColumn("_lc", F.lit(True))
+    return t_assets, t_cols
+
+
+def _per_asset(ctx: JobContext, assets: DataFrame, cols: DataFrame) -> DataFrame:
+    """One row per asset: kind, zone, owner, has_lineage, columns, columns_with_lineage."""
+    t_assets, t_cols = _lineage_touched(ctx, read(ctx, "lineage_edges"))
+    per_col = cols.select("asset_id", "column").join(t_cols, ["asset_id", "column"], "left") \
+        .groupBy("asset_id").agg(F.count(F.lit(1)).alias("columns"),
+                                 F.count("_lc").alias("columns_with_lineage"))
+    zero = F.lit(0)
+    return assets.select("asset_id", "kind", "zone", "owner") \
+        .join(t_assets, "asset_id", "left").join(per_col, "asset_id", "left").select(
+            "asset_id", "kind", "zone", "owner",
+            F.coalesce("_l", F.lit(False)).alias("has_lineage"),
+            F.coalesce("columns", zero).alias("columns"),
+            F.coalesce("columns_with_lineage", zero).alias("columns_with_lineage"))
+
+
+def _queries(ctx: JobContext) -> tuple[int, int]:
+    """(queries landed, queries whose SQL was analysed)."""
+    q = read(ctx, "landed_query_logs")
+    if q is None:
+        return 0, 0
+    total = q.filter(F.col("sql").isNotNull()).count() if "sql" in q.columns else q.count()
+    rej = read(ctx, "rejected_inputs")
+    bad = 0
+    if rej is not None and "kind" in rej.columns:
+        bad = rej.filter((F.col("kind") == "query_logs")
+                         & F.col("reason").startswith(QUERY_NOT_ANALYSED)).count()
+    return total, max(total - bad, 0)
+
+
+def coverage(ctx: JobContext, dates: list[date]) -> tuple[Section, dict[str, Any]]:
+    """The lineage coverage section and its numbers (kept in the manifest for the trend).
+
+    The trend of the share of columns with lineage comes from the ``details`` that earlier
+    report steps left in ``run_manifest``.
+    """
+    assets, cols = read(ctx, "assets"), read(ctx, "columns")
+    n = dict(assets_total=0, assets_with_lineage=0, columns_total=0, columns_with_lineage=0)
     rows: list[dict[str, Any]] = []
     if assets is not None and cols is not None:
-        if edges is not None:
-            touched = edges.select(F.col("source_asset").alias("asset_id"), F.col("source_column").alias("column")) \
-                .unionByName(edges.select(F.col("target_asset").alias("asset_id"), F.col("target_column").alias("column")))
-            t_assets = touched.select("asset_id").distinct().withColumn("_l", F.lit(True))
-            t_cols = touched.filter(F.col("column").isNotNull()).distinct().withColumn("_lc", F.lit(True))
-        else:
-            t_assets = ctx.spark.createDataFrame([], "asset_id string, _l boolean")
-            t_cols = ctx.spark.createDataFrame([], "asset_id string, column string, _lc boolean")
-        per_col = cols.select("asset_id", "column").join(t_cols, ["asset_id", "column"], "left") \
-            .groupBy("asset_id").agg(F.count(F.lit(1)).alias("columns"),
-                                     F.count("_lc").alias("columns_with_lineage"))
-        per_asset = assets.select("asset_id", "kind", "zone", "owner").join(t_assets, "asset_id", "left") \
-            .join(per_col, "asset_id", "left").select(
-                "asset_id", "kind", "zone", "owner", F.coalesce("_l", F.lit(False)).alias("has_lineage"),
-                F.coalesce("columns", F.lit(0)).alias("columns"),
-                F.coalesce("columns_with_lineage", F.lit(0)).alias("columns_with_lineage")).persist()
+        per_asset = _per_asset(ctx, assets, cols).persist()
         tot = per_asset.agg(F.count(F.lit(1)), F.sum(F.col("has_lineage").cast("int")),
                             F.sum("columns"), F.sum("columns_with_lineage")).first()
         n.update(assets_total=int(tot[0]), assets_with_lineage=int(tot[1] or 0),
                  columns_total=int(tot[2] or 0), columns_with_lineage=int(tot[3] or 0))
         rows = collect(per_asset, ["has_lineage", "asset_id"], TOP_N)
         per_asset.unpersist()
-    q = read(ctx, "landed_query_logs")
-    if q is not None:
-        n["queries_total"] = q.filter(F.col("sql").isNotNull()).count() if "sql" in q.columns else q.count()
-        rej = read(ctx, "rejected_inputs")
-        bad = 0
-        if rej is not None and "kind" in rej.columns:
-            bad = rej.filter((F.col("kind") == "query_logs")
-                             & F.col("reason").startswith(QUERY_NOT_ANALYSED)).count()
-        n["queries_parsed"] = max(n["queries_total"] - bad, 0)
-    pct = round(100.0 * n["columns_with_lineage"] / n["columns_total"], 1) if n["columns_total"] else 0.0
+    n["queries_total"], n["queries_parsed"] = _queries(ctx)
+    pct = round(100.0 * n["columns_with_lineage"] / n["columns_total"], 1) \
+        if n["columns_total"] else 0.0
     history = _manifest_details(ctx, "report", dates)
     trend = [(d, history[d]["columns_with_lineage_pct"]) for d in dates
              if d != ctx.run_date and "columns_with_lineage_pct" in history.get(d, {})]
     trend.append((ctx.run_date, pct))
-    return sec.lineage_coverage(rows=rows, trend=trend, **n), {**n, "columns_with_lineage_pct": pct}
+    section = sec.lineage_coverage(rows=rows, trend=trend, **n)
+    return section, {**n, "columns_with_lineage_pct": pct}
 
 
 def _manifest_details(ctx: JobContext, job: str, dates: list[date]) -> dict[date, dict[str, Any]]:
@@ -141,7 +166,8 @@ def _manifest_details(ctx: JobContext, job: str, dates: list[date]) -> dict[date
     if man is None:
         return {}
     out = {}
-    for r in man.filter((F.col("job") == job) & F.col("run_date").isin(dates)).select("run_date", "details").collect():
+    mine = man.filter((F.col("job") == job) & F.col("run_date").isin(dates))
+    for r in mine.select("run_date", "details").collect():
         try:
             out[r[0]] = json.loads(r[1] or "{}")
         except ValueError:
@@ -149,47 +175,53 @@ def _manifest_details(ctx: JobContext, job: str, dates: list[date]) -> dict[date
     return out
 
 
-def finding_sections(ctx: JobContext, dates: list[date]) -> list[Any]:
+def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
     """The sections of the per-run-date finding tables, in the index's order."""
     day = ctx.run_date
     out = []
+
+    def add(df: DataFrame | None, order: list[Any], build: Any, group: str | None = None,
+            drop: tuple[str, ...] = ()) -> None:
+        s, rows, total = _slice_rows(df, day, order, drop=drop)
+        kw: dict[str, Any] = {"total": total, "trend": counts_per_date(df, dates)}
+        if group:
+            kw[group] = group_counts(s, _GROUP_COLUMN[group]) if s is not None else {}
+        out.append(build(rows, **kw))
+        _free(s)
+
     rej = read(ctx, "rejected_inputs")
     if rej is not None and "reason" in rej.columns:
-        rej = rej.withColumn("detail", F.col("reason")).withColumn("reason", reason_class(F.col("reason")))
-    s, rows, total = _slice_rows(rej, day, ["reason", "source", "location"], drop=("raw",))
-    out.append(sec.rejected_inputs(rows, total=total, by_reason=group_counts(s, "reason") if s else {},
-                                   trend=counts_per_date(rej, dates)))
-    _free(s)
-    nf = read(ctx, "new_flows")
-    s, rows, total = _slice_rows(nf, day, ["source_asset", "source_column", "depth", "target_asset", "target_column"])
-    out.append(sec.new_flows(rows, total=total, trend=counts_per_date(nf, dates)))
-    _free(s)
-    pv = read(ctx, "policy_violations")
-    s, rows, total = _slice_rows(pv, day, ["policy", "source_asset", "source_column", "depth", "target_asset"])
-    out.append(sec.policy_violations(rows, total=total, by_policy=group_counts(s, "policy") if s else None,
-                                     trend=counts_per_date(pv, dates)))
-    _free(s)
+        rej = rej.withColumn("detail", F.col("reason")) \
+            .withColumn("reason", reason_class(F.col("reason")))
+    add(rej, ["reason", "source", "location"], sec.rejected_inputs, "by_reason", drop=("raw",))
+    add(read(ctx, "new_flows"),
+        ["source_asset", "source_column", "depth", "target_asset", "target_column"],
+        sec.new_flows)
+    add(read(ctx, "policy_violations"),
+        ["policy", "source_asset", "source_column", "depth", "target_asset", "target_column"],
+        sec.policy_violations, "by_policy")
     an = read(ctx, "deletion_anomalies")
-    opened = detection_dates(an.filter(F.col("status") == "open")) if an is not None and "status" in an.columns else an
-    s, rows, total = _slice_rows(opened, day, ["check", "first_detected", "deletion_id"])
-    out.append(sec.deletion_anomalies(rows, run_date=day, total=total,
-                                      by_check=group_counts(s, "check") if s else {},
-                                      trend=counts_per_date(opened, dates)))
-    _free(s)
-    rf = read(ctx, "residual_findings")
-    s, rows, total = _slice_rows(rf, day, ["status", F.desc("days_overdue"), "asset", "deletion_id"])
-    out.append(sec.residual_findings(rows, total=total, trend=counts_per_date(rf, dates)))
-    _free(s)
-    rv = read(ctx, "retention_violations")
-    s, rows, total = _slice_rows(rv, day, [F.desc("days_over"), "table", "column"])
-    out.append(sec.retention_violations(rows, total=total, trend=counts_per_date(rv, dates)))
-    _free(s)
-    af = read(ctx, "annotation_findings")
-    s, rows, total = _slice_rows(af, day, ["finding", "edge_type", "object_type"])
-    out.append(sec.annotation_findings(rows, total=total, group_by="finding",
-                                       trend=counts_per_date(af, dates)))
-    _free(s)
+    if an is not None and "status" in an.columns:
+        an = detection_dates(an.filter(F.col("status") == "open"))
+
+    def anomalies(rows: list[dict[str, Any]], **kw: Any) -> Section:
+        return sec.deletion_anomalies(rows, run_date=day, **kw)
+
+    add(an, ["check", "first_detected", "deletion_id"], anomalies, "by_check")
+    add(read(ctx, "residual_findings"),
+        ["status", F.desc("days_overdue"), "asset", "column", "deletion_id"], sec.residual_findings)
+    add(read(ctx, "retention_violations"), [F.desc("days_over"), "table", "column", "kind"],
+        sec.retention_violations)
+
+    def annotations(rows: list[dict[str, Any]], **kw: Any) -> Section:
+        return sec.annotation_findings(rows, group_by="finding", **kw)
+
+    add(read(ctx, "annotation_findings"), ["finding", "edge_type", "object_type", "detail"],
+        annotations)
     return out
+
+
+_GROUP_COLUMN = {"by_reason": "reason", "by_policy": "policy", "by_check": "check"}
 
 
 def reason_class(reason: F.Column) -> F.Column:
@@ -197,7 +229,8 @@ def reason_class(reason: F.Column) -> F.Column:
     names and allowed-value lists elided (the full reason stays in the ``detail`` column).
 
     ``field 'ts' is not a valid timestamp`` -> ``field '…' is not a valid timestamp``;
-    ``SQL not analysed (parse_error, hive): Expecting )`` -> ``SQL not analysed (parse_error, hive)``.
+    ``SQL not analysed (parse_error, hive): Expecting )`` ->
+    ``SQL not analysed (parse_error, hive)``.
     """
     head = F.split(reason, ":").getItem(0)
     head = F.regexp_replace(head, r"'[^']*'", "'…'")
@@ -222,7 +255,8 @@ def _free(df: DataFrame | None) -> None:
         df.unpersist()
 
 
-def manifest(ctx: JobContext, dates: list[date]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def manifest(ctx: JobContext, dates: list[date]
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """This run's ``run_manifest`` rows and those of the earlier trend dates."""
     man = read(ctx, "run_manifest")
     if man is None:
@@ -235,7 +269,8 @@ def manifest(ctx: JobContext, dates: list[date]) -> tuple[list[dict[str, Any]], 
     return steps, [r for r in rows if r["run_date"] != ctx.run_date]
 
 
-def build_report(ctx: JobContext, *, generated_at: datetime) -> tuple[NightlyReport, dict[str, Any]]:
+def build_report(ctx: JobContext, *, generated_at: datetime
+                 ) -> tuple[NightlyReport, dict[str, Any]]:
     """Everything the nightly report shows, and the numbers kept in the manifest's details."""
     dates = trend_dates(ctx)
     cov, numbers = coverage(ctx, dates)
@@ -255,7 +290,8 @@ def _generated_at(ctx: JobContext) -> datetime:
     """The report's timestamp: the end of the last step of the run, so reruns are identical."""
     man = read(ctx, "run_manifest")
     if man is not None:
-        last = on(man, ctx.run_date).filter(F.col("job") != "report").agg(F.max("finished_at")).first()[0]
+        steps = on(man, ctx.run_date).filter(F.col("job") != "report")
+        last = steps.agg(F.max("finished_at")).first()[0]
         if last is not None:
             return last
     return datetime.combine(ctx.run_date + timedelta(days=1), datetime.min.time())

@@ -82,7 +82,8 @@ def scanned_tables(ctx: JobContext) -> list[tuple[str, str]]:
     rows = identifier_targets(closure, ident_df, ctx.store.read("lineage_edges")) \
         .select("asset", "column").distinct().collect()
     kinds = {a.name: a.kind for a in catalog.assets}
-    return sorted((r.asset, r.column) for r in rows if kinds.get(r.asset, "table") in SCANNABLE_KINDS)
+    return sorted((r.asset, r.column) for r in rows
+                  if kinds.get(r.asset, "table") in SCANNABLE_KINDS)
 
 
 def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
@@ -99,15 +100,16 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
 
         an_today = detection_dates(anomalies.filter(F.col("run_date") == F.lit(day)))
     res_today = residuals.filter(F.col("run_date") == F.lit(day)) if residuals is not None else None
-    flagged = [d.select("deletion_id") for d in (
-        an_today.filter(F.col("status") == "open") if an_today is not None else None, res_today) if d is not None]
+    open_today = an_today.filter(F.col("status") == "open") if an_today is not None else None
+    flagged = [d.select("deletion_id") for d in (open_today, res_today) if d is not None]
     reqs = _sel(req, REQUEST_COLUMNS)
     if flagged:
         marks = flagged[0] if len(flagged) == 1 else flagged[0].unionByName(flagged[1])
         reqs = reqs.join(marks.distinct().withColumn("_flag", F.lit(1)), "deletion_id", "left")
     else:
         reqs = reqs.withColumn("_flag", F.lit(None).cast("int"))
-    chosen = collect(reqs, [F.desc_nulls_last("_flag"), F.desc("requested_at"), "deletion_id"], MAX_CASES)
+    order = [F.desc_nulls_last("_flag"), F.desc("requested_at"), "deletion_id"]
+    chosen = collect(reqs, order, MAX_CASES)
     if not chosen:
         return []
     ids = ctx.spark.createDataFrame([(r["deletion_id"],) for r in chosen], "deletion_id string")
@@ -121,8 +123,10 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
         return out
 
     ev = _read(ctx, "deletion_events")
-    events = by_id(_sel(ev, EVENT_COLUMNS) if ev is not None else None, ["ts", "event"], MAX_CASES * MAX_EVENTS)
-    anoms = by_id(an_today.drop("run_date") if an_today is not None else None, ["check"], MAX_CASES * 20)
+    events = by_id(_sel(ev, EVENT_COLUMNS) if ev is not None else None, ["ts", "event"],
+                   MAX_CASES * MAX_EVENTS)
+    anoms = by_id(an_today.drop("run_date") if an_today is not None else None, ["check"],
+                  MAX_CASES * 20)
     found = by_id(res_today.drop("run_date", "subject_key") if res_today is not None else None,
                   ["asset", "column"], MAX_CASES * 50)
     history = purge_history(ctx, ids)
@@ -155,24 +159,29 @@ def purge_history(ctx: JobContext, ids: DataFrame) -> dict[str, list[dict[str, A
     purges: list[dict[str, Any]] = []
     if journal is not None:
         j = journal.filter(F.col("state") == "committed").join(F.broadcast(ids), "deletion_id")
-        purges = [{"deletion_id": r["deletion_id"], "action": "purged", "ts": r["committed_at"] or r["started_at"],
-                   "asset": r["table"], "rows": r["entries"], "entry_id": r["purge_id"],
-                   "key_id": key_id_for((r["started_at"] or r["committed_at"]).date())
-                   if (r["started_at"] or r["committed_at"]) else None}
-                  for r in collect(j, ["deletion_id", "started_at", "table"], MAX_CASES * 50)]
+        for r in collect(j, ["deletion_id", "started_at", "table"], MAX_CASES * 50):
+            when = r["started_at"] or r["committed_at"]
+            purges.append({
+                "deletion_id": r["deletion_id"], "action": "purged",
+                "ts": r["committed_at"] or r["started_at"], "asset": r["table"],
+                "rows": r["entries"], "entry_id": r["purge_id"],
+                "key_id": key_id_for(when.date()) if when else None,
+            })
     elif log is not None:
-        g = log.join(F.broadcast(ids), "deletion_id").groupBy("deletion_id", "table", "key_id").agg(
-            F.min("created_at").alias("ts"), F.count(F.lit(1)).alias("rows"))
-        purges = [{"deletion_id": r["deletion_id"], "action": "purged", "ts": r["ts"], "asset": r["table"],
-                   "rows": r["rows"], "entry_id": None, "key_id": r["key_id"]}
-                  for r in collect(g, ["deletion_id", "ts", "table"], MAX_CASES * 50)]
+        g = log.join(F.broadcast(ids), "deletion_id").groupBy("deletion_id", "table", "key_id") \
+            .agg(F.min("created_at").alias("ts"), F.count(F.lit(1)).alias("rows"))
+        for r in collect(g, ["deletion_id", "ts", "table"], MAX_CASES * 50):
+            purges.append({"deletion_id": r["deletion_id"], "action": "purged", "ts": r["ts"],
+                           "asset": r["table"], "rows": r["rows"], "entry_id": None,
+                           "key_id": r["key_id"]})
     for p in purges:
         p["key_status"] = "active" if p["key_id"] in live else "destroyed"
         out.setdefault(p.pop("deletion_id"), []).append(p)
     restores = _read(ctx, RESTORES_TABLE)
     if restores is not None:
-        g = restores.join(F.broadcast(ids), "deletion_id").groupBy("deletion_id", "table", "outcome").agg(
-            F.max("restored_at").alias("ts"), F.count(F.lit(1)).alias("rows"))
+        g = restores.join(F.broadcast(ids), "deletion_id") \
+            .groupBy("deletion_id", "table", "outcome") \
+            .agg(F.max("restored_at").alias("ts"), F.count(F.lit(1)).alias("rows"))
         for r in collect(g, ["deletion_id", "ts", "table"], MAX_CASES * 50):
             out.setdefault(r["deletion_id"], []).append({
                 "action": r["outcome"], "ts": r["ts"], "asset": r["table"], "rows": r["rows"],
