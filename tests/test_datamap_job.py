@@ -87,7 +87,8 @@ def test_category_covers_every_column_of_it(ctx):
     rows = json.loads(call(ctx, category="user.contact")[0])
     assert rows and all(r["data_category"].startswith("user.contact") for r in rows)
     cols = ctx.store.read("columns").filter(F.col("data_category").startswith("user.contact."))
-    reaching = {(c.asset_id, c.column) for c in cols.collect() if closure_from(ctx, c.asset_id, c.column)}
+    reaching = {(c.asset_id, c.column) for c in cols.collect()
+                if closure_from(ctx, c.asset_id, c.column)}
     assert {(r["source_asset"], r["source_column"]) for r in rows} == reaching
 
 
@@ -112,7 +113,8 @@ def test_subject_key(ctx):
     hits = {(r["asset"], r["column"]): r["found_rows"] for r in out if r["found_rows"]}
     assert hits == {(f.asset, f.column): f.rows_found for f in found if f.subject_key == key}
     assert any(r["data_category"] == "user.contact.email" for r in out)
-    assert key in BeautifulSoup(call(ctx, subject_key=key, fmt="html")[0].read_text(), "html.parser").get_text()
+    html = call(ctx, subject_key=key, fmt="html")[0].read_text(encoding="utf-8")
+    assert key in BeautifulSoup(html, "html.parser").get_text()
 
 
 @pytest.mark.parametrize(("kw", "message"), [

@@ -31,7 +31,7 @@ _CACHE: dict[str, Path] = {}
 
 
 def demo_warehouse(base: Path) -> Path:
-    """The demo company's home after one nightly run for :data:`RUN_DATE` (built once per process)."""
+    """The demo company's home after one nightly run for :data:`RUN_DATE` (once per process)."""
     if "home" in _CACHE:
         return _CACHE["home"]
     home = base / "demo-home"
@@ -46,7 +46,8 @@ def demo_warehouse(base: Path) -> Path:
 
         generate_demo(home, as_of=RUN_DATE)
         (home / "conf.yaml").write_text(f"home: {home}\n", encoding="utf-8")
-        rc = main(["nightly", "--conf", str(home / "conf.yaml"), "--run-date", RUN_DATE.isoformat(), "--quiet"])
+        conf = str(home / "conf.yaml")
+        rc = main(["nightly", "--conf", conf, "--run-date", RUN_DATE.isoformat(), "--quiet"])
         assert rc == 0
     _CACHE["home"] = home
     return home
@@ -89,7 +90,8 @@ def today(ctx, name: str):
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_step_result_and_latest_copy(report, ctx):
@@ -110,7 +112,8 @@ def test_rejected_inputs_count_and_no_raw(report, ctx):
     n = rej.count()
     assert n > 0
     index = page(folder, "index.html")
-    link = index.find("a", href=re.compile(r"details/rejected_inputs\.html$"), string=re.compile(r"\d"))
+    link = index.find("a", href=re.compile(r"details/rejected_inputs\.html$"),
+                      string=re.compile(r"\d"))
     assert link is not None and int(link.get_text().replace(",", "")) == n
     exported = json.loads((folder / "details/rejected_inputs.json").read_text())
     assert len(exported) == min(n, 500)
@@ -124,7 +127,8 @@ def test_rejected_inputs_count_and_no_raw(report, ctx):
 
 def test_policy_violation_to_ads_with_its_path(report, ctx):
     _, folder = report
-    ads = [r.asDict() for r in today(ctx, "policy_violations").filter(F.col("zone") == "ads").collect()]
+    ads = [r.asDict() for r in
+           today(ctx, "policy_violations").filter(F.col("zone") == "ads").collect()]
     assert ads, "the demo injects a flow of religion into ads"
     detail = text(page(folder, "details/policy_violations.html"))
     for v in ads:
@@ -153,8 +157,10 @@ def test_lineage_coverage_numbers(report, ctx):
     assets = ctx.store.read("assets").count()
     edges = ctx.store.read("lineage_edges")
     touched = edges.select(F.col("source_asset").alias("a")).union(edges.select("target_asset"))
-    with_lineage = ctx.store.read("assets").join(touched.distinct(), F.col("asset_id") == F.col("a")).count()
-    assert (result.details["assets_total"], result.details["assets_with_lineage"]) == (assets, with_lineage)
+    with_lineage = ctx.store.read("assets").join(
+        touched.distinct(), F.col("asset_id") == F.col("a")).count()
+    got = (result.details["assets_total"], result.details["assets_with_lineage"])
+    assert got == (assets, with_lineage)
     assert f"{with_lineage} of {assets}" in text(page(folder, "index.html"))
 
 
@@ -170,7 +176,8 @@ def test_deletions_page_uses_pseudonymous_keys_only(report, ctx):
     raw_ids = {str(d["subject_id"]) for d in truth["deletions"]} | {
         str(r["subject_id"]) for r in truth["residual_rows"]}
     assert raw_ids
-    pattern = re.compile(r"(?<![0-9A-Za-z_])(" + "|".join(map(re.escape, sorted(raw_ids))) + r")(?![0-9A-Za-z_])")
+    alternatives = "|".join(map(re.escape, sorted(raw_ids)))
+    pattern = re.compile(r"(?<![0-9A-Za-z_])(" + alternatives + r")(?![0-9A-Za-z_])")
     for name, data in files(folder).items():
         hit = pattern.search(data.decode("utf-8"))
         assert hit is None, f"raw subject id {hit.group(0)} in {name}"
@@ -233,4 +240,5 @@ def test_missing_tables_give_empty_sections(spark, ctx, tmp_path):
     assert "Nightly compliance report" in text(index)
     assert result.details["assets_total"] == 0
     for key in ("rejected_inputs", "policy_violations", "residual_findings"):
-        assert json.loads((tmp_path / "reports" / "latest" / f"details/{key}.json").read_text()) == []
+        exported = tmp_path / "reports" / "latest" / f"details/{key}.json"
+        assert json.loads(exported.read_text()) == []
