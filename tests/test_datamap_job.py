@@ -25,8 +25,8 @@ EMAIL = "crm.customers.email"
 
 
 @pytest.fixture(scope="module")
-def ctx(spark, tmp_path_factory):
-    return make_context(spark, demo_warehouse(tmp_path_factory.getbasetemp()))
+def ctx(spark, tmp_path_factory, demo_run):
+    return make_context(spark, demo_warehouse(tmp_path_factory.getbasetemp(), demo_run))
 
 
 def closure_from(ctx, asset: str, column: str) -> set[tuple[str, str | None]]:

@@ -389,8 +389,8 @@ def test_rejected_inputs_have_file_line_and_reason(spark, landed):
             (s("deletion_requests/requests.jsonl"), "line 4", "malformed JSON: not a complete JSON object",
              "deletion_requests"),
             (s("deletion_requests/requests.jsonl"), "line 5", "field 'sla_days' is negative", "deletion_requests"),
-            # single-quoted JSON is accepted by Spark's reader; this line fails on its timestamp
-            (s("deletion_requests/requests.jsonl"), "line 6", "field 'requested_at' is not a valid timestamp",
+            # JSON Lines are strict JSON: a single-quoted line is malformed (and its subject id redacted)
+            (s("deletion_requests/requests.jsonl"), "line 6", "malformed JSON: not a complete JSON object",
              "deletion_requests"),
             (s("edge_inventory/edges.jsonl"), "line 2", "missing required field 'dst_id'", "edge_inventory"),
             (s("edge_inventory/edges.jsonl"), "line 3", "field 'deleted_src' is not a valid boolean",

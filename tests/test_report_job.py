@@ -30,25 +30,18 @@ RUN_DATE = date(2026, 11, 22)
 _CACHE: dict[str, Path] = {}
 
 
-def demo_warehouse(base: Path) -> Path:
-    """The demo company's home after one nightly run for :data:`RUN_DATE` (once per process)."""
+def demo_warehouse(base: Path, demo_run) -> Path:
+    """A private copy of the session's demo home after its nightly run (once per process).
+
+    ``COMPLIANCE_DEMO_HOME`` copies another already-built home instead.
+    """
     if "home" in _CACHE:
         return _CACHE["home"]
     home = base / "demo-home"
     given = os.environ.get("COMPLIANCE_DEMO_HOME")
-    if given:
-        shutil.copytree(given, home, symlinks=True)
-        shutil.rmtree(home / "reports", ignore_errors=True)
-        (home / "conf.yaml").write_text(f"home: {home}\n", encoding="utf-8")
-    else:
-        from jobs.cli import main
-        from jobs.demo import generate_demo
-
-        generate_demo(home, as_of=RUN_DATE)
-        (home / "conf.yaml").write_text(f"home: {home}\n", encoding="utf-8")
-        conf = str(home / "conf.yaml")
-        rc = main(["nightly", "--conf", conf, "--run-date", RUN_DATE.isoformat(), "--quiet"])
-        assert rc == 0
+    shutil.copytree(given or demo_run.home, home, symlinks=True)
+    shutil.rmtree(home / "reports", ignore_errors=True)
+    (home / "conf.yaml").write_text(f"home: {home}\n", encoding="utf-8")
     _CACHE["home"] = home
     return home
 
@@ -65,8 +58,8 @@ def make_context(spark, home: Path, **overrides: Any) -> JobContext:
 
 
 @pytest.fixture(scope="module")
-def ctx(spark, tmp_path_factory) -> JobContext:
-    return make_context(spark, demo_warehouse(tmp_path_factory.getbasetemp()))
+def ctx(spark, tmp_path_factory, demo_run) -> JobContext:
+    return make_context(spark, demo_warehouse(tmp_path_factory.getbasetemp(), demo_run))
 
 
 @pytest.fixture(scope="module")
