@@ -123,7 +123,8 @@ def _build(view: GraphView) -> tuple[dict[str, _Node], dict[tuple[str, str], _Ed
             nodes[nid] = _Node(nid, name, sub, str(a.get("kind") or ""), str(a.get("zone") or ""))
         return nid
 
-    for e in view.edges:
+    order = ("source_asset", "source_column", "target_asset", "target_column", "transformation_subtype")
+    for e in sorted(view.edges, key=lambda e: tuple(str(e.get(k) or "") for k in order)):
         s = node(e.get("source_asset"), e.get("source_column"))
         t = node(e.get("target_asset"), e.get("target_column"))
         if s == t:
@@ -171,28 +172,48 @@ def _layout(nodes: dict[str, _Node], edges: dict[tuple[str, str], _Edge]) -> tup
         def setpath(self, pts: list[tuple[float, float]]) -> None:
             self.pts = pts
 
+    class _V(Vertex):
+        """A vertex hashed by its rank in name order: grandalf's set operations then iterate
+        in the same order on every run (object ids would make the layout vary)."""
+
+        def __init__(self, data: str, rank: int) -> None:
+            super().__init__(data)
+            self._rank = rank
+
+        def __hash__(self) -> int:
+            return self._rank
+
+    class _E(Edge):
+        def __init__(self, v0: Vertex, v1: Vertex, rank: int) -> None:
+            super().__init__(v0, v1)
+            self._rank = rank
+
+        def __hash__(self) -> int:
+            return self._rank
+
     for n in nodes.values():
         n.w = max(len(n.label) * CHAR_W * 1.1, len(_second_line(n)) * CHAR_W * 0.9) + 2 * PAD
-    verts = {nid: Vertex(nid) for nid in sorted(nodes)}
+    verts = {nid: _V(nid, i) for i, nid in enumerate(sorted(nodes))}
     for nid, v in verts.items():
         # grandalf stacks layers along y; we turn the drawing on its side afterwards, so a
         # vertex's grandalf width is the node's height and its height the node's width.
         v.view = _View(NODE_H + ROW_GAP, nodes[nid].w)
     gedges = []
-    for (s, t), e in sorted(edges.items()):
-        ge = Edge(verts[s], verts[t])
+    for i, ((s, t), e) in enumerate(sorted(edges.items())):
+        ge = _E(verts[s], verts[t], i)
         ge.view = _EView()
         ge.data = e
         gedges.append(ge)
     graph = Graph(list(verts.values()), gedges)
     offset_y = 0.0
     width = 0.0
-    for comp in graph.C:
+    # deterministic: components and roots in name order (grandalf otherwise follows object ids)
+    for comp in sorted(graph.C, key=lambda c: min(v.data for v in c.sV)):
         sug = SugiyamaLayout(comp)
         sug.yspace = LAYER_GAP
         sug.xspace = 6
         sug.route_edge = route_with_lines
-        sug.init_all()
+        sug.init_all(roots=sorted((v for v in comp.sV if not v.e_in()), key=lambda v: v.data))
         sug.draw(3)
         xs = [v.view.xy[0] - v.view.w / 2 for v in comp.sV]
         min_x = min(xs)
