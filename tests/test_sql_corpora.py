@@ -10,6 +10,7 @@ lineage (``count(*)``, constants) are the only ones allowed to have no column ed
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +22,14 @@ from sqlglot.optimizer.qualify import qualify
 
 from lineage.sql import extract_lineage
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+CORPORA = next(
+    (p for p in (
+        Path(os.environ.get("COMPLIANCE_CORPORA", "/nonexistent")),
+        Path(__file__).resolve().parents[1].parent / "shared" / "corpora",  # ../shared next to the repo
+        Path("/work/shared/corpora"),
+    ) if p.is_dir()),
+    Path(__file__).resolve().parents[1].parent / "shared" / "corpora",
+)
 
 
 @cache
