@@ -49,6 +49,8 @@ def _normalised(store: TableStore, name: str, home: Path):
     for f in df.schema.fields:
         if f.dataType.simpleString() == "string":
             df = df.withColumn(f.name, F.regexp_replace(F.col(f.name), str(home), "<home>"))
+        elif f.dataType.simpleString() == "array<string>":  # e.g. evidence naming input files
+            df = df.withColumn(f.name, F.transform(F.col(f.name), lambda x: F.regexp_replace(x, str(home), "<home>")))
     return df
 
 
