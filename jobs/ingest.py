@@ -82,8 +82,7 @@ def sql_observations(ctx: JobContext, logs: DataFrame, schema: dict[str, list[st
         F.lit("unknown_dialect").alias("error"),
         F.concat(F.lit("unknown SQL dialect '"), F.col("dialect"), F.lit("'")).alias("message"))
     errors = extracted.filter(F.col("kind") == "error").select(*groups, "kind", "error", "message").unionByName(unknown)
-    rejected = lines.join(errors, [F.col(g).eqNullSafe(errors[g]) for g in groups] if False else
-                          _null_safe(lines, errors, groups), "inner").select(
+    rejected = lines.join(errors, _null_safe(lines, errors, groups), "inner").select(
         lines["source_file"].alias("source"),
         F.concat(F.lit("line "), lines["line"].cast("string")).alias("location"),
         F.concat(F.lit("SQL not analysed ("), errors["error"], F.lit(", "), lines["dialect"], F.lit("): "),
@@ -137,7 +136,7 @@ def job_log_observations(ctx: JobContext, logs: DataFrame) -> DataFrame:
         F.col("src").alias("source_asset"), F.lit(None).cast("string").alias("source_column"),
         F.col("dst").alias("target_asset"), F.lit(None).cast("string").alias("target_column"),
         F.lit("DIRECT").alias("transformation_type"), F.lit("TRANSFORMATION").alias("transformation_subtype"),
-        F.lit(False).alias("masking"), F.lit("sql").alias("signal") if False else F.lit("job_log").alias("signal"),
+        F.lit(False).alias("masking"), F.lit("job_log").alias("signal"),
         F.lit(ctx.cfg.ingest.confidence.job_log).alias("confidence"),
         "evidence", "first_seen", "last_seen", "seen_count",
     )
