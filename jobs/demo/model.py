@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from jobs.catalog import ColumnSpec
+
 Dialect = Literal["trino", "presto", "spark", "hive"]
 Signal = Literal["sql", "read_write", "openlineage", "openlineage_columns"]
 StatementKind = Literal["insert", "insert_overwrite", "ctas", "view", "merge"]
@@ -40,23 +42,8 @@ FUNCTIONS: dict[str | None, tuple[str, bool]] = {
 AGGREGATES = frozenset({"sum", "max", "min", "avg", "count", "count_distinct"})
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column of a table as the catalog declares it.
-
-    Attributes:
-        name: column name, lower case.
-        type: SQL type name (bigint, string, double, timestamp, date, boolean, int).
-        data_category: dotted taxonomy (``user.contact.email``) or None for non-personal data.
-        is_identifier: True where the column holds a subject identifier (residual scans match on it).
-        classification: public|internal|confidential|restricted.
-    """
-
-    name: str
-    type: str
-    data_category: str | None = None
-    is_identifier: bool = False
-    classification: str = "internal"
+#: One column of a table as the catalog declares it (the catalog loader's own record).
+Column = ColumnSpec
 
 
 @dataclass(frozen=True)
