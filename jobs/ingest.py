@@ -142,16 +142,12 @@ def job_log_observations(ctx: JobContext, logs: DataFrame) -> DataFrame:
     )
 
 
-def _edges_from_observations(obs: DataFrame) -> DataFrame:
-    return obs.groupBy("edge_id").agg(
-        F.first("source_asset").alias("source_asset"),
-        F.first("source_column").alias("source_column"),
-        F.first("target_asset").alias("target_asset"),
-        F.first("target_column").alias("target_column"),
-        F.first("transformation_type").alias("transformation_type"),
-        F.first("transformation_subtype").alias("transformation_subtype"),
+def _merge_observations(obs: DataFrame, keys: list[str]) -> DataFrame:
+    """One row per ``keys``: best confidence, merged evidence, summed counts, widest time span."""
+    return obs.groupBy(*keys).agg(
+        *[F.first(c).alias(c) for c in ("source_asset", "source_column", "target_asset", "target_column",
+                                        "transformation_type", "transformation_subtype", "signal")],
         F.max("masking").alias("masking"),
-        F.first("signal").alias("signal"),
         F.max("confidence").alias("confidence"),
         F.slice(F.sort_array(F.array_distinct(F.flatten(F.collect_list("evidence")))), 1, 10).alias("evidence"),
         F.min("first_seen").alias("first_seen"),
@@ -207,15 +203,9 @@ def ingest(ctx: JobContext) -> StepResult:
     for p in parts[1:]:
         obs = obs.unionByName(p)
     obs = obs.withColumn("edge_id", edge_id_col()).withColumn("run_date", F.lit(ctx.run_date))
-    obs = obs.groupBy(*OBS_KEYS).agg(*[
-        F.first(c).alias(c) for c in ("source_asset", "source_column", "target_asset", "target_column",
-                                      "transformation_type", "transformation_subtype", "signal")
-    ], F.max("masking").alias("masking"), F.max("confidence").alias("confidence"),
-        F.slice(F.sort_array(F.array_distinct(F.flatten(F.collect_list("evidence")))), 1, 10).alias("evidence"),
-        F.min("first_seen").alias("first_seen"), F.max("last_seen").alias("last_seen"),
-        F.sum("seen_count").alias("seen_count"))
+    obs = _merge_observations(obs, OBS_KEYS)
     ctx.store.upsert("lineage_observations", obs, keys=OBS_KEYS)
-    edges = _edges_from_observations(ctx.store.read("lineage_observations")).persist()
+    edges = _merge_observations(ctx.store.read("lineage_observations"), ["edge_id"]).persist()
     ctx.store.upsert("lineage_edges", edges, keys=["edge_id"])
     result.rows_written = edges.count()
     result.details["assets"] = write_catalog(ctx, catalog, edges)
