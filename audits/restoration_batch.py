@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterator, Mapping
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql.types import (
@@ -37,17 +38,19 @@ from pyspark.sql.types import (
 )
 
 from audits.restoration_crypto import (
+    BAD_PADDING,
     BLOCK_BYTES,
     IV_BYTES,
     MAC_BYTES,
+    MAC_MISMATCH,
     NOT_UTF8,
     RestorationKey,
     RestorationLogError,
-    _open,
-    _open_checked,
-    _verify_checked,
+    _open_many,
     _seal,
+    _shape_problem,
     _SubKeys,
+    _verify_many,
 )
 from audits.restoration_log import associated_data
 
@@ -141,25 +144,37 @@ def _json_strings(arr: pa.Array) -> pa.Array | None:
 def _associated_data(
     entry: pa.Array, deletion: pa.Array, table: pa.Array, created: pa.Array
 ) -> list[bytes]:
-    """Per-row :func:`associated_data` bytes, built with Arrow kernels when no escaping is needed.
+    """Per-row :func:`associated_data` bytes (see :func:`_associated_data_array`)."""
+    return _associated_data_array(entry, deletion, table, created).to_pylist()
+
+
+def _associated_data_array(
+    entry: pa.Array, deletion: pa.Array, table: pa.Array, created: pa.Array
+) -> pa.Array:
+    """Per-row :func:`associated_data` bytes as a binary array, built with Arrow kernels.
 
     Falls back to the scalar function row by row when an id or table name holds a quote, a
-    backslash or a control character; both paths give identical bytes (tested).
+    backslash or a control character, or a timestamp is missing; both paths give identical bytes
+    (tested).
     """
     micros = _micros(created)
     parts = [_json_strings(a) for a in (deletion, entry, table)]
     if any(p is None for p in parts) or pc.any(pc.is_null(micros)).as_py():
-        return [
-            associated_data(e, d, t, c if c is not None else -1)
-            for e, d, t, c in zip(
-                entry.to_pylist(), deletion.to_pylist(), table.to_pylist(), micros.to_pylist()
-            )
-        ]
+        return pa.array(
+            [
+                associated_data(e, d, t, c if c is not None else -1)
+                for e, d, t, c in zip(
+                    entry.to_pylist(), deletion.to_pylist(), table.to_pylist(),
+                    micros.to_pylist(),
+                )
+            ],
+            pa.binary(),
+        )
     joined = pc.binary_join_element_wise(
         '{"created_at":', micros.cast(pa.string()), ',"deletion_id":', parts[0],
         ',"entry_id":', parts[1], ',"table":', parts[2], "}", "",
     )
-    return joined.cast(pa.binary()).to_pylist()
+    return joined.cast(pa.binary())
 
 
 def make_encryptor(
@@ -279,53 +294,92 @@ def _decrypt_batch(
     *,
     plaintext: bool,
 ) -> pa.RecordBatch:
+    """Open (or only verify) one batch: rows grouped by key id, MACs checked per entry, then all
+    verified entries of a key decrypted together (:func:`_open_many`)."""
     entry_col, del_col, table_col = (_col(batch, n) for n in ("entry_id", "deletion_id", "table"))
     created_col, key_col = _col(batch, "created_at"), _col(batch, "key_id")
-    str_type, _ = _text_types(entry_col.type)
-    key_ids = key_col.to_pylist()
-    ads = _associated_data(entry_col, del_col, table_col, created_col)
     iv_col, ct_col, mac_col = _col(batch, "iv"), _col(batch, "ciphertext"), _col(batch, "mac")
+    n = batch.num_rows
+    str_type, _ = _text_types(entry_col.type)
     well_formed = _well_formed(iv_col, ct_col, mac_col, created_col)
-    ivs, cts, macs = iv_col.to_pylist(), ct_col.to_pylist(), mac_col.to_pylist()
-    rows: list[bytes | None] = []
-    status: list[str] = []
-    detail: list[str | None] = []
-    for i, kid in enumerate(key_ids):
+    ads = _associated_data_array(entry_col, del_col, table_col, created_col)
+    status: list[str] = ["ok"] * n
+    detail: list[str | None] = [None] * n
+    opened: list[tuple[np.ndarray, pa.Array]] = []
+    for kid, rows in _rows_by_key(key_col):
         sub = subs.get(kid) if kid is not None else None
+        if sub is None and kid is not None and kid in keys:
+            sub = subs[kid] = _SubKeys(keys[kid])
         if sub is None:
-            key = keys.get(kid) if kid is not None else None
-            if key is None:
-                rows.append(None)
-                status.append("expired")
-                detail.append(f"key {kid!r} no longer exists (destroyed by rotation)")
-                continue
-            sub = subs[kid] = _SubKeys(key)
-        if well_formed[i] and not plaintext:
-            problem = _verify_checked(sub, ads[i], ivs[i], cts[i], macs[i])
-            reason, result = (None, None) if problem is None else ("tampered", problem)
-        elif well_formed[i]:
-            reason, result = _open_checked(sub, ads[i], ivs[i], cts[i], macs[i])
-        elif not created_col[i].is_valid:
-            reason, result = "truncated", "created_at is missing"
-        else:
-            reason, result = _open(sub, ads[i], ivs[i], cts[i], macs[i])
-        if reason is None:
-            rows.append(result)
-            status.append("ok")
-            detail.append(None)
-        else:
-            rows.append(None)
-            status.append(_STATUS[reason])
-            detail.append(f"{reason}: {result}")
+            for i in rows:
+                status[i] = "expired"
+                detail[i] = f"key {kid!r} no longer exists (destroyed by rotation)"
+            continue
+        for i in rows[~well_formed[rows]]:
+            problem = (
+                "created_at is missing"
+                if not created_col[i].is_valid
+                else _shape_problem(iv_col[i].as_py(), ct_col[i].as_py(), mac_col[i].as_py())
+            )
+            status[i], detail[i] = "tampered", f"truncated: {problem}"
+        fine = rows[well_formed[rows]]
+        every = fine.size == n  # the usual batch: one key, nothing malformed, no copies needed
+
+        def pick(arr: pa.Array, fine: np.ndarray = fine, every: bool = every) -> pa.Array:
+            return arr if every else arr.take(pa.array(fine))
+
+        failed = _verify_many(sub, pick(iv_col), pick(ct_col), pick(ads), pick(mac_col))
+        for j in failed:
+            status[fine[j]] = "tampered"
+            detail[fine[j]] = "tampered: " + MAC_MISMATCH.format(key_id=sub.key_id)
+        if not plaintext:
+            continue
+        verified = np.delete(fine, failed) if failed else fine
+        every = every and not failed
+        texts, bad_padding = _open_many(
+            sub, pick(iv_col, verified, every), pick(ct_col, verified, every)
+        )
+        for i in verified[bad_padding]:
+            status[i], detail[i] = "tampered", f"tampered: {BAD_PADDING}"
+        opened.append((verified, texts))
     columns = [entry_col, del_col, table_col, created_col, key_col]
     if plaintext:
-        columns.append(_utf8(rows, status, detail, str_type))  # may turn a row into 'tampered'
+        row_json = _scatter(opened, n)
+        columns.append(_utf8(row_json, status, detail, str_type))  # may turn a row 'tampered'
     columns += [pa.array(status, str_type), pa.array(detail, str_type)]
     schema = DECRYPTED_SCHEMA if plaintext else VERIFIED_SCHEMA
     return pa.RecordBatch.from_arrays(columns, names=[f.name for f in schema.fields])
 
 
-def _well_formed(iv: pa.Array, ct: pa.Array, mac: pa.Array, created: pa.Array) -> list[bool]:
+def _rows_by_key(key_col: pa.Array) -> Iterator[tuple[str | None, np.ndarray]]:
+    """(key id, row positions) for each distinct key id of the batch, nulls as ``None``."""
+    encoded = key_col.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    for code, kid in enumerate(encoded.dictionary.to_pylist()):
+        rows = np.flatnonzero(codes == code)
+        if rows.size:
+            yield kid, rows
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        yield None, missing
+
+
+def _scatter(parts: list[tuple[np.ndarray, pa.Array]], n: int) -> pa.Array:
+    """A ``large_binary`` array of ``n`` rows: ``parts``' values at their positions, else null."""
+    if len(parts) == 1 and parts[0][0].size == n and np.array_equal(parts[0][0], np.arange(n)):
+        return parts[0][1]
+    values = pa.concat_arrays(
+        [p[1] for p in parts] + [pa.array([None], pa.large_binary())]
+    )
+    index = np.full(n, len(values) - 1, dtype=np.int64)
+    at = 0
+    for positions, texts in parts:
+        index[positions] = np.arange(at, at + len(texts))
+        at += len(texts)
+    return values.take(pa.array(index))
+
+
+def _well_formed(iv: pa.Array, ct: pa.Array, mac: pa.Array, created: pa.Array) -> np.ndarray:
     """Per row: all fields present and of the lengths a sealed entry has (checked by Arrow)."""
     ct_len = pc.binary_length(ct)
     ok = pc.and_(
@@ -334,26 +388,26 @@ def _well_formed(iv: pa.Array, ct: pa.Array, mac: pa.Array, created: pa.Array) -
         ),
         pc.and_(pc.greater(ct_len, 0), pc.equal(pc.bit_wise_and(ct_len, BLOCK_BYTES - 1), 0)),
     )
-    return pc.fill_null(pc.and_(ok, pc.is_valid(created)), False).to_pylist()
+    return pc.fill_null(pc.and_(ok, pc.is_valid(created)), False).to_numpy(zero_copy_only=False)
 
 
 def _utf8(
-    rows: list[bytes | None], status: list[str], detail: list[str | None], str_type: pa.DataType
+    rows: pa.Array, status: list[str], detail: list[str | None], str_type: pa.DataType
 ) -> pa.Array:
     """The plaintexts as a string array, UTF-8 validated by Arrow in one pass.
 
     A plaintext that is not UTF-8 (possible only for an entry written with another scheme under
     a valid key) turns that row into ``tampered`` instead of failing the batch.
     """
-    binary = pa.large_binary() if str_type == pa.large_string() else pa.binary()
     try:
-        return pa.array(rows, binary).cast(str_type)
+        return rows.cast(str_type)
     except pa.ArrowInvalid:
-        for i, row in enumerate(rows):
+        values = rows.to_pylist()
+        for i, row in enumerate(values):
             if row is None:
                 continue
             try:
                 row.decode("utf-8")
             except UnicodeDecodeError:
-                rows[i], status[i], detail[i] = None, "tampered", f"tampered: {NOT_UTF8}"
-        return pa.array(rows, binary).cast(str_type)
+                values[i], status[i], detail[i] = None, "tampered", f"tampered: {NOT_UTF8}"
+        return pa.array(values, pa.large_binary()).cast(str_type)

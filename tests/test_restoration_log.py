@@ -348,6 +348,53 @@ def test_valid_mac_over_non_utf8_plaintext_is_tampered_not_a_crash() -> None:
         ("e1", SECRET_ROW, "ok"), ("e9", None, "tampered")]
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_batch_decryptor_many_entries_two_keys_match_scalar_decrypt(large: bool) -> None:
+    """Entries of every padding length (0..47 bytes of plaintext, one of them empty), two keys
+    interleaved, a MAC failure and a valid-MAC-but-bad-padding entry in the middle, and input
+    arrays that are slices (non-zero offsets): each row equals what the scalar path says."""
+    created = datetime(2026, 11, 22, 1, tzinfo=UTC)
+    entries, expected = [], []
+    for i in range(48):
+        key = KEY_A if i % 3 else KEY_B
+        row = "x" * i if i else ""
+        entries.append(encrypt_entry(_record(f"e{i}", row=row, created=created), key))
+        expected.append((f"e{i}", row, "ok", None))
+    good = entries[5]
+    entries[7] = dataclasses.replace(good, entry_id="e7")  # MAC over e5's associated data
+    expected[7] = ("e7", None, "tampered", "tampered: MAC does not verify under key "
+                   "'k-20261122': the entry was modified, moved or re-keyed")
+    ad = associated_data("e20", "d1", "crm.customers", to_micros(created))
+    iv = bytes(range(16))
+    sub = _SubKeys(KEY_A)
+    raw = Cipher(sub.aes, modes.CBC(iv)).encryptor()
+    # the last byte says 5 bytes of padding but the four before it are not 5
+    ct = raw.update(b"sixteen bytes!!!" + b"\x00" * 15 + b"\x05") + raw.finalize()
+    h = sub.mac_base.copy()
+    h.update(sub.prefix + iv + len(ct).to_bytes(4, "big") + ct + ad)
+    entries[20] = EncryptedEntry("e20", "d1", "crm.customers", created, KEY_A.key_id, iv, ct,
+                                 h.finalize())
+    expected[20] = ("e20", None, "tampered", "tampered: bad PKCS7 padding after a valid MAC "
+                    "(entry written with another scheme)")
+    schema = ENCRYPTED_SCHEMA_ARROW
+    if large:
+        schema = pa.schema([pa.field(f.name, {pa.string(): pa.large_string(),
+                                              pa.binary(): pa.large_binary()}.get(f.type, f.type))
+                            for f in schema])
+    padding_row = dataclasses.asdict(entries[0])
+    table = pa.Table.from_pylist([padding_row] + [dataclasses.asdict(e) for e in entries],
+                                 schema=schema)
+    batch = table.combine_chunks().to_batches()[0].slice(1)  # offsets start past row 0
+    (out,) = list(make_decryptor({KEY_A.key_id: KEY_A, KEY_B.key_id: KEY_B})([batch]))
+    got = [(r["entry_id"], r["row_json"], r["status"], r["detail"]) for r in out.to_pylist()]
+    assert got == expected
+    # the scalar path agrees on every entry that opens
+    for entry, (_, row, status, _) in zip(entries, expected):
+        if status == "ok":
+            key = KEY_A if entry.key_id == KEY_A.key_id else KEY_B
+            assert decrypt_entry(entry, key).row_json == row
+
+
 ENCRYPTED_SCHEMA_ARROW = pa.schema([
     ("entry_id", pa.string()), ("deletion_id", pa.string()), ("table", pa.string()),
     ("created_at", pa.timestamp("us", tz="UTC")), ("key_id", pa.string()), ("iv", pa.binary()),
