@@ -29,10 +29,13 @@ Semantics, precisely:
 
 Engines. ``closure`` eagerly runs one Spark job that collects the edge columns (at most
 ``ClosureOptions.broadcast_max_edges`` edges, as Arrow) and builds a compact CSR adjacency on the
-driver (node names encoded to ints, duplicates reduced); the adjacency and node names are broadcast
-to the executors, which search from their partition of the sources inside ``mapInArrow``
-(:mod:`lineage.graph_csr`, memory bounded by chunking the sources) and decode the ids back to names
-there. The returned DataFrame is lazy: every action re-runs the search, so cache or write it once.
+driver (node names encoded to ints by Arrow, duplicates reduced), and a second one that collects
+the source names (a list of columns: small next to the graph, which is already on the driver)
+and looks up their node ids. The
+adjacency, the node names and the source ids are broadcast to the executors, which search from
+their share of the sources inside ``mapInArrow`` over ``spark.range`` (:mod:`lineage.graph_csr`,
+memory bounded by chunking the sources; no shuffle) and decode the ids back to names there. The
+returned DataFrame is lazy: every action re-runs the search, so cache or write it once.
 A graph with more edges falls back to semi-naive iterative joins in Spark
 (:mod:`lineage.graph_spark`). Both give identical rows; only the choice among equally good paths
 may differ.
@@ -49,6 +52,7 @@ from typing import Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -146,11 +150,6 @@ def _closure(
     spark = edges.sparkSession
     if max_depth == 0:
         return spark.createDataFrame([], schema)
-    starts = (
-        sources.select(F.col("node").cast("string").alias("source"))
-        .where(F.col("source").isNotNull())
-        .distinct()
-    )
     if opts.engine != "joins":
         # Raw (not yet deduplicated) edges: build_csr keeps the best duplicate, which saves a
         # shuffle; a graph with more raw edges than the threshold goes to the joins.
@@ -158,8 +157,13 @@ def _closure(
         if table.num_rows <= opts.broadcast_max_edges:
             graph = _graph_from_arrow(table)
             return _closure_broadcast(
-                starts, graph, max_depth, min_confidence, opts, with_paths, schema
+                sources, graph, max_depth, min_confidence, opts, with_paths, schema
             )
+    starts = (
+        sources.select(F.col("node").cast("string").alias("source"))
+        .where(F.col("source").isNotNull())
+        .distinct()
+    )
     clean = clean_edges(edges)
     _check_confidences_spark(clean)
     clean = clean.where(F.col("confidence") > 0)
@@ -217,18 +221,28 @@ def _check_confidences_spark(clean: DataFrame) -> None:
 
 
 def _graph_from_arrow(table: pa.Table) -> CsrGraph:
-    src = table.column("src").to_numpy(zero_copy_only=False)
-    dst = table.column("dst").to_numpy(zero_copy_only=False)
-    conf = table.column("confidence").to_numpy(zero_copy_only=False).astype(np.float64)
+    src, dst = table.column("src"), table.column("dst")
+    conf = table.column("confidence").to_numpy().astype(np.float64)
     bad = np.flatnonzero((conf < 0) | (conf > 1) | np.isnan(conf))
     if bad.size:
         i = int(bad[0])
-        raise _bad_confidence(src[i], dst[i], float(conf[i]))
+        raise _bad_confidence(src[i].as_py(), dst[i].as_py(), float(conf[i]))
     return build_csr(src, dst, conf)
 
 
+def _source_ids(sources: DataFrame, graph: CsrGraph, names: pa.Array) -> np.ndarray:
+    """The distinct graph node ids of the sources, looked up on the driver.
+
+    The sources are a list of columns, small next to the graph that is already on the driver, so
+    collecting their names is cheaper than shuffling them (no ``distinct``, no ``repartition``).
+    """
+    starts = sources.select(F.col("node").cast("string").alias("node")).toArrow()
+    ids = pc.index_in(starts.column("node"), value_set=names).drop_null().to_numpy()
+    return np.unique(ids.astype(np.int64))
+
+
 def _closure_broadcast(
-    starts: DataFrame,
+    sources: DataFrame,
     graph: CsrGraph,
     max_depth: int | None,
     min_confidence: float,
@@ -236,38 +250,37 @@ def _closure_broadcast(
     with_paths: bool,
     schema: str,
 ) -> DataFrame:
-    spark = starts.sparkSession
-    payload = (graph, pa.array(graph.names.tolist(), type=pa.string()))
+    spark = sources.sparkSession
+    names = pa.array(graph.names.tolist(), type=pa.string())
+    ids = _source_ids(sources, graph, names)
     try:
         context = spark.sparkContext
     except NotImplementedError:  # Spark Connect: no SparkContext, ship the graph in the closure.
         context = None
+    default_parallelism = context.defaultParallelism if context is not None else 2
+    partitions = max(1, min(opts.partitions or default_parallelism, ids.size))
+    # Sources dealt round-robin in a fixed shuffled order, so no task gets all the big ones.
+    ids = ids[np.random.default_rng(0).permutation(ids.size)]
+    payload = (graph, names, ids)
     if context is not None:
         shipped = context.broadcast(payload)
 
-        def fetch() -> tuple[CsrGraph, pa.Array]:
+        def fetch() -> tuple[CsrGraph, pa.Array, np.ndarray]:
             return shipped.value  # only the broadcast handle is pickled with the function
 
     else:
 
-        def fetch() -> tuple[CsrGraph, pa.Array]:
+        def fetch() -> tuple[CsrGraph, pa.Array, np.ndarray]:
             return payload
 
-    default_parallelism = context.defaultParallelism if context is not None else 2
-    partitions = opts.partitions or default_parallelism
     chunk_cells = opts.chunk_cells
 
     def search(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import pandas as pd
-
-        csr, names = fetch()
-        index = pd.Index(csr.names)
+        csr, node_names, source_ids = fetch()
         for batch in batches:
-            ids = index.get_indexer(batch.column(0).to_numpy(zero_copy_only=False))
-            ids = ids[ids >= 0]
             for part in traverse(
                 csr,
-                ids,
+                source_ids[batch.column(0).to_numpy()],
                 max_depth=max_depth,
                 min_confidence=min_confidence,
                 with_paths=with_paths,
@@ -276,16 +289,20 @@ def _closure_broadcast(
                 if part.node.size == 0:
                     continue
                 cols = [
-                    names.take(pa.array(part.source)),
-                    names.take(pa.array(part.node)),
+                    node_names.take(pa.array(part.source)),
+                    node_names.take(pa.array(part.node)),
                     pa.array(part.depth, type=pa.int32()),
                     pa.array(part.confidence, type=pa.float64()),
                 ]
                 fields = ["source", "node", "depth", "confidence"]
                 if with_paths:
-                    hops = names.take(pa.array(part.path_nodes))
+                    hops = node_names.take(pa.array(part.path_nodes))
                     cols.append(pa.ListArray.from_arrays(pa.array(part.path_offsets), hops))
                     fields.append("path")
                 yield pa.RecordBatch.from_arrays(cols, names=fields)
 
-    return starts.repartition(partitions).mapInArrow(search, schema)
+    if ids.size == 0:
+        return spark.createDataFrame([], schema)
+    # One batch per task: ``traverse`` chunks the sources itself.
+    positions = spark.range(0, int(ids.size), numPartitions=partitions)
+    return positions.mapInArrow(search, schema)

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Decimal places kept in the returned confidences, so that equal paths compare equal whichever
 #: engine (this one or the Spark joins) computed them.
@@ -80,26 +82,35 @@ class Reached:
     path_nodes: np.ndarray | None = None
 
 
-def build_csr(src: np.ndarray, dst: np.ndarray, confidence: np.ndarray) -> CsrGraph:
+def build_csr(src: Any, dst: Any, confidence: Any) -> CsrGraph:
     """Build a :class:`CsrGraph` from edge arrays, keeping the best confidence of duplicates.
 
     Edges with a confidence of 0 or less carry no flow and are dropped (their nodes stay).
+    Node names are encoded by Arrow's hash kernel and numbered in sorted order.
 
     Args:
-        src: source node names (str).
-        dst: target node names (str).
+        src: source node names (Arrow string array or a sequence/array of str).
+        dst: target node names (same).
         confidence: edge confidences, already checked to lie in ``[0, 1]``.
 
     Returns:
         The graph, nodes numbered in sorted name order.
     """
-    src = np.asarray(src, dtype=object)
-    dst = np.asarray(dst, dtype=object)
-    conf = np.asarray(confidence, dtype=np.float64)
-    codes, names = pd.factorize(np.concatenate([src, dst]), sort=True)
+    src_arr, dst_arr = _strings(src), _strings(dst)
+    conf = np.asarray(
+        confidence.to_numpy(zero_copy_only=False) if isinstance(confidence, pa.Array)
+        else confidence,
+        dtype=np.float64,
+    )
+    encoded = pa.concat_arrays([src_arr, dst_arr]).dictionary_encode()
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    codes = rank[encoded.indices.to_numpy()]
+    names = encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
     n = len(names)
-    s = codes[: len(src)].astype(np.int64)
-    d = codes[len(src) :].astype(np.int64)
+    s = codes[: len(src_arr)]
+    d = codes[len(src_arr) :]
     keep = conf > 0.0
     s, d, conf = s[keep], d[keep], conf[keep]
     # Sort by (src, dst, -conf) and keep the first of each (src, dst): the best duplicate.
@@ -116,6 +127,18 @@ def build_csr(src: np.ndarray, dst: np.ndarray, confidence: np.ndarray) -> CsrGr
         indices=d.astype(np.int32),
         weights=conf,
     )
+
+
+def _strings(values: Any) -> pa.Array:
+    """``values`` as a (non-large) Arrow string array without nulls."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    arr = values if isinstance(values, pa.Array) else pa.array(np.asarray(values, dtype=object))
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    if arr.null_count:
+        raise ValueError("node names must not be null")
+    return arr
 
 
 def chunk_size(n_nodes: int, chunk_cells: int) -> int:
