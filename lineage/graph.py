@@ -31,11 +31,11 @@ Engines. ``closure`` eagerly runs one Spark job that collects the edge columns (
 ``ClosureOptions.broadcast_max_edges`` edges, as Arrow) and builds a compact CSR adjacency on the
 driver (node names encoded to ints by Arrow, duplicates reduced), and a second one that collects
 the source names (a list of columns: small next to the graph, which is already on the driver)
-and looks up their node ids. The
-adjacency, the node names and the source ids are broadcast to the executors, which search from
-their share of the sources inside ``mapInArrow`` over ``spark.range`` (:mod:`lineage.graph_csr`,
-memory bounded by chunking the sources; no shuffle) and decode the ids back to names there. The
-returned DataFrame is lazy: every action re-runs the search, so cache or write it once.
+and looks up their node ids. The adjacency, the node names and the source ids are broadcast to the
+executors, which search from their share of the sources inside ``mapInArrow`` over
+``spark.range`` (:mod:`lineage.graph_csr`, memory bounded by chunking the sources; no shuffle)
+and decode the ids back to names there. The returned DataFrame is lazy: every action re-runs the
+search, so cache or write it once.
 A graph with more edges falls back to semi-naive iterative joins in Spark
 (:mod:`lineage.graph_spark`). Both give identical rows; only the choice among equally good paths
 may differ.
@@ -230,7 +230,7 @@ def _graph_from_arrow(table: pa.Table) -> CsrGraph:
     return build_csr(src, dst, conf)
 
 
-def _source_ids(sources: DataFrame, graph: CsrGraph, names: pa.Array) -> np.ndarray:
+def _source_ids(sources: DataFrame, names: pa.Array) -> np.ndarray:
     """The distinct graph node ids of the sources, looked up on the driver.
 
     The sources are a list of columns, small next to the graph that is already on the driver, so
@@ -252,14 +252,15 @@ def _closure_broadcast(
 ) -> DataFrame:
     spark = sources.sparkSession
     names = pa.array(graph.names.tolist(), type=pa.string())
-    ids = _source_ids(sources, graph, names)
+    ids = _source_ids(sources, names)
     try:
         context = spark.sparkContext
     except NotImplementedError:  # Spark Connect: no SparkContext, ship the graph in the closure.
         context = None
     default_parallelism = context.defaultParallelism if context is not None else 2
     partitions = max(1, min(opts.partitions or default_parallelism, ids.size))
-    # Sources dealt round-robin in a fixed shuffled order, so no task gets all the big ones.
+    # Sources in a fixed shuffled order: each task's range of positions is a random share of them,
+    # so no task gets all the sources with a large reach.
     ids = ids[np.random.default_rng(0).permutation(ids.size)]
     payload = (graph, names, ids)
     if context is not None:
