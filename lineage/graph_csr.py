@@ -112,13 +112,17 @@ def build_csr(src: Any, dst: Any, confidence: Any) -> CsrGraph:
     s = codes[: len(src_arr)]
     d = codes[len(src_arr) :]
     keep = conf > 0.0
-    s, d, conf = s[keep], d[keep], conf[keep]
-    # Sort by (src, dst, -conf) and keep the first of each (src, dst): the best duplicate.
-    order = np.lexsort((-conf, d, s))
-    s, d, conf = s[order], d[order], conf[order]
-    first = np.ones(len(s), dtype=bool)
-    first[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
-    s, d, conf = s[first], d[first], conf[first]
+    # One int64 key per (src, dst), sorted; duplicates keep their best confidence.
+    key = s[keep] * max(n, 1) + d[keep]
+    conf = conf[keep]
+    order = np.argsort(key, kind="stable")
+    key, conf = key[order], conf[order]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    conf = np.maximum.reduceat(conf, starts) if starts.size else conf
+    key = key[starts]
+    s, d = key // max(n, 1), key % max(n, 1)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
     return CsrGraph(
