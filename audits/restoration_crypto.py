@@ -232,8 +232,18 @@ MAC_MISMATCH = "MAC does not verify under key {key_id!r}: the entry was modified
 BAD_PADDING = "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
 
 
+_OFFSET_TYPES = (
+    pa.types.is_binary, pa.types.is_large_binary, pa.types.is_string, pa.types.is_large_string
+)
+
+
 def _binary_parts(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 offsets, uint8 data) of a binary/string Arrow array, without copying the data."""
+    """(int64 offsets, uint8 data) of a binary/string Arrow array, without copying the data.
+
+    Other byte types (``fixed_size_binary``, views) are cast to ``large_binary`` first.
+    """
+    if not any(check(arr.type) for check in _OFFSET_TYPES):
+        arr = arr.cast(pa.large_binary())
     large = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
     buffers = arr.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32)

@@ -348,11 +348,12 @@ def test_valid_mac_over_non_utf8_plaintext_is_tampered_not_a_crash() -> None:
         ("e1", SECRET_ROW, "ok"), ("e9", None, "tampered")]
 
 
-@pytest.mark.parametrize("large", [False, True])
-def test_batch_decryptor_many_entries_two_keys_match_scalar_decrypt(large: bool) -> None:
+@pytest.mark.parametrize("layout", ["plain", "large", "fixed_iv"])
+def test_batch_decryptor_many_entries_two_keys_match_scalar_decrypt(layout: str) -> None:
     """Entries of every padding length (0..47 bytes of plaintext, one of them empty), two keys
     interleaved, a MAC failure and a valid-MAC-but-bad-padding entry in the middle, and input
-    arrays that are slices (non-zero offsets): each row equals what the scalar path says."""
+    arrays that are slices (non-zero offsets), as binary, large_binary or (IV) fixed-size
+    binary columns: each row equals what the scalar path says."""
     created = datetime(2026, 11, 22, 1, tzinfo=UTC)
     entries, expected = [], []
     for i in range(48):
@@ -377,10 +378,12 @@ def test_batch_decryptor_many_entries_two_keys_match_scalar_decrypt(large: bool)
     expected[20] = ("e20", None, "tampered", "tampered: bad PKCS7 padding after a valid MAC "
                     "(entry written with another scheme)")
     schema = ENCRYPTED_SCHEMA_ARROW
-    if large:
+    if layout == "large":
         schema = pa.schema([pa.field(f.name, {pa.string(): pa.large_string(),
                                               pa.binary(): pa.large_binary()}.get(f.type, f.type))
                             for f in schema])
+    if layout == "fixed_iv":
+        schema = schema.set(schema.get_field_index("iv"), pa.field("iv", pa.binary(16)))
     padding_row = dataclasses.asdict(entries[0])
     table = pa.Table.from_pylist([padding_row] + [dataclasses.asdict(e) for e in entries],
                                  schema=schema)
