@@ -37,6 +37,12 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from audits.restoration_arrow import (
+    associated_data_array,
+    associated_data_list,
+    column,
+    text_types,
+)
 from audits.restoration_crypto import (
     BAD_PADDING,
     BLOCK_BYTES,
@@ -52,7 +58,6 @@ from audits.restoration_crypto import (
     _SubKeys,
     _verify_many,
 )
-from audits.restoration_log import associated_data
 
 __all__ = [
     "DECRYPTED_SCHEMA",
@@ -105,78 +110,6 @@ DECRYPTED_SCHEMA = StructType(
 #: What the verifier returns: the decryptor's columns without ``row_json`` (nothing decrypted).
 VERIFIED_SCHEMA = StructType([f for f in DECRYPTED_SCHEMA.fields if f.name != "row_json"])
 
-_STATUS = {"truncated": "tampered", "tampered": "tampered", "wrong_key": "tampered"}
-
-
-def _col(batch: pa.RecordBatch, name: str) -> pa.Array:
-    index = batch.schema.get_field_index(name)
-    if index < 0:
-        raise RestorationLogError(None, "truncated", f"input batch has no column {name!r}")
-    return batch.column(index)
-
-
-def _micros(arr: pa.Array) -> pa.Array:
-    """Timestamps as int64 microseconds since the epoch (whatever unit/zone Arrow sends)."""
-    if pa.types.is_timestamp(arr.type) and arr.type.unit != "us":
-        arr = pc.cast(arr, pa.timestamp("us", tz=arr.type.tz))
-    return arr.cast(pa.int64())
-
-
-def _text_types(sample: pa.DataType) -> tuple[pa.DataType, pa.DataType]:
-    """(string, binary) Arrow types matching what Spark sent (large variants or not)."""
-    if pa.types.is_large_string(sample):
-        return pa.large_string(), pa.large_binary()
-    return pa.string(), pa.binary()
-
-
-_UNSAFE_JSON = r'[\x00-\x1f"\\]'  # characters that JSON string escaping would change
-
-
-def _json_strings(arr: pa.Array) -> pa.Array | None:
-    """Each value as a JSON string literal (``null`` for null), or None if one needs escaping."""
-    arr = arr.cast(pa.string()) if pa.types.is_large_string(arr.type) else arr
-    if pc.any(pc.match_substring_regex(arr, _UNSAFE_JSON)).as_py():
-        return None
-    quoted = pc.binary_join_element_wise('"', arr, '"', "")
-    return pc.fill_null(quoted, "null")
-
-
-def _associated_data(
-    entry: pa.Array, deletion: pa.Array, table: pa.Array, created: pa.Array
-) -> list[bytes]:
-    """Per-row :func:`associated_data` bytes (see :func:`_associated_data_array`)."""
-    return _associated_data_array(entry, deletion, table, created).to_pylist()
-
-
-def _associated_data_array(
-    entry: pa.Array, deletion: pa.Array, table: pa.Array, created: pa.Array
-) -> pa.Array:
-    """Per-row :func:`associated_data` bytes as a binary array, built with Arrow kernels.
-
-    Falls back to the scalar function row by row when an id or table name holds a quote, a
-    backslash or a control character, or a timestamp is missing; both paths give identical bytes
-    (tested).
-    """
-    micros = _micros(created)
-    parts = [_json_strings(a) for a in (deletion, entry, table)]
-    if any(p is None for p in parts) or pc.any(pc.is_null(micros)).as_py():
-        return pa.array(
-            [
-                associated_data(e, d, t, c if c is not None else -1)
-                for e, d, t, c in zip(
-                    entry.to_pylist(), deletion.to_pylist(), table.to_pylist(),
-                    micros.to_pylist(),
-                )
-            ],
-            pa.binary(),
-        )
-    joined = pc.binary_join_element_wise(
-        '{"created_at":', micros.cast(pa.string()), ',"deletion_id":', parts[0],
-        ',"entry_id":', parts[1], ',"table":', parts[2], "}", "",
-    )
-    return joined.cast(pa.binary())
-
-
 def make_encryptor(
     keys_by_id: Mapping[str, RestorationKey],
     key_id: str,
@@ -213,15 +146,15 @@ def make_encryptor(
 def _encrypt_batch(
     batch: pa.RecordBatch, sub: _SubKeys, iv_source: Callable[[int], bytes]
 ) -> pa.RecordBatch:
-    entry_col, del_col, table_col = (_col(batch, n) for n in ("entry_id", "deletion_id", "table"))
-    created_col, row_col = _col(batch, "created_at"), _col(batch, "row_json")
+    entry_col, del_col, table_col = (column(batch, n) for n in ("entry_id", "deletion_id", "table"))
+    created_col, row_col = column(batch, "created_at"), column(batch, "row_json")
     for name, arr in (("entry_id", entry_col), ("table", table_col), ("created_at", created_col),
                       ("row_json", row_col)):
         if arr.null_count:
             raise RestorationLogError(None, "truncated", f"{arr.null_count} rows with null {name}")
     n = batch.num_rows
-    str_type, bin_type = _text_types(entry_col.type)
-    ads = _associated_data(entry_col, del_col, table_col, created_col)
+    str_type, bin_type = text_types(entry_col.type)
+    ads = associated_data_list(entry_col, del_col, table_col, created_col)
     rows = row_col.cast(pa.large_binary() if pa.types.is_large_string(row_col.type)
                         else pa.binary()).to_pylist()
     ivs = iv_source(IV_BYTES * n)
@@ -296,13 +229,13 @@ def _decrypt_batch(
 ) -> pa.RecordBatch:
     """Open (or only verify) one batch: rows grouped by key id, MACs checked per entry, then all
     verified entries of a key decrypted together (:func:`_open_many`)."""
-    entry_col, del_col, table_col = (_col(batch, n) for n in ("entry_id", "deletion_id", "table"))
-    created_col, key_col = _col(batch, "created_at"), _col(batch, "key_id")
-    iv_col, ct_col, mac_col = _col(batch, "iv"), _col(batch, "ciphertext"), _col(batch, "mac")
+    entry_col, del_col, table_col = (column(batch, n) for n in ("entry_id", "deletion_id", "table"))
+    created_col, key_col = column(batch, "created_at"), column(batch, "key_id")
+    iv_col, ct_col, mac_col = column(batch, "iv"), column(batch, "ciphertext"), column(batch, "mac")
     n = batch.num_rows
-    str_type, _ = _text_types(entry_col.type)
+    str_type, _ = text_types(entry_col.type)
     well_formed = _well_formed(iv_col, ct_col, mac_col, created_col)
-    ads = _associated_data_array(entry_col, del_col, table_col, created_col)
+    ads = associated_data_array(entry_col, del_col, table_col, created_col)
     status: list[str] = ["ok"] * n
     detail: list[str | None] = [None] * n
     opened: list[tuple[np.ndarray, pa.Array]] = []
