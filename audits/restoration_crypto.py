@@ -27,6 +27,8 @@ BLOCK_BYTES = 16
 FORMAT_VERSION = 1
 _HKDF_SALT = b"compliance-jobs/restoration-log/v1"
 NOT_UTF8 = "plaintext is not UTF-8 after a valid MAC (entry written with another scheme)"
+MAC_MISMATCH = "MAC does not verify under key {key_id!r}: the entry was modified, moved or re-keyed"
+BAD_PADDING = "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
 _PADS = [bytes([n]) * n for n in range(BLOCK_BYTES + 1)]
 
 Reason = Literal["tampered", "truncated", "wrong_key", "expired"]
@@ -206,7 +208,7 @@ def _open_checked(
     padded = dec.update(ciphertext) + dec.finalize()
     pad = padded[-1]
     if not 1 <= pad <= BLOCK_BYTES or padded[-pad:] != _PADS[pad]:
-        return "tampered", "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
+        return "tampered", BAD_PADDING
     return None, padded[:-pad]
 
 
@@ -219,17 +221,11 @@ def _verify_checked(
     try:
         h.verify(mac)  # constant-time comparison
     except InvalidSignature:
-        return (
-            f"MAC does not verify under key {sub.key_id!r}: the entry was modified, moved or "
-            "re-keyed"
-        )
+        return MAC_MISMATCH.format(key_id=sub.key_id)
     return None
 
 
 # --- many entries at once (the Spark batch path) ------------------------------------------------
-
-MAC_MISMATCH = "MAC does not verify under key {key_id!r}: the entry was modified, moved or re-keyed"
-BAD_PADDING = "bad PKCS7 padding after a valid MAC (entry written with another scheme)"
 
 
 _OFFSET_TYPES = (
