@@ -256,21 +256,15 @@ def _decrypt_batch(
             )
             status[i], detail[i] = "tampered", f"truncated: {problem}"
         fine = rows[well_formed[rows]]
-        every = fine.size == n  # the usual batch: one key, nothing malformed, no copies needed
-
-        def pick(arr: pa.Array, fine: np.ndarray = fine, every: bool = every) -> pa.Array:
-            return arr if every else arr.take(pa.array(fine))
-
-        failed = _verify_many(sub, pick(iv_col), pick(ct_col), pick(ads), pick(mac_col))
+        failed = _verify_many(sub, *(_pick(a, fine, n) for a in (iv_col, ct_col, ads, mac_col)))
         for j in failed:
             status[fine[j]] = "tampered"
             detail[fine[j]] = "tampered: " + MAC_MISMATCH.format(key_id=sub.key_id)
         if not plaintext:
             continue
         verified = np.delete(fine, failed) if failed else fine
-        every = every and not failed
         texts, bad_padding = _open_many(
-            sub, pick(iv_col, verified, every), pick(ct_col, verified, every)
+            sub, _pick(iv_col, verified, n), _pick(ct_col, verified, n)
         )
         for i in verified[bad_padding]:
             status[i], detail[i] = "tampered", f"tampered: {BAD_PADDING}"
@@ -282,6 +276,12 @@ def _decrypt_batch(
     columns += [pa.array(status, str_type), pa.array(detail, str_type)]
     schema = DECRYPTED_SCHEMA if plaintext else VERIFIED_SCHEMA
     return pa.RecordBatch.from_arrays(columns, names=[f.name for f in schema.fields])
+
+
+def _pick(arr: pa.Array, positions: np.ndarray, n: int) -> pa.Array:
+    """The rows of ``arr`` at ``positions``; no copy when they are all ``n`` rows (the usual
+    batch: one key, nothing malformed or tampered)."""
+    return arr if positions.size == n else arr.take(pa.array(positions))
 
 
 def _rows_by_key(key_col: pa.Array) -> Iterator[tuple[str | None, np.ndarray]]:

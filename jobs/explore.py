@@ -86,18 +86,14 @@ def run_impact(ctx: JobContext, table: str, *, drop: list[str], rename: list[str
     """Everything downstream of the changed columns of ``table``, grouped by asset."""
     columns: list[str] = list(drop)
     changes = [f"drop {c}" for c in drop]
-    for spec in rename:
-        if "=" not in spec:
-            raise UsageError(f"--rename-column expects OLD=NEW, got {spec!r}")
-        old, new = spec.split("=", 1)
-        columns.append(old)
-        changes.append(f"rename {old} to {new}")
-    for spec in retype:
-        if "=" not in spec:
-            raise UsageError(f"--retype-column expects COLUMN=TYPE, got {spec!r}")
-        col, typ = spec.split("=", 1)
-        columns.append(col)
-        changes.append(f"retype {col} to {typ}")
+    for verb, flag, shape, specs in (("rename", "--rename-column", "OLD=NEW", rename),
+                                     ("retype", "--retype-column", "COLUMN=TYPE", retype)):
+        for spec in specs:
+            if "=" not in spec:
+                raise UsageError(f"{flag} expects {shape}, got {spec!r}")
+            col, to = spec.split("=", 1)
+            columns.append(col)
+            changes.append(f"{verb} {col} to {to}")
     g = _edges(ctx)
     _known_node(ctx, g, table.lower())
     rows = impact(g, table.lower(), columns=[c.lower() for c in columns] or None, max_depth=depth)

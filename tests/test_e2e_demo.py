@@ -152,6 +152,22 @@ def test_impact_of_dropping_an_identifier_lists_the_dashboards(demo_run, capsys)
     assert truth <= dashboards
 
 
+def test_impact_of_rename_and_retype_and_a_malformed_spec(demo_run, capsys):
+    import json
+
+    from jobs.cli import main
+
+    common = ["--conf", str(demo_run.conf), "--run-date", "2026-11-22", "--quiet"]
+    assert main(["impact", "crm.customers", "--rename-column", "email=mail",
+                 "--retype-column", "customer_id=bigint", "--format", "json", *common]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["changes"] == ["rename email to mail", "retype customer_id to bigint"]
+    assert answer["affected"]
+    assert main(["impact", "crm.customers", "--retype-column", "customer_id", *common]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["compliance: error: --retype-column expects COLUMN=TYPE, got 'customer_id'"]
+
+
 def test_openlineage_export_is_valid(demo_run, tmp_path):
     import json
 
