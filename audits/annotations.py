@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.errors import ConfigError
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from audits.annotations_heuristics import HeuristicOptions

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from jobs.errors import ConfigError
+from core.errors import ConfigError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROS_PER_SECOND = 1_000_000

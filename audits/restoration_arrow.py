@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audits.restoration_crypto import RestorationLogError
-from audits.restoration_log import associated_data
+from audits.restoration_crypto import associated_data
 
 
 def column(batch: pa.RecordBatch, name: str) -> pa.Array:

@@ -47,6 +47,7 @@ from audits.restoration_crypto import (
     NOT_UTF8,
     RestorationKey,
     RestorationLogError,
+    associated_data,
     _open,
     _seal,
     _SubKeys,
@@ -118,29 +119,6 @@ def to_micros(ts: datetime) -> int:
         ts = ts.replace(tzinfo=timezone.utc)
     delta = ts - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _json_or_null(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
-def associated_data(
-    entry_id: str, deletion_id: str | None, table: str, created_at_us: int
-) -> bytes:
-    """The associated data authenticated with an entry: sorted-key compact JSON, UTF-8.
-
-    Identical to ``json.dumps({"created_at": created_at_us, "deletion_id": deletion_id,
-    "entry_id": entry_id, "table": table}, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)``, built without the generic encoder because it runs once per entry.
-
-    Example:
-        >>> associated_data("e1", "d1", "crm.customers", 0)
-        b'{"created_at":0,"deletion_id":"d1","entry_id":"e1","table":"crm.customers"}'
-    """
-    return (
-        f'{{"created_at":{int(created_at_us)},"deletion_id":{_json_or_null(deletion_id)},'
-        f'"entry_id":{_json_or_null(entry_id)},"table":{_json_or_null(table)}}}'
-    ).encode("utf-8")
 
 
 def _json_default(value: Any) -> Any:

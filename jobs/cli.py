@@ -13,7 +13,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from jobs.errors import ComplianceError, UsageError
+from jobs.errors import ComplianceError, ConfigError, LockError, UsageError
+from jobs.keys import KeyDirectoryError
+from lineage.graph import GraphError
+from lineage.policy import PolicyError
 
 
 def _date(text: str) -> date:
@@ -204,7 +207,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 def cmd_datamap(args: argparse.Namespace) -> int:
-    from jobs.datamap import datamap
+    from jobs.datamap_command import datamap
 
     ctx = _context(args)
     out = datamap(ctx, column=args.column, category=args.category, subject_key=args.subject_key,
@@ -308,6 +311,21 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+EXIT_USAGE = 2
+"""Usage or configuration error: fix the argument, key or file and run again."""
+EXIT_FAILURE = 3
+"""Job failure: one line on stderr, the traceback in ``<home>/logs/``."""
+
+
+#: Errors a user fixes by changing an argument, a configuration key or a file.
+USAGE_ERRORS = (ConfigError, UsageError, LockError, GraphError, PolicyError, KeyDirectoryError)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code of an exception: 2 for :data:`USAGE_ERRORS`, else 3 (a job failure)."""
+    return EXIT_USAGE if isinstance(exc, USAGE_ERRORS) else EXIT_FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``compliance`` console script."""
     parser = build_parser()
@@ -316,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ComplianceError as exc:
         print(f"compliance: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         print("compliance: interrupted", file=sys.stderr)
         return 130

@@ -19,8 +19,11 @@ from pyspark.sql import functions as F
 
 from jobs.context import JobContext, StepResult
 from lineage.graph import closure_with_paths
+from lineage.masking import every_masked, hop_masking, with_path_masking
 
 PERSONAL_PREFIX = "user"
+#: Columns added to ``lineage_closure`` after its first release (older warehouses get them NULL).
+CLOSURE_ADDED_COLUMNS = {"masked_on_path": "boolean", "last_hop_masked": "boolean"}
 
 
 def node_col(asset: str, column: str) -> F.Column:
@@ -29,26 +32,28 @@ def node_col(asset: str, column: str) -> F.Column:
 
 
 def graph_edges(edges: DataFrame) -> DataFrame:
-    """DataFrame[src, dst, confidence, level, src_asset, src_column, dst_asset, dst_column]."""
+    """DataFrame[src, dst, confidence, masking, level, src_asset, src_column, dst_asset, dst_column].
+
+    ``masking`` is true only when every edge between the two nodes is masked."""
     col_level = edges.filter(
         F.col("source_column").isNotNull()
         & ((F.col("transformation_type") == "DIRECT") | F.col("target_column").isNull())
     ).select(
         node_col("source_asset", "source_column").alias("src"),
         node_col("target_asset", "target_column").alias("dst"),
-        "confidence", F.lit("column").alias("level"),
+        "confidence", "masking", F.lit("column").alias("level"),
         F.col("source_asset").alias("src_asset"), F.col("source_column").alias("src_column"),
         F.col("target_asset").alias("dst_asset"), F.col("target_column").alias("dst_column"),
     )
     table_level = edges.select(
         F.col("source_asset").alias("src"), F.col("target_asset").alias("dst"), "confidence",
-        F.lit("table").alias("level"),
+        "masking", F.lit("table").alias("level"),
         F.col("source_asset").alias("src_asset"), F.lit(None).cast("string").alias("src_column"),
         F.col("target_asset").alias("dst_asset"), F.lit(None).cast("string").alias("dst_column"),
     ).filter(F.col("src") != F.col("dst"))
     return col_level.unionByName(table_level).groupBy(
         "src", "dst", "level", "src_asset", "src_column", "dst_asset", "dst_column"
-    ).agg(F.max("confidence").alias("confidence"))
+    ).agg(F.max("confidence").alias("confidence"), every_masked().alias("masking"))
 
 
 def _nodes(g: DataFrame) -> DataFrame:
@@ -76,9 +81,11 @@ def closure_rows(ctx: JobContext, g: DataFrame, sources: DataFrame, level: str) 
     s = nodes.select(F.col("node").alias("source"), F.col("asset").alias("source_asset"),
                      F.col("column").alias("source_column"))
     t = nodes.select(F.col("node"), F.col("asset").alias("target_asset"), F.col("column").alias("target_column"))
-    return rows.join(s, "source").join(t, "node").select(
+    hops = hop_masking(g.filter(F.col("level") == level))
+    return rows.join(s, "source").join(t, "node").transform(with_path_masking(hops)).select(
         "source_asset", "source_column", "target_asset", "target_column",
         "depth", "confidence", "path", F.lit(ctx.run_date).alias("run_date"), F.lit(level).alias("level"),
+        "masked_on_path", "last_hop_masked",
     )
 
 
@@ -95,6 +102,8 @@ def run_closure(ctx: JobContext) -> StepResult:
     ).select(F.concat_ws(".", "asset_id", "column").alias("node"))
     tables = ctx.store.read("assets").select(F.col("asset_id").alias("node"))
     tonight = closure_rows(ctx, g, personal, "column").unionByName(closure_rows(ctx, g, tables, "table"))
+    if ctx.store.exists("lineage_closure"):
+        ctx.store.add_columns("lineage_closure", CLOSURE_ADDED_COLUMNS)
     ctx.store.replace_where("lineage_closure", tonight, F.col("run_date") == F.lit(ctx.run_date))
     g.unpersist()
     closure = ctx.store.read("lineage_closure").filter(F.col("run_date") == F.lit(ctx.run_date)).persist()

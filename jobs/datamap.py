@@ -40,6 +40,7 @@ from pyspark.sql import functions as F
 from jobs.catalog import load_catalog, load_policies
 from jobs.context import JobContext
 from jobs.errors import UsageError
+from lineage.masking import every_masked, with_path_masking
 from reports import render_datamap
 from reports import datamap as dm_view
 from reports.exports import csv_cell, json_default
@@ -52,6 +53,7 @@ MAX_REACH = 5000
 REACH_COLUMNS = (
     "source_asset", "source_column", "data_category", "target_asset", "target_column", "depth",
     "confidence", "path", "transformation_type", "transformation_subtype", "masking",
+    "masked_on_path",
 )
 
 
@@ -81,13 +83,9 @@ class Scope:
         return re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-") or "all"
 
 
-def _read(ctx: JobContext, name: str) -> DataFrame | None:
-    return ctx.store.read(name) if ctx.store.exists(name) else None
-
-
 def latest_run_date(ctx: JobContext, table: str = "lineage_closure") -> date | None:
     """The latest run date of a per-run-date table, not after ``ctx.run_date`` when possible."""
-    df = _read(ctx, table)
+    df = ctx.store.read(table, missing_ok=True)
     if df is None:
         return None
     row = df.agg(
@@ -103,7 +101,8 @@ def _node(asset: str, column: str) -> F.Column:
 
 
 def last_hops(edges: DataFrame) -> DataFrame:
-    """One row per (src node, dst node): the most confident edge's transformation and masking.
+    """One row per (src node, dst node): the most confident edge's transformation, and masking
+    (true only when every edge between the two nodes is masked).
 
     Returns:
         DataFrame[_src, _dst, transformation_type, transformation_subtype, masking].
@@ -114,7 +113,7 @@ def last_hops(edges: DataFrame) -> DataFrame:
         F.struct(F.col("confidence").alias("c"), F.col("transformation_type").alias("t"),
                  F.col("transformation_subtype").alias("s")).alias("_e"),
         F.col("masking").cast("boolean").alias("_m"),
-    ).groupBy("_src", "_dst").agg(F.max("_e").alias("_e"), F.max("_m").alias("masking"))
+    ).groupBy("_src", "_dst").agg(F.max("_e").alias("_e"), every_masked("_m").alias("masking"))
     return best.select("_src", "_dst", F.col("_e.t").alias("transformation_type"),
                        F.col("_e.s").alias("transformation_subtype"), "masking")
 
@@ -134,12 +133,12 @@ def personal_columns(ctx: JobContext) -> DataFrame:
 def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFrame:
     """Closure rows (column level) from ``sources`` [asset_id, column, data_category] with the
     last hop's transformation and masking; the reach rows of :class:`DataMap`."""
-    closure = _read(ctx, "lineage_closure")
+    closure = ctx.store.read("lineage_closure", missing_ok=True)
     if closure is None or run_date is None:
         return ctx.spark.createDataFrame([], ", ".join(
             f"{c} {t}" for c, t in zip(REACH_COLUMNS, (
                 "string", "string", "string", "string", "string", "int", "double",
-                "array<string>", "string", "string", "boolean"), strict=True)))
+                "array<string>", "string", "string", "boolean", "boolean"), strict=True)))
     src = sources.select(F.col("asset_id").alias("source_asset"),
                          F.col("column").alias("source_column"), "data_category").distinct()
     rows = closure.filter((F.col("run_date") == F.lit(run_date)) & (F.col("level") == "column")) \
@@ -147,13 +146,17 @@ def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFra
     n = F.size("path")
     rows = rows.withColumn("_src", F.when(n >= 2, F.element_at("path", -2))) \
         .withColumn("_dst", F.element_at("path", -1))
-    edges = _read(ctx, "lineage_edges")
+    edges = ctx.store.read("lineage_edges", missing_ok=True)
     if edges is not None:
-        rows = rows.join(last_hops(edges), ["_src", "_dst"], "left")
+        hops = last_hops(edges)
+        rows = rows.join(hops, ["_src", "_dst"], "left")
+        if "masked_on_path" not in rows.columns:  # a closure written before it was recorded
+            masks = hops.select(F.col("_src").alias("src"), F.col("_dst").alias("dst"), "masking")
+            rows = rows.transform(with_path_masking(masks)).drop("last_hop_masked")
     else:
         rows = rows.select("*", *[F.lit(None).cast(t).alias(c) for c, t in (
             ("transformation_type", "string"), ("transformation_subtype", "string"),
-            ("masking", "boolean"))])
+            ("masking", "boolean"), ("masked_on_path", "boolean")) if c not in rows.columns])
     return rows.select(*REACH_COLUMNS)
 
 
@@ -173,7 +176,7 @@ def _assets_rows(ctx: JobContext, names: set[str]) -> list[dict[str, Any]]:
 
 def _data_subjects(ctx: JobContext) -> dict[str, list[str]]:
     """Categories of data subjects: the subject types of the deletion requests received."""
-    req = _read(ctx, "deletion_requests")
+    req = ctx.store.read("deletion_requests", missing_ok=True)
     types = []
     if req is not None and "subject_type" in req.columns:
         types = [r[0] for r in req.select("subject_type").distinct().orderBy("subject_type")
@@ -282,77 +285,9 @@ def _suggest(word: str, choices: list[str]) -> str:
     return "; see `compliance tables` for what exists"
 
 
-def _text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: Format) -> str:
-    if fmt == "json":
-        payload = [{c: r.get(c) for c in columns} for r in rows]
-        text = json.dumps(payload, default=json_default, sort_keys=True, indent=1,
-                          ensure_ascii=False)
-        return text + "\n"
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([csv_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
-
-
-def datamap(
-    ctx: JobContext,
-    *,
-    column: str | None = None,
-    category: str | None = None,
-    subject_key: str | None = None,
-    fmt: Format = "json",
-    out: Path | None = None,
-) -> Path | str:
-    """``compliance datamap (--column T.C | --category CAT | --subject-key K) [--format F]``.
-
-    Args:
-        ctx: the job context.
-        column: ``table.column`` to map.
-        category: data category (prefix) to map.
-        subject_key: pseudonymous subject key (``sk_<hex>``) to map.
-        fmt: ``json`` or ``csv`` (text; written to ``out`` when given) or ``html`` (a folder).
-        out: file for json/csv, folder for html (default ``<reports>/datamap-<slug>/``).
-
-    Returns:
-        The text (json/csv without ``out``), else the path written (``datamap.html`` for html).
-
-    Raises:
-        UsageError: for a bad combination of options, an unknown column/category or bad key.
-    """
-    given = [n for n, v in (("--column", column), ("--category", category),
-                            ("--subject-key", subject_key)) if v]
-    if len(given) != 1:
-        raise UsageError("datamap needs exactly one of --column T.C, --category CAT, "
-                         "--subject-key K"
-                         + (f" (got {', '.join(given)})" if given else ""))
-    if fmt not in ("html", "json", "csv"):
-        raise UsageError(f"--format must be html, json or csv, got {fmt!r}")
-    scope = Scope(column=column, category=category, subject_key=subject_key)
-    if subject_key:
-        from jobs.datamap_subject import SUBJECT_COLUMNS, subject_map
-
-        dm, places = subject_map(ctx, subject_key)
-        rows, cols = places, SUBJECT_COLUMNS
-    else:
-        dm = build_datamap(ctx, scope, violations=_violations(ctx))
-        rows, cols = dm_view.flows(dm), dm_view.FLOW_COLUMNS
-    if fmt == "html":
-        folder = Path(out) if out else Path(ctx.cfg.reports) / f"datamap-{scope.slug}"
-        render_datamap(dm, folder, generated_at=datetime.now(timezone.utc).replace(tzinfo=None))
-        return folder / "datamap.html"
-    text = _text(rows, cols, fmt)
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
-        return Path(out)
-    return text
-
-
 def _violations(ctx: JobContext, run_date: date | None = None) -> list[dict[str, Any]]:
     """Policy violations of the run date (default: the latest), for marking the graph."""
-    pv = _read(ctx, "policy_violations")
+    pv = ctx.store.read("policy_violations", missing_ok=True)
     if pv is None or "run_date" not in pv.columns:
         return []
     day = run_date or latest_run_date(ctx, "policy_violations")

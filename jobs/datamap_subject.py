@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from jobs.catalog import load_catalog, load_policies
 from jobs.context import JobContext
-from jobs.datamap import MAX_REACH, _assets_rows, _data_subjects, _read, collect, latest_run_date
+from jobs.datamap import MAX_REACH, _assets_rows, _data_subjects, collect, latest_run_date
 from jobs.datamap import personal_columns, reach
 from jobs.errors import UsageError
 from reports.model import DataMap
@@ -89,7 +89,7 @@ def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[s
 
 def _found(ctx: JobContext, subject_key: str) -> dict[tuple[str, str], dict[str, Any]]:
     """(asset, column) -> residual_findings row of the subject in the latest run's slice."""
-    res = _read(ctx, "residual_findings")
+    res = ctx.store.read("residual_findings", missing_ok=True)
     if res is None:
         return {}
     day = latest_run_date(ctx, "residual_findings")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from lineage.masking import every_masked
+
 from jobs.catalog import Catalog, load_catalog
 from jobs.context import JobContext, StepResult
 from jobs.signals_ingest import other_signal_observations
@@ -147,7 +149,7 @@ def _merge_observations(obs: DataFrame, keys: list[str]) -> DataFrame:
     return obs.groupBy(*keys).agg(
         *[F.first(c).alias(c) for c in ("source_asset", "source_column", "target_asset", "target_column",
                                         "transformation_type", "transformation_subtype", "signal")],
-        F.max("masking").alias("masking"),
+        every_masked().alias("masking"),  # masked only when every observation masks
         F.max("confidence").alias("confidence"),
         F.slice(F.sort_array(F.array_distinct(F.flatten(F.collect_list("evidence")))), 1, 10).alias("evidence"),
         F.min("first_seen").alias("first_seen"),

@@ -69,8 +69,6 @@ class KeyringError(ComplianceError):
 class KeyDirectoryError(KeyringError):
     """The key directory or a key file has unsafe permissions or ownership."""
 
-    exit_code = 2
-
 
 class KeyNotFoundError(KeyringError):
     """The key does not exist: destroyed by rotation (entries under it are lost) or never made."""

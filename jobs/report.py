@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.context import VERSION, JobContext, StepResult
+from audits.detection import detection_dates
 from jobs.datamap import build_datamap, collect
 from jobs.report_deletions import deletion_cases, restoration_section
 from reports import render_nightly
@@ -236,18 +237,6 @@ def reason_class(reason: F.Column) -> F.Column:
     head = F.regexp_replace(head, r"'[^']*'", "'…'")
     head = F.regexp_replace(head, r" not one of .*$", " not one of the allowed values")
     return F.regexp_replace(head, r" is outside .*$", " is out of range")
-
-
-def detection_dates(df: DataFrame) -> DataFrame:
-    """``first_detected``/``last_detected`` as the run date that detected the anomaly.
-
-    The audit stamps them with the run's cutoff (midnight after the run date); shown as is, an
-    anomaly found tonight would read as detected tomorrow (age -1 day).
-    """
-    for c in ("first_detected", "last_detected"):
-        if c in df.columns and dict(df.dtypes)[c].startswith("timestamp"):
-            df = df.withColumn(c, F.to_date(F.col(c) - F.expr("INTERVAL 1 MICROSECOND")))
-    return df
 
 
 def _free(df: DataFrame | None) -> None:

@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.context import JobContext
+from audits.detection import detection_dates
 from jobs.datamap import collect, latest_run_date
 from reports import sections as sec
 from reports.model import DeletionCase, Section
@@ -34,10 +35,6 @@ SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 REQUEST_COLUMNS = ("deletion_id", "subject_key", "subject_type", "requested_at", "sla_days")
 EVENT_COLUMNS = ("deletion_id", "object_id", "object_type", "event", "ts", "scheduled_for",
                  "points_deleted", "detail")
-
-
-def _read(ctx: JobContext, name: str) -> DataFrame | None:
-    return ctx.store.read(name) if ctx.store.exists(name) else None
 
 
 def _sel(df: DataFrame, cols: tuple[str, ...]) -> DataFrame:
@@ -88,16 +85,14 @@ def scanned_tables(ctx: JobContext) -> list[tuple[str, str]]:
 
 def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
     """The deletion requests with their evidence (see the module docstring)."""
-    req = _read(ctx, "deletion_requests")
+    req = ctx.store.read("deletion_requests", missing_ok=True)
     if req is None:
         return []
     day = ctx.run_date
-    anomalies = _read(ctx, "deletion_anomalies")
-    residuals = _read(ctx, "residual_findings")
+    anomalies = ctx.store.read("deletion_anomalies", missing_ok=True)
+    residuals = ctx.store.read("residual_findings", missing_ok=True)
     an_today = None
     if anomalies is not None:
-        from jobs.report import detection_dates
-
         an_today = detection_dates(anomalies.filter(F.col("run_date") == F.lit(day)))
     res_today = residuals.filter(F.col("run_date") == F.lit(day)) if residuals is not None else None
     open_today = an_today.filter(F.col("status") == "open") if an_today is not None else None
@@ -122,7 +117,7 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
             out.setdefault(r["deletion_id"], []).append(r)
         return out
 
-    ev = _read(ctx, "deletion_events")
+    ev = ctx.store.read("deletion_events", missing_ok=True)
     events = by_id(_sel(ev, EVENT_COLUMNS) if ev is not None else None, ["ts", "event"],
                    MAX_CASES * MAX_EVENTS)
     anoms = by_id(an_today.drop("run_date") if an_today is not None else None, ["check"],
@@ -155,7 +150,7 @@ def purge_history(ctx: JobContext, ids: DataFrame) -> dict[str, list[dict[str, A
 
     live = {k.key_id for k in _keyring_status(ctx)}
     out: dict[str, list[dict[str, Any]]] = {}
-    journal, log = _read(ctx, JOURNAL_TABLE), _read(ctx, LOG_TABLE)
+    journal, log = ctx.store.read(JOURNAL_TABLE, missing_ok=True), ctx.store.read(LOG_TABLE, missing_ok=True)
     purges: list[dict[str, Any]] = []
     if journal is not None:
         j = journal.filter(F.col("state") == "committed").join(F.broadcast(ids), "deletion_id")
@@ -177,7 +172,7 @@ def purge_history(ctx: JobContext, ids: DataFrame) -> dict[str, list[dict[str, A
     for p in purges:
         p["key_status"] = "active" if p["key_id"] in live else "destroyed"
         out.setdefault(p.pop("deletion_id"), []).append(p)
-    restores = _read(ctx, RESTORES_TABLE)
+    restores = ctx.store.read(RESTORES_TABLE, missing_ok=True)
     if restores is not None:
         g = restores.join(F.broadcast(ids), "deletion_id") \
             .groupBy("deletion_id", "table", "outcome") \
@@ -203,7 +198,7 @@ def restoration_section(ctx: JobContext, dates: list[date]) -> Section:
     overdue = sum(1 for r in rows if r["status"] == "overdue for destruction")
     written = restored = expired = destroyed = 0
     trend: list[tuple[date, int]] = [(d, 0) for d in dates]
-    health = _read(ctx, HEALTH_TABLE)
+    health = ctx.store.read(HEALTH_TABLE, missing_ok=True)
     if health is not None:
         t = health.filter(F.col("run_date") == F.lit(ctx.run_date)).agg(
             F.sum("written"), F.sum("restored"), F.sum("expired")).first()
@@ -218,7 +213,7 @@ def restoration_section(ctx: JobContext, dates: list[date]) -> Section:
         per_key = log.groupBy("key_id").count().collect()  # one row per key day: small
         expired = sum(int(r["count"]) for r in per_key if r["key_id"] not in live)
         written = log.filter(F.to_date("created_at") == F.lit(ctx.run_date)).count()
-    man = _read(ctx, "run_manifest")
+    man = ctx.store.read("run_manifest", missing_ok=True)
     if man is not None and "details" in man.columns:
         import json
 

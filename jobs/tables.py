@@ -21,13 +21,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Sequence, overload
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from jobs.errors import SchemaMismatchError, TableError
+from jobs.errors import SchemaMismatchError, TableError, TableNotFoundError
 from jobs.tables_backend import Backend, DeltaRsBackend, delta_classes_loaded
 from jobs.tables_spark import SparkDeltaBackend
 
@@ -127,16 +127,27 @@ class TableStore:
         return sorted(p.replace("/", ".") for p in self._backend.list_tables(self.root))
 
     # -- reads ------------------------------------------------------------------------------
-    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None) -> DataFrame:
-        """The table as a DataFrame, optionally at a version or as of a time (time travel)."""
-        path = self._existing(name)
-        return self._backend.read(path, version=version, as_of=as_of)
+    @overload
+    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None,
+             missing_ok: Literal[False] = False) -> DataFrame: ...
 
-    def read_or_empty(self, name: str, schema: StructType | str) -> DataFrame:
-        """The table, or an empty DataFrame of ``schema`` when it does not exist yet."""
-        if self.exists(name):
-            return self.read(name)
-        return self.spark.createDataFrame([], schema)
+    @overload
+    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None,
+             missing_ok: Literal[True]) -> DataFrame | None: ...
+
+    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None,
+             missing_ok: bool = False) -> DataFrame | None:
+        """The table as a DataFrame, optionally at a version or as of a time (time travel).
+
+        Raises:
+            TableNotFoundError: the table does not exist (with ``missing_ok``: ``None`` instead).
+        """
+        path = self.path(name)
+        if not self._backend.exists(path):
+            if missing_ok:
+                return None
+            raise TableNotFoundError(f"table {name!r} does not exist under {self.root}")
+        return self._backend.read(path, version=version, as_of=as_of)
 
     def schema(self, name: str) -> StructType:
         """The table's current schema."""
@@ -219,6 +230,21 @@ class TableStore:
         """Physically remove files no longer referenced and older than the retention."""
         return self._backend.vacuum(self._existing(name), retention_hours)
 
+    def add_columns(self, name: str, columns: dict[str, str]) -> bool:
+        """Add the ``columns`` (name -> Spark SQL type) the table lacks, NULL in existing rows.
+
+        One overwrite commit (the old version stays readable by time travel); returns whether the
+        table changed. Used when a product table gains columns between releases.
+        """
+        have = set(self.schema(name).fieldNames())
+        missing = {c: t for c, t in columns.items() if c not in have}
+        if not missing:
+            return False
+        df = self.read(name)
+        df = df.select("*", *[F.lit(None).cast(t).alias(c) for c, t in missing.items()])
+        self.overwrite(name, df, allow_schema_change=True)
+        return True
+
     def set_properties(self, name: str, props: dict[str, str]) -> None:
         """Set Delta table properties (e.g. retention durations)."""
         self._backend.set_properties(self._existing(name), props)
@@ -227,7 +253,7 @@ class TableStore:
     def _existing(self, name: str) -> str:
         path = self.path(name)
         if not self._backend.exists(path):
-            raise TableError(f"table {name!r} does not exist under {self.root}")
+            raise TableNotFoundError(f"table {name!r} does not exist under {self.root}")
         return path
 
     def _check_nesting(self, name: str) -> None:

@@ -56,7 +56,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.errors import ComplianceError
+from core.errors import ComplianceError
 from lineage.graph_csr import CsrGraph, build_csr, traverse
 from lineage.graph_spark import closure_by_joins
 
@@ -66,8 +66,6 @@ CLOSURE_PATH_SCHEMA = CLOSURE_SCHEMA + ", path array<string>"
 
 class GraphError(ComplianceError):
     """Bad input to a graph function (a confidence out of range, a negative depth, ...)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

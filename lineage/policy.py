@@ -24,7 +24,7 @@ from typing import Literal
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.errors import ComplianceError
+from core.errors import ComplianceError
 from lineage.graph_nodes import with_zone
 
 VIOLATION_COLUMNS = (
@@ -41,8 +41,6 @@ VIOLATION_COLUMNS = (
 
 class PolicyError(ComplianceError):
     """A policy definition is malformed (missing name, no categories, wrong types)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokens import TokenType
 
-from jobs.errors import ComplianceError
+from core.errors import ComplianceError
 
 #: Default limit on the UTF-8 size of one SQL text (256 KiB): a generated 1 MB query is rejected.
 MAX_SQL_BYTES = 256 * 1024

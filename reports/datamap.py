@@ -20,7 +20,7 @@ STORAGE_KINDS = frozenset({"table", "file", "log", "feature", "model", "view"})
 FLOW_COLUMNS = (
     "data_category", "source_asset", "source_column", "target_asset", "target_column", "kind",
     "zone", "owner", "depth", "transformation_type", "transformation_subtype", "masking",
-    "confidence", "retention_days", "path",
+    "masked_on_path", "confidence", "retention_days", "path",
 )
 CATEGORY_ASSET_COLUMNS = (
     "target_asset", "kind", "zone", "owner", "from_columns", "target_columns", "transformations",
@@ -150,8 +150,9 @@ def by_category(columns: list[ColumnMap]) -> dict[str, list[ColumnMap]]:
 def category_assets(maps: list[ColumnMap]) -> list[dict[str, Any]]:
     """Every asset a data category reaches, one row per asset.
 
-    ``masking`` is ``"yes"`` when every flow into the asset is masked, ``"partly"`` when some
-    are, ``"no"`` otherwise; ``confidence`` is the best flow's; ``min_depth`` the nearest hop.
+    ``masking`` is ``"yes"`` when every flow into the asset is masked somewhere on its path
+    (``masked_on_path``; the last hop's ``masking`` for flows recorded without it), ``"partly"``
+    when some are, ``"no"`` otherwise; ``confidence`` is the best flow's; ``min_depth`` the nearest hop.
     """
     by_asset: dict[str, list[tuple[ColumnMap, dict[str, Any]]]] = defaultdict(list)
     for m in maps:
@@ -160,7 +161,7 @@ def category_assets(maps: list[ColumnMap]) -> list[dict[str, Any]]:
     rows = []
     for asset, pairs in sorted(by_asset.items()):
         fl = [f for _, f in pairs]
-        masked = [bool(f.get("masking")) for f in fl]
+        masked = [bool(f.get("masked_on_path", f.get("masking"))) for f in fl]
         confs = [float(f["confidence"]) for f in fl if f.get("confidence") is not None]
         depths = [int(f["depth"]) for f in fl if f.get("depth") is not None]
         subtypes = {str(f.get("transformation_subtype") or f.get("transformation_type") or "")

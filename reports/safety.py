@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from jobs.errors import ComplianceError
+from core.errors import ComplianceError
 
 FORBIDDEN_COLUMNS = frozenset(
     {

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs.config import Config, load_config
+from jobs.cli import exit_code_for
 from jobs.errors import ConfigError
 
 
@@ -26,7 +27,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "conf.yaml") -> Path:
 def config_error(path, env=None) -> str:
     with pytest.raises(ConfigError) as err:
         load_config(path, env=env or {})
-    assert err.value.exit_code == 2
+    assert exit_code_for(err.value) == 2
     msg = str(err.value)
     assert "\n" not in msg and "\r" not in msg, f"not one line: {msg!r}"
     return msg

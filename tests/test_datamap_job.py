@@ -1,4 +1,4 @@
-"""``compliance datamap`` (jobs.datamap.datamap) on the demo company, against the Delta tables.
+"""``compliance datamap`` (jobs.datamap_command.datamap) on the demo company, against the Delta tables.
 
 Shares the demo warehouse built once per process by ``test_report_job.demo_warehouse``.
 """
@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from pyspark.sql import functions as F
 
-from jobs.datamap import datamap
+from jobs.datamap_command import datamap
 from jobs.datamap_subject import SUBJECT_COLUMNS
 from jobs.errors import UsageError
 from reports.datamap import FLOW_COLUMNS
