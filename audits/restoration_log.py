@@ -36,7 +36,6 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from json.encoder import encode_basestring
 from typing import Any, Callable, Mapping
 
 from audits.restoration_crypto import (
@@ -65,9 +64,6 @@ __all__ = [
     "associated_data",
     "decrypt_entry",
     "encrypt_entry",
-    "make_decryptor",
-    "make_encryptor",
-    "make_verifier",
     "serialize_row",
     "to_micros",
 ]
@@ -246,23 +242,3 @@ def decrypt_entry(
         created_at=entry.created_at,
         row_json=row_json,
     )
-
-
-_BATCH_EXPORTS = {
-    "make_encryptor",
-    "make_decryptor",
-    "make_verifier",
-    "ENCRYPTED_SCHEMA",
-    "VERIFIED_SCHEMA",
-    "DECRYPTED_SCHEMA",
-    "PLAINTEXT_SCHEMA",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Re-export the Arrow batch functions of :mod:`audits.restoration_batch` lazily."""
-    if name in _BATCH_EXPORTS:
-        from audits import restoration_batch
-
-        return getattr(restoration_batch, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

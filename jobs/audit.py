@@ -20,7 +20,7 @@ from audits.lifecycle import LifecycleThresholds, lifecycle_anomalies
 from audits.lifecycle_tracking import track_anomalies, validate_events
 from audits.residual import completions_from_events, identifier_targets, residual_findings, scan_table
 from audits.retention import category_retention, delta_retention_violations, retention_violations
-from jobs.catalog import Catalog, load_annotations, load_catalog
+from jobs.catalog import Catalog, load_annotations
 from jobs.context import JobContext, StepResult
 from jobs.pseudonym import hasher, load_or_create
 
@@ -187,7 +187,7 @@ def annotations(ctx: JobContext) -> DataFrame | None:
 def run_audit(ctx: JobContext) -> StepResult:
     """The audit step."""
     result = StepResult()
-    catalog = load_catalog(ctx.cfg.inputs.catalog)
+    catalog = ctx.catalog
     findings = 0
     if ctx.store.exists("deletion_events") and ctx.store.exists("deletion_requests"):
         events = ctx.store.read("deletion_events").persist()

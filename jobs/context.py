@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time as dtime, timedelta, timezone
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pyspark.sql import SparkSession
 
 from jobs.config import Config
 from jobs.tables import TableStore
+
+if TYPE_CHECKING:
+    from jobs.catalog import Catalog, Policies
 
 VERSION = "0.1.0"
 
@@ -71,3 +75,18 @@ class JobContext:
     def engine(self) -> str:
         """The storage engine in use."""
         return self.store.engine
+
+    # -- the configuration inputs, each loaded and validated once per run ------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The catalog (``inputs.catalog``), validated; the one copy every step of a run uses."""
+        from jobs.catalog import load_catalog
+
+        return load_catalog(self.cfg.inputs.catalog)
+
+    @cached_property
+    def policies(self) -> Policies:
+        """The policy zones (``inputs.policies``), validated once."""
+        from jobs.catalog import load_policies
+
+        return load_policies(self.cfg.inputs.policies)

@@ -24,26 +24,19 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-import json
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import date
 from typing import Any, Literal
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.catalog import load_catalog, load_policies
 from jobs.context import JobContext
 from jobs.errors import UsageError
 from lineage.masking import every_masked, with_path_masking
-from reports import render_datamap
 from reports import datamap as dm_view
-from reports.exports import csv_cell, json_default
 from reports.model import DataMap
 
 Format = Literal["html", "json", "csv"]
@@ -197,8 +190,8 @@ def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
         UsageError: for an unknown column or category, with close matches.
     """
     scope = scope or Scope()
-    catalog = load_catalog(ctx.cfg.inputs.catalog)
-    policies = load_policies(ctx.cfg.inputs.policies)
+    catalog = ctx.catalog
+    policies = ctx.policies
     run_date = latest_run_date(ctx)
     if not ctx.store.exists("columns") or not ctx.store.exists("assets"):
         if scope.column or scope.category:
@@ -295,5 +288,5 @@ def _violations(ctx: JobContext, run_date: date | None = None) -> list[dict[str,
     return collect(pv.filter(F.col("run_date") == F.lit(day)), order, 500)
 
 
-__all__ = ["Scope", "build_datamap", "collect", "datamap", "latest_run_date", "personal_columns",
+__all__ = ["Scope", "build_datamap", "collect", "latest_run_date", "personal_columns",
            "reach"]

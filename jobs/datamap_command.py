@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import functions as F
 
 from jobs.context import JobContext
 from jobs.datamap import Format, Scope, _violations, build_datamap

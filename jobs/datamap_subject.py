@@ -17,7 +17,6 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
-from jobs.catalog import load_catalog, load_policies
 from jobs.context import JobContext
 from jobs.datamap import MAX_REACH, _assets_rows, _data_subjects, collect, latest_run_date
 from jobs.datamap import personal_columns, reach
@@ -58,7 +57,7 @@ def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[s
     holders = holders.groupBy("asset_id").agg(F.min("via").alias("via"))
     cols = personal.join(F.broadcast(holders), "asset_id")
     pcols = collect(cols, ["data_category", "asset_id", "column"], MAX_REACH)
-    catalog = load_catalog(ctx.cfg.inputs.catalog)
+    catalog = ctx.catalog
     places = []
     for c in pcols:
         hit = found.get((c["asset_id"], c["column"]))
@@ -82,7 +81,7 @@ def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[s
     names = {p["asset"] for p in places} | {str(f["target_asset"]) for f in flows}
     dm = DataMap(personal_columns=pcols, reach=flows, assets=_assets_rows(ctx, names),
                  retention_days=catalog.retention_days, data_subjects=_data_subjects(ctx),
-                 zone_purposes=load_policies(ctx.cfg.inputs.policies).zones,
+                 zone_purposes=ctx.policies.zones,
                  scope=f"subject {subject_key}", run_date=run_date or ctx.run_date)
     return dm, places
 

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from lineage.masking import every_masked
 
-from jobs.catalog import Catalog, load_catalog
+from jobs.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.signals_ingest import other_signal_observations
 from lineage.fingerprint import fingerprint_col
@@ -183,7 +183,7 @@ def write_catalog(ctx: JobContext, catalog: Catalog, edges: DataFrame) -> int:
 
 def ingest(ctx: JobContext) -> StepResult:
     """The ingest step (after landing): signals -> lineage_observations -> lineage_edges."""
-    catalog = load_catalog(ctx.cfg.inputs.catalog)
+    catalog = ctx.catalog
     result = StepResult()
     parts: list[DataFrame] = []
     if ctx.store.exists("landed_query_logs"):

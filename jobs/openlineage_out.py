@@ -26,29 +26,13 @@ from openlineage.client.serde import Serde
 from pyspark.sql import functions as F
 
 from jobs.context import VERSION, JobContext
+from jobs.registry import STEP_BY_NAME
 
 PRODUCER = f"https://github.com/compliance-jobs/compliance/tree/{VERSION}"
 NAMESPACE = "compliance"
 DATA_NAMESPACE = "warehouse"
 
 #: Datasets each step reads and writes (the product's own lineage).
-STEP_IO: dict[str, tuple[list[str], list[str]]] = {
-    "land": (["inputs.query_logs", "inputs.openlineage", "inputs.training_configs", "inputs.probe_samples",
-              "inputs.deletion_events", "inputs.deletion_requests", "inputs.edge_inventory"],
-             ["landed_query_logs", "landed_openlineage", "landed_training_configs", "landed_probe_samples",
-              "deletion_events", "deletion_requests", "landed_edge_inventory", "rejected_inputs"]),
-    "ingest": (["landed_query_logs", "landed_openlineage", "landed_training_configs", "landed_probe_samples"],
-               ["lineage_observations", "lineage_edges", "assets", "columns", "rejected_inputs"]),
-    "closure": (["lineage_edges", "columns", "assets", "review_decisions"],
-                ["lineage_closure", "policy_violations", "new_flows"]),
-    "audit": (["deletion_events", "deletion_requests", "lineage_closure", "lineage_edges", "landed_edge_inventory"],
-              ["deletion_anomalies", "retention_violations", "residual_findings", "annotation_findings"]),
-    "keys": (["restoration_log"], ["restoration_log", "restoration_log_health"]),
-    "report": (["run_manifest", "lineage_closure", "policy_violations", "deletion_anomalies", "residual_findings"],
-               ["reports"]),
-}
-
-
 def run_id_for(job: str, run_date: Any) -> str:
     """A deterministic run id: the same job and run date always give the same id."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"compliance/{job}/{run_date}"))
@@ -60,7 +44,9 @@ def _iso(ts: datetime) -> str:
 
 def step_event(job: str, run_date: Any, state: str, *, now: datetime) -> dict[str, Any]:
     """A RunEvent of one of the product's own steps, as a JSON-ready dict."""
-    ins, outs = STEP_IO.get(job, ([], []))
+    spec = STEP_BY_NAME.get(job)
+    ins = [*spec.inputs, *spec.reads] if spec else []
+    outs = [*spec.writes, *spec.outputs] if spec else []
     event = RunEvent(
         eventType=RunState[state], eventTime=_iso(now), producer=PRODUCER,
         run=Run(runId=run_id_for(job, run_date)),

@@ -7,55 +7,12 @@ from pathlib import Path
 
 from jobs.context import JobContext, StepResult
 from jobs.errors import UsageError
+from jobs.registry import STEPS
 from jobs.runner import Step, completed_steps, run_step
 
 
-def _land(ctx: JobContext) -> StepResult:
-    from jobs.landing import land_inputs
-
-    return land_inputs(ctx)
-
-
-def _ingest(ctx: JobContext) -> StepResult:
-    from jobs.ingest import ingest
-
-    return ingest(ctx)
-
-
-def _closure(ctx: JobContext) -> StepResult:
-    from jobs.closure_job import run_closure
-
-    return run_closure(ctx)
-
-
-def _audit(ctx: JobContext) -> StepResult:
-    from jobs.audit import run_audit
-
-    return run_audit(ctx)
-
-
-def _keys(ctx: JobContext) -> StepResult:
-    from jobs.keys import FileKeyring
-    from jobs.restoration_audit import rotate_keys_step
-
-    return rotate_keys_step(ctx, FileKeyring(ctx.cfg.keys.dir))
-
-
-def _report(ctx: JobContext) -> StepResult:
-    from jobs.report import run_report
-
-    return run_report(ctx)
-
-
-#: The nightly steps, in order. Later steps are appended as they exist.
-NIGHTLY: list[tuple[str, Step]] = [
-    ("land", _land),
-    ("ingest", _ingest),
-    ("closure", _closure),
-    ("audit", _audit),
-    ("keys", _keys),
-    ("report", _report),
-]
+#: The nightly steps, in order (declared with their tables in :mod:`jobs.registry`).
+NIGHTLY: list[tuple[str, Step]] = [(s.name, s.run) for s in STEPS]
 
 #: Commands that run a subset of the steps.
 GROUPS: dict[str, list[str]] = {

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.catalog import load_policies
 from jobs.context import JobContext
 from lineage.policy import new_flows, policy_violations
 
@@ -24,7 +23,7 @@ def _node(asset: str, column: str) -> F.Column:
 
 def violations(ctx: JobContext, closure: DataFrame) -> DataFrame:
     """Tonight's policy violations with source/target split into asset and column."""
-    policies = load_policies(ctx.cfg.inputs.policies)
+    policies = ctx.policies
     cats = ctx.store.read("columns").select(
         F.concat_ws(".", "asset_id", "column").alias("source"), "data_category")
     flows = closure.filter(F.col("level") == "column").select(

@@ -64,9 +64,8 @@ def scanned_tables(ctx: JobContext) -> list[tuple[str, str]]:
     """(asset, column) the residual scan reads: identifier columns and what lineage says holds
     them (same rule as the audit step), restricted to row-holding assets."""
     from audits.residual import identifier_targets
-    from jobs.catalog import load_catalog
 
-    catalog = load_catalog(ctx.cfg.inputs.catalog)
+    catalog = ctx.catalog
     idents = catalog.identifier_columns()
     day = latest_run_date(ctx)
     if not idents or day is None or not ctx.store.exists("lineage_edges"):

@@ -68,6 +68,7 @@ def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
     ctx.log(f"{job}: started for run date {ctx.run_date}")
     emit(ctx, job, "START")
     t0 = time.monotonic()
+    ctx.store.touched(reset=True)
     try:
         result = step(ctx)
     except ComplianceError as exc:
@@ -80,6 +81,7 @@ def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
         record(ctx, job, started, "failed", StepResult(), f"{type(exc).__name__}: {first}")
         emit(ctx, job, "FAIL")
         raise JobError(f"step {job} failed: {type(exc).__name__}: {first} (traceback in {log_file})") from None
+    result.details["tables"] = ctx.store.touched(reset=True)  # what the step really read and wrote
     record(ctx, job, started, "ok", result, None)
     emit(ctx, job, "COMPLETE")
     ctx.log(

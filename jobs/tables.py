@@ -105,6 +105,22 @@ class TableStore:
         self.engine: Literal["spark", "delta-rs"] = engine
         backend_cls = SparkDeltaBackend if engine == "spark" else DeltaRsBackend
         self._backend: Backend = backend_cls(spark, storage_options or {}, max_retries)
+        self._touched: set[tuple[str, str]] = set()
+
+    # -- what was touched -----------------------------------------------------------------------
+    def touched(self, *, reset: bool = False) -> dict[str, list[str]]:
+        """Tables read and written through this store (``{"read": [...], "written": [...]}``).
+
+        Existence checks do not count as reads. ``reset`` starts a new tally (the nightly runner
+        takes one per step and records it in ``run_manifest``).
+        """
+        out = {op: sorted(n for o, n in self._touched if o == op) for op in ("read", "written")}
+        if reset:
+            self._touched = set()
+        return out
+
+    def _note(self, op: str, name: str) -> None:
+        self._touched.add((op, name))
 
     def __repr__(self) -> str:
         return f"TableStore(root={self.root!r}, engine={self.engine!r})"
@@ -147,6 +163,7 @@ class TableStore:
             if missing_ok:
                 return None
             raise TableNotFoundError(f"table {name!r} does not exist under {self.root}")
+        self._note("read", name)
         return self._backend.read(path, version=version, as_of=as_of)
 
     def schema(self, name: str) -> StructType:
@@ -175,11 +192,13 @@ class TableStore:
         """Append rows; creates the table on first write. Returns the new version."""
         path = self.path(name)
         df = self._conform(name, path, df)
+        self._note("written", name)
         return self._backend.append(path, df)
 
     def overwrite(self, name: str, df: DataFrame, *, allow_schema_change: bool = False) -> int:
         """Replace the table's contents atomically (old files stay for time travel until VACUUM)."""
         path = self.path(name)
+        self._note("written", name)
         if not allow_schema_change:
             df = self._conform(name, path, df)
         return self._backend.overwrite(path, df)
@@ -198,6 +217,7 @@ class TableStore:
         if missing:
             raise SchemaMismatchError(f"upsert into {name!r}: key columns not in the data: {', '.join(missing)}")
         df = self._conform(name, path, df).dropDuplicates(list(keys))
+        self._note("written", name)
         if not self._backend.exists(path):
             return self._backend.append(path, df)
         return self._backend.upsert(path, df, list(keys))
@@ -210,6 +230,7 @@ class TableStore:
         """
         path = self.path(name)
         df = self._conform(name, path, df)
+        self._note("written", name)
         if not self._backend.exists(path):
             return self._backend.append(path, df)
         cond = F.expr(condition) if isinstance(condition, str) else condition
@@ -219,11 +240,13 @@ class TableStore:
         """Delete the rows matching ``condition``; returns the new version (unchanged if none)."""
         path = self._existing(name)
         cond = F.expr(condition) if isinstance(condition, str) else condition
+        self._note("written", name)
         return self._backend.delete_where(path, cond)
 
     def delete_matching(self, name: str, keys_df: DataFrame, on: Sequence[str]) -> int:
         """Delete the rows whose ``on`` columns equal a row of ``keys_df`` (a distributed join)."""
         path = self._existing(name)
+        self._note("written", name)
         return self._backend.delete_matching(path, keys_df.select(*on).distinct(), list(on))
 
     def vacuum(self, name: str, retention_hours: int) -> list[str]:

@@ -61,17 +61,25 @@ def test_column_json_matches_the_closure(ctx):
 
 def test_last_hop_transformation_and_masking(ctx):
     rows = json.loads(call(ctx, column=EMAIL)[0])
-    edges = ctx.store.read("lineage_edges")
-    for r in rows[:10]:
-        src, dst = r["path"][-2], r["path"][-1]
-        hop = edges.filter(
-            (F.concat_ws(".", "source_asset", "source_column") == src)
-            & (F.when(F.col("target_column").isNull(), F.col("target_asset"))
-               .otherwise(F.concat_ws(".", "target_asset", "target_column")) == dst)
-        ).orderBy(F.desc("confidence")).first()
-        assert hop is not None
-        assert r["transformation_subtype"] == hop.transformation_subtype
-        assert r["masking"] == bool(hop.masking) or r["masking"] is True
+    edges = ctx.store.read("lineage_edges").select(
+        F.concat_ws(".", "source_asset", "source_column").alias("src"),
+        F.when(F.col("target_column").isNull(), F.col("target_asset"))
+        .otherwise(F.concat_ws(".", "target_asset", "target_column")).alias("dst"),
+        "transformation_subtype", "confidence", F.coalesce("masking", F.lit(False)).alias("m"),
+    ).collect()
+    by_hop: dict[tuple[str, str], list] = {}
+    for e in edges:
+        by_hop.setdefault((e.src, e.dst), []).append(e)
+    assert rows
+    for r in rows:
+        path = r["path"]
+        last = by_hop[(path[-2], path[-1])]
+        best = max(last, key=lambda e: e.confidence)
+        assert r["transformation_subtype"] == best.transformation_subtype
+        # a hop is masked when every edge between its two nodes is; a flow when some hop is
+        assert r["masking"] is all(e.m for e in last)
+        hops = [by_hop.get((a, b), []) for a, b in zip(path, path[1:], strict=False)]
+        assert r["masked_on_path"] is any(h and all(e.m for e in h) for h in hops)
 
 
 def test_csv_format(ctx, tmp_path):

@@ -11,7 +11,6 @@ Run: .venv/bin/python -m pytest -m bench -s tests/bench/test_bench_store.py  (BE
 from __future__ import annotations
 
 import os
-import resource
 import threading
 import time
 
