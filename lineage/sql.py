@@ -40,7 +40,18 @@ from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
 from lineage.sql_statements import Plan, ignored_output, plan_statement
 
-__all__ = ["MAX_SQL_BYTES", "ColumnEdge", "LineageResult", "SqlLineageError", "extract_lineage"]
+__all__ = [
+    "MAX_SQL_BYTES",
+    "POSITIONAL_GUESS",
+    "ColumnEdge",
+    "LineageResult",
+    "SqlLineageError",
+    "extract_lineage",
+]
+
+POSITIONAL_GUESS = 0.8
+"""Confidence factor of the column edges of a positional INSERT into a target whose columns are
+not known: the table-level flow is certain, the target column is the output's own name, a guess."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -63,7 +74,8 @@ class ColumnEdge:
     masking: bool = False
     """The transformation hides the value (hashes, counts)."""
     confidence: float = 1.0
-    """1.0 normally; ``1 / candidates`` for an unqualified column that could come from several."""
+    """1.0 normally; ``1 / candidates`` for an unqualified column that could come from several;
+    times :data:`POSITIONAL_GUESS` for a positional INSERT into a table of unknown columns."""
 
     @property
     def source(self) -> str:
@@ -233,7 +245,10 @@ class _Script:
         mapped_all: list[tuple[str, Lin]] = []
         dataset: Lin = {}
         for sl, mode in results:
-            mapped_all.extend(self._map(plan, sl.outputs, mode, known))
+            mapped, factor = self._map(plan, sl.outputs, mode, known)
+            if factor != 1.0:
+                mapped = [(n, _scaled(lin, factor)) for n, lin in mapped]
+            mapped_all.extend(mapped)
             for k, v in sl.dataset.items():
                 add(dataset, k, *v)
         if plan.reads_target:
@@ -257,16 +272,33 @@ class _Script:
 
     def _map(
         self, plan: Plan, outputs: list[tuple[str, Lin]], mode: str, known: list[str] | None
-    ) -> list[tuple[str, Lin]]:
+    ) -> tuple[list[tuple[str, Lin]], float]:
+        """Target column of every output, and the confidence factor of the mapping.
+
+        Without a column list, INSERT writes the target's columns by position in every engine
+        (Hive, Spark, Trino, BigQuery, Snowflake, Postgres); a query with fewer outputs fills the
+        first columns (Postgres INSERT docs), dynamic partition columns come last (Hive DML
+        docs). When the target's columns are not known, the outputs keep their own names and
+        the edges get :data:`POSITIONAL_GUESS` confidence.
+        """
         outputs = [(n, lin) for n, lin in outputs if not ignored_output(n)]
+        if mode != "position":
+            return outputs, 1.0
         names = [n for n, _ in outputs]
-        if mode == "position" and "*" not in names:
-            cols = plan.columns
-            if cols is None and known is not None and not plan.created:
-                cols = [c for c in known if c not in plan.static_partitions]
-            if cols is not None and len(cols) == len(outputs):
-                return [(c, lin) for c, (_, lin) in zip(cols, outputs)]
-        return outputs
+        cols = plan.columns
+        if plan.created:  # CTAS, CREATE VIEW, SELECT INTO: the query names the new columns
+            if cols is not None and len(cols) == len(outputs) and "*" not in names:
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+            return outputs, 1.0
+        if cols is None and known is not None:
+            cols = [c for c in known if c not in plan.static_partitions]
+            cols += [c for c in plan.dynamic_partitions if c not in cols]
+        if "*" not in names and cols is not None:
+            if len(cols) == len(outputs):
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+            if plan.columns is None and len(outputs) < len(cols):
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+        return outputs, POSITIONAL_GUESS
 
     def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:
         names, columns, qcols = self._rename(query)
@@ -364,6 +396,10 @@ class _Script:
         return LineageResult(
             set(self.sources), set(self.targets), out, dict(self.target_columns), self.declared
         )
+
+
+def _scaled(lin: Lin, factor: float) -> Lin:
+    return {k: (r, m, cf * factor) for k, (r, m, cf) in lin.items()}
 
 
 def _merge_edge(edges: dict, key: tuple, rank: int, mask: bool, conf: float) -> None:

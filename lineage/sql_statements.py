@@ -35,6 +35,7 @@ class Plan:
         queries: (query, how its outputs map to the target columns) pairs.
         columns: Explicit target column list (INSERT column list, CREATE t (cols) AS ...).
         static_partitions: Partition columns given a constant value (not fed by the query).
+        dynamic_partitions: Partition columns without a value (Hive: fed by the last outputs).
         temporary: The target is a temporary view/table (linked through, not reported).
         reads_target: The target is read by the planned queries only as the thing written
             (UPDATE, MERGE, DELETE): it is not reported as a source.
@@ -48,6 +49,7 @@ class Plan:
     queries: list[tuple[exp.Expr, Mapping_]] = field(default_factory=list)
     columns: list[str] | None = None
     static_partitions: set[str] = field(default_factory=set)
+    dynamic_partitions: list[str] = field(default_factory=list)
     temporary: bool = False
     reads_target: bool = False
     declared: list[tuple[str, str]] | None = None
@@ -68,7 +70,7 @@ def plan_statement(stmt: exp.Expr) -> Plan:
         return _create(stmt)
     if isinstance(stmt, exp.Cache):
         query = stmt.args.get("expression")
-        return Plan("write", stmt.this, _queries(query), temporary=True)
+        return Plan("write", stmt.this, _queries(query), temporary=True, created=True)
     if isinstance(stmt, exp.Update):
         return _update(stmt)
     if isinstance(stmt, exp.Merge):
@@ -103,14 +105,24 @@ def _insert(stmt: exp.Insert) -> Plan:
     if not isinstance(target, exp.Table):  # INSERT OVERWRITE DIRECTORY ...
         return Plan("select", None, _queries(stmt.expression, stmt.args.get("with_")))
     static = set()
+    dynamic = []
     partition = target.args.get("partition") or stmt.args.get("partition")
     if isinstance(partition, exp.Partition):
         for part in partition.expressions:
             if isinstance(part, exp.EQ) and isinstance(part.this, exp.Column):
                 static.add(part.this.name.lower())
+            elif isinstance(part, (exp.Column, exp.Identifier)):
+                dynamic.append(part.name.lower())
     mode: Mapping_ = "name" if stmt.args.get("by_name") else "position"
     queries = _queries(stmt.expression, stmt.args.get("with_"), mode)
-    return Plan("write", target, queries, columns=columns, static_partitions=static)
+    return Plan(
+        "write",
+        target,
+        queries,
+        columns=columns,
+        static_partitions=static,
+        dynamic_partitions=dynamic,
+    )
 
 
 def _create(stmt: exp.Create) -> Plan:
