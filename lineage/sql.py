@@ -38,6 +38,7 @@ from lineage.sql_guard import (
 from lineage.sql_schema import PreparedSchema, prepare_schema, qualify_schema, table_name
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
+from lineage.sql_moves import plan_command, plan_move, rewrite_text
 from lineage.sql_statements import Plan, ignored_output, plan_statement
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "POSITIONAL_GUESS",
     "ColumnEdge",
     "LineageResult",
+    "SchemaEvent",
     "SqlLineageError",
     "extract_lineage",
 ]
@@ -92,6 +94,21 @@ class ColumnEdge:
         return f"{self.target_table}.{self.target_column}"
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaEvent:
+    """A change of a table's shape found in SQL (DDL), in statement order."""
+
+    kind: str
+    """``create_table``, ``drop_table``, ``rename_table``, ``add_column``, ``drop_column``,
+    ``rename_column``."""
+    table: str
+    """The table changed (lower case, as written; for a rename, the old name)."""
+    column: str | None = None
+    """The column changed (the old name for a rename), None for a table event."""
+    detail: str | None = None
+    """The new name of a rename, the type of an added column, else None."""
+
+
 @dataclass(frozen=True)
 class LineageResult:
     """The lineage of one SQL text (all its statements)."""
@@ -106,6 +123,8 @@ class LineageResult:
     """Ordered output columns per target table (as far as known)."""
     declared_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Columns of tables created by the text (``CREATE TABLE t (a INT)``, CTAS, CREATE VIEW)."""
+    schema_events: list[SchemaEvent] = field(default_factory=list)
+    """DDL of the text: tables created, dropped, renamed; columns added, dropped, renamed."""
 
 
 def extract_lineage(
@@ -175,13 +194,15 @@ class _Script:
         self.edges: dict[tuple, tuple[int, bool, float]] = {}
         self.target_columns: dict[str, tuple[str, ...]] = {}
         self.declared: dict[str, tuple[str, ...]] = {}
+        self.events: list[SchemaEvent] = []
 
     def run(self) -> LineageResult:
+        try:
+            self.text = rewrite_text(self.text)
+        except SqlLineageError as err:
+            raise SqlLineageError(err.reason, kind=err.kind, dialect=self.dialect_name) from None
         statements = parse_statements(self.text, self.dialect, self.dialect_name, MAX_NESTING)
         for index, stmt in enumerate(statements):
-            if isinstance(stmt, exp.Command):
-                self._command(stmt)
-                continue
             for level in (0, 1, 2):
                 # 0: strict qualification; 1: tolerate columns missing from a stale schema;
                 # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
@@ -206,27 +227,52 @@ class _Script:
                 dialect=self.dialect_name,
             )
 
-    def _learn(self, name: str, columns: list[tuple[str, str]]) -> None:
+    def _learn(self, name: str, columns: list[tuple[str, str]] | None) -> None:
+        """Add (or, with None, remove) a table's columns in this script's copy of the schema."""
         if not self.own_schema:
             self.schema = self.schema.copy()
             self.own_schema = True
-        self.schema.add(name, columns)
+        if columns is None:
+            self.schema.discard(name)
+        else:
+            self.schema.add(name, columns)
 
     def _statement(self, stmt: exp.Expr, *, tolerant: int) -> None:
-        plan = plan_statement(stmt)
+        if isinstance(stmt, exp.Command):
+            plan = plan_command(stmt, self.dialect, self.dialect_name)
+            if plan is None:
+                self._command(stmt)
+                return
+        else:
+            plan = plan_move(stmt) or plan_statement(stmt)
         target = table_name(plan.target, self.default) if plan.target is not None else None
+        if plan.location is not None:
+            target = plan.location
         if plan.kind == "use":
             self.default = target
             return
         if plan.kind == "drop":
             for table in plan.dropped:
-                self.temps.pop(table_name(table, self.default), None)
+                name = table_name(table, self.default)
+                if self.temps.pop(name, None) is None:
+                    self.events.append(SchemaEvent("drop_table", name))
+            return
+        if plan.kind in ("copy", "alter"):
+            self._copies(plan)
+            if plan.column_changes:
+                self._alter(target, plan.column_changes)
             return
         if plan.kind == "ddl":
-            if plan.declared:
-                self._learn(target, plan.declared)
+            declared = plan.declared
+            if plan.like is not None:
+                key = self.schema.find(table_name(plan.like, self.default))
+                declared = list(self.schema.tables[key]) if key is not None else None
+            if declared:
+                self._learn(target, declared)
                 if not plan.temporary:
-                    self.declared[target] = tuple(c for c, _ in plan.declared)
+                    self.declared[target] = tuple(c for c, _ in declared)
+            if not plan.temporary:
+                self.events.append(SchemaEvent("create_table", target))
             return
         if plan.kind == "other":
             return
@@ -238,6 +284,58 @@ class _Script:
                 self._emit(None, [(n, lin) for n, lin in sl.outputs], sl.dataset)
             return
         self._write(plan, target, results)
+
+    def _copies(self, plan: Plan) -> None:
+        """Table copies, clones, loads and renames: every known column flows as it is."""
+        moved = []
+        for src, dst in plan.copies:
+            sname = src if isinstance(src, str) else table_name(src, self.default)
+            dname = table_name(dst, self.default)
+            key = self.schema.find(sname) if not isinstance(src, str) else None
+            typed = list(self.schema.tables[key]) if key is not None else None
+            self.sources.add(sname)
+            self.targets.add(dname)
+            cols = [c for c, _ in typed] if typed else ["*"]
+            for c in cols:
+                _merge_edge(self.edges, (sname, c, dname, c, D), 0, False, 1.0)
+            if typed:
+                self.target_columns[dname] = tuple(cols)
+            moved.append((sname, dname, typed))
+            if plan.renamed and not isinstance(src, str):
+                self.events.append(SchemaEvent("rename_table", sname, detail=dname))
+            elif plan.created:
+                self.events.append(SchemaEvent("create_table", dname))
+        for sname, dname, typed in moved:  # after all copies: a swap exchanges the schemas
+            if plan.renamed and self.schema.find(sname) is not None:
+                self._learn(sname, None)
+            if typed and (plan.created or plan.renamed):
+                self._learn(dname, typed)
+                self.declared[dname] = tuple(c for c, _ in typed)
+
+    def _alter(self, target: str, changes: list[tuple[str, str, str | None]]) -> None:
+        """ALTER TABLE column changes: schema events; a renamed column flows to its new name."""
+        key = self.schema.find(target)
+        typed = list(self.schema.tables[key]) if key is not None else None
+        for kind, column, detail in changes:
+            self.events.append(SchemaEvent(kind, target, column, detail))
+            if kind == "rename_column" and detail:
+                self.sources.add(target)
+                self.targets.add(target)
+                _merge_edge(self.edges, (target, column, target, detail, D), 0, False, 1.0)
+            if typed is None:
+                continue
+            if kind == "add_column" and all(c != column for c, _ in typed):
+                typed.append((column, detail or "UNKNOWN"))
+            elif kind == "drop_column":
+                typed = [(c, t) for c, t in typed if c != column]
+            elif kind == "rename_column" and detail:
+                typed = [(detail if c == column else c, t) for c, t in typed]
+        if typed is not None:
+            self._learn(key, typed)
+            if target in self.declared or key in self.declared:
+                self.declared[key if key in self.declared else target] = tuple(
+                    c for c, _ in typed
+                )
 
     def _write(self, plan: Plan, target: str, results: list) -> None:
         key = self.schema.find(target)
@@ -394,7 +492,12 @@ class _Script:
             key=lambda e: (e.target_table or "", e.target_column or "", e.source, e.type, e.subtype)
         )
         return LineageResult(
-            set(self.sources), set(self.targets), out, dict(self.target_columns), self.declared
+            set(self.sources),
+            set(self.targets),
+            out,
+            dict(self.target_columns),
+            self.declared,
+            self.events,
         )
 
 

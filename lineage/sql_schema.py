@@ -40,6 +40,14 @@ class PreparedSchema:
             self.by_name.setdefault(key.rsplit(".", 1)[-1], []).append(key)
         self.tables[key] = list(columns)
 
+    def discard(self, key: str) -> None:
+        """Forget a table (a schema key or a name that finds one)."""
+        key = self.find(key.lower()) or key.lower()
+        if self.tables.pop(key, None) is not None:
+            names = self.by_name.get(key.rsplit(".", 1)[-1], [])
+            if key in names:
+                names.remove(key)
+
     def find(self, name: str) -> str | None:
         """Return the schema key for a lower-case qualified table name, or None.
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-Kind = Literal["write", "ddl", "use", "drop", "select", "other"]
+Kind = Literal["write", "ddl", "use", "drop", "select", "copy", "alter", "other"]
 Mapping_ = Literal["position", "name"]
 
 _IGNORED_OUTPUT = "__lineage_ignored__"
@@ -42,6 +42,12 @@ class Plan:
         declared: Columns declared by a plain ``CREATE TABLE t (a INT, ...)``.
         created: The statement creates the target (CTAS, CREATE VIEW, SELECT INTO).
         dropped: Tables dropped by a DROP statement.
+        location: The statement writes a path dataset of this name (an export), not ``target``.
+        copies: (source, target) pairs of a table copy (a table or a location name as source).
+        renamed: The copies move the tables (ALTER TABLE RENAME / SWAP), not duplicate them.
+        column_changes: (``add_column`` | ``drop_column`` | ``rename_column``, column, type or new
+            name) of an ALTER TABLE.
+        like: The table whose columns a ``CREATE TABLE t LIKE s`` copies (no data).
     """
 
     kind: Kind
@@ -55,6 +61,11 @@ class Plan:
     declared: list[tuple[str, str]] | None = None
     created: bool = False
     dropped: list[exp.Table] = field(default_factory=list)
+    location: str | None = None
+    copies: list[tuple[exp.Table | str, exp.Table]] = field(default_factory=list)
+    renamed: bool = False
+    column_changes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    like: exp.Table | None = None
 
 
 def ignored_output(name: str) -> bool:
@@ -70,7 +81,7 @@ def plan_statement(stmt: exp.Expr) -> Plan:
         return _create(stmt)
     if isinstance(stmt, exp.Cache):
         query = stmt.args.get("expression")
-        return Plan("write", stmt.this, _queries(query), temporary=True, created=True)
+        return Plan("write", stmt.this, queries_of(query), temporary=True, created=True)
     if isinstance(stmt, exp.Update):
         return _update(stmt)
     if isinstance(stmt, exp.Merge):
@@ -92,7 +103,7 @@ def plan_statement(stmt: exp.Expr) -> Plan:
             stmt.set("into", None)
             temporary = bool(into.args.get("temporary"))
             return Plan("write", into.this, [(stmt, "position")], temporary=temporary, created=True)
-        return Plan("select", None, _queries(stmt))
+        return Plan("select", None, queries_of(stmt))
     return Plan("other")
 
 
@@ -103,7 +114,7 @@ def _insert(stmt: exp.Insert) -> Plan:
         columns = [c.name.lower() for c in target.expressions]
         target = target.this
     if not isinstance(target, exp.Table):  # INSERT OVERWRITE DIRECTORY ...
-        return Plan("select", None, _queries(stmt.expression, stmt.args.get("with_")))
+        return Plan("select", None, queries_of(stmt.expression, stmt.args.get("with_")))
     static = set()
     dynamic = []
     partition = target.args.get("partition") or stmt.args.get("partition")
@@ -114,7 +125,7 @@ def _insert(stmt: exp.Insert) -> Plan:
             elif isinstance(part, (exp.Column, exp.Identifier)):
                 dynamic.append(part.name.lower())
     mode: Mapping_ = "name" if stmt.args.get("by_name") else "position"
-    queries = _queries(stmt.expression, stmt.args.get("with_"), mode)
+    queries = queries_of(stmt.expression, stmt.args.get("with_"), mode)
     return Plan(
         "write",
         target,
@@ -148,9 +159,13 @@ def _create(stmt: exp.Create) -> Plan:
     )
     query = stmt.args.get("expression")
     if query is None:
+        props_list = props.expressions if props is not None else []
+        like = next((p.this for p in props_list if isinstance(p, exp.LikeProperty)), None)
+        if isinstance(like, exp.Table):  # CREATE TABLE t LIKE s: columns, no data
+            return Plan("ddl", target, temporary=temporary, like=like)
         return Plan("ddl", target, declared=declared or None, temporary=temporary)
     return Plan(
-        "write", target, _queries(query), columns=columns, temporary=temporary, created=True
+        "write", target, queries_of(query), columns=columns, temporary=temporary, created=True
     )
 
 
@@ -170,7 +185,8 @@ def _update(stmt: exp.Update) -> Plan:
         select.set("joins", joins)
     if stmt.args.get("where") is not None:
         select.set("where", stmt.args["where"])
-    return Plan("write", target, [(select, "name")], reads_target=True)
+    # an UPDATE reads the rows it rewrites (its SET values and WHERE see the old row)
+    return Plan("write", target, [(select, "name")])
 
 
 def _merge(stmt: exp.Merge) -> Plan:
@@ -209,9 +225,10 @@ def _merge(stmt: exp.Merge) -> Plan:
     return Plan("write", target, queries, reads_target=True)
 
 
-def _queries(
+def queries_of(
     query: exp.Expr | None, with_: exp.With | None = None, mode: Mapping_ = "position"
 ) -> list[tuple[exp.Expr, Mapping_]]:
+    """The plain query of a statement part (unwrapping parentheses), as (query, mode) pairs."""
     while (
         isinstance(query, (exp.Subquery, exp.Paren))
         and isinstance(query.this, (exp.Select, exp.SetOperation, exp.Subquery, exp.Paren))
