@@ -39,6 +39,7 @@ from lineage.sql_schema import PreparedSchema, prepare_schema, qualify_schema, t
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
 from lineage.sql_moves import plan_command, plan_move, rewrite_text
+from lineage.sql_procedures import MAX_STATEMENTS, flatten_blocks, needs_flattening
 from lineage.sql_statements import Plan, ignored_output, plan_statement
 
 __all__ = [
@@ -201,7 +202,15 @@ class _Script:
             self.text = rewrite_text(self.text)
         except SqlLineageError as err:
             raise SqlLineageError(err.reason, kind=err.kind, dialect=self.dialect_name) from None
+        if needs_flattening(self.text):
+            self.text = flatten_blocks(self.text, self.dialect, self.dialect_name)
         statements = parse_statements(self.text, self.dialect, self.dialect_name, MAX_NESTING)
+        if len(statements) > MAX_STATEMENTS:
+            raise SqlLineageError(
+                f"more than {MAX_STATEMENTS} statements in one text",
+                kind="too_large",
+                dialect=self.dialect_name,
+            )
         for index, stmt in enumerate(statements):
             for level in (0, 1, 2):
                 # 0: strict qualification; 1: tolerate columns missing from a stale schema;
