@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +40,12 @@ from lineage.sql_schema import PreparedSchema, prepare_schema, qualify_schema, t
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
 from lineage.sql_moves import plan_command, plan_move, rewrite_text
-from lineage.sql_procedures import MAX_STATEMENTS, flatten_blocks, needs_flattening
+from lineage.sql_procedures import (
+    MAX_STATEMENTS,
+    flatten_blocks,
+    needs_flattening,
+    unbind_variables,
+)
 from lineage.sql_statements import Plan, ignored_output, plan_statement
 
 __all__ = [
@@ -51,6 +57,9 @@ __all__ = [
     "SqlLineageError",
     "extract_lineage",
 ]
+
+TEXT_BUDGET_S = 60.0
+"""Wall-clock budget of one SQL text, checked between its statements (about 2 ms each)."""
 
 POSITIONAL_GUESS = 0.8
 """Confidence factor of the column edges of a positional INSERT into a target whose columns are
@@ -196,6 +205,7 @@ class _Script:
         self.target_columns: dict[str, tuple[str, ...]] = {}
         self.declared: dict[str, tuple[str, ...]] = {}
         self.events: list[SchemaEvent] = []
+        self.variables: set[str] = set()
 
     def run(self) -> LineageResult:
         try:
@@ -203,7 +213,7 @@ class _Script:
         except SqlLineageError as err:
             raise SqlLineageError(err.reason, kind=err.kind, dialect=self.dialect_name) from None
         if needs_flattening(self.text):
-            self.text = flatten_blocks(self.text, self.dialect, self.dialect_name)
+            self.text, self.variables = flatten_blocks(self.text, self.dialect, self.dialect_name)
         statements = parse_statements(self.text, self.dialect, self.dialect_name, MAX_NESTING)
         if len(statements) > MAX_STATEMENTS:
             raise SqlLineageError(
@@ -211,7 +221,15 @@ class _Script:
                 kind="too_large",
                 dialect=self.dialect_name,
             )
+        began = time.monotonic()
         for index, stmt in enumerate(statements):
+            if index and time.monotonic() - began > TEXT_BUDGET_S:
+                raise SqlLineageError(
+                    f"analysis over the {TEXT_BUDGET_S:g} s budget after {index} of "
+                    f"{len(statements)} statements",
+                    kind="too_large",
+                    dialect=self.dialect_name,
+                )
             for level in (0, 1, 2):
                 # 0: strict qualification; 1: tolerate columns missing from a stale schema;
                 # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
@@ -408,6 +426,8 @@ class _Script:
         return outputs, POSITIONAL_GUESS
 
     def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:
+        if self.variables:
+            unbind_variables(query, self.variables, self._has_column)
         names, columns, qcols = self._rename(query)
         qschema = qualify_schema(self.dialect, qcols)
         qualified = qualify(
@@ -424,6 +444,10 @@ class _Script:
         if root is None:
             return ScopeLineage()
         return Walker(names, self.temps, columns).run(root)
+
+    def _has_column(self, table: str, column: str) -> bool:
+        key = self.schema.find(table_name(exp.to_table(table), self.default))
+        return key is not None and column in self.schema.columns(key)
 
     def _rename(self, query: exp.Expr):
         """Rename physical tables to quoted placeholders; collect sources and qualify schema."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
@@ -34,7 +35,7 @@ _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*?)\$\1\$", re.DOTALL)
 # control word)
 _STARTS = frozenset(
     "INSERT UPDATE DELETE MERGE SELECT WITH CREATE REPLACE ALTER DROP TRUNCATE COPY EXPORT "
-    "UNLOAD LOAD CACHE UPSERT".split()
+    "UNLOAD LOAD CACHE UPSERT USE FROM".split()
 )
 # data statement words that also begin a new statement when the previous one had no ';'
 _SPLIT = frozenset("INSERT UPDATE DELETE MERGE TRUNCATE CREATE ALTER DROP".split())
@@ -46,6 +47,7 @@ _OBJECTS = frozenset(
     "TABLE VIEW INDEX PROCEDURE PROC FUNCTION SCHEMA DATABASE TEMP TEMPORARY OR MATERIALIZED "
     "EXTERNAL UNIQUE".split()
 )
+_BOUNDARY = frozenset({";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "AS"})
 _ROUTINE = frozenset({"PROCEDURE", "PROC", "FUNCTION"})
 _END_OF = frozenset({"IF", "LOOP", "WHILE", "FOR", "REPEAT", "CASE", "TRY", "CATCH"})
 _QUOTED = frozenset(
@@ -72,8 +74,12 @@ def needs_flattening(text: str) -> bool:
     return _TRIGGER.search(text) is not None
 
 
-def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str:
-    """The text with control flow blanked and every data statement ended by ``;``.
+def flatten_blocks(
+    text: str, dialect: Dialect, dialect_name: str | None
+) -> tuple[str, set[str]]:
+    """The text with control flow blanked and every data statement ended by ``;``, and the
+    names of the variables it declares (DECLARE, routine parameters, PL/SQL declarations, FOR
+    loop records), lower case.
 
     Raises:
         SqlLineageError: On unbalanced BEGIN/END (with the position of the unmatched word) or
@@ -84,7 +90,7 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
     try:
         tokens = _tokenizer(dialect).tokenize(text)
     except TokenError:
-        return text  # the parser reports it with its position
+        return text, set()  # the parser reports it with its position
     out = list(text)
     n = len(tokens)
     words = [None if t.token_type in _QUOTED else t.text.upper() for t in tokens]
@@ -95,6 +101,9 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
     case = 0  # CASE ... END nesting inside the current statement
     start: int | None = None  # first token of the current data statement
     header = False  # inside CREATE PROCEDURE ... up to AS / IS / BEGIN
+    declaring = False  # PL/SQL declarations between IS / AS and BEGIN
+    variables: set[str] = set()
+    var = TokenType.VAR
     count = 0
 
     def close(i: int) -> None:
@@ -112,6 +121,24 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
             depth += 1
         elif tt is TokenType.R_PAREN:
             depth = max(0, depth - 1)
+        if tt is var and start is None and i > 0:
+            before = words[i - 1]
+            if before in ("IN", "OUT", "INOUT") and i > 1:
+                before = words[i - 2]
+            if (header and depth == 1 and before in ("(", ",")) or (
+                declaring and depth == 0 and before in ("AS", "IS", ";")
+            ):
+                variables.add(tok.text.lower())
+        if (
+            tt is TokenType.L_PAREN
+            and start is None
+            and depth == 1
+            and not header
+            and nxt in ("SELECT", "WITH")
+            and (i == 0 or words[i - 1] in _BOUNDARY)
+        ):
+            start = i  # a parenthesised query as a statement
+            count += 1
         if depth > 0 or (tt is TokenType.L_PAREN):
             keep[i] = start is not None
             i += 1
@@ -119,10 +146,22 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
         if header:
             if w in ("AS", "IS", "BEGIN"):
                 header = False
+                declaring = w != "BEGIN"
                 if w == "BEGIN":
                     blocks.append(i)
             i += 1
             continue
+        if start is None and w == "DECLARE":
+            j = i + 1
+            while j < n and tokens[j].token_type is var:
+                variables.add(tokens[j].text.lower())
+                if j + 1 < n and words[j + 1] == ",":
+                    j += 2
+                else:
+                    break
+        elif start is None and w == "FOR" and i + 2 < n and words[i + 2] == "IN":
+            if tokens[i + 1].token_type is var:
+                variables.add(tokens[i + 1].text.lower())
         if tt is TokenType.SEMICOLON:
             close(i)
             i += 1
@@ -150,6 +189,7 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
                 i += 1
                 continue
             blocks.append(i)
+            declaring = False
             i += 1
             continue
         elif w == "ELSE" and case == 0:
@@ -177,6 +217,7 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
         if start is None:
             if w in _STARTS and not (w == "REPLACE" and nxt not in ("TABLE", "VIEW")):
                 start = i
+                declaring = False
                 count += 1
                 if count > MAX_STATEMENTS:
                     raise SqlLineageError(
@@ -210,7 +251,33 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> str
                 out[k] = ";"  # into a blank: positions stay as in the caller's text
             else:
                 out[k - 1] += ";"
-    return "".join(out)
+    return "".join(out), variables
+
+
+def unbind_variables(query: exp.Expr, variables: set[str], has_column) -> None:
+    """Replace references to procedure variables in a parsed statement by NULL, in place.
+
+    A bare name is a variable unless a table of the statement is known to have such a column
+    (columns win over PL/SQL variables, Oracle PL/SQL name resolution docs); ``rec.field`` is a
+    variable when ``rec`` is no table or alias of the statement (a FOR loop record).
+
+    Args:
+        query: The statement.
+        variables: Lower-case variable names.
+        has_column: ``(table name as written, column) -> bool`` from the known schema.
+    """
+    tables = [t for t in query.find_all(exp.Table)]
+    aliases = {t.alias_or_name.lower() for t in tables}
+    aliases |= {a.alias_or_name.lower() for a in query.find_all(exp.Subquery, exp.CTE)}
+    names = [".".join(p.name for p in t.parts).lower() for t in tables]
+    for col in list(query.find_all(exp.Column)):
+        table = col.table.lower()
+        if table:
+            if table in variables and table not in aliases:
+                col.replace(exp.Null())
+        elif col.name.lower() in variables and isinstance(col.this, exp.Identifier):
+            if not any(has_column(t, col.name.lower()) for t in names):
+                col.replace(exp.Null())
 
 
 _TOKENIZERS: dict[type, type] = {}
@@ -257,7 +324,7 @@ def _splits(words: list, start: int, i: int) -> bool:
     """A data word at ``i`` begins a new statement (the previous one ended without ``;``)."""
     prev = words[i - 1]
     no_split = ("THEN", "OR", "ON", "KEY", "TO", "(", "AS", "ALTER", "DO", "FOR", "ELSE")
-    if prev in no_split or words[start] == "MERGE":
+    if prev in no_split or words[start] in ("MERGE", "FROM"):  # FROM: Hive multi-insert
         return False
     if words[i] in ("CREATE", "ALTER", "DROP"):
         nxt = words[i + 1] if i + 1 < len(words) else None
