@@ -36,10 +36,16 @@ from lineage.sql_guard import (
     get_dialect,
     parse_statements,
 )
-from lineage.sql_schema import PreparedSchema, prepare_schema, qualify_schema, table_name
+from lineage.sql_schema import (
+    PreparedSchema,
+    bigquery_table,
+    prepare_schema,
+    qualify_schema,
+    table_name,
+)
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
-from lineage.sql_moves import plan_command, plan_move, rewrite_text
+from lineage.sql_moves import external_queries, plan_command, plan_move, rewrite_text
 from lineage.sql_procedures import (
     MAX_STATEMENTS,
     flatten_blocks,
@@ -206,10 +212,12 @@ class _Script:
         self.declared: dict[str, tuple[str, ...]] = {}
         self.events: list[SchemaEvent] = []
         self.variables: set[str] = set()
+        self.bigquery = dialect_name is not None and dialect_name.lower() == "bigquery"
+        self.federated = self.bigquery and "external_query" in text.lower()
 
     def run(self) -> LineageResult:
         try:
-            self.text = rewrite_text(self.text)
+            self.text = rewrite_text(self.text, self.dialect_name)
         except SqlLineageError as err:
             raise SqlLineageError(err.reason, kind=err.kind, dialect=self.dialect_name) from None
         if needs_flattening(self.text):
@@ -272,7 +280,7 @@ class _Script:
                 return
         else:
             plan = plan_move(stmt) or plan_statement(stmt)
-        target = table_name(plan.target, self.default) if plan.target is not None else None
+        target = self._name(plan.target) if plan.target is not None else None
         if plan.location is not None:
             target = plan.location
         if plan.kind == "use":
@@ -280,7 +288,7 @@ class _Script:
             return
         if plan.kind == "drop":
             for table in plan.dropped:
-                name = table_name(table, self.default)
+                name = self._name(table)
                 if self.temps.pop(name, None) is None:
                     self.events.append(SchemaEvent("drop_table", name))
             return
@@ -292,7 +300,7 @@ class _Script:
         if plan.kind == "ddl":
             declared = plan.declared
             if plan.like is not None:
-                key = self.schema.find(table_name(plan.like, self.default))
+                key = self.schema.find(self._name(plan.like))
                 declared = list(self.schema.tables[key]) if key is not None else None
             if declared:
                 self._learn(target, declared)
@@ -316,8 +324,8 @@ class _Script:
         """Table copies, clones, loads and renames: every known column flows as it is."""
         moved = []
         for src, dst in plan.copies:
-            sname = src if isinstance(src, str) else table_name(src, self.default)
-            dname = table_name(dst, self.default)
+            sname = src if isinstance(src, str) else self._name(src)
+            dname = self._name(dst)
             key = self.schema.find(sname) if not isinstance(src, str) else None
             typed = list(self.schema.tables[key]) if key is not None else None
             self.sources.add(sname)
@@ -428,6 +436,8 @@ class _Script:
     def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:
         if self.variables:
             unbind_variables(query, self.variables, self._has_column)
+        if self.federated:
+            external_queries(query, self.dialect_name)
         names, columns, qcols = self._rename(query)
         qschema = qualify_schema(self.dialect, qcols)
         qualified = qualify(
@@ -445,8 +455,13 @@ class _Script:
             return ScopeLineage()
         return Walker(names, self.temps, columns).run(root)
 
+    def _name(self, table: exp.Table) -> str:
+        """The canonical name of a table as written (BigQuery shards and decorators folded)."""
+        name = table_name(table, self.default)
+        return bigquery_table(name) if self.bigquery else name
+
     def _has_column(self, table: str, column: str) -> bool:
-        key = self.schema.find(table_name(exp.to_table(table), self.default))
+        key = self.schema.find(self._name(exp.to_table(table)))
         return key is not None and column in self.schema.columns(key)
 
     def _rename(self, query: exp.Expr):
@@ -468,7 +483,7 @@ class _Script:
                 continue
             if not table.args.get("db") and ident.name.lower() in ctes:
                 continue
-            canon = table_name(table, self.default)
+            canon = self._name(table)
             ph = placeholders.get(canon)
             if ph is None:
                 ph = placeholders[canon] = f"__lt{len(placeholders)}"

@@ -25,7 +25,7 @@ import re
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from lineage.sql_guard import SqlLineageError, parse_statements
+from lineage.sql_guard import SqlLineageError, get_dialect, parse_statements
 from lineage.sql_statements import Plan, queries_of
 
 # Spark: INSERT OVERWRITE [LOCAL] DIRECTORY [path] USING format [OPTIONS (...)] query
@@ -60,12 +60,16 @@ def plan_move(stmt: exp.Expr) -> Plan | None:
     return None
 
 
-def rewrite_text(text: str) -> str:
+def rewrite_text(text: str, dialect_name: str | None = None) -> str:
     """Rewrite syntax sqlglot does not parse into an equivalent form it does.
 
     Spark's ``INSERT OVERWRITE DIRECTORY ... USING <format> [OPTIONS (...)]`` becomes the Hive
     form ``INSERT OVERWRITE DIRECTORY '<path>'`` (the path from the options when not given).
+    Teradata column attributes ``(TITLE 'x')`` are blanked and ``(NAMED x)`` becomes ``AS x``
+    (Teradata SQL Data Manipulation Language docs), keeping every other character in place.
     """
+    if dialect_name is not None and dialect_name.lower() == "teradata" and "(" in text:
+        text = _TERADATA_ATTR.sub(_teradata_attr, text)
     if "irectory" not in text and "IRECTORY" not in text:
         return text
 
@@ -79,6 +83,55 @@ def rewrite_text(text: str) -> str:
         return f"{m.group(1)} {path} "
 
     return _SPARK_DIRECTORY.sub(fix, text)
+
+
+_TERADATA_ATTR = re.compile(
+    r"\(\s*(TITLE|NAMED)\s+('(?:[^']|'')*'|\"[^\"]*\"|\w+)\s*\)", re.IGNORECASE
+)
+
+
+def _teradata_attr(m: re.Match) -> str:
+    width = len(m.group(0))
+    if m.group(1).upper() == "TITLE":
+        return " " * width
+    name = m.group(2)
+    if name.startswith("'"):
+        name = '"' + name[1:-1].replace("''", "'").replace('"', "") + '"'
+    return f" AS {name}".ljust(width)
+
+
+def external_queries(query: exp.Expr, dialect_name: str | None) -> None:
+    """Replace BigQuery ``EXTERNAL_QUERY('connection', 'inner SQL')`` table functions, in place,
+    by the inner query as a derived table (its tables are those of the connection's database;
+    read as MySQL when it uses backticks, else as Postgres: BigQuery Cloud SQL federated
+    queries docs)."""
+    for table in list(query.find_all(exp.Table)):
+        fn = table.this
+        if not (isinstance(fn, exp.Anonymous) and fn.name.upper() == "EXTERNAL_QUERY"):
+            continue
+        args = fn.expressions
+        if len(args) < 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
+            continue
+        inner = args[1].this
+        read = "mysql" if "`" in inner else "postgres"
+
+        try:
+            statements = parse_statements(inner, get_dialect(read), read, 256)
+        except SqlLineageError as err:
+            raise SqlLineageError(
+                f"EXTERNAL_QUERY query is not {read} SQL: {err.reason}",
+                kind=err.kind,
+                dialect=dialect_name,
+                line=err.line,
+                col=err.col,
+            ) from None
+        planned = queries_of(statements[0]) if len(statements) == 1 else []
+        if not planned:
+            raise SqlLineageError(
+                "EXTERNAL_QUERY query is not one SELECT", kind="unsupported", dialect=dialect_name
+            )
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("external_query"))
+        table.replace(exp.Subquery(this=planned[0][0], alias=alias))
 
 
 def location_name(node: exp.Expr | str | None) -> str | None:

@@ -334,7 +334,15 @@ class Walker:
             if src is not None:  # db.tbl.col written out, or alias.struct.field
                 self._emit(src, table.lower(), acc, rank, mask, ind, 1.0)
                 return
-            name = table.lower()  # struct.field on an unqualified struct column
+            catalog = col.args.get("catalog")
+            if catalog is not None and db is not None:
+                src = self._find(env.scope, catalog.name)
+                if src is not None:  # alias.struct.field.subfield
+                    self._emit(src, db.name.lower(), acc, rank, mask, ind, 1.0)
+                    return
+            # struct.field on an unqualified struct column: the outermost part is the column
+            outer = catalog if catalog is not None else db
+            name = outer.name.lower() if outer is not None else table.lower()
         elif env.aliases is not None and name in env.aliases:
             compose(acc, env.aliases[name], rank, mask, ind, 1.0)
             return

@@ -89,3 +89,22 @@ def test_spark_directory_export_without_a_path_is_rejected() -> None:
         )
     assert info.value.kind == "unsupported" and info.value.dialect == "spark"
     assert "without a path" in info.value.reason
+
+
+def test_external_query_whose_inner_string_is_not_sql_is_rejected_with_position() -> None:
+    with pytest.raises(SqlLineageError) as info:
+        extract_lineage(
+            "INSERT INTO ds.t (a) SELECT * FROM EXTERNAL_QUERY('c.us.db', 'SELECT a FROM (((')",
+            dialect="bigquery",
+        )
+    err = info.value
+    assert err.reason.startswith("EXTERNAL_QUERY query is not postgres SQL: ")
+    assert err.dialect == "bigquery" and err.line == 1 and err.col is not None
+
+
+def test_external_query_that_is_not_a_select_is_rejected() -> None:
+    with pytest.raises(SqlLineageError) as info:
+        extract_lineage(
+            "SELECT * FROM EXTERNAL_QUERY('c.us.db', 'DELETE FROM users')", dialect="bigquery"
+        )
+    assert info.value.reason == "EXTERNAL_QUERY query is not one SELECT"
