@@ -26,9 +26,11 @@ from sqlglot.tokens import TokenType
 from lineage.sql_guard import SqlLineageError, position
 
 _TRIGGER = re.compile(
-    r"\b(?:BEGIN|PROCEDURE|PROC|DECLARE|LOOP|ELSIF|ELSEIF|END\s+IF|WHILE)\b|\$\w*\$|^\s*IF\b",
-    re.IGNORECASE | re.MULTILINE,
+    r"\b(?:BEGIN|PROCEDURE|PROC|DECLARE|LOOP|ELSIF|ELSEIF|END\s+IF|WHILE)\b|\$\w*\$|"
+    r"(?:^|;)\s*IF\b",
+    re.IGNORECASE,
 )
+_LEADING_IF = re.compile(r";\s*if\b")
 _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*?)\$\1\$", re.DOTALL)
 
 # words that start a data statement (a body statement runs from one of these to ';' or a
@@ -69,9 +71,17 @@ MAX_STATEMENTS = 5000
 """Most data statements accepted in one text (a 10,000-statement procedure is rejected)."""
 
 
+_HINTS = ("begin", "proc", "declare", "loop", "elsif", "elseif", "while", "$")
+
+
 def needs_flattening(text: str) -> bool:
-    """Whether a text may hold procedural SQL (cheap pre-check)."""
-    return _TRIGGER.search(text) is not None
+    """Whether a text may hold procedural SQL (cheap pre-check, then the word regex)."""
+    low = text.lower()
+    if any(h in low for h in _HINTS):
+        return _TRIGGER.search(text) is not None
+    if low.lstrip().startswith("if"):
+        return _TRIGGER.search(text) is not None
+    return ";" in low and _LEADING_IF.search(low) is not None
 
 
 def flatten_blocks(
