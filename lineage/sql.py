@@ -36,6 +36,13 @@ from lineage.sql_guard import (
     get_dialect,
     parse_statements,
 )
+from lineage.sql_moves import external_queries, plan_command, plan_move, rewrite_text
+from lineage.sql_procedures import (
+    MAX_STATEMENTS,
+    flatten_blocks,
+    needs_flattening,
+    unbind_variables,
+)
 from lineage.sql_schema import (
     PreparedSchema,
     bigquery_table,
@@ -45,13 +52,6 @@ from lineage.sql_schema import (
 )
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
-from lineage.sql_moves import external_queries, plan_command, plan_move, rewrite_text
-from lineage.sql_procedures import (
-    MAX_STATEMENTS,
-    flatten_blocks,
-    needs_flattening,
-    unbind_variables,
-)
 from lineage.sql_statements import Plan, ignored_output, plan_statement
 
 __all__ = [

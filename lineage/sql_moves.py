@@ -225,7 +225,9 @@ def plan_alter(stmt: exp.Alter) -> Plan:
             new = action.this
             if not new.args.get("db") and table.args.get("db"):
                 # Hive, Spark, Snowflake, BigQuery: an unqualified new name stays in the schema
-                new = exp.Table(this=new.this, db=table.args["db"], catalog=table.args.get("catalog"))
+                new = exp.Table(
+                    this=new.this, db=table.args["db"], catalog=table.args.get("catalog")
+                )
             plan.copies.append((table, new))
             plan.renamed = True
         elif isinstance(action, exp.SwapTable) and isinstance(action.this, exp.Table):

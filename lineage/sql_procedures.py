@@ -36,18 +36,15 @@ _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*?)\$\1\$", re.DOTALL)
 # words that start a data statement (a body statement runs from one of these to ';' or a
 # control word)
 _STARTS = frozenset(
-    "INSERT UPDATE DELETE MERGE SELECT WITH CREATE REPLACE ALTER DROP TRUNCATE COPY EXPORT "
-    "UNLOAD LOAD CACHE UPSERT USE FROM".split()
+    ["INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH", "CREATE", "REPLACE", "ALTER", "DROP", "TRUNCATE", "COPY", "EXPORT", "UNLOAD", "LOAD", "CACHE", "UPSERT", "USE", "FROM"]
 )
 # data statement words that also begin a new statement when the previous one had no ';'
-_SPLIT = frozenset("INSERT UPDATE DELETE MERGE TRUNCATE CREATE ALTER DROP".split())
+_SPLIT = frozenset(["INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "ALTER", "DROP"])
 _CONTROL = frozenset(
-    "DECLARE WHILE LOOP RETURN EXCEPTION ELSIF ELSEIF BREAK CONTINUE LEAVE ITERATE RAISE PRINT "
-    "COMMIT ROLLBACK EXEC EXECUTE CALL GOTO DEALLOCATE".split()
+    ["DECLARE", "WHILE", "LOOP", "RETURN", "EXCEPTION", "ELSIF", "ELSEIF", "BREAK", "CONTINUE", "LEAVE", "ITERATE", "RAISE", "PRINT", "COMMIT", "ROLLBACK", "EXEC", "EXECUTE", "CALL", "GOTO", "DEALLOCATE"]
 )
 _OBJECTS = frozenset(
-    "TABLE VIEW INDEX PROCEDURE PROC FUNCTION SCHEMA DATABASE TEMP TEMPORARY OR MATERIALIZED "
-    "EXTERNAL UNIQUE".split()
+    ["TABLE", "VIEW", "INDEX", "PROCEDURE", "PROC", "FUNCTION", "SCHEMA", "DATABASE", "TEMP", "TEMPORARY", "OR", "MATERIALIZED", "EXTERNAL", "UNIQUE"]
 )
 _BOUNDARY = frozenset({";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "AS"})
 _ROUTINE = frozenset({"PROCEDURE", "PROC", "FUNCTION"})
@@ -169,9 +166,14 @@ def flatten_blocks(
                     j += 2
                 else:
                     break
-        elif start is None and w == "FOR" and i + 2 < n and words[i + 2] == "IN":
-            if tokens[i + 1].token_type is var:
-                variables.add(tokens[i + 1].text.lower())
+        elif (
+            start is None
+            and w == "FOR"
+            and i + 2 < n
+            and words[i + 2] == "IN"
+            and tokens[i + 1].token_type is var
+        ):
+            variables.add(tokens[i + 1].text.lower())
         if tt is TokenType.SEMICOLON:
             close(i)
             i += 1
@@ -202,17 +204,7 @@ def flatten_blocks(
             declaring = False
             i += 1
             continue
-        elif w == "ELSE" and case == 0:
-            close(i)
-            i += 1
-            continue
-        elif w == "IF" and nxt not in ("EXISTS", "NOT") and tokens[i + 1 : i + 2] and (
-            tokens[i + 1].token_type is not TokenType.L_PAREN or start is None
-        ):
-            close(i)
-            i += 1
-            continue
-        elif w in _CONTROL or (w == "SET" and start is not None and not _set_ok(words, start, i)):
+        elif _ends_statement(tokens, words, i, start, case):
             close(i)
             i += 1
             continue
@@ -285,9 +277,12 @@ def unbind_variables(query: exp.Expr, variables: set[str], has_column) -> None:
         if table:
             if table in variables and table not in aliases:
                 col.replace(exp.Null())
-        elif col.name.lower() in variables and isinstance(col.this, exp.Identifier):
-            if not any(has_column(t, col.name.lower()) for t in names):
-                col.replace(exp.Null())
+        elif (
+            col.name.lower() in variables
+            and isinstance(col.this, exp.Identifier)
+            and not any(has_column(t, col.name.lower()) for t in names)
+        ):
+            col.replace(exp.Null())
 
 
 _TOKENIZERS: dict[type, type] = {}
@@ -313,6 +308,21 @@ def _blank_gaps(out: list[str], tokens: list, keep: list[bool]) -> None:
                 if out[k] != "\n" and not out[k].isspace():
                     out[k] = " "
         prev_end, prev_keep = tok.end, kept
+
+
+def _ends_statement(tokens: list, words: list, i: int, start: int | None, case: int) -> bool:
+    """A control word (ELSE, IF, DECLARE, variable SET, ...) that ends the current statement."""
+    w = words[i]
+    if w == "ELSE":
+        return case == 0
+    if w == "IF":
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if nxt is None or words[i + 1] in ("EXISTS", "NOT"):
+            return False
+        return nxt.token_type is not TokenType.L_PAREN or start is None  # IF(...) is a function
+    if w == "SET":
+        return start is not None and not _set_ok(words, start, i)
+    return w in _CONTROL
 
 
 def _routine(words: list, i: int) -> bool:

@@ -108,3 +108,19 @@ def test_external_query_that_is_not_a_select_is_rejected() -> None:
             "SELECT * FROM EXTERNAL_QUERY('c.us.db', 'DELETE FROM users')", dialect="bigquery"
         )
     assert info.value.reason == "EXTERNAL_QUERY query is not one SELECT"
+
+
+def test_learned_schema_uses_the_known_columns_for_like_clone_and_star() -> None:
+    from lineage.sql_batch import learned_schema
+
+    catalog = {"crm.customers": ["id", "email"]}
+    sql = (
+        "CREATE TABLE crm.c_like LIKE crm.customers;"
+        " CREATE TABLE crm.c_clone CLONE crm.customers;"
+        " CREATE TABLE crm.c_ctas AS SELECT * FROM crm.customers"
+    )
+    assert learned_schema(sql, "snowflake", schema=catalog) == {
+        "crm.c_like": ["id", "email"],
+        "crm.c_clone": ["id", "email"],
+        "crm.c_ctas": ["id", "email"],
+    }
