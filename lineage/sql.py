@@ -52,7 +52,7 @@ from lineage.sql_schema import (
 )
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
-from lineage.sql_statements import Plan, ignored_output, plan_statement
+from lineage.sql_statements import Plan, expand_statement, ignored_output, plan_statement
 
 __all__ = [
     "MAX_SQL_BYTES",
@@ -230,7 +230,7 @@ class _Script:
                 dialect=self.dialect_name,
             )
         began = time.monotonic()
-        for index, stmt in enumerate(statements):
+        for index, whole in enumerate(statements):
             if index and time.monotonic() - began > TEXT_BUDGET_S:
                 raise SqlLineageError(
                     f"analysis over the {TEXT_BUDGET_S:g} s budget after {index} of "
@@ -238,19 +238,22 @@ class _Script:
                     kind="too_large",
                     dialect=self.dialect_name,
                 )
-            for level in (0, 1, 2):
-                # 0: strict qualification; 1: tolerate columns missing from a stale schema;
-                # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
-                # over tables without schema). The tree is re-parsed after a failed attempt.
-                try:
-                    self._statement(stmt, tolerant=level)
-                    break
-                except OptimizeError:
-                    if level == 2:
-                        raise
-                    stmt = parse_statements(
-                        self.text, self.dialect, self.dialect_name, MAX_NESTING
-                    )[index]
+            parts = expand_statement(whole)
+            for k, stmt in enumerate(parts):
+                for level in (0, 1, 2):
+                    # 0: strict qualification; 1: tolerate columns missing from a stale schema;
+                    # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
+                    # over tables without schema). The tree is re-parsed after a failed attempt.
+                    try:
+                        self._statement(stmt, tolerant=level)
+                        break
+                    except OptimizeError:
+                        if level == 2:
+                            raise
+                        fresh = parse_statements(
+                            self.text, self.dialect, self.dialect_name, MAX_NESTING
+                        )[index]
+                        stmt = expand_statement(fresh)[k]
         return self._result()
 
     def _command(self, stmt: exp.Command) -> None:
@@ -368,9 +371,7 @@ class _Script:
         if typed is not None:
             self._learn(key, typed)
             if target in self.declared or key in self.declared:
-                self.declared[key if key in self.declared else target] = tuple(
-                    c for c, _ in typed
-                )
+                self.declared[key if key in self.declared else target] = tuple(c for c, _ in typed)
 
     def _write(self, plan: Plan, target: str, results: list) -> None:
         key = self.schema.find(target)

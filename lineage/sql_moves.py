@@ -66,10 +66,18 @@ def rewrite_text(text: str, dialect_name: str | None = None) -> str:
     Spark's ``INSERT OVERWRITE DIRECTORY ... USING <format> [OPTIONS (...)]`` becomes the Hive
     form ``INSERT OVERWRITE DIRECTORY '<path>'`` (the path from the options when not given).
     Teradata column attributes ``(TITLE 'x')`` are blanked and ``(NAMED x)`` becomes ``AS x``
-    (Teradata SQL Data Manipulation Language docs), keeping every other character in place.
+    (Teradata SQL Data Manipulation Language docs); MySQL ``REPLACE INTO`` is read as ``INSERT
+    INTO``; a Postgres ``WITH [NO] DATA`` suffix is blanked; every other character stays.
     """
-    if dialect_name is not None and dialect_name.lower() == "teradata" and "(" in text:
+    name = (dialect_name or "").lower()
+    if name == "teradata" and "(" in text:
         text = _TERADATA_ATTR.sub(_teradata_attr, text)
+    elif name in ("mysql", "sqlite") and "replace" in text.lower():
+        # REPLACE works exactly like INSERT, deleting old rows of the same key first (MySQL docs)
+        text = _REPLACE_INTO.sub(lambda m: m.group(1) + "INSERT " + m.group(2), text)
+    elif name == "postgres" and "data" in text.lower():
+        # CREATE [MATERIALIZED VIEW | TABLE] ... AS query WITH [NO] DATA (Postgres docs)
+        text = _WITH_DATA.sub(lambda m: " " * len(m.group(0)), text)
     if "irectory" not in text and "IRECTORY" not in text:
         return text
 
@@ -88,6 +96,10 @@ def rewrite_text(text: str, dialect_name: str | None = None) -> str:
 _TERADATA_ATTR = re.compile(
     r"\(\s*(TITLE|NAMED)\s+('(?:[^']|'')*'|\"[^\"]*\"|\w+)\s*\)", re.IGNORECASE
 )
+
+
+_REPLACE_INTO = re.compile(r"((?:^|;)\s*)REPLACE(\s+INTO\b)", re.IGNORECASE)
+_WITH_DATA = re.compile(r"\bWITH\s+(?:NO\s+)?DATA(?=\s*(?:;|$))", re.IGNORECASE)
 
 
 def _teradata_attr(m: re.Match) -> str:
@@ -188,9 +200,7 @@ def plan_copy(stmt: exp.Copy) -> Plan:
     for f in files:
         name = location_name(f)
         if name is None and isinstance(f, exp.Subquery):
-            name = next(
-                (location_name(t) for t in f.find_all(exp.Table) if location_name(t)), None
-            )
+            name = next((location_name(t) for t in f.find_all(exp.Table) if location_name(t)), None)
         if name is not None:
             sources.append(name)
     return Plan("copy", target=table, copies=[(s, table) for s in sources])
@@ -276,8 +286,11 @@ def plan_command(stmt: exp.Command, dialect: Dialect, dialect_name: str | None) 
             raise SqlLineageError(
                 "UNLOAD query is not one SELECT", kind="unsupported", dialect=dialect_name
             )
-        return Plan("write", queries=queries_of(statements[0], None, "name"),
-                    location=location_name(m.group(2)))
+        return Plan(
+            "write",
+            queries=queries_of(statements[0], None, "name"),
+            location=location_name(m.group(2)),
+        )
     if word == "CREATE":
         m = _CLONE.match(rest)
         if m is not None:

@@ -36,15 +36,71 @@ _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*?)\$\1\$", re.DOTALL)
 # words that start a data statement (a body statement runs from one of these to ';' or a
 # control word)
 _STARTS = frozenset(
-    ["INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH", "CREATE", "REPLACE", "ALTER", "DROP", "TRUNCATE", "COPY", "EXPORT", "UNLOAD", "LOAD", "CACHE", "UPSERT", "USE", "FROM"]
+    [
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "SELECT",
+        "WITH",
+        "CREATE",
+        "REPLACE",
+        "ALTER",
+        "DROP",
+        "TRUNCATE",
+        "COPY",
+        "EXPORT",
+        "UNLOAD",
+        "LOAD",
+        "CACHE",
+        "UPSERT",
+        "USE",
+        "FROM",
+    ]
 )
 # data statement words that also begin a new statement when the previous one had no ';'
 _SPLIT = frozenset(["INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "ALTER", "DROP"])
 _CONTROL = frozenset(
-    ["DECLARE", "WHILE", "LOOP", "RETURN", "EXCEPTION", "ELSIF", "ELSEIF", "BREAK", "CONTINUE", "LEAVE", "ITERATE", "RAISE", "PRINT", "COMMIT", "ROLLBACK", "EXEC", "EXECUTE", "CALL", "GOTO", "DEALLOCATE"]
+    [
+        "DECLARE",
+        "WHILE",
+        "LOOP",
+        "RETURN",
+        "EXCEPTION",
+        "ELSIF",
+        "ELSEIF",
+        "BREAK",
+        "CONTINUE",
+        "LEAVE",
+        "ITERATE",
+        "RAISE",
+        "PRINT",
+        "COMMIT",
+        "ROLLBACK",
+        "EXEC",
+        "EXECUTE",
+        "CALL",
+        "GOTO",
+        "DEALLOCATE",
+    ]
 )
 _OBJECTS = frozenset(
-    ["TABLE", "VIEW", "INDEX", "PROCEDURE", "PROC", "FUNCTION", "SCHEMA", "DATABASE", "TEMP", "TEMPORARY", "OR", "MATERIALIZED", "EXTERNAL", "UNIQUE"]
+    [
+        "TABLE",
+        "VIEW",
+        "INDEX",
+        "PROCEDURE",
+        "PROC",
+        "FUNCTION",
+        "SCHEMA",
+        "DATABASE",
+        "TEMP",
+        "TEMPORARY",
+        "OR",
+        "MATERIALIZED",
+        "EXTERNAL",
+        "UNIQUE",
+    ]
 )
 _BOUNDARY = frozenset({";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "AS"})
 _ROUTINE = frozenset({"PROCEDURE", "PROC", "FUNCTION"})
@@ -81,9 +137,7 @@ def needs_flattening(text: str) -> bool:
     return ";" in low and _LEADING_IF.search(low) is not None
 
 
-def flatten_blocks(
-    text: str, dialect: Dialect, dialect_name: str | None
-) -> tuple[str, set[str]]:
+def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> tuple[str, set[str]]:
     """The text with control flow blanked and every data statement ended by ``;``, and the
     names of the variables it declares (DECLARE, routine parameters, PL/SQL declarations, FOR
     loop records), lower case.
@@ -92,8 +146,9 @@ def flatten_blocks(
         SqlLineageError: On unbalanced BEGIN/END (with the position of the unmatched word) or
             more than :data:`MAX_STATEMENTS` statements.
     """
-    text = _DOLLAR_BODY.sub(lambda m: " " * (len(m.group(1)) + 2) + m.group(2)
-                            + " " * (len(m.group(1)) + 2), text)
+    text = _DOLLAR_BODY.sub(
+        lambda m: " " * (len(m.group(1)) + 2) + m.group(2) + " " * (len(m.group(1)) + 2), text
+    )
     try:
         tokens = _tokenizer(dialect).tokenize(text)
     except TokenError:

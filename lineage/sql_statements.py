@@ -73,6 +73,55 @@ def ignored_output(name: str) -> bool:
     return name == _IGNORED_OUTPUT
 
 
+def expand_statement(stmt: exp.Expr) -> list[exp.Expr]:
+    """A multi-table insert as one INSERT per target; any other statement as itself.
+
+    Hive ``FROM s INSERT OVERWRITE TABLE t1 SELECT ... INSERT ... SELECT ...`` (Hive DML
+    multiple inserts): every SELECT reads ``s``. Snowflake ``INSERT ALL | FIRST [WHEN c THEN]
+    INTO t [(cols)] [VALUES (...)] ... <query>`` (Snowflake multi-table INSERT docs): every INTO
+    selects its VALUES (or every column) from the query, filtered by its WHEN condition; an
+    ELSE branch by the negation of the others.
+    """
+    if not isinstance(stmt, exp.MultitableInserts):
+        return [stmt]
+    source = stmt.args.get("source")
+    out: list[exp.Expr] = []
+    conditions: list[exp.Expr] = []
+    for item in stmt.expressions:
+        insert = item.this if isinstance(item, exp.ConditionalInsert) else item
+        if not isinstance(insert, exp.Insert):
+            continue
+        query = insert.expression
+        if isinstance(source, exp.Select):  # Snowflake: INTO ... VALUES over the query
+            derived = exp.Subquery(
+                this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("__multi_insert"))
+            )
+            values = query.expressions[0].expressions if isinstance(query, exp.Values) else None
+            select = exp.Select(
+                expressions=[v.copy() for v in values] if values else [exp.Star()],
+                from_=exp.From(this=derived),
+            )
+            condition = (
+                item.args.get("expression") if isinstance(item, exp.ConditionalInsert) else None
+            )
+            if condition is not None:
+                conditions.append(condition)
+                select.set("where", exp.Where(this=condition.copy()))
+            elif isinstance(item, exp.ConditionalInsert) and item.args.get("else_") and conditions:
+                negated = exp.and_(*(exp.not_(c.copy()) for c in conditions))
+                select.set("where", exp.Where(this=negated))
+            query = select
+        elif isinstance(query, exp.Select) and source is not None and not query.args.get("from_"):
+            query = query.copy()
+            query.set("from_", exp.From(this=source.copy()))
+        out.append(
+            exp.Insert(
+                this=insert.this.copy(), expression=query, overwrite=insert.args.get("overwrite")
+            )
+        )
+    return out
+
+
 def plan_statement(stmt: exp.Expr) -> Plan:
     """Plan one parsed statement (the tree is reused and mutated by later steps)."""
     if isinstance(stmt, exp.Insert):
@@ -155,7 +204,7 @@ def _create(stmt: exp.Create) -> Plan:
         return Plan("other")
     props = stmt.args.get("properties")
     temporary = props is not None and any(
-        isinstance(p, exp.TemporaryProperty) for p in props.expressions
+        isinstance(p, (exp.TemporaryProperty, exp.VolatileProperty)) for p in props.expressions
     )
     query = stmt.args.get("expression")
     if query is None:
@@ -171,15 +220,20 @@ def _create(stmt: exp.Create) -> Plan:
 
 def _update(stmt: exp.Update) -> Plan:
     target = stmt.this
+    from_ = stmt.args.get("from_")
+    aliased = _aliased_target(target, from_, stmt.args.get("joins") or [])
+    if aliased is not None:
+        # T-SQL UPDATE alias SET ... FROM db.t alias JOIN ...: the alias names a FROM table
+        return _update_from(stmt, aliased, from_)
     projections = []
     for eq in stmt.expressions:
         if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column):
             projections.append(exp.alias_(eq.expression, eq.this.name, copy=False))
     select = exp.Select(expressions=projections or [_ignored()], from_=exp.From(this=target.copy()))
     joins = []
-    from_ = stmt.args.get("from_")
     if from_ is not None:
         joins.append(exp.Join(this=from_.this))
+        joins.extend(_nested_joins(from_.this))
     joins.extend(stmt.args.get("joins") or [])
     if joins:
         select.set("joins", joins)
@@ -187,6 +241,47 @@ def _update(stmt: exp.Update) -> Plan:
         select.set("where", stmt.args["where"])
     # an UPDATE reads the rows it rewrites (its SET values and WHERE see the old row)
     return Plan("write", target, [(select, "name")])
+
+
+def _aliased_target(target: exp.Expr, from_: exp.From | None, joins: list) -> exp.Table | None:
+    if not isinstance(target, exp.Table) or target.args.get("db") or from_ is None:
+        return None
+    name = target.name.lower()
+    first = from_.this
+    candidates = [
+        first,
+        *(j.this for j in (first.args.get("joins") or [])),
+        *(j.this for j in joins),
+    ]
+    for table in candidates:
+        if isinstance(table, exp.Table) and table.alias and table.alias.lower() == name:
+            return table
+    return None
+
+
+def _update_from(stmt: exp.Update, target: exp.Table, from_: exp.From) -> Plan:
+    projections = []
+    for eq in stmt.expressions:
+        if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column):
+            projections.append(exp.alias_(eq.expression, eq.this.name, copy=False))
+    select = exp.Select(expressions=projections or [_ignored()], from_=from_)
+    joins = _nested_joins(from_.this) + list(stmt.args.get("joins") or [])
+    if joins:
+        select.set("joins", joins)
+    if stmt.args.get("where") is not None:
+        select.set("where", stmt.args["where"])
+    plan_target = exp.Table(
+        this=target.this.copy(), db=target.args.get("db"), catalog=target.args.get("catalog")
+    )
+    return Plan("write", plan_target, [(select, "name")])
+
+
+def _nested_joins(table: exp.Expr) -> list[exp.Join]:
+    """Joins sqlglot keeps on the first FROM table of an UPDATE (T-SQL), moved off it."""
+    joins = list(table.args.get("joins") or [])
+    if joins:
+        table.set("joins", None)
+    return joins
 
 
 def _merge(stmt: exp.Merge) -> Plan:

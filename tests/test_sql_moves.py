@@ -60,9 +60,7 @@ def test_create_like_and_clone_declare_the_source_columns() -> None:
 
 
 def test_temporary_view_drop_is_not_a_schema_event() -> None:
-    result = extract_lineage(
-        "CREATE TEMP VIEW v AS SELECT a FROM s; DROP VIEW v", dialect="spark"
-    )
+    result = extract_lineage("CREATE TEMP VIEW v AS SELECT a FROM s; DROP VIEW v", dialect="spark")
     assert result.schema_events == []
 
 
@@ -84,9 +82,7 @@ def test_unload_without_a_location_is_rejected() -> None:
 
 def test_spark_directory_export_without_a_path_is_rejected() -> None:
     with pytest.raises(SqlLineageError) as info:
-        extract_lineage(
-            "INSERT OVERWRITE DIRECTORY USING csv SELECT a FROM s", dialect="spark"
-        )
+        extract_lineage("INSERT OVERWRITE DIRECTORY USING csv SELECT a FROM s", dialect="spark")
     assert info.value.kind == "unsupported" and info.value.dialect == "spark"
     assert "without a path" in info.value.reason
 
