@@ -36,7 +36,13 @@ from lineage.sql_guard import (
     get_dialect,
     parse_statements,
 )
-from lineage.sql_moves import external_queries, plan_command, plan_move, rewrite_text
+from lineage.sql_moves import (
+    external_queries,
+    plan_command,
+    plan_move,
+    rewrite_text,
+    streams,
+)
 from lineage.sql_procedures import (
     MAX_STATEMENTS,
     flatten_blocks,
@@ -213,7 +219,9 @@ class _Script:
         self.events: list[SchemaEvent] = []
         self.variables: set[str] = set()
         self.bigquery = dialect_name is not None and dialect_name.lower() == "bigquery"
-        self.federated = self.bigquery and "external_query" in text.lower()
+        low = text.lower()
+        self.federated = "external_query" in low or "system.query" in low
+        self.streaming = "stream" in low
 
     def run(self) -> LineageResult:
         try:
@@ -439,6 +447,8 @@ class _Script:
             unbind_variables(query, self.variables, self._has_column)
         if self.federated:
             external_queries(query, self.dialect_name)
+        if self.streaming:
+            streams(query)
         names, columns, qcols = self._rename(query)
         qschema = qualify_schema(self.dialect, qcols)
         qualified = qualify(

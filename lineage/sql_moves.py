@@ -113,25 +113,38 @@ def _teradata_attr(m: re.Match) -> str:
 
 
 def external_queries(query: exp.Expr, dialect_name: str | None) -> None:
-    """Replace BigQuery ``EXTERNAL_QUERY('connection', 'inner SQL')`` table functions, in place,
-    by the inner query as a derived table (its tables are those of the connection's database;
-    read as MySQL when it uses backticks, else as Postgres: BigQuery Cloud SQL federated
-    queries docs)."""
+    """Replace federated pass-through table functions, in place, by their inner query as a
+    derived table.
+
+    BigQuery ``EXTERNAL_QUERY('connection', 'inner SQL')``: the tables are those of the
+    connection's database, named as written; read as MySQL when it uses backticks, else as
+    Postgres (BigQuery Cloud SQL federated queries docs). Trino ``TABLE(cat.system.query(query =>
+    'inner SQL'))``: the connector's native SQL, read as Postgres, tables prefixed with the
+    catalog ``cat`` (Trino table functions docs), as Trino itself names them.
+    """
     for table in list(query.find_all(exp.Table)):
         fn = table.this
-        if not (isinstance(fn, exp.Anonymous) and fn.name.upper() == "EXTERNAL_QUERY"):
+        if not isinstance(fn, exp.Anonymous):
             continue
-        args = fn.expressions
-        if len(args) < 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
+        catalog = None
+        if fn.name.upper() == "EXTERNAL_QUERY":
+            args = fn.expressions
+            literal = args[1] if len(args) > 1 else None
+            label = "EXTERNAL_QUERY"
+        elif fn.name.upper() == "TABLE" and fn.expressions:
+            literal, catalog = _system_query(fn.expressions[0])
+            label = "system.query"
+        else:
             continue
-        inner = args[1].this
+        if not (isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        inner = literal.this
         read = "mysql" if "`" in inner else "postgres"
-
         try:
             statements = parse_statements(inner, get_dialect(read), read, 256)
         except SqlLineageError as err:
             raise SqlLineageError(
-                f"EXTERNAL_QUERY query is not {read} SQL: {err.reason}",
+                f"{label} query is not {read} SQL: {err.reason}",
                 kind=err.kind,
                 dialect=dialect_name,
                 line=err.line,
@@ -140,10 +153,45 @@ def external_queries(query: exp.Expr, dialect_name: str | None) -> None:
         planned = queries_of(statements[0]) if len(statements) == 1 else []
         if not planned:
             raise SqlLineageError(
-                "EXTERNAL_QUERY query is not one SELECT", kind="unsupported", dialect=dialect_name
+                f"{label} query is not one SELECT", kind="unsupported", dialect=dialect_name
             )
+        inner_query = planned[0][0]
+        if catalog is not None:
+            for t in inner_query.find_all(exp.Table):
+                if isinstance(t.this, exp.Identifier) and not t.args.get("catalog"):
+                    if t.args.get("db"):
+                        t.set("catalog", exp.to_identifier(catalog))
+                    else:
+                        t.set("db", exp.to_identifier(catalog))
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("external_query"))
-        table.replace(exp.Subquery(this=planned[0][0], alias=alias))
+        table.replace(exp.Subquery(this=inner_query, alias=alias))
+
+
+def _system_query(arg: exp.Expr) -> tuple[exp.Expr | None, str | None]:
+    """The query literal and catalog of ``cat.system.query(query => '...')``."""
+    if not (isinstance(arg, exp.Dot) and isinstance(arg.expression, exp.Anonymous)):
+        return None, None
+    call = arg.expression
+    if call.name.lower() != "query" or not call.expressions:
+        return None, None
+    first = call.expressions[0]
+    literal = first.expression if isinstance(first, exp.Kwarg) else first
+    parts = [p.name for p in arg.this.flatten()] if isinstance(arg.this, exp.Dot) else []
+    catalog = parts[0].lower() if len(parts) == 2 and parts[1].lower() == "system" else None
+    return literal, catalog
+
+
+def streams(query: exp.Expr) -> None:
+    """Databricks ``STREAM(t)`` / ``STREAM t`` (Delta Live Tables) reads the table ``t``."""
+    for node in list(query.find_all(exp.Stream)):
+        inner = node.this
+        if isinstance(inner, exp.Subquery) and isinstance(inner.this, exp.Table):
+            table = inner.this.copy()
+            if inner.args.get("alias") is not None:
+                table.set("alias", inner.args["alias"].copy())
+            node.replace(table)
+        elif isinstance(inner, exp.Table):
+            node.replace(inner.copy())
 
 
 def location_name(node: exp.Expr | str | None) -> str | None:
