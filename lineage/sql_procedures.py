@@ -32,6 +32,16 @@ _TRIGGER = re.compile(
 )
 _LEADING_IF = re.compile(r";\s*if\b")
 _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*?)\$\1\$", re.DOTALL)
+_FOREIGN = re.compile(
+    r"\bLANGUAGE\s+'?(?:JAVASCRIPT|PYTHON|JAVA|SCALA|PLV8|PLPYTHON\w*|PLPERL\w*|C)\b",
+    re.IGNORECASE,
+)
+
+
+def _unquote_body(m: re.Match) -> str:
+    """A dollar-quoted body with its delimiters blanked (same length)."""
+    pad = " " * (len(m.group(1)) + 2)
+    return pad + m.group(2) + pad
 
 # words that start a data statement (a body statement runs from one of these to ';' or a
 # control word)
@@ -146,9 +156,8 @@ def flatten_blocks(text: str, dialect: Dialect, dialect_name: str | None) -> tup
         SqlLineageError: On unbalanced BEGIN/END (with the position of the unmatched word) or
             more than :data:`MAX_STATEMENTS` statements.
     """
-    text = _DOLLAR_BODY.sub(
-        lambda m: " " * (len(m.group(1)) + 2) + m.group(2) + " " * (len(m.group(1)) + 2), text
-    )
+    if not _FOREIGN.search(text):  # a JavaScript / Python body is no SQL
+        text = _DOLLAR_BODY.sub(_unquote_body, text)
     try:
         tokens = _tokenizer(dialect).tokenize(text)
     except TokenError:
