@@ -1,8 +1,11 @@
 """Column-level lineage from SQL text: ``extract_lineage``.
 
 Pipeline per SQL text (all pure, no I/O): guard the input (size, binary data, nesting, dialect),
-tokenize and parse every statement with sqlglot (the compiled ``sqlglotc`` modules when
-installed), plan each statement into a target plus plain queries (:mod:`lineage.sql_statements`),
+rewrite the few forms sqlglot does not parse and reduce procedures and scripts to their data
+statements in place (:mod:`lineage.sql_moves`, :mod:`lineage.sql_procedures`), tokenize and parse
+every statement with sqlglot (the compiled ``sqlglotc`` modules when installed), plan each
+statement into a target plus plain queries (:mod:`lineage.sql_statements`; exports, loads,
+copies, renames and DDL in :mod:`lineage.sql_moves`),
 rename physical tables to placeholders so that a schema with keys of any depth resolves
 (:mod:`lineage.sql_schema`), qualify with ``sqlglot.optimizer.qualify`` (star expansion and column
 qualification from the schema), build the scope tree and evaluate every scope once
