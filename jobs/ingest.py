@@ -49,7 +49,9 @@ def _learn_from_creates(ctx: JobContext, distinct: DataFrame, base: dict[str, li
     schema = dict(base)
     for row in creates:
         try:
-            for table, cols in learned_schema(row.sql, row.dialect, default_schema=row.default_schema).items():
+            learned = learned_schema(
+                row.sql, row.dialect, default_schema=row.default_schema, schema=base)
+            for table, cols in learned.items():
                 schema.setdefault(table, cols)
         except Exception:  # noqa: BLE001 - an unparseable CREATE is rejected by extraction itself
             continue

@@ -1,8 +1,11 @@
 """Column-level lineage from SQL text: ``extract_lineage``.
 
 Pipeline per SQL text (all pure, no I/O): guard the input (size, binary data, nesting, dialect),
-tokenize and parse every statement with sqlglot (the compiled ``sqlglotc`` modules when
-installed), plan each statement into a target plus plain queries (:mod:`lineage.sql_statements`),
+rewrite the few forms sqlglot does not parse and reduce procedures and scripts to their data
+statements in place (:mod:`lineage.sql_moves`, :mod:`lineage.sql_procedures`), tokenize and parse
+every statement with sqlglot (the compiled ``sqlglotc`` modules when installed), plan each
+statement into a target plus plain queries (:mod:`lineage.sql_statements`; exports, loads,
+copies, renames and DDL in :mod:`lineage.sql_moves`),
 rename physical tables to placeholders so that a schema with keys of any depth resolves
 (:mod:`lineage.sql_schema`), qualify with ``sqlglot.optimizer.qualify`` (star expansion and column
 qualification from the schema), build the scope tree and evaluate every scope once
@@ -18,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,12 +39,46 @@ from lineage.sql_guard import (
     get_dialect,
     parse_statements,
 )
-from lineage.sql_schema import PreparedSchema, prepare_schema, qualify_schema, table_name
+from lineage.sql_moves import (
+    external_queries,
+    plan_command,
+    plan_move,
+    rewrite_text,
+    streams,
+)
+from lineage.sql_procedures import (
+    MAX_STATEMENTS,
+    flatten_blocks,
+    needs_flattening,
+    unbind_variables,
+)
+from lineage.sql_schema import (
+    PreparedSchema,
+    bigquery_table,
+    prepare_schema,
+    qualify_schema,
+    table_name,
+)
 from lineage.sql_scope import Walker
 from lineage.sql_semantics import RANKS, D, Lin, ScopeLineage, add
-from lineage.sql_statements import Plan, ignored_output, plan_statement
+from lineage.sql_statements import Plan, expand_statement, ignored_output, plan_statement
 
-__all__ = ["MAX_SQL_BYTES", "ColumnEdge", "LineageResult", "SqlLineageError", "extract_lineage"]
+__all__ = [
+    "MAX_SQL_BYTES",
+    "POSITIONAL_GUESS",
+    "ColumnEdge",
+    "LineageResult",
+    "SchemaEvent",
+    "SqlLineageError",
+    "extract_lineage",
+]
+
+TEXT_BUDGET_S = 60.0
+"""Wall-clock budget of one SQL text, checked between its statements (about 2 ms each)."""
+
+POSITIONAL_GUESS = 0.8
+"""Confidence factor of the column edges of a positional INSERT into a target whose columns are
+not known: the table-level flow is certain, the target column is the output's own name, a guess."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -63,7 +101,8 @@ class ColumnEdge:
     masking: bool = False
     """The transformation hides the value (hashes, counts)."""
     confidence: float = 1.0
-    """1.0 normally; ``1 / candidates`` for an unqualified column that could come from several."""
+    """1.0 normally; ``1 / candidates`` for an unqualified column that could come from several;
+    times :data:`POSITIONAL_GUESS` for a positional INSERT into a table of unknown columns."""
 
     @property
     def source(self) -> str:
@@ -80,6 +119,21 @@ class ColumnEdge:
         return f"{self.target_table}.{self.target_column}"
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaEvent:
+    """A change of a table's shape found in SQL (DDL), in statement order."""
+
+    kind: str
+    """``create_table``, ``drop_table``, ``rename_table``, ``add_column``, ``drop_column``,
+    ``rename_column``."""
+    table: str
+    """The table changed (lower case, as written; for a rename, the old name)."""
+    column: str | None = None
+    """The column changed (the old name for a rename), None for a table event."""
+    detail: str | None = None
+    """The new name of a rename, the type of an added column, else None."""
+
+
 @dataclass(frozen=True)
 class LineageResult:
     """The lineage of one SQL text (all its statements)."""
@@ -94,6 +148,8 @@ class LineageResult:
     """Ordered output columns per target table (as far as known)."""
     declared_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Columns of tables created by the text (``CREATE TABLE t (a INT)``, CTAS, CREATE VIEW)."""
+    schema_events: list[SchemaEvent] = field(default_factory=list)
+    """DDL of the text: tables created, dropped, renamed; columns added, dropped, renamed."""
 
 
 def extract_lineage(
@@ -163,26 +219,52 @@ class _Script:
         self.edges: dict[tuple, tuple[int, bool, float]] = {}
         self.target_columns: dict[str, tuple[str, ...]] = {}
         self.declared: dict[str, tuple[str, ...]] = {}
+        self.events: list[SchemaEvent] = []
+        self.variables: set[str] = set()
+        self.bigquery = dialect_name is not None and dialect_name.lower() == "bigquery"
+        low = text.lower()
+        self.federated = "external_query" in low or "system.query" in low
+        self.streaming = "stream" in low
 
     def run(self) -> LineageResult:
+        try:
+            self.text = rewrite_text(self.text, self.dialect_name)
+        except SqlLineageError as err:
+            raise SqlLineageError(err.reason, kind=err.kind, dialect=self.dialect_name) from None
+        if needs_flattening(self.text):
+            self.text, self.variables = flatten_blocks(self.text, self.dialect, self.dialect_name)
         statements = parse_statements(self.text, self.dialect, self.dialect_name, MAX_NESTING)
-        for index, stmt in enumerate(statements):
-            if isinstance(stmt, exp.Command):
-                self._command(stmt)
-                continue
-            for level in (0, 1, 2):
-                # 0: strict qualification; 1: tolerate columns missing from a stale schema;
-                # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
-                # over tables without schema). The tree is re-parsed after a failed attempt.
-                try:
-                    self._statement(stmt, tolerant=level)
-                    break
-                except OptimizeError:
-                    if level == 2:
-                        raise
-                    stmt = parse_statements(
-                        self.text, self.dialect, self.dialect_name, MAX_NESTING
-                    )[index]
+        if len(statements) > MAX_STATEMENTS:
+            raise SqlLineageError(
+                f"more than {MAX_STATEMENTS} statements in one text",
+                kind="too_large",
+                dialect=self.dialect_name,
+            )
+        began = time.monotonic()
+        for index, whole in enumerate(statements):
+            if index and time.monotonic() - began > TEXT_BUDGET_S:
+                raise SqlLineageError(
+                    f"analysis over the {TEXT_BUDGET_S:g} s budget after {index} of "
+                    f"{len(statements)} statements",
+                    kind="too_large",
+                    dialect=self.dialect_name,
+                )
+            parts = expand_statement(whole)
+            for k, stmt in enumerate(parts):
+                for level in (0, 1, 2):
+                    # 0: strict qualification; 1: tolerate columns missing from a stale schema;
+                    # 2: tables only (columns resolved by the walker, e.g. correlated subqueries
+                    # over tables without schema). The tree is re-parsed after a failed attempt.
+                    try:
+                        self._statement(stmt, tolerant=level)
+                        break
+                    except OptimizeError:
+                        if level == 2:
+                            raise
+                        fresh = parse_statements(
+                            self.text, self.dialect, self.dialect_name, MAX_NESTING
+                        )[index]
+                        stmt = expand_statement(fresh)[k]
         return self._result()
 
     def _command(self, stmt: exp.Command) -> None:
@@ -194,27 +276,52 @@ class _Script:
                 dialect=self.dialect_name,
             )
 
-    def _learn(self, name: str, columns: list[tuple[str, str]]) -> None:
+    def _learn(self, name: str, columns: list[tuple[str, str]] | None) -> None:
+        """Add (or, with None, remove) a table's columns in this script's copy of the schema."""
         if not self.own_schema:
             self.schema = self.schema.copy()
             self.own_schema = True
-        self.schema.add(name, columns)
+        if columns is None:
+            self.schema.discard(name)
+        else:
+            self.schema.add(name, columns)
 
     def _statement(self, stmt: exp.Expr, *, tolerant: int) -> None:
-        plan = plan_statement(stmt)
-        target = table_name(plan.target, self.default) if plan.target is not None else None
+        if isinstance(stmt, exp.Command):
+            plan = plan_command(stmt, self.dialect, self.dialect_name)
+            if plan is None:
+                self._command(stmt)
+                return
+        else:
+            plan = plan_move(stmt) or plan_statement(stmt)
+        target = self._name(plan.target) if plan.target is not None else None
+        if plan.location is not None:
+            target = plan.location
         if plan.kind == "use":
             self.default = target
             return
         if plan.kind == "drop":
             for table in plan.dropped:
-                self.temps.pop(table_name(table, self.default), None)
+                name = self._name(table)
+                if self.temps.pop(name, None) is None:
+                    self.events.append(SchemaEvent("drop_table", name))
+            return
+        if plan.kind in ("copy", "alter"):
+            self._copies(plan)
+            if plan.column_changes:
+                self._alter(target, plan.column_changes)
             return
         if plan.kind == "ddl":
-            if plan.declared:
-                self._learn(target, plan.declared)
+            declared = plan.declared
+            if plan.like is not None:
+                key = self.schema.find(self._name(plan.like))
+                declared = list(self.schema.tables[key]) if key is not None else None
+            if declared:
+                self._learn(target, declared)
                 if not plan.temporary:
-                    self.declared[target] = tuple(c for c, _ in plan.declared)
+                    self.declared[target] = tuple(c for c, _ in declared)
+            if not plan.temporary:
+                self.events.append(SchemaEvent("create_table", target))
             return
         if plan.kind == "other":
             return
@@ -227,13 +334,66 @@ class _Script:
             return
         self._write(plan, target, results)
 
+    def _copies(self, plan: Plan) -> None:
+        """Table copies, clones, loads and renames: every known column flows as it is."""
+        moved = []
+        for src, dst in plan.copies:
+            sname = src if isinstance(src, str) else self._name(src)
+            dname = self._name(dst)
+            key = self.schema.find(sname) if not isinstance(src, str) else None
+            typed = list(self.schema.tables[key]) if key is not None else None
+            self.sources.add(sname)
+            self.targets.add(dname)
+            cols = [c for c, _ in typed] if typed else ["*"]
+            for c in cols:
+                _merge_edge(self.edges, (sname, c, dname, c, D), 0, False, 1.0)
+            if typed:
+                self.target_columns[dname] = tuple(cols)
+            moved.append((sname, dname, typed))
+            if plan.renamed and not isinstance(src, str):
+                self.events.append(SchemaEvent("rename_table", sname, detail=dname))
+            elif plan.created:
+                self.events.append(SchemaEvent("create_table", dname))
+        for sname, dname, typed in moved:  # after all copies: a swap exchanges the schemas
+            if plan.renamed and self.schema.find(sname) is not None:
+                self._learn(sname, None)
+            if typed and (plan.created or plan.renamed):
+                self._learn(dname, typed)
+                self.declared[dname] = tuple(c for c, _ in typed)
+
+    def _alter(self, target: str, changes: list[tuple[str, str, str | None]]) -> None:
+        """ALTER TABLE column changes: schema events; a renamed column flows to its new name."""
+        key = self.schema.find(target)
+        typed = list(self.schema.tables[key]) if key is not None else None
+        for kind, column, detail in changes:
+            self.events.append(SchemaEvent(kind, target, column, detail))
+            if kind == "rename_column" and detail:
+                self.sources.add(target)
+                self.targets.add(target)
+                _merge_edge(self.edges, (target, column, target, detail, D), 0, False, 1.0)
+            if typed is None:
+                continue
+            if kind == "add_column" and all(c != column for c, _ in typed):
+                typed.append((column, detail or "UNKNOWN"))
+            elif kind == "drop_column":
+                typed = [(c, t) for c, t in typed if c != column]
+            elif kind == "rename_column" and detail:
+                typed = [(detail if c == column else c, t) for c, t in typed]
+        if typed is not None:
+            self._learn(key, typed)
+            if target in self.declared or key in self.declared:
+                self.declared[key if key in self.declared else target] = tuple(c for c, _ in typed)
+
     def _write(self, plan: Plan, target: str, results: list) -> None:
         key = self.schema.find(target)
         known = self.schema.columns(key) if key is not None else None
         mapped_all: list[tuple[str, Lin]] = []
         dataset: Lin = {}
         for sl, mode in results:
-            mapped_all.extend(self._map(plan, sl.outputs, mode, known))
+            mapped, factor = self._map(plan, sl.outputs, mode, known)
+            if factor != 1.0:
+                mapped = [(n, _scaled(lin, factor)) for n, lin in mapped]
+            mapped_all.extend(mapped)
             for k, v in sl.dataset.items():
                 add(dataset, k, *v)
         if plan.reads_target:
@@ -257,18 +417,41 @@ class _Script:
 
     def _map(
         self, plan: Plan, outputs: list[tuple[str, Lin]], mode: str, known: list[str] | None
-    ) -> list[tuple[str, Lin]]:
+    ) -> tuple[list[tuple[str, Lin]], float]:
+        """Target column of every output, and the confidence factor of the mapping.
+
+        Without a column list, INSERT writes the target's columns by position in every engine
+        (Hive, Spark, Trino, BigQuery, Snowflake, Postgres); a query with fewer outputs fills the
+        first columns (Postgres INSERT docs), dynamic partition columns come last (Hive DML
+        docs). When the target's columns are not known, the outputs keep their own names and
+        the edges get :data:`POSITIONAL_GUESS` confidence.
+        """
         outputs = [(n, lin) for n, lin in outputs if not ignored_output(n)]
+        if mode != "position":
+            return outputs, 1.0
         names = [n for n, _ in outputs]
-        if mode == "position" and "*" not in names:
-            cols = plan.columns
-            if cols is None and known is not None and not plan.created:
-                cols = [c for c in known if c not in plan.static_partitions]
-            if cols is not None and len(cols) == len(outputs):
-                return [(c, lin) for c, (_, lin) in zip(cols, outputs)]
-        return outputs
+        cols = plan.columns
+        if plan.created:  # CTAS, CREATE VIEW, SELECT INTO: the query names the new columns
+            if cols is not None and len(cols) == len(outputs) and "*" not in names:
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+            return outputs, 1.0
+        if cols is None and known is not None:
+            cols = [c for c in known if c not in plan.static_partitions]
+            cols += [c for c in plan.dynamic_partitions if c not in cols]
+        if "*" not in names and cols is not None:
+            if len(cols) == len(outputs):
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+            if plan.columns is None and len(outputs) < len(cols):
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+        return outputs, POSITIONAL_GUESS
 
     def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:
+        if self.variables:
+            unbind_variables(query, self.variables, self._has_column)
+        if self.federated:
+            external_queries(query, self.dialect_name)
+        if self.streaming:
+            streams(query)
         names, columns, qcols = self._rename(query)
         qschema = qualify_schema(self.dialect, qcols)
         qualified = qualify(
@@ -285,6 +468,15 @@ class _Script:
         if root is None:
             return ScopeLineage()
         return Walker(names, self.temps, columns).run(root)
+
+    def _name(self, table: exp.Table) -> str:
+        """The canonical name of a table as written (BigQuery shards and decorators folded)."""
+        name = table_name(table, self.default)
+        return bigquery_table(name) if self.bigquery else name
+
+    def _has_column(self, table: str, column: str) -> bool:
+        key = self.schema.find(self._name(exp.to_table(table)))
+        return key is not None and column in self.schema.columns(key)
 
     def _rename(self, query: exp.Expr):
         """Rename physical tables to quoted placeholders; collect sources and qualify schema."""
@@ -305,7 +497,7 @@ class _Script:
                 continue
             if not table.args.get("db") and ident.name.lower() in ctes:
                 continue
-            canon = table_name(table, self.default)
+            canon = self._name(table)
             ph = placeholders.get(canon)
             if ph is None:
                 ph = placeholders[canon] = f"__lt{len(placeholders)}"
@@ -362,8 +554,17 @@ class _Script:
             key=lambda e: (e.target_table or "", e.target_column or "", e.source, e.type, e.subtype)
         )
         return LineageResult(
-            set(self.sources), set(self.targets), out, dict(self.target_columns), self.declared
+            set(self.sources),
+            set(self.targets),
+            out,
+            dict(self.target_columns),
+            self.declared,
+            self.events,
         )
+
+
+def _scaled(lin: Lin, factor: float) -> Lin:
+    return {k: (r, m, cf * factor) for k, (r, m, cf) in lin.items()}
 
 
 def _merge_edge(edges: dict, key: tuple, rank: int, mask: bool, conf: float) -> None:

@@ -130,7 +130,11 @@ def extract_rows(
 
 
 def learned_schema(
-    sql: str, dialect: str | None = None, *, default_schema: str | None = None
+    sql: str,
+    dialect: str | None = None,
+    *,
+    default_schema: str | None = None,
+    schema: Schema | None = None,
 ) -> dict[str, list[str]]:
     """Table columns declared by the CREATE statements of a SQL text.
 
@@ -142,6 +146,8 @@ def learned_schema(
         sql: SQL text with one or more statements.
         dialect: sqlglot dialect name.
         default_schema: Schema prefixed to unqualified table names.
+        schema: Columns already known (the catalog): they expand ``SELECT *`` of a CTAS and
+            give the columns of ``CREATE TABLE t LIKE s`` and of clones.
 
     Returns:
         ``{table: [columns]}``, lower case; empty when the text creates nothing or cannot be
@@ -150,7 +156,12 @@ def learned_schema(
     if not isinstance(sql, str) or "create" not in sql.lower():
         return {}
     try:
-        result = extract_lineage(sql, dialect=dialect, default_schema=default_schema)
+        result = extract_lineage(
+            sql,
+            dialect=dialect,
+            default_schema=default_schema,
+            schema=schema,  # type: ignore[arg-type]
+        )
     except SqlLineageError:
         return {}
     return {table: list(cols) for table, cols in result.declared_columns.items()}

@@ -11,6 +11,7 @@ written to a schema key is done here, tolerating partial qualification (``orders
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -39,6 +40,14 @@ class PreparedSchema:
         if key not in self.tables:
             self.by_name.setdefault(key.rsplit(".", 1)[-1], []).append(key)
         self.tables[key] = list(columns)
+
+    def discard(self, key: str) -> None:
+        """Forget a table (a schema key or a name that finds one)."""
+        key = self.find(key.lower()) or key.lower()
+        if self.tables.pop(key, None) is not None:
+            names = self.by_name.get(key.rsplit(".", 1)[-1], [])
+            if key in names:
+                names.remove(key)
 
     def find(self, name: str) -> str | None:
         """Return the schema key for a lower-case qualified table name, or None.
@@ -125,6 +134,24 @@ def table_name(table: exp.Table, default_schema: str | None) -> str:
     if len(parts) == 1 and default_schema:
         parts.insert(0, default_schema.lower())
     return ".".join(parts)
+
+
+_SHARD = re.compile(r"_(?:(?:19|20)\d{6}|\d{0,7}\*)$")
+
+
+def bigquery_table(name: str) -> str:
+    """A BigQuery table name with its partition decorator dropped and a date shard folded.
+
+    ``ds.t$20230101`` and ``ds.t$__unpartitioned__`` are ``ds.t`` (partition decorators,
+    BigQuery partitioned tables docs); ``ds.events_20230101`` and the wildcard tables
+    ``ds.events_2023*`` / ``ds.events_*`` are the family ``ds.events_yyyymmdd`` (date-sharded and
+    wildcard tables docs).
+    """
+    if "$" in name:
+        name = name.split("$", 1)[0]
+    if name[-1:].isdigit() or name.endswith("*"):
+        name = _SHARD.sub("_yyyymmdd", name)
+    return name
 
 
 def _normalizer(dialect: Dialect):

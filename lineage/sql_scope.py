@@ -20,8 +20,10 @@ Semantics follow OpenLineage's column-lineage facet:
   path; parallel paths to the same source keep the strongest rank, AND their masking (data that
   also flows unmasked is not masked) and the best confidence; a column seen in an INDIRECT
   position turns everything upstream of it into that INDIRECT subtype;
-- an unqualified column that sqlglot could not resolve (a join without schema) gets an edge to
-  every candidate source with confidence ``1 / candidates``.
+- an unqualified column that sqlglot could not resolve goes to the sources a schema says have
+  it; failing that to a lateral column alias of the same SELECT; failing that to every source
+  no schema decides on, with confidence ``1 / candidates`` (a join without schema); when every
+  schema says no, to an enclosing query's sources (correlation), else, over a join, nowhere.
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ from lineage.sql_semantics import (
 
 
 class _Env:
-    __slots__ = ("aliases", "dataset", "scope", "selected", "subq")
+    __slots__ = ("aliases", "dataset", "lateral", "scope", "selected", "subq")
 
     def __init__(self, scope: Scope, dataset: Lin) -> None:
         self.scope = scope
         self.subq = {id(s.expression): s for s in scope.subquery_scopes}
         self.dataset = dataset
         self.aliases: dict[str, Lin] | None = None
+        self.lateral: dict[str, Lin] | None = None
         self.selected = [src for _, src in scope.selected_sources.values()]
 
 
@@ -111,6 +114,7 @@ class Walker:
         res = ScopeLineage()
         env = _Env(scope, res.dataset)
         outputs = res.outputs
+        env.lateral = {}
         for proj in sel.expressions:
             if isinstance(proj, exp.Star) or (
                 isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
@@ -120,6 +124,9 @@ class Walker:
             acc: Lin = {}
             self.walk(proj, env, acc, 0, False, None)
             outputs.append((proj.alias_or_name.lower(), acc))
+            if isinstance(proj, exp.Alias):
+                env.lateral.setdefault(proj.alias.lower(), acc)
+        env.lateral = None
         env.aliases = {n: lin for n, lin in outputs}
         args = sel.args
         where = args.get("where")
@@ -327,7 +334,15 @@ class Walker:
             if src is not None:  # db.tbl.col written out, or alias.struct.field
                 self._emit(src, table.lower(), acc, rank, mask, ind, 1.0)
                 return
-            name = table.lower()  # struct.field on an unqualified struct column
+            catalog = col.args.get("catalog")
+            if catalog is not None and db is not None:
+                src = self._find(env.scope, catalog.name)
+                if src is not None:  # alias.struct.field.subfield
+                    self._emit(src, db.name.lower(), acc, rank, mask, ind, 1.0)
+                    return
+            # struct.field on an unqualified struct column: the outermost part is the column
+            outer = catalog if catalog is not None else db
+            name = outer.name.lower() if outer is not None else table.lower()
         elif env.aliases is not None and name in env.aliases:
             compose(acc, env.aliases[name], rank, mask, ind, 1.0)
             return
@@ -336,16 +351,39 @@ class Walker:
         while not cands and scope is not None and scope.parent is not None:
             scope = scope.parent
             cands = [src for _, src in scope.selected_sources.values()]
-        if len(cands) > 1:
-            has = [self._has_column(s, name) for s in cands]
-            cands = (
-                [s for s, h in zip(cands, has) if h is True]
-                or [s for s, h in zip(cands, has) if h is None]
-                or cands
-            )
+        has = [self._has_column(s, name) for s in cands]
+        if True in has:
+            cands = [s for s, h in zip(cands, has) if h is True]
+        elif env.lateral and name in env.lateral and _lateral(env.lateral[name], name):
+            # a lateral column alias (Spark, Databricks, Snowflake, Redshift, Teradata) when
+            # no source is known to have the column
+            compose(acc, env.lateral[name], rank, mask, ind, 1.0)
+            return
+        elif None in has:
+            cands = [s for s, h in zip(cands, has) if h is None]
+        elif cands:
+            # every schema says no: a correlated reference to an outer query, or, for a single
+            # source, a column its (stale) schema misses; over a join, no edge from any of them
+            outer = self._outer(scope, name)
+            if outer:
+                cands = outer
+            elif len(cands) > 1:
+                return
         conf = 1.0 / len(cands) if cands else 1.0
         for src in cands:
             self._emit(src, name, acc, rank, mask, ind, conf)
+
+    def _outer(self, scope: Scope | None, name: str) -> list:
+        """Sources of enclosing queries that have (or may have) a column."""
+        while scope is not None and scope.parent is not None:
+            scope = scope.parent
+            cands = [src for _, src in scope.selected_sources.values()]
+            has = [self._has_column(s, name) for s in cands]
+            for want in (True, None):
+                found = [s for s, h in zip(cands, has) if h is want]
+                if found:
+                    return found
+        return []
 
     def _using(self, env: _Env, join: exp.Join, name: str) -> None:
         right = self._find(env.scope, join.this.alias_or_name)
@@ -406,3 +444,10 @@ class Walker:
             return
         if lin:
             compose(acc, lin, rank, mask, ind, conf)
+
+
+def _lateral(lin: Lin, name: str) -> bool:
+    """Whether a later reference to alias ``name`` means the alias: not when the alias is made
+    from a column of the same name (``upper(email) AS email, email AS raw``), since a table
+    column wins over a lateral alias in every engine that has them."""
+    return all(c != name for _, c, _ in lin)
