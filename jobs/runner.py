@@ -4,11 +4,13 @@ Each step writes one ``run_manifest`` row per run date (upserted by ``(job, run_
 status, engine and version. ``nightly`` skips steps already recorded ``ok`` for the run date (so a
 killed run resumes where it stopped) unless ``force`` is given. One run at a time per warehouse: a
 lock file with the owner's pid, host and start time; a lock whose process is gone (same host) or
-that is older than ``STALE_AFTER`` is taken over with a warning.
+that is older than ``STALE_AFTER`` is taken over with a warning. Exclusion itself is an OS lock on
+the open file (see :func:`warehouse_lock`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -98,6 +100,8 @@ def _write_traceback(ctx: JobContext, job: str) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -107,41 +111,66 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _read_holder(fd: int) -> dict:
+    try:
+        data = os.pread(fd, 4096, 0)
+        holder = json.loads(data.decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _stale(holder: dict, me: dict) -> bool:
+    try:
+        started, pid = float(holder.get("started", 0)), int(holder.get("pid", 0))
+    except (TypeError, ValueError):
+        return True
+    if time.time() - started > STALE_AFTER:
+        return True
+    return holder.get("host") == me["host"] and (pid == me["pid"] or not _alive(pid))
+
+
+def _refusal(path: Path, holder: dict) -> LockError:
+    try:
+        started = datetime.fromtimestamp(float(holder["started"]), timezone.utc)
+        since = f", started {started:%Y-%m-%d %H:%M:%SZ}"
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        since = ""
+    who = f"pid {holder.get('pid')} on {holder.get('host')}{since}" if holder else "starting up"
+    return LockError(f"another run ({who}) holds {path}; wait for it to finish")
+
+
 @contextmanager
 def warehouse_lock(home: str, log: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold ``<home>/nightly.lock`` for the duration; refuse when another live run holds it."""
+    """Hold ``<home>/nightly.lock`` for the duration; refuse when another live run holds it.
+
+    Exclusion is an OS lock (``flock``) on the open lock file, taken without waiting: two
+    processes can never both hold it, and the OS releases it when its holder dies, so a killed
+    run's lock is taken over without any race. The file itself stays; while held it names its
+    holder (pid, host, start time), and it is emptied on release. A file that still names a live
+    process on this host, or another host's run younger than ``STALE_AFTER``, also refuses (a run
+    of a version that did not take the OS lock, or a host whose file system has no shared locks);
+    the check is made while holding the OS lock, so it cannot race either.
+    """
     path = Path(home) / "nightly.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text(encoding="utf-8") or "{}")
-            except (OSError, ValueError):
-                holder = {}
-            stale = (
-                not holder
-                or time.time() - float(holder.get("started", 0)) > STALE_AFTER
-                or (holder.get("host") == me["host"] and not _alive(int(holder.get("pid", 0))))
-            )
-            if not stale:
-                started = datetime.fromtimestamp(float(holder["started"]), timezone.utc)
-                raise LockError(
-                    f"another run (pid {holder.get('pid')} on {holder.get('host')}, started "
-                    f"{started:%Y-%m-%d %H:%M:%SZ}) holds {path}; wait for it to finish"
-                )
-            if log:
-                log(f"taking over a stale lock {path} (pid {holder.get('pid')} is gone)")
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump(me, fh)
-        break
-    else:  # pragma: no cover - two takeovers raced
-        raise LockError(f"could not take {path}; another run started at the same time")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # BlockingIOError: another process holds it
+            raise _refusal(path, _read_holder(fd)) from None
+        holder = _read_holder(fd)
+        if holder and not _stale(holder, me):
+            raise _refusal(path, holder)
+        if holder and log:
+            log(f"taking over a stale lock {path} (pid {holder.get('pid')} is gone)")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
     finally:
-        path.unlink(missing_ok=True)
+        os.close(fd)  # releases the OS lock
