@@ -52,6 +52,30 @@ def completed_steps(ctx: JobContext) -> set[str]:
     return {r.job for r in rows}
 
 
+def earlier_attempts(ctx: JobContext, job: str) -> tuple[datetime | None, StepResult]:
+    """Start time and counts recorded by earlier attempts of ``job`` for the run date.
+
+    For steps that only do new work on a rerun (landing skips what it landed), the manifest row
+    of a run date adds up every attempt: a run killed half-way and resumed, or forced again,
+    still shows everything it read for that date.
+    """
+    if not ctx.store.exists("run_manifest"):
+        return None, StepResult()
+    rows = ctx.store.read("run_manifest").filter(
+        (F.col("job") == job) & (F.col("run_date") == F.lit(ctx.run_date))).collect()  # <= 1 row
+    if not rows:
+        return None, StepResult()
+    r = rows[0]
+    try:
+        details = json.loads(r.details or "{}")
+    except ValueError:
+        details = {}
+    return r.started_at, StepResult(
+        inputs_read=int(r.inputs_read or 0), rows_written=int(r.rows_written or 0),
+        rows_rejected=int(r.rows_rejected or 0), details=details if isinstance(details, dict) else {},
+        findings=int(r.findings or 0))
+
+
 def record(ctx: JobContext, job: str, started: datetime, status: str, result: StepResult, error: str | None) -> None:
     """Upsert the step's row of ``run_manifest``."""
     row = (
@@ -60,6 +84,21 @@ def record(ctx: JobContext, job: str, started: datetime, status: str, result: St
         json.dumps(result.details, sort_keys=True, default=str), error,
     )
     ctx.store.upsert("run_manifest", ctx.spark.createDataFrame([row], MANIFEST_SCHEMA), keys=["job", "run_date"])
+
+
+ACCUMULATING = frozenset({"land"})
+"""Steps whose manifest counts add up over the attempts of a run date."""
+
+
+def _kept(ctx: JobContext, job: str) -> StepResult:
+    """The counts a failed attempt leaves in the manifest: what earlier attempts (and, for
+    accumulating steps, this one's progress) recorded; nothing for the other steps."""
+    if job not in ACCUMULATING:
+        return StepResult()
+    try:
+        return earlier_attempts(ctx, job)[1]
+    except Exception:  # noqa: BLE001 - the original failure is the one to report
+        return StepResult()
 
 
 def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
@@ -73,13 +112,13 @@ def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
     try:
         result = step(ctx)
     except ComplianceError as exc:
-        record(ctx, job, started, "failed", StepResult(), str(exc))
+        record(ctx, job, started, "failed", _kept(ctx, job), str(exc))
         emit(ctx, job, "FAIL")
         raise
     except Exception as exc:  # noqa: BLE001 - any other failure is a job failure with a log
         log_file = _write_traceback(ctx, job)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        record(ctx, job, started, "failed", StepResult(), f"{type(exc).__name__}: {first}")
+        record(ctx, job, started, "failed", _kept(ctx, job), f"{type(exc).__name__}: {first}")
         emit(ctx, job, "FAIL")
         raise JobError(f"step {job} failed: {type(exc).__name__}: {first} (traceback in {log_file})") from None
     record(ctx, job, started, "ok", result, None)
