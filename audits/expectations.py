@@ -3,7 +3,8 @@
 Each input kind gets one GE :class:`ExpectationSuite` (required fields, types, enumerations,
 timestamp ranges). Every timestamp must be on or after 2000-01-01; an event time after the run's
 window is not a failure but a *hold* (the line waits for the run whose window contains it); other
-timestamps must be before 2100-01-01. Great Expectations validates a whole batch and reports counts; the landing job
+timestamps must be before 2100-01-01. Great Expectations validates a whole batch and reports
+counts; the landing job
 also needs to know *which* rows fail and why, so every expectation of a suite is compiled into a
 Spark column predicate (:func:`failure_reason`) and rows failing any of them are routed to
 ``rejected_inputs`` with the expectation's reason. The same suite is then validated by GE itself
@@ -61,7 +62,8 @@ def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
                 column=f.name, max_value=cutoff,
                 meta={"hold": True,
                       "reason": f"field '{label}' is after the run's window (ends "
-                                f"{cutoff:%Y-%m-%d %H:%M} UTC): held for the run whose window holds it"}))
+                                f"{cutoff:%Y-%m-%d %H:%M} UTC): held for the run whose window "
+                                "holds it"}))
     for cond, needed in kind.requires:
         add(gxe.ExpectColumnValuesToBeNull(
             column=requires_column(cond),

@@ -86,7 +86,8 @@ def list_inputs(
                                       "(hidden, as Hadoop tools treat it); rename it to land it"))
                 continue
             if not name.lower().endswith(suffixes):
-                skipped.append((full, "file not read: its type is not one of " + ", ".join(suffixes)))
+                skipped.append((full, "file not read: its type is not one of "
+                                + ", ".join(suffixes)))
                 continue
             out.append(InputFile(full, int(st.getLen()), int(st.getModificationTime())))
     except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors

@@ -49,7 +49,9 @@ LEDGER_SCHEMA = (
     "lines bigint, accepted bigint, rejected bigint, held bigint, held_until timestamp, "
     "last_line bigint, sha256 string"
 )
-HELD_SCHEMA = "source string, kind string, line bigint, until timestamp, reason string, run_date date"
+HELD_SCHEMA = (
+    "source string, kind string, line bigint, until timestamp, reason string, run_date date"
+)
 """``held_inputs``: lines whose event time is after the window of the run that read them."""
 
 
@@ -86,14 +88,18 @@ class FilePlan:
     prev: dict | None
 
 
-def _fingerprints(ctx: JobContext, files: list[InputFile], prev: dict[str, dict]) -> dict[str, tuple]:
+def _fingerprints(
+    ctx: JobContext, files: list[InputFile], prev: dict[str, dict]
+) -> dict[str, tuple]:
     """Per file: (sha256 of its content, sha256 of its first ``prev size`` bytes, whether that
     prefix ends with a newline). Hashed by the executors, one row per file comes back."""
     sizes = ctx.spark.createDataFrame(
-        [(f.path, (prev.get(f.path) or {}).get("size")) for f in files], "source string, _prev bigint")
+        [(f.path, (prev.get(f.path) or {}).get("size")) for f in files],
+        "source string, _prev bigint")
     content = ctx.spark.read.format("binaryFile").load([f.path for f in files]).select(
         normalise_col(F.col("path")).alias("source"), "content")
-    grown = F.col("_prev").isNotNull() & (F.length("content") > F.col("_prev")) & (F.col("_prev") > 0)
+    grown = (F.col("_prev").isNotNull() & (F.length("content") > F.col("_prev"))
+             & (F.col("_prev") > 0))
     rows = content.join(F.broadcast(sizes), "source", "left").select(
         "source", F.sha2("content", 256).alias("sha"),
         F.when(grown, F.sha2(F.expr("substring(content, 1, _prev)"), 256)).alias("prefix"),
@@ -213,7 +219,9 @@ def _lines_to_read(ctx: JobContext, kind: InputKind, plans: list[FilePlan]) -> D
         "source", "line", "value")
 
 
-def _ledger_rows(ctx: JobContext, kind: InputKind, plans: list[FilePlan], counts: dict) -> list[tuple]:
+def _ledger_rows(
+    ctx: JobContext, kind: InputKind, plans: list[FilePlan], counts: dict
+) -> list[tuple]:
     rows = []
     for p in plans:
         def n(outcome: str, new: bool | None = None, path: str = p.file.path) -> int:
@@ -248,7 +256,8 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
     """
     listed, skipped = list_inputs(ctx.spark, root, DOC_SUFFIXES if documents else JSONL_SUFFIXES)
     _note_skipped(ctx, kind, skipped)
-    plans = [p for p in _plan(ctx, kind.name, listed, documents=documents) if p.status != "unchanged"]
+    plans = [p for p in _plan(ctx, kind.name, listed, documents=documents)
+             if p.status != "unchanged"]
     if not plans:
         ctx.log(f"land {kind.name}: no new files or lines")
         return KindCounts(0, 0, 0, 0)
@@ -277,7 +286,8 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
         counts = {
             (r["source"], r["_outcome"], r["_new"]): (r["n"], r["last"], r["until"])
             for r in split.groupBy("source", "_outcome", "_new")
-            .agg(F.count("*").alias("n"), F.max("line").alias("last"), F.min("_until").alias("until"))
+            .agg(F.count("*").alias("n"), F.max("line").alias("last"),
+                 F.min("_until").alias("until"))
             .collect()
         }  # a few rows per file: small
         total = {o: sum(v[0] for (_s, out, _n), v in counts.items() if out == o)
@@ -323,10 +333,12 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
     n_read = sum(v[0] for (_s, _o, new), v in counts.items() if new)
     still = sum(v[0] for (_s, out, new), v in counts.items() if out == "held" and not new)
     released = sum(v[0] for (_s, _o, new), v in counts.items() if not new) - still
-    ctx.log(f"land {kind.name}: {len(files)} files, {n_read} new lines, {total['accepted']} accepted, "
+    ctx.log(f"land {kind.name}: {len(files)} files, {n_read} new lines, "
+            f"{total['accepted']} accepted, "
             f"{total['rejected']} rejected, {total['held']} held for a later run"
             + (f", {released} held lines released" if released else ""))
-    return KindCounts(len(files), n_read, total["accepted"], total["rejected"], total["held"], released)
+    return KindCounts(len(files), n_read, total["accepted"], total["rejected"], total["held"],
+                      released)
 
 
 def _add(result: StepResult, name: str, c: KindCounts) -> None:

@@ -64,7 +64,8 @@ def check_inputs(cfg: Config) -> Preflight:
             bad = [p for p in asset.name.split(".") if not _NAME_PART.match(p)]
             if bad:
                 out.problems.append(
-                    f"{catalog.path}: assets[{i}].name: {asset.name!r} is not usable as a table name "
+                    f"{catalog.path}: assets[{i}].name: {asset.name!r} is not usable as a "
+                    "table name "
                     f"(part {bad[0]!r}: expected lower-case letters, digits and _ only)")
         if policies is not None:
             _try(out, check_zones, catalog, policies)

@@ -72,7 +72,8 @@ def earlier_attempts(ctx: JobContext, job: str) -> tuple[datetime | None, StepRe
         details = {}
     return r.started_at, StepResult(
         inputs_read=int(r.inputs_read or 0), rows_written=int(r.rows_written or 0),
-        rows_rejected=int(r.rows_rejected or 0), details=details if isinstance(details, dict) else {},
+        rows_rejected=int(r.rows_rejected or 0),
+        details=details if isinstance(details, dict) else {},
         findings=int(r.findings or 0))
 
 

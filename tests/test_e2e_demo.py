@@ -25,8 +25,8 @@ def test_nightly_exits_zero_and_records_every_step(demo_run):
 def test_every_input_line_is_landed_or_rejected(demo_run):
     counts = demo_run.truth["counts"]
     ledger = demo_run.store.read("landed_files").groupBy("kind").agg(
-        F.sum("lines").alias("lines"), F.sum("accepted").alias("acc"), F.sum("rejected").alias("rej"),
-        F.sum("held").alias("held"))
+        F.sum("lines").alias("lines"), F.sum("accepted").alias("acc"),
+        F.sum("rejected").alias("rej"), F.sum("held").alias("held"))
     got = {r.kind: (r.lines, r.acc, r.rej, r.held) for r in ledger.collect()}
     for kind, c in counts.items():
         lines, acc, rej, held = got[kind]

@@ -156,7 +156,7 @@ def test_split_reasons_for_deletion_event_rules(spark):
         [
             (1, None),
             (2, "field 'event' not one of scheduled, started, progress, rerun, exception, completed"),
-            (3, None),  # after the cutoff: held, not rejected (see test_the_cutoff_moves_with_the_run)
+            (3, None),  # after the cutoff: held, not rejected (test_the_cutoff_moves_with_the_run)
             (4, None),
             (5, None),
             (6, "field 'ts' is before 2000-01-01"),
@@ -222,7 +222,8 @@ def test_the_cutoff_moves_with_the_run(spark):
     raw = spark.createDataFrame([("in.jsonl", 1, ev(ts="2026-11-22T12:00:00Z"))], RAW)
     schema = "line bigint, _reject_reason string, _held_reason string"
     for cutoff, held in ((CUTOFF, HELD), (datetime(2026, 11, 23), None)):
-        split = split_by_suite(parse_lines(raw, DELETION_EVENTS), build_suite(DELETION_EVENTS, cutoff=cutoff))
+        suite = build_suite(DELETION_EVENTS, cutoff=cutoff)
+        split = split_by_suite(parse_lines(raw, DELETION_EVENTS), suite)
         eq(split.select("line", "_reject_reason", "_held_reason"),
            spark.createDataFrame([(1, None, held)], schema))
 
@@ -543,8 +544,9 @@ def test_late_file_is_landed_by_the_next_run_without_duplicates(spark, landed):
         "deletion_id", "event", "source_file", "line"
     )
     # earlier rows unchanged, the line held by the first run landed, one new row from the late file
-    held = spark.createDataFrame([("d1", "progress", src(landed, "deletion_events/events.jsonl"), 2)],
-                                 "deletion_id string, event string, source_file string, line bigint")
+    held = spark.createDataFrame(
+        [("d1", "progress", src(landed, "deletion_events/events.jsonl"), 2)],
+        "deletion_id string, event string, source_file string, line bigint")
     eq(now.filter(F.col("source_file") != late), before.unionByName(held))
     assert store.read("held_inputs").count() == 0
     eq(now.filter(F.col("source_file") == late),
@@ -566,5 +568,6 @@ def test_a_grown_file_is_relanded_without_duplicating_lines(spark, landed):
     f = src(landed, "query_logs/queries.jsonl")
     eq(q, spark.createDataFrame([("q1", f, 1), (None, f, 2), ("q7", f, 7)], "query_id string, source_file string, line bigint"))
     rejected = store.read("rejected_inputs")
-    assert rejected.count() == 16 + 1  # the late file's bad line; re-read query log lines are not duplicated
+    # the late file's bad line; re-read query log lines are not duplicated
+    assert rejected.count() == 16 + 1
     assert rejected.select("source", "location").distinct().count() == rejected.count()

@@ -53,7 +53,8 @@ def _home(root: Path) -> Path:
         (inputs / kind).mkdir(parents=True)
         (inputs / kind / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (inputs / "catalog.yaml").write_text("", encoding="utf-8")
-    (root / "conf.yaml").write_text(f"home: {root}\nstorage:\n  engine: delta-rs\n", encoding="utf-8")
+    conf = f"home: {root}\nstorage:\n  engine: delta-rs\n"
+    (root / "conf.yaml").write_text(conf, encoding="utf-8")
     return root
 
 
@@ -98,10 +99,12 @@ def test_a_backfill_then_today_lands_what_one_run_for_today_lands(spark, tmp_pat
     ev = store.read("deletion_events")
     assert sorted((r.deletion_id, str(r.landed_on)) for r in ev.collect()) == [
         ("d1", BACKFILL), ("d2", BACKFILL), ("d3", TODAY), ("d4", TODAY)]
-    assert [(r.line, r.kind) for r in store.read("held_inputs").collect()] == [(5, "deletion_events")]
+    held = [(r.line, r.kind) for r in store.read("held_inputs").collect()]
+    assert held == [(5, "deletion_events")]
     rejected = {r.location: r.reason for r in store.read("rejected_inputs").collect()}
     assert rejected == {
-        "line 6": "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
+        "line 6":
+            "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
         "line 7": "field 'ts' is before 2000-01-01",
     }
     (ledger,) = store.read("landed_files").filter(F.col("kind") == "deletion_events").collect()
@@ -125,14 +128,16 @@ def test_an_appended_line_lands_alone(spark, tmp_path):
     home = _home(tmp_path / "a")
     _land(home, TODAY)
     with open(home / "inputs" / "query_logs" / "a.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"query_id": "q3", "started_at": "2026-11-21T01:00:00Z", "sql": "SELECT 3"})
-                 + "\n")
+        fh.write(json.dumps({"query_id": "q3", "started_at": "2026-11-21T01:00:00Z",
+                             "sql": "SELECT 3"}) + "\n")
     _land(home, "2026-11-22")
     store = _store(spark, home)
-    got = sorted((r.query_id, r.line, str(r.landed_on)) for r in store.read("landed_query_logs").collect())
+    got = sorted((r.query_id, r.line, str(r.landed_on))
+                 for r in store.read("landed_query_logs").collect())
     assert got == [("q1", 1, TODAY), ("q2", 2, TODAY), ("q3", 3, "2026-11-22")]
     (row,) = store.read("run_manifest").filter(F.col("run_date") == date(2026, 11, 22)).collect()
-    assert (row.inputs_read, row.rows_written, row.rows_rejected) == (1, 1, 0)
+    # one new line read; written: it and the event held by the first run (d5), whose window came
+    assert (row.inputs_read, row.rows_written, row.rows_rejected) == (1, 2, 0)
     (ledger,) = store.read("landed_files").filter(F.col("kind") == "query_logs").collect()
     assert (ledger.lines, ledger.accepted, ledger.last_line) == (3, 3, 3)
 
@@ -147,7 +152,8 @@ def test_a_corrected_file_of_the_same_size_and_mtime_is_relanded(spark, tmp_path
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
     _land(home, "2026-11-22")
-    got = sorted((r.query_id, r.sql) for r in _store(spark, home).read("landed_query_logs").collect())
+    got = sorted((r.query_id, r.sql)
+                 for r in _store(spark, home).read("landed_query_logs").collect())
     assert got == [("q1", "SELECT 1"), ("q2", "SELECT 9")]
 
 
@@ -195,8 +201,9 @@ def test_the_manifest_adds_up_every_attempt_of_a_run_date(spark, tmp_path, monke
     assert (row.status, row.inputs_read, row.rows_written, row.rows_rejected) == ("ok", 10, 7, 2)
 
 
-LANDED_TABLES = ("landed_query_logs", "landed_openlineage", "landed_probe_samples", "deletion_events",
-                 "deletion_requests", "landed_edge_inventory", "landed_training_configs",
+LANDED_TABLES = ("landed_query_logs", "landed_openlineage", "landed_probe_samples",
+                 "deletion_events", "deletion_requests", "landed_edge_inventory",
+                 "landed_training_configs",
                  "rejected_inputs", "held_inputs")
 
 

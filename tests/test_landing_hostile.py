@@ -66,7 +66,8 @@ def test_query_log_lines_that_used_to_be_coerced_or_half_read(spark):
             (7, "field 'engine' is a list, expected a string"),
             (8, f"line too large: {len(big)} characters (at most {MAX_LINE_CHARS} are read)"),
             (9, "field 'started_at' is before 2000-01-01"),
-            (10, "a bare carriage return (CR) inside the line: a record split or joined by mistake?"),
+            (10, "a bare carriage return (CR) inside the line: "
+                 "a record split or joined by mistake?"),
             (11, None),
         ],
         REASONS,
@@ -129,7 +130,8 @@ def test_every_timestamp_field_is_range_checked_and_late_events_are_held(spark):
         ev(ts="2026-11-25T00:00:00Z"),               # 5 the event time after the window: held
     ]
     raw = spark.createDataFrame([("in.jsonl", i + 1, v) for i, v in enumerate(lines)], RAW)
-    split = split_by_suite(parse_lines(raw, DELETION_EVENTS), build_suite(DELETION_EVENTS, cutoff=CUTOFF))
+    suite = build_suite(DELETION_EVENTS, cutoff=CUTOFF)
+    split = split_by_suite(parse_lines(raw, DELETION_EVENTS), suite)
     held = ("field 'ts' is after the run's window (ends 2026-11-22 00:00 UTC): held for the run "
             "whose window holds it")
     expected = spark.createDataFrame(
@@ -146,7 +148,7 @@ def test_every_timestamp_field_is_range_checked_and_late_events_are_held(spark):
                        ignore_row_order=True, ignore_nullable=True)
 
 
-# -- files ------------------------------------------------------------------------------------------
+# -- files ----------------------------------------------------------------------------------------
 
 
 def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path):
@@ -160,7 +162,8 @@ def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path
     good = [q(query_id=f"q{i}").encode() for i in (1, 3, 5)]
     cr = q(query_id="q2", sql="SELECT\r2").encode()
     bad_utf8 = q(query_id="q4").encode().replace(b"SELECT 1", b"SELECT \xff\xfe 1")
-    (folder / "a.jsonl").write_bytes(b"\n".join([good[0], cr, good[1], bad_utf8, good[2]]) + b"\r\n")
+    lines = [good[0], cr, good[1], bad_utf8, good[2]]
+    (folder / "a.jsonl").write_bytes(b"\n".join(lines) + b"\r\n")
     for name in ("_hidden.jsonl", ".dot.jsonl", "x.json", "y.jsonl.bz2"):
         (folder / name).write_bytes(good[0] + b"\n")
     (tmp_path / "inputs" / "catalog.yaml").write_text("", encoding="utf-8")
@@ -186,7 +189,8 @@ def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path
         ("y.jsonl.bz2", "file"): other,
     }
     # the kept raw text is valid UTF-8: delta-rs (arrow) reads the table
-    raws = DeltaTable(str(tmp_path / "warehouse" / "rejected_inputs")).to_pyarrow_table().column("raw")
+    table = DeltaTable(str(tmp_path / "warehouse" / "rejected_inputs")).to_pyarrow_table()
+    raws = table.column("raw")
     assert any("SELECT \ufffd" in (r or "") for r in raws.to_pylist())
     # a second run records nothing again
     version = store.version("rejected_inputs")

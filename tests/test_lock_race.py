@@ -1,4 +1,4 @@
-"""The nightly lock under a race: several processes started together, many rounds, never two holders.
+"""The nightly lock under a race: processes started together, many rounds, never two holders.
 
 Six worker processes stay up for every round. In each round the test releases them at the same
 instant (a "go" file they spin on); each tries to take ``<home>/nightly.lock`` and, while holding

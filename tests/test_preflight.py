@@ -74,8 +74,8 @@ def test_an_absent_optional_input_is_one_note_and_no_problem(tmp_path):
     got = check_inputs(load_config(conf))
     assert got.problems == []
     assert got.notes == [
-        f"inputs.annotations: {tmp_path / 'inputs' / 'annotations.yaml'} does not exist; treated as "
-        "empty (the checks that need it are not run)"
+        f"inputs.annotations: {tmp_path / 'inputs' / 'annotations.yaml'} does not exist; "
+        "treated as empty (the checks that need it are not run)"
     ]
 
 
