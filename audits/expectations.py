@@ -1,7 +1,10 @@
 """Great Expectations suites for the input kinds, and the row routing they drive.
 
 Each input kind gets one GE :class:`ExpectationSuite` (required fields, types, enumerations,
-timestamp sanity). Great Expectations validates a whole batch and reports counts; the landing job
+timestamp ranges). Every timestamp must be on or after 2000-01-01; an event time after the run's
+window is not a failure but a *hold* (the line waits for the run whose window contains it); other
+timestamps must be before 2100-01-01. Great Expectations validates a whole batch and reports
+counts; the landing job
 also needs to know *which* rows fail and why, so every expectation of a suite is compiled into a
 Spark column predicate (:func:`failure_reason`) and rows failing any of them are routed to
 ``rejected_inputs`` with the expectation's reason. The same suite is then validated by GE itself
@@ -21,6 +24,10 @@ from pyspark.sql import functions as F
 from audits.inputs import InputKind, requires_column
 
 EARLIEST = datetime(2000, 1, 1)
+"""No timestamp of any input may be earlier."""
+LATEST = datetime(2100, 1, 1)
+"""Timestamps that are not the line's event time (``scheduled_for``) may lie after the run's
+window (a deletion scheduled for next week) but not after this."""
 
 
 def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
@@ -41,11 +48,22 @@ def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
         if f.non_negative:
             add(gxe.ExpectColumnValuesToBeBetween(
                 column=f.name, min_value=0, meta={"reason": f"field '{label}' is negative"}))
-        if f.sane_time:
+        if f.type == "timestamp":
             add(gxe.ExpectColumnValuesToBeBetween(
-                column=f.name, min_value=EARLIEST, max_value=cutoff,
-                meta={"reason": f"field '{label}' is outside 2000-01-01 .. the run cutoff {cutoff:%Y-%m-%d %H:%M} "
-                                "(a timestamp in the future)"}))
+                column=f.name, min_value=EARLIEST,
+                meta={"reason": f"field '{label}' is before 2000-01-01"}))
+            if not f.sane_time:
+                add(gxe.ExpectColumnValuesToBeBetween(
+                    column=f.name, max_value=LATEST,
+                    meta={"reason": f"field '{label}' is after 2100-01-01"}))
+        if f.sane_time:
+            # an event after the run's window is not wrong, only early: held, not rejected
+            add(gxe.ExpectColumnValuesToBeBetween(
+                column=f.name, max_value=cutoff,
+                meta={"hold": True,
+                      "reason": f"field '{label}' is after the run's window (ends "
+                                f"{cutoff:%Y-%m-%d %H:%M} UTC): held for the run whose window "
+                                "holds it"}))
     for cond, needed in kind.requires:
         add(gxe.ExpectColumnValuesToBeNull(
             column=requires_column(cond),
@@ -86,9 +104,14 @@ def expectation_failed(exp: gxe.Expectation) -> Column:
 
 
 def failure_reason(suite: gx.ExpectationSuite) -> Column:
-    """The reason of the first failing expectation of a row (null when the row passes)."""
+    """The reason of the first failing expectation of a row (null when the row passes).
+
+    Hold expectations (``meta.hold``: an event after the run's window) are not failures.
+    """
     reasons = []
     for exp in suite.expectations:
+        if exp.meta.get("hold"):
+            continue
         reason = exp.meta["reason"]
         if exp.expectation_type == "expect_column_values_to_be_null":
             # the flag columns carry their own detailed message
@@ -98,6 +121,16 @@ def failure_reason(suite: gx.ExpectationSuite) -> Column:
     return F.coalesce(*reasons)
 
 
+def hold_reason(suite: gx.ExpectationSuite) -> Column:
+    """Why a row waits for a later run (the first failing hold expectation), or null."""
+    holds = [F.when(expectation_failed(e), F.lit(e.meta["reason"]))
+             for e in suite.expectations if e.meta.get("hold")]
+    return F.coalesce(*holds) if holds else F.lit(None).cast("string")
+
+
 def split_by_suite(parsed: DataFrame, suite: gx.ExpectationSuite) -> DataFrame:
-    """``parsed`` with a ``_reject_reason`` column: null for accepted rows."""
-    return parsed.withColumn("_reject_reason", failure_reason(suite))
+    """``parsed`` with ``_reject_reason`` (null for rows that pass) and ``_held_reason`` (rows
+    that pass every rule but whose event time is after the run's window: null otherwise)."""
+    out = parsed.withColumn("_reject_reason", failure_reason(suite))
+    return out.withColumn(
+        "_held_reason", F.when(F.col("_reject_reason").isNull(), hold_reason(suite)))

@@ -36,6 +36,9 @@ class Field:
     """Timestamps must lie between 2000-01-01 and the run's cutoff."""
     raw_json: bool = False
     """Keep the value as JSON text (nested objects such as facets)."""
+    json_type: str | None = None
+    """The JSON type the value must have (``STRING``, ``ARRAY``, ...; null is always allowed):
+    a value of another type is a type error instead of being coerced to text."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class InputKind:
     """Groups of fields of which at least one must be present (e.g. sql or action)."""
     requires: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
     """(field, needed): when ``field`` is present, every ``needed`` field must be too."""
+    shape_checks: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    """(SQL predicate over ``_obj``, the line as ``map<string,variant>``; reason): a line for
+    which the predicate is true has a nested value of the wrong shape (``_type_error``)."""
 
     @property
     def field_names(self) -> list[str]:
@@ -61,17 +67,39 @@ class InputKind:
         return [f.name for f in self.fields]
 
 
+def _bad_facet_sql(cl: str) -> str:
+    """SQL: true when the columnLineage facet variant ``cl`` is present and of the wrong shape."""
+    def kind(v: str) -> str:
+        return f"schema_of_variant({v})"
+
+    def absent(v: str) -> str:
+        return f"({v} IS NULL OR {kind(v)} = 'VOID')"
+
+    fields = f"variant_get({cl}, '$.fields')"
+    dataset = f"variant_get({cl}, '$.dataset')"
+    bad_field = (
+        f"f -> NOT (startswith({kind('f')}, 'OBJECT') AND ({absent(chr(0))} OR "
+        f"startswith({kind(chr(0))}, 'ARRAY')))"
+    ).replace(chr(0), "variant_get(f, '$.inputFields')")
+    return (
+        f"(NOT {absent(cl)} AND (NOT startswith({kind(cl)}, 'OBJECT')"
+        f" OR NOT ({absent(fields)} OR (startswith({kind(fields)}, 'OBJECT') AND NOT exists("
+        f"map_values(try_variant_get({cl}, '$.fields', 'map<string,variant>')), {bad_field})))"
+        f" OR NOT ({absent(dataset)} OR startswith({kind(dataset)}, 'ARRAY'))))"
+    )
+
+
 _DIALECTS = None  # engines are validated by the ingest step (unknown dialects are rejected there)
 
 QUERY_LOGS = InputKind(
     "query_logs", "landed_query_logs",
     (
-        Field("query_id", "string"),
-        Field("job_id", "string"),
-        Field("engine", "string"),
+        Field("query_id", "string", json_type="STRING"),
+        Field("job_id", "string", json_type="STRING"),
+        Field("engine", "string", json_type="STRING"),
         Field("user", "string"),
         Field("started_at", "timestamp", required=True, sane_time=True),
-        Field("sql", "string"),
+        Field("sql", "string", json_type="STRING"),
         Field("default_schema", "string"),
         Field("status", "string", allowed=("ok", "failed")),
         Field("action", "string", allowed=("READ", "WRITE")),
@@ -90,10 +118,18 @@ OPENLINEAGE = InputKind(
         Field("run_id", "string", path="run.runId", required=True),
         Field("job_namespace", "string", path="job.namespace"),
         Field("job_name", "string", path="job.name", required=True),
-        Field("inputs", "string", raw_json=True),
-        Field("outputs", "string", raw_json=True),
+        Field("inputs", "string", raw_json=True, json_type="ARRAY"),
+        Field("outputs", "string", raw_json=True, json_type="ARRAY"),
     ),
     keep_line=True,
+    shape_checks=((
+        # every output's columnLineage facet, when present: an object whose `fields` is an object
+        # of objects with an `inputFields` list, and whose `dataset` is a list
+        "exists(coalesce(try_variant_get(_obj['outputs'], '$', 'array<variant>'), array()), o -> "
+        + _bad_facet_sql("variant_get(o, '$.facets.columnLineage')") + ")",
+        "field 'outputs' has a columnLineage facet of the wrong shape (expected fields.<column>"
+        ".inputFields as a list): its column lineage would be lost",
+    ),),
 )
 
 PROBE_SAMPLES = InputKind(
@@ -152,6 +188,14 @@ JSONL_KINDS: tuple[InputKind, ...] = (
 )
 
 
+MAX_LINE_CHARS = 16 * 1024 * 1024
+"""Longer lines are rejected as too large instead of being parsed."""
+
+_JSON_TYPE_NAMES = (
+    ("OBJECT", "an object"), ("ARRAY", "a list"), ("STRING", "a string"), ("BOOLEAN", "true/false"),
+)
+
+
 def requires_column(field_name: str) -> str:
     """Name of the flag column of a ``requires`` rule."""
     return f"_requires_{field_name}"
@@ -161,7 +205,7 @@ def _extract(obj: Column, value: Column, f: Field) -> Column:
     if f.path and "." in f.path:
         text = F.get_json_object(value, "$." + f.path)
     else:
-        text = obj[f.path or f.name]
+        text = obj[f.path or f.name].cast("string")
     return text
 
 
@@ -175,8 +219,47 @@ def _typed(text: Column, f: Field) -> Column:
     return text.try_cast(f.type)
 
 
+def _json_type_error(obj: Column, f: Field) -> Column:
+    """The reason when the field's JSON value is not of ``f.json_type`` (null otherwise)."""
+    kind = F.schema_of_variant(obj[f.path or f.name])
+    name = F.lit("a number")
+    for prefix, label in reversed(_JSON_TYPE_NAMES):
+        name = F.when(kind.startswith(prefix), F.lit(label)).otherwise(name)
+    expected = dict(_JSON_TYPE_NAMES).get(f.json_type or "", f.json_type)
+    return F.when(
+        kind.isNotNull() & (kind != "VOID") & ~kind.startswith(f.json_type or ""),
+        F.concat(F.lit(f"field '{f.path or f.name}' is "), name, F.lit(f", expected {expected}")),
+    )
+
+
+def _parse_error(value: Column, arr: Column) -> Column:
+    """Why a line is not exactly one JSON object (null when it is)."""
+    lenient = F.from_json(value, "map<string,string>", {"allowSingleQuotes": "false"})
+    return (
+        F.when(F.length(value) > MAX_LINE_CHARS, F.concat(
+            F.lit("line too large: "), F.length(value).cast("string"),
+            F.lit(f" characters (at most {MAX_LINE_CHARS} are read)")))
+        .when(~F.expr("is_valid_utf8(value)"), F.lit("invalid UTF-8 bytes in the line"))
+        .when(value.contains("\r"), F.lit(
+            "a bare carriage return (CR) inside the line: a record split or joined by mistake?"))
+        .when(F.size(arr) > 1, F.lit("malformed JSON: more than one JSON object on the line"))
+        .when(arr.isNull() & lenient.isNotNull() & value.rlike(r"\}\s*\{"),
+              F.lit("malformed JSON: more than one JSON object on the line"))
+        .when(arr.isNull() & lenient.isNotNull(),
+              F.lit("malformed JSON: text after the end of the JSON object"))
+        .when(arr.isNull() | F.element_at(arr, 1).isNull(),
+              F.lit("malformed JSON: not a complete JSON object"))
+    )
+
+
 def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
     """Parse raw lines into the kind's typed columns, flagging instead of dropping bad lines.
+
+    A line must be exactly one JSON object: a second object or any text after the first is a
+    parse error (the line is parsed as the only element of a JSON array, which the parser checks
+    strictly), as are lines over :data:`MAX_LINE_CHARS`, invalid UTF-8 and a bare carriage
+    return. Fields with a ``json_type`` must have that JSON type (a number or an object is not
+    silently turned into a string), and the kind's ``shape_checks`` hold.
 
     Args:
         raw: DataFrame[source string, line bigint, value string] (one row per non-blank line).
@@ -187,21 +270,24 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         ``_parse_error`` (null when the line is a JSON object) and ``_type_error`` (the first
         field whose value has the wrong type, or null).
     """
-    obj = F.from_json(F.col("value"), "map<string,string>", {"allowSingleQuotes": "false"})
-    df = raw.withColumn("_obj", obj)
-    texts = {f.name: _extract(F.col("_obj"), F.col("value"), f) for f in kind.fields}
+    value = F.col("value")
+    arr = F.when(F.length(value) <= MAX_LINE_CHARS, F.from_json(
+        F.concat(F.lit("["), value, F.lit("]")), "array<map<string,variant>>",
+        {"allowSingleQuotes": "false", "maxStringLen": str(MAX_LINE_CHARS)}))
+    df = raw.withColumn("_arr", arr).withColumn("_parse_error", _parse_error(value, F.col("_arr")))
+    df = df.withColumn("_obj", F.when(F.col("_parse_error").isNull(), F.element_at("_arr", 1)))
+    obj = F.col("_obj")
+    texts = {f.name: _extract(obj, F.col("value"), f) for f in kind.fields}
     cols = [F.col("source"), F.col("line"), F.col("value")]
     for f in kind.fields:
-        cols.append(_typed(texts[f.name], f).alias(f.name))
+        cols.append(F.when(F.col("_parse_error").isNull(), _typed(texts[f.name], f)).alias(f.name))
     top_level = sorted({(f.path or f.name).split(".")[0] for f in kind.fields})
-    extra = F.map_filter(
-        F.col("_obj"), lambda k, _v: ~k.isin(*top_level) if top_level else F.lit(True)
-    )
-    cols.append(F.when(F.col("_obj").isNotNull(), extra).alias("extra"))
-    cols.append(
-        F.when(F.col("_obj").isNull(), F.lit("malformed JSON: not a complete JSON object")).alias("_parse_error")
-    )
-    type_checks = [
+    extra = F.map_filter(obj, lambda k, _v: ~k.isin(*top_level) if top_level else F.lit(True))
+    cols.append(F.when(obj.isNotNull(), F.transform_values(extra, lambda _k, v: v.cast("string")))
+                .alias("extra"))
+    cols.append(F.col("_parse_error"))
+    type_checks = [_json_type_error(obj, f) for f in kind.fields if f.json_type]
+    type_checks += [
         F.when(
             texts[f.name].isNotNull() & _typed(texts[f.name], f).isNull(),
             F.lit(f"field '{f.path or f.name}' is not a valid {f.type}"),
@@ -209,7 +295,10 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         for f in kind.fields
         if not (f.raw_json or f.type == "string")
     ]
-    cols.append((F.coalesce(*type_checks) if type_checks else F.lit(None).cast("string")).alias("_type_error"))
+    for predicate, reason in kind.shape_checks:
+        type_checks.append(F.when(F.expr(predicate), F.lit(reason)))
+    type_error = F.coalesce(*type_checks) if type_checks else F.lit(None).cast("string")
+    cols.append(F.when(obj.isNotNull(), type_error).alias("_type_error"))
     out = df.select(*cols)
     for cond, needed in kind.requires:
         missing = F.concat_ws(", ", *[F.when(F.col(n).isNull(), F.lit(f"'{n}'")) for n in needed])

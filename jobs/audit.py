@@ -8,6 +8,7 @@ run (the tracked anomalies keep ``first_detected``), so a rerun for the same dat
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import yaml
@@ -174,7 +175,10 @@ def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame, requests: Da
 
 
 def annotations(ctx: JobContext) -> DataFrame | None:
-    """Static, dangling-edge and heuristic findings on the deletion annotations."""
+    """Static, dangling-edge and heuristic findings on the deletion annotations (none when the
+    optional annotations file is absent: the preflight notes it)."""
+    if not os.path.exists(ctx.cfg.inputs.annotations):
+        return None
     load_annotations(ctx.cfg.inputs.annotations)  # validates, with a one-line ConfigError
     with open(ctx.cfg.inputs.annotations, encoding="utf-8") as fh:
         doc = yaml.safe_load(fh) or {}

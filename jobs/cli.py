@@ -122,8 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _context(args: argparse.Namespace):
-    """Load config, create Spark and the stores; creates the demo company on first use."""
+def _context(args: argparse.Namespace, *, preflight: bool = False):
+    """Load config, create Spark and the stores; creates the demo company on first use.
+
+    With ``preflight``, every configuration input is checked before Spark starts
+    (:mod:`jobs.preflight`): all problems in one error, absent optional inputs as notes.
+    """
     from jobs.config import load_config
     from jobs.context import JobContext, Progress
     from jobs.spark import build_session, resolve_master
@@ -137,6 +141,13 @@ def _context(args: argparse.Namespace):
         from jobs.demo import generate_demo
 
         generate_demo(Path(cfg.home), as_of=run_date)
+    if preflight:
+        from jobs.preflight import check_inputs
+
+        checked = check_inputs(cfg)
+        checked.raise_if_any()
+        for note in checked.notes:
+            log(note)
     master = resolve_master(cfg.spark.master, args.master)
     log(f"starting Spark ({master})")
     spark = build_session(master=master, conf=cfg.spark.conf)
@@ -165,7 +176,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
     from jobs import pipeline
     from jobs.runner import warehouse_lock
 
-    ctx = _context(args)
+    ctx = _context(args, preflight=args.command != "land")  # landing reads no config input
     with warehouse_lock(ctx.cfg.home, ctx.log):
         if args.command == "nightly":
             summary = pipeline.nightly(ctx, force=args.force)

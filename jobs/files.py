@@ -54,37 +54,62 @@ def list_files(spark: SparkSession, root: str, suffixes: Iterable[str]) -> list[
 
     A missing root is not an error (no input of that kind tonight); an unreadable one is.
     """
+    return list_inputs(spark, root, suffixes)[0]
+
+
+def list_inputs(
+    spark: SparkSession, root: str, suffixes: Iterable[str]
+) -> tuple[list[InputFile], list[tuple[str, str]]]:
+    """The input files under ``root`` and the files that are not read, each with the reason.
+
+    Not read: names (or folders under ``root``) starting with ``_`` or ``.`` (hidden, as Hadoop
+    tools treat them) and names without one of ``suffixes``.
+    """
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
     path = jvm.org.apache.hadoop.fs.Path(root)
     try:
         fs = path.getFileSystem(conf)
         if not fs.exists(path):
-            return []
+            return [], []
         it = fs.listFiles(path, True)
-        out = []
+        out, skipped = [], []
         suffixes = tuple(suffixes)
+        base = normalise(fs.makeQualified(path).toString()).rstrip("/")
         while it.hasNext():
             st = it.next()
             name = st.getPath().getName()
-            if name.startswith((".", "_")) or not name.lower().endswith(suffixes):
+            full = normalise(st.getPath().toString())
+            below = full[len(base):].lstrip("/").split("/") if full.startswith(base) else [name]
+            if any(part.startswith((".", "_")) for part in below):
+                skipped.append((full, "file not read: its name or folder starts with '_' or '.' "
+                                      "(hidden, as Hadoop tools treat it); rename it to land it"))
                 continue
-            out.append(InputFile(normalise(st.getPath().toString()), int(st.getLen()), int(st.getModificationTime())))
+            if not name.lower().endswith(suffixes):
+                skipped.append((full, "file not read: its type is not one of "
+                                + ", ".join(suffixes)))
+                continue
+            out.append(InputFile(full, int(st.getLen()), int(st.getModificationTime())))
     except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors
         raise InputError(f"{root}: cannot list input files ({str(exc).splitlines()[0][:200]})") from None
-    return sorted(out, key=lambda f: f.path)
+    return sorted(out, key=lambda f: f.path), sorted(skipped)
 
 
 def read_lines(spark: SparkSession, files: list[InputFile]) -> DataFrame:
     """DataFrame[source string, line bigint, value string] of the non-blank lines of ``files``.
 
-    ``line`` is the 1-based line number in its file (gzip files included).
+    ``line`` is the 1-based line number in its file (gzip files included). Lines end at LF (a
+    CR before it is dropped): a bare CR stays inside its line instead of splitting it, so line
+    numbers are those of ``wc -l`` and the parse rejects the line.
     """
     schema = "source string, line bigint, value string"
     if not files:
         return spark.createDataFrame([], schema)
     text = (
-        spark.read.text([f.path for f in files])
+        spark.read.option("lineSep", "\n").text([f.path for f in files])
+        .withColumn("value", F.when(F.col("value").endswith("\r"),
+                                    F.expr("substring(value, 1, length(value) - 1)"))
+                    .otherwise(F.col("value")))
         .withColumn("source", normalise_col(F.input_file_name()))
         .withColumn("_pid", F.spark_partition_id())
         .withColumn("_mid", F.monotonically_increasing_id())

@@ -44,14 +44,22 @@ def _context():
 
 
 def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int]]:
-    """(expectation type, column, success, element_count, unexpected_count) per expectation."""
+    """(expectation, column, success, element_count, unexpected_count) per expectation.
+
+    ``expectation`` is GE's type, with the bounds a range expectation has (``(min_value)``) and
+    `` [hold]`` for the after-the-window rule, so that two range rules of one column stay apart.
+    """
     batch = _context().get_batch(batch_parameters={"dataframe": df})
     result = batch.validate(suite)
     out = []
     for r in result.results:
         cfg = r.expectation_config
+        bounds = [b for b in ("min_value", "max_value") if cfg.kwargs.get(b) is not None]
+        name = cfg.type + (f"({', '.join(bounds)})" if bounds else "")
+        if (cfg.meta or {}).get("hold"):
+            name += " [hold]"
         out.append((
-            cfg.type, cfg.kwargs.get("column"), bool(r.success),
+            name, cfg.kwargs.get("column"), bool(r.success),
             int(r.result.get("element_count") or 0), int(r.result.get("unexpected_count") or 0),
         ))
     return out

@@ -4,11 +4,13 @@ Each step writes one ``run_manifest`` row per run date (upserted by ``(job, run_
 status, engine and version. ``nightly`` skips steps already recorded ``ok`` for the run date (so a
 killed run resumes where it stopped) unless ``force`` is given. One run at a time per warehouse: a
 lock file with the owner's pid, host and start time; a lock whose process is gone (same host) or
-that is older than ``STALE_AFTER`` is taken over with a warning.
+that is older than ``STALE_AFTER`` is taken over with a warning. Exclusion itself is an OS lock on
+the open file (see :func:`warehouse_lock`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -50,6 +52,31 @@ def completed_steps(ctx: JobContext) -> set[str]:
     return {r.job for r in rows}
 
 
+def earlier_attempts(ctx: JobContext, job: str) -> tuple[datetime | None, StepResult]:
+    """Start time and counts recorded by earlier attempts of ``job`` for the run date.
+
+    For steps that only do new work on a rerun (landing skips what it landed), the manifest row
+    of a run date adds up every attempt: a run killed half-way and resumed, or forced again,
+    still shows everything it read for that date.
+    """
+    if not ctx.store.exists("run_manifest"):
+        return None, StepResult()
+    rows = ctx.store.read("run_manifest").filter(
+        (F.col("job") == job) & (F.col("run_date") == F.lit(ctx.run_date))).collect()  # <= 1 row
+    if not rows:
+        return None, StepResult()
+    r = rows[0]
+    try:
+        details = json.loads(r.details or "{}")
+    except ValueError:
+        details = {}
+    return r.started_at, StepResult(
+        inputs_read=int(r.inputs_read or 0), rows_written=int(r.rows_written or 0),
+        rows_rejected=int(r.rows_rejected or 0),
+        details=details if isinstance(details, dict) else {},
+        findings=int(r.findings or 0))
+
+
 def record(ctx: JobContext, job: str, started: datetime, status: str, result: StepResult, error: str | None) -> None:
     """Upsert the step's row of ``run_manifest``."""
     row = (
@@ -58,6 +85,21 @@ def record(ctx: JobContext, job: str, started: datetime, status: str, result: St
         json.dumps(result.details, sort_keys=True, default=str), error,
     )
     ctx.store.upsert("run_manifest", ctx.spark.createDataFrame([row], MANIFEST_SCHEMA), keys=["job", "run_date"])
+
+
+ACCUMULATING = frozenset({"land"})
+"""Steps whose manifest counts add up over the attempts of a run date."""
+
+
+def _kept(ctx: JobContext, job: str) -> StepResult:
+    """The counts a failed attempt leaves in the manifest: what earlier attempts (and, for
+    accumulating steps, this one's progress) recorded; nothing for the other steps."""
+    if job not in ACCUMULATING:
+        return StepResult()
+    try:
+        return earlier_attempts(ctx, job)[1]
+    except Exception:  # noqa: BLE001 - the original failure is the one to report
+        return StepResult()
 
 
 def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
@@ -72,13 +114,13 @@ def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
     try:
         result = step(ctx)
     except ComplianceError as exc:
-        record(ctx, job, started, "failed", StepResult(), str(exc))
+        record(ctx, job, started, "failed", _kept(ctx, job), str(exc))
         emit(ctx, job, "FAIL")
         raise
     except Exception as exc:  # noqa: BLE001 - any other failure is a job failure with a log
         log_file = _write_traceback(ctx, job)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        record(ctx, job, started, "failed", StepResult(), f"{type(exc).__name__}: {first}")
+        record(ctx, job, started, "failed", _kept(ctx, job), f"{type(exc).__name__}: {first}")
         emit(ctx, job, "FAIL")
         raise JobError(f"step {job} failed: {type(exc).__name__}: {first} (traceback in {log_file})") from None
     result.details["tables"] = ctx.store.touched(reset=True)  # what the step really read and wrote
@@ -100,6 +142,8 @@ def _write_traceback(ctx: JobContext, job: str) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -109,41 +153,66 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _read_holder(fd: int) -> dict:
+    try:
+        data = os.pread(fd, 4096, 0)
+        holder = json.loads(data.decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _stale(holder: dict, me: dict) -> bool:
+    try:
+        started, pid = float(holder.get("started", 0)), int(holder.get("pid", 0))
+    except (TypeError, ValueError):
+        return True
+    if time.time() - started > STALE_AFTER:
+        return True
+    return holder.get("host") == me["host"] and (pid == me["pid"] or not _alive(pid))
+
+
+def _refusal(path: Path, holder: dict) -> LockError:
+    try:
+        started = datetime.fromtimestamp(float(holder["started"]), timezone.utc)
+        since = f", started {started:%Y-%m-%d %H:%M:%SZ}"
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        since = ""
+    who = f"pid {holder.get('pid')} on {holder.get('host')}{since}" if holder else "starting up"
+    return LockError(f"another run ({who}) holds {path}; wait for it to finish")
+
+
 @contextmanager
 def warehouse_lock(home: str, log: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold ``<home>/nightly.lock`` for the duration; refuse when another live run holds it."""
+    """Hold ``<home>/nightly.lock`` for the duration; refuse when another live run holds it.
+
+    Exclusion is an OS lock (``flock``) on the open lock file, taken without waiting: two
+    processes can never both hold it, and the OS releases it when its holder dies, so a killed
+    run's lock is taken over without any race. The file itself stays; while held it names its
+    holder (pid, host, start time), and it is emptied on release. A file that still names a live
+    process on this host, or another host's run younger than ``STALE_AFTER``, also refuses (a run
+    of a version that did not take the OS lock, or a host whose file system has no shared locks);
+    the check is made while holding the OS lock, so it cannot race either.
+    """
     path = Path(home) / "nightly.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text(encoding="utf-8") or "{}")
-            except (OSError, ValueError):
-                holder = {}
-            stale = (
-                not holder
-                or time.time() - float(holder.get("started", 0)) > STALE_AFTER
-                or (holder.get("host") == me["host"] and not _alive(int(holder.get("pid", 0))))
-            )
-            if not stale:
-                started = datetime.fromtimestamp(float(holder["started"]), timezone.utc)
-                raise LockError(
-                    f"another run (pid {holder.get('pid')} on {holder.get('host')}, started "
-                    f"{started:%Y-%m-%d %H:%M:%SZ}) holds {path}; wait for it to finish"
-                )
-            if log:
-                log(f"taking over a stale lock {path} (pid {holder.get('pid')} is gone)")
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump(me, fh)
-        break
-    else:  # pragma: no cover - two takeovers raced
-        raise LockError(f"could not take {path}; another run started at the same time")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # BlockingIOError: another process holds it
+            raise _refusal(path, _read_holder(fd)) from None
+        holder = _read_holder(fd)
+        if holder and not _stale(holder, me):
+            raise _refusal(path, holder)
+        if holder and log:
+            log(f"taking over a stale lock {path} (pid {holder.get('pid')} is gone)")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
     finally:
-        path.unlink(missing_ok=True)
+        os.close(fd)  # releases the OS lock

@@ -25,12 +25,13 @@ def test_nightly_exits_zero_and_records_every_step(demo_run):
 def test_every_input_line_is_landed_or_rejected(demo_run):
     counts = demo_run.truth["counts"]
     ledger = demo_run.store.read("landed_files").groupBy("kind").agg(
-        F.sum("lines").alias("lines"), F.sum("accepted").alias("acc"), F.sum("rejected").alias("rej"))
-    got = {r.kind: (r.lines, r.acc, r.rej) for r in ledger.collect()}
+        F.sum("lines").alias("lines"), F.sum("accepted").alias("acc"),
+        F.sum("rejected").alias("rej"), F.sum("held").alias("held"))
+    got = {r.kind: (r.lines, r.acc, r.rej, r.held) for r in ledger.collect()}
     for kind, c in counts.items():
-        lines, acc, rej = got[kind]
+        lines, acc, rej, held = got[kind]
         assert lines == c["lines"], kind
-        assert acc + rej == lines, kind
+        assert acc + rej + held == lines, kind
     # the landed tables hold exactly the accepted rows
     assert demo_run.store.read("deletion_events").count() == got["deletion_events"][1]
     assert demo_run.store.read("landed_query_logs").count() == got["query_logs"][1]
@@ -44,6 +45,11 @@ def test_injected_bad_lines_are_rejected_with_file_line_and_reason(demo_run):
         key = (str(demo_run.home / fault["file"]), f"line {fault['line']}")
         assert key in rejected, fault
         assert rejected[key], fault
+    held = {(r.source, r.line) for r in demo_run.store.read("held_inputs").collect()}
+    expected = [f for f in demo_run.truth["faults"] if f.get("expect") == "held_inputs"]
+    assert expected
+    for fault in expected:
+        assert (str(demo_run.home / fault["file"]), fault["line"]) in held, fault
 
 
 def test_raw_subject_ids_never_reach_the_warehouse(demo_run):

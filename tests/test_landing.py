@@ -123,7 +123,8 @@ def reasons(spark, kind, lines, cutoff=CUTOFF):
 
 
 REASONS = "line bigint, _reject_reason string"
-FUTURE = "field 'ts' is outside 2000-01-01 .. the run cutoff 2026-11-22 00:00 (a timestamp in the future)"
+HELD = ("field 'ts' is after the run's window (ends 2026-11-22 00:00 UTC): held for the run whose "
+        "window holds it")
 
 
 def ev(**fields) -> str:
@@ -155,10 +156,10 @@ def test_split_reasons_for_deletion_event_rules(spark):
         [
             (1, None),
             (2, "field 'event' not one of scheduled, started, progress, rerun, exception, completed"),
-            (3, FUTURE),
+            (3, None),  # after the cutoff: held, not rejected (test_the_cutoff_moves_with_the_run)
             (4, None),
             (5, None),
-            (6, FUTURE),
+            (6, "field 'ts' is before 2000-01-01"),
             (7, "field 'points_deleted' is negative"),
             (8, None),
             (9, "missing required field 'deletion_id'"),
@@ -218,12 +219,13 @@ def test_split_reasons_for_deletion_requests(spark):
 
 
 def test_the_cutoff_moves_with_the_run(spark):
-    lines = [ev(ts="2026-11-22T12:00:00Z")]
-    eq(reasons(spark, DELETION_EVENTS, lines), spark.createDataFrame([(1, FUTURE)], REASONS))
-    eq(
-        reasons(spark, DELETION_EVENTS, lines, cutoff=datetime(2026, 11, 23)),
-        spark.createDataFrame([(1, None)], REASONS),
-    )
+    raw = spark.createDataFrame([("in.jsonl", 1, ev(ts="2026-11-22T12:00:00Z"))], RAW)
+    schema = "line bigint, _reject_reason string, _held_reason string"
+    for cutoff, held in ((CUTOFF, HELD), (datetime(2026, 11, 23), None)):
+        suite = build_suite(DELETION_EVENTS, cutoff=cutoff)
+        split = split_by_suite(parse_lines(raw, DELETION_EVENTS), suite)
+        eq(split.select("line", "_reject_reason", "_held_reason"),
+           spark.createDataFrame([(1, None, held)], schema))
 
 
 # -- read_lines -------------------------------------------------------------------------------------
@@ -358,20 +360,21 @@ def test_every_run_exits_zero_and_lands_every_kind(landed):
 def test_rows_read_equal_landed_plus_rejected_for_every_kind(landed):
     store, v1 = landed.store, landed.v1
     rejected = store.read("rejected_inputs", version=v1["rejected_inputs"])
+    held = store.read("held_inputs", version=v1["held_inputs"])
     for kind, table in KINDS_TABLES.items():
         n_landed = store.read(table, version=v1[table]).count()
         n_rejected = rejected.filter(F.col("kind") == kind).count()
-        assert n_landed + n_rejected == LINES_READ[kind], (kind, n_landed, n_rejected)
+        n_held = held.filter(F.col("kind") == kind).count()
+        assert n_landed + n_rejected + n_held == LINES_READ[kind], (kind, n_landed, n_rejected)
     (row,) = [r for r in landed.manifest1 if r["job"] == "land"]
     assert row["inputs_read"] == sum(LINES_READ.values()) == 27
-    assert row["rows_written"] == 10 and row["rows_rejected"] == 17
+    assert row["rows_written"] == 10 and row["rows_rejected"] == 16  # and one line held
 
 
 def test_rejected_inputs_have_file_line_and_reason(spark, landed):
     store, v1 = landed.store, landed.v1
     got = store.read("rejected_inputs", version=v1["rejected_inputs"]).select("source", "location", "reason", "kind")
     s = lambda rel: src(landed, rel)  # noqa: E731
-    future = FUTURE
     expected = spark.createDataFrame(
         [
             (s("query_logs/queries.jsonl"), "line 4", "malformed JSON: not a complete JSON object", "query_logs"),
@@ -382,7 +385,6 @@ def test_rejected_inputs_have_file_line_and_reason(spark, landed):
             (s("openlineage/events.jsonl"), "line 3", "missing required field 'job.name'", "openlineage"),
             (s("probe_samples/probes.jsonl.gz"), "line 3", "missing required field 'value_hashes'", "probe_samples"),
             (s("probe_samples/probes.jsonl.gz"), "line 4", "field 'role' not one of source, sink", "probe_samples"),
-            (s("deletion_events/events.jsonl"), "line 2", future, "deletion_events"),
             (s("deletion_events/events.jsonl"), "line 3", "field 'points_deleted' is negative", "deletion_events"),
             (s("deletion_requests/requests.jsonl"), "line 3", "field 'requested_at' is not a valid timestamp",
              "deletion_requests"),
@@ -493,7 +495,7 @@ def test_ledger_records_each_file_with_its_counts(spark, landed):
             (s("query_logs/queries.jsonl"), "query_logs", d, 5, 2, 3),
             (s("openlineage/events.jsonl"), "openlineage", d, 3, 1, 2),
             (s("probe_samples/probes.jsonl.gz"), "probe_samples", d, 3, 1, 2),
-            (s("deletion_events/events.jsonl"), "deletion_events", d, 4, 2, 2),
+            (s("deletion_events/events.jsonl"), "deletion_events", d, 4, 2, 1),  # and 1 held
             (s("deletion_requests/requests.jsonl"), "deletion_requests", d, 6, 2, 4),
             (s("edge_inventory/edges.jsonl"), "edge_inventory", d, 3, 1, 2),
             (s("training_configs/model.yaml"), "training_configs", d, 1, 1, 0),
@@ -541,8 +543,12 @@ def test_late_file_is_landed_by_the_next_run_without_duplicates(spark, landed):
     before = store.read("deletion_events", version=v1["deletion_events"]).select(
         "deletion_id", "event", "source_file", "line"
     )
-    # earlier rows unchanged, exactly one new row from the late file
-    eq(now.filter(F.col("source_file") != late), before)
+    # earlier rows unchanged, the line held by the first run landed, one new row from the late file
+    held = spark.createDataFrame(
+        [("d1", "progress", src(landed, "deletion_events/events.jsonl"), 2)],
+        "deletion_id string, event string, source_file string, line bigint")
+    eq(now.filter(F.col("source_file") != late), before.unionByName(held))
+    assert store.read("held_inputs").count() == 0
     eq(now.filter(F.col("source_file") == late),
        spark.createDataFrame([("d2", "scheduled", late, 1)], "deletion_id string, event string, source_file string, line bigint"))
     late_rejects = store.read("rejected_inputs").filter(F.col("source") == late).select("location", "reason", "run_date")
@@ -562,5 +568,6 @@ def test_a_grown_file_is_relanded_without_duplicating_lines(spark, landed):
     f = src(landed, "query_logs/queries.jsonl")
     eq(q, spark.createDataFrame([("q1", f, 1), (None, f, 2), ("q7", f, 7)], "query_id string, source_file string, line bigint"))
     rejected = store.read("rejected_inputs")
-    assert rejected.count() == 17 + 1  # the late file's bad line; re-read query log lines are not duplicated
+    # the late file's bad line; re-read query log lines are not duplicated
+    assert rejected.count() == 16 + 1
     assert rejected.select("source", "location").distinct().count() == rejected.count()

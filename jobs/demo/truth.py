@@ -181,7 +181,9 @@ def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str,
     out: list[dict[str, Any]] = []
     for f in files:
         for b in f["bad"]:
-            out.append(dict(b, kind="malformed_line", input=f["kind"], expect="rejected_inputs"))
+            # an event after the run's window is held until its window comes, not rejected
+            expect = "held_inputs" if b.get("reason") == "future_timestamp" else "rejected_inputs"
+            out.append(dict(b, kind="malformed_line", input=f["kind"], expect=expect))
     for q in extra["unparseable_sql"]:
         out.append(dict(q, kind="unparseable_sql", expect="rejected_inputs"))
     out.append({"kind": "hostile_table_name", "table": HOSTILE_TABLE,
