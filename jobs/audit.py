@@ -13,18 +13,25 @@ from datetime import timedelta
 import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, TimestampType
 
 from audits.annotations import annotation_findings
 from audits.lifecycle import LifecycleThresholds, lifecycle_anomalies
 from audits.lifecycle_tracking import track_anomalies, validate_events
 from audits.residual import completions_from_events, identifier_targets, residual_findings, scan_table
-from audits.retention import category_retention, delta_retention_violations, retention_violations
+from audits.retention import (
+    RETENTION_COLUMNS,
+    category_retention,
+    delta_retention_violations,
+    not_checked_row,
+    retention_violations,
+    time_column,
+)
 from jobs.catalog import Catalog, load_annotations, load_catalog
 from jobs.context import JobContext, StepResult
 from jobs.pseudonym import hasher, load_or_create
 
-TS_COLUMNS = ("created_at", "event_time", "ts", "updated_at")
+RETENTION_SCHEMA = ("table string, column string, data_category string, oldest timestamp, "
+                    "rows_over long, days_over long, kind string, detail string")
 #: Asset kinds whose rows a residual scan can read.
 SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 
@@ -66,23 +73,27 @@ def lifecycle(ctx: JobContext, events: DataFrame, requests: DataFrame) -> tuple[
     return tracked, n_rej
 
 
-def _ts_column(df: DataFrame) -> str | None:
-    for f in df.schema.fields:
-        if f.name in TS_COLUMNS and isinstance(f.dataType, (TimestampType, DateType)):
-            return f.name
-    return None
-
-
 def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
-    """Rows past their category's retention in the audited tables, plus the product's own tables."""
+    """Rows past their category's retention in the audited tables, plus the product's own tables.
+
+    A catalog table with personal columns that cannot be checked (no Delta table, no usable time
+    column) gets one ``not_checked`` row saying why.
+    """
     parts: list[DataFrame] = []
+    rows: list[dict] = []
     for asset in catalog.assets:
         personal = [c for c in asset.columns if c.data_category]
-        if not personal or not ctx.audited.exists(asset.name):
+        if not personal or asset.kind not in SCANNABLE_KINDS:
+            continue
+        cats = [c.data_category for c in personal]
+        if not ctx.audited.exists(asset.name):
+            rows.append(not_checked_row(asset.name, cats, "no Delta table exists"))
             continue
         table = ctx.audited.read(asset.name)
-        ts = _ts_column(table)
+        ts, why = time_column([(f.name, f.dataType.simpleString()) for f in table.schema.fields],
+                              asset.time_column)
         if ts is None:
+            rows.append(not_checked_row(asset.name, cats, str(why)))
             continue
         for c in personal:
             days = category_retention(c.data_category, catalog.retention_days) or ctx.cfg.retention.default_days
@@ -91,14 +102,10 @@ def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
                     table, table=asset.name, column=c.name, category=c.data_category,
                     retention_days=days, ts_column=ts, cutoff=ctx.cutoff))
     own = delta_retention_violations(_own_tables(ctx), dict(catalog.retention_days))
-    rows = [v.to_row() for v in own]
+    rows += [v.to_row() for v in own]
     if rows:
-        from audits.retention import RETENTION_COLUMNS  # noqa: PLC0415
-
-        cols = [c for c in RETENTION_COLUMNS]
-        like = parts[0] if parts else None
-        schema = like.schema if like is not None else None
-        own_df = ctx.spark.createDataFrame([tuple(r.get(c) for c in cols) for r in rows], schema)
+        own_df = ctx.spark.createDataFrame(
+            [tuple(r.get(c) for c in RETENTION_COLUMNS) for r in rows], RETENTION_SCHEMA)
         parts.append(own_df)
     if not parts:
         return ctx.spark.createDataFrame([], "table string")
