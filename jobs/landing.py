@@ -140,6 +140,10 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
         n_rej = sum(n for (ok, _), n in counts.items() if not ok)
         if n_acc:
             ctx.store.upsert(kind.table, accepted, keys=["source_file", "line"])
+            if kind.name == "deletion_requests":
+                from jobs import match_keys  # noqa: PLC0415
+
+                match_keys.record(ctx, split.filter(F.col("_reject_reason").isNull()), key)
         if n_rej:
             ctx.store.upsert("rejected_inputs", rejected, keys=["source", "location"])
         ge_validation.record(ctx, kind.name, split, suite)
