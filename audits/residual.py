@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from audits.lifecycle_time import MICROS_PER_DAY, micros_lit, ts_lit
@@ -178,9 +178,10 @@ def table_level_targets(
         with_columns, "asset", "left_anti").distinct()
 
 
-#: Columns of the ``residual_scans`` table: what the residual scan did per (deletion, table).
+#: Columns of the ``residual_scans`` table: what the residual scan did per deletion and table.
 SCAN_COLUMNS: tuple[str, ...] = (
-    "deletion_id", "subject_key", "asset", "columns", "status", "rows_found", "detail",
+    "deletion_id", "subject_key", "asset", "column", "status", "rows_found", "detail",
+    "table_status",
 )
 
 
@@ -190,7 +191,7 @@ def scan_statuses(
     hits: DataFrame,
     match_keys: DataFrame | None = None,
 ) -> DataFrame:
-    """Per completed deletion and target table: ``residual``, ``clean`` or ``unverifiable``.
+    """Per completed deletion and target column: ``residual``, ``clean`` or ``unverifiable``.
 
     Args:
         done: DataFrame[deletion_id, subject_key] of the deletions completed at the cutoff.
@@ -202,10 +203,12 @@ def scan_statuses(
             column is unverifiable for a subject without a key of its function.
 
     Returns:
-        DataFrame with :data:`SCAN_COLUMNS`: ``residual`` when a column of the table holds the
-        subject's rows (``rows_found`` their sum), else ``unverifiable`` when a column could not
-        be read or matched for the subject (``detail`` says why), else ``clean`` (every column
-        read, nothing found). A table is never ``clean`` unless each of its columns was read.
+        DataFrame with :data:`SCAN_COLUMNS`, one row per (deletion, asset, column): ``residual``
+        when the column holds the subject's rows, ``unverifiable`` when it could not be read or
+        matched for the subject (``detail`` says why), else ``clean`` (read, nothing found).
+        ``table_status`` is the table's verdict for the deletion: ``residual`` if any of its
+        columns is, else ``unverifiable`` if any is, else ``clean``: a table is never clean
+        unless each of its target columns was read.
     """
     t = targets.select("asset", "column", "function", "reason")
     pairs = done.select("deletion_id", "subject_key").distinct().crossJoin(F.broadcast(t))
@@ -216,39 +219,37 @@ def scan_statuses(
         pairs = pairs.join(mk, ["subject_key", "function"], "left")
     else:
         pairs = pairs.withColumn("_k", F.lit(None).cast("boolean"))
-    why = F.when(F.col("reason").isNotNull(), F.concat_ws(": ", "column", "reason")).when(
+    n = F.coalesce(F.col("_n"), F.lit(0)).cast("long")
+    why = F.when(F.col("reason").isNotNull(), F.col("reason")).when(
         F.col("function").isNotNull() & F.col("_k").isNull(),
-        F.concat(F.col("column"), F.lit(": no "), F.col("function"),
+        F.concat(F.lit("no "), F.col("function"),
                  F.lit(" match key for this subject (request landed before hashed copies were "
                        "matched)")),
     )
-    per_col = pairs.select(
-        "deletion_id", "subject_key", "asset", "column",
-        F.coalesce(F.col("_n"), F.lit(0)).cast("long").alias("_n"), why.alias("_why"))
-    g = per_col.groupBy("deletion_id", "subject_key", "asset").agg(
-        F.sum("_n").alias("rows_found"),
-        F.concat_ws(",", F.array_sort(F.collect_set("column"))).alias("columns"),
-        F.array_sort(F.collect_set("_why")).alias("_whys"),
-        F.concat_ws(",", F.array_sort(F.collect_set(
-            F.when(F.col("_n") > 0, F.col("column"))))).alias("_found"),
+    status = (F.when(n > 0, F.lit("residual")).when(why.isNotNull(), F.lit("unverifiable"))
+              .otherwise(F.lit("clean")))
+    detail = (
+        F.when(n > 0, F.concat(n.cast("string"), F.lit(" row(s) still hold the subject's "),
+                               F.when(F.col("function").isNotNull(), F.concat(
+                                   F.col("function"), F.lit(" hashed "))).otherwise(F.lit("")),
+                               F.lit("identifier")))
+        .when(why.isNotNull(), F.concat(F.lit("not verified: "), why))
+        .otherwise(F.concat(F.lit("read, no row of the subject")
+                            , F.when(F.col("function").isNotNull(), F.concat(
+                                F.lit(" (matched through "), F.col("function"), F.lit(")")))
+                            .otherwise(F.lit(""))))
     )
-    status = (F.when(F.col("rows_found") > 0, F.lit("residual"))
-              .when(F.size("_whys") > 0, F.lit("unverifiable")).otherwise(F.lit("clean")))
-    detail = F.concat_ws(
-        "; ",
-        F.when(F.col("rows_found") > 0, F.concat(
-            F.col("rows_found").cast("string"), F.lit(" row(s) still hold the subject's data in "),
-            F.col("_found"))),
-        F.when(F.size("_whys") > 0, F.concat(F.lit("not verified: "),
-                                             F.array_join("_whys", "; "))),
-        F.when((F.col("rows_found") == 0) & (F.size("_whys") == 0),
-               F.concat(F.lit("scanned "), F.col("columns"), F.lit(": no row found"))),
-    )
-    return g.select(
+    rows = pairs.select(
         F.col("deletion_id").cast("string").alias("deletion_id"),
         F.col("subject_key").cast("string").alias("subject_key"),
-        "asset", "columns", status.alias("status"),
-        F.col("rows_found").cast("long").alias("rows_found"), detail.alias("detail"),
+        "asset", "column", status.alias("status"), n.alias("rows_found"), detail.alias("detail"))
+    rank = F.when(F.col("status") == "residual", 2).when(F.col("status") == "unverifiable", 1) \
+        .otherwise(0)
+    worst = F.max(rank).over(Window.partitionBy("deletion_id", "asset"))
+    return rows.withColumn(
+        "table_status",
+        F.when(worst == 2, F.lit("residual")).when(worst == 1, F.lit("unverifiable"))
+        .otherwise(F.lit("clean")),
     )
 
 

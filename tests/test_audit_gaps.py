@@ -153,23 +153,44 @@ def test_hashed_and_table_level_copies_are_scanned_or_reported(spark, world):
     assert "hash function is unknown" in details["mart.md5_copy"]
     assert "table-level lineage from crm.customers" in details["hive.blob"]
 
-    got_scans = scans.select("deletion_id", "asset", "columns", "status", "rows_found")
+    got_scans = scans.select("deletion_id", "asset", "column", "status", "rows_found",
+                             "table_status")
     want_scans = spark.createDataFrame([
-        ("del-2", "crm.customers", "customer_id", "clean", 0),
-        ("del-2", "mart.hashed", "id_hash", "residual", 2),
-        ("del-2", "mart.md5_copy", "h", "unverifiable", 0),
-        ("del-2", "hive.orders_copy", "buyer", "residual", 1),
-        ("del-2", "hive.blob", "*", "unverifiable", 0),
-        ("del-3", "crm.customers", "customer_id", "clean", 0),
-        ("del-3", "mart.hashed", "id_hash", "unverifiable", 0),  # no match key for subject 3
-        ("del-3", "mart.md5_copy", "h", "unverifiable", 0),
-        ("del-3", "hive.orders_copy", "buyer", "clean", 0),
-        ("del-3", "hive.blob", "*", "unverifiable", 0),
-    ], "deletion_id string, asset string, columns string, status string, rows_found long")
+        ("del-2", "crm.customers", "customer_id", "clean", 0, "clean"),
+        ("del-2", "mart.hashed", "id_hash", "residual", 2, "residual"),
+        ("del-2", "mart.md5_copy", "h", "unverifiable", 0, "unverifiable"),
+        ("del-2", "hive.orders_copy", "buyer", "residual", 1, "residual"),
+        ("del-2", "hive.blob", "*", "unverifiable", 0, "unverifiable"),
+        ("del-3", "crm.customers", "customer_id", "clean", 0, "clean"),
+        ("del-3", "mart.hashed", "id_hash", "unverifiable", 0, "unverifiable"),  # no match key
+        ("del-3", "mart.md5_copy", "h", "unverifiable", 0, "unverifiable"),
+        ("del-3", "hive.orders_copy", "buyer", "clean", 0, "clean"),
+        ("del-3", "hive.blob", "*", "unverifiable", 0, "unverifiable"),
+    ], "deletion_id string, asset string, column string, status string, rows_found long, "
+       "table_status string")
     assert_df_equality(got_scans, want_scans, ignore_row_order=True, ignore_nullable=True)
     why = {(r.deletion_id, r.asset): r.detail for r in scans.collect()}
     assert "no sha256_hex match key" in why[("del-3", "mart.hashed")]
-    assert why[("del-2", "crm.customers")] == "scanned customer_id: no row found"
+    assert why[("del-2", "crm.customers")] == "read, no row of the subject"
+    assert why[("del-2", "mart.hashed")] == "2 row(s) still hold the subject's sha256_hex hashed " \
+                                            "identifier"
+
+
+def test_a_table_is_clean_only_when_every_target_column_was_read(spark):
+    from audits.residual import scan_statuses
+
+    done = spark.createDataFrame([("d1", "sk_1")], "deletion_id string, subject_key string")
+    targets = spark.createDataFrame(
+        [("t.a", "x", None, None), ("t.a", "y", None, "column y not in the table"),
+         ("t.b", "x", None, None)], "asset string, column string, function string, reason string")
+    hits = spark.createDataFrame([], "subject_key string, asset string, column string, "
+                                     "rows_found long")
+    got = scan_statuses(done, targets, hits).select("asset", "column", "status", "table_status")
+    want = spark.createDataFrame(
+        [("t.a", "x", "clean", "unverifiable"), ("t.a", "y", "unverifiable", "unverifiable"),
+         ("t.b", "x", "clean", "clean")],
+        "asset string, column string, status string, table_status string")
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_retention_uses_the_declared_time_column_and_reports_unchecked_tables(spark, world):
