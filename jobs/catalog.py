@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from jobs.catalog_validation import (  # noqa: F401 - re-exported
 )
 from audits.hashing import HASH_NAMES
 from jobs.errors import ConfigError
+
+_BY_ONLY = re.compile(r"^by_([a-z][a-z0-9_]*)_only$")
 
 
 @dataclass(frozen=True)
@@ -326,8 +329,15 @@ def load_annotations(path: Path | str) -> Annotations:
     doc = _Doc(Path(path))
     top = doc.mapping(doc.load(), "", required=("objects",), optional=("edges",))
     objects: dict[str, str] = {}
-    for obj, mode in doc.mapping(top["objects"], "objects").items():
-        objects[obj] = doc.enum(mode, f"objects.{obj}", OBJECT_DELETIONS)
+    raw_objects = doc.mapping(top["objects"], "objects")
+    for obj, mode in raw_objects.items():
+        owner = _BY_ONLY.match(mode) if isinstance(mode, str) else None
+        if owner and mode != "by_x_only":  # by_<type>_only: deleted only with a <type> object
+            doc.member(owner.group(1), f"objects.{obj}", raw_objects,
+                       f"object type in {mode!r} (see objects)")
+            objects[obj] = mode
+        else:
+            objects[obj] = doc.enum(mode, f"objects.{obj}", OBJECT_DELETIONS)
     edges: dict[str, EdgeAnnotation] = {}
     for name, raw in doc.mapping(top.get("edges") or {}, "edges").items():
         where = f"edges.{name}"
