@@ -24,8 +24,11 @@ TABLE = "subject_match_keys"
 SCHEMA = "subject_key string, function string, match_key string"
 
 
-def _rows(key: PseudonymKey, column: str) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+Batches = Iterator[pd.DataFrame]
+
+
+def _rows(key: PseudonymKey, column: str) -> Callable[[Batches], Batches]:
+    def run(batches: Batches) -> Batches:
         for pdf in batches:
             out: dict[str, list] = {"subject_key": [], "function": [], "match_key": []}
             for v in pdf[column]:

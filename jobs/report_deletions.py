@@ -3,8 +3,8 @@
 Per deletion request (by pseudonymous ``subject_key``, never a raw subject id): its lifecycle
 events, tonight's anomalies, the residual scan result per table as the audit recorded it in
 ``residual_scans`` (``residual``, ``clean`` or ``unverifiable`` with the reason; older runs without
-that table fall back to the findings plus ``clean`` for the other lineage targets), and the purge/restore history with the status of the key that can still undo the
-purge. At most :data:`MAX_CASES` requests are shown: those needing attention first, then the most
+that table fall back to the findings plus ``clean`` for the other lineage targets), and the
+purge/restore history with the status of the key that can still undo the purge. At most :data:`MAX_CASES` requests are shown: those needing attention first, then the most
 recent. Key status comes from the keyring's ids and ages only (:meth:`FileKeyring.status`), never
 key bytes; the tables of the purge/restore jobs (``purge_journal``, ``restore_journal``,
 ``restoration_log_health``) are used when they exist, else the numbers are zero.

@@ -87,7 +87,8 @@ def _company(ctx, spark):
     a.append("hive.blob", spark.createDataFrame([("opaque",)], "payload string"))
     a.append("hive.summary", spark.createDataFrame([("fr", 3)], "country string, n bigint"))
     ctx.store.append("lineage_edges", spark.createDataFrame([
-        ("crm.customers", "customer_id", "mart.hashed", "id_hash", "DIRECT", "TRANSFORMATION", True),
+        ("crm.customers", "customer_id", "mart.hashed", "id_hash", "DIRECT", "TRANSFORMATION",
+         True),
         ("crm.customers", "customer_id", "mart.md5_copy", "h", "DIRECT", "TRANSFORMATION", True),
         ("crm.customers", "customer_id", "mart.counts", "n_customers", "DIRECT", "AGGREGATION",
          True),
