@@ -20,7 +20,9 @@ Per edge type (with at least ``min_edges`` edges, as DELF ignores rarer types):
 Disagreements with a declared ``deep``/``shallow`` annotation become ``annotation_findings``
 (``heuristic_predicts_deep``: declared shallow but looks owned, the data-retention risk;
 ``heuristic_predicts_shallow``: declared deep but looks shared, the over-deletion risk). Declared
-``refcount`` is compatible with both predictions and is left out of precision/recall.
+``refcount`` is compatible with a shallow prediction; with a deep one it is reported as
+``refcount_looks_deep`` (DELF's "declared refcount, truly deep" case). Refcount edges are left
+out of precision/recall. No deep is ever suggested into an object type annotated ``not_deleted``.
 """
 
 from __future__ import annotations
@@ -157,16 +159,24 @@ def predict_annotations(
 
 
 def _declared(predictions: DataFrame, annotations: Mapping[str, Any]) -> DataFrame:
-    _, edges = _sections(annotations)
-    rows = [(name, spec.get("deletion"), spec.get("dst")) for name, spec in edges.items()]
+    objects, edges = _sections(annotations)
+    rows = [(name, spec.get("deletion"), spec.get("dst"),
+             objects.get(str(spec.get("dst"))) if spec.get("dst") else None)
+            for name, spec in edges.items()]
     declared = predictions.sparkSession.createDataFrame(
-        rows, "edge_type string, declared string, dst_type string"
+        rows, "edge_type string, declared string, dst_type string, dst_annotation string"
     )
     return predictions.join(declared, "edge_type")
 
 
 def heuristic_findings(predictions: DataFrame, annotations: Mapping[str, Any]) -> DataFrame:
-    """Disagreements of the predictions with declared deep/shallow annotations.
+    """Disagreements of the predictions with the declared annotations.
+
+    Declared ``deep`` or ``shallow`` with the other predicted gives ``heuristic_predicts_<x>``;
+    declared ``refcount`` with ``deep`` predicted (every target new and owned by one source:
+    DELF's "declared refcount, truly deep") gives ``refcount_looks_deep``. A ``deep`` prediction
+    into an object type annotated ``not_deleted`` is never reported: deep would delete objects
+    the annotations say are kept.
 
     Returns:
         DataFrame[finding, edge_type, object_type, detail]; ``object_type`` is the declared target
@@ -174,12 +184,22 @@ def heuristic_findings(predictions: DataFrame, annotations: Mapping[str, Any]) -
     """
     pct = lambda name: F.format_number(F.col(name) * 100, 1)  # noqa: E731
     j = _declared(predictions, annotations).where(
-        F.col("declared").isin("deep", "shallow")
-        & F.col("predicted").isNotNull()
+        F.col("predicted").isNotNull()
         & (F.col("predicted") != F.col("declared"))
+        & (
+            F.col("declared").isin("deep", "shallow")
+            | ((F.col("declared") == "refcount") & (F.col("predicted") == "deep"))
+        )
+        & ~(
+            (F.col("predicted") == "deep")
+            & F.coalesce(F.col("dst_annotation") == "not_deleted", F.lit(False))
+        )
+    )
+    finding = F.when(F.col("declared") == "refcount", F.lit("refcount_looks_deep")).otherwise(
+        F.concat(F.lit("heuristic_predicts_"), F.col("predicted"))
     )
     return j.select(
-        F.concat(F.lit("heuristic_predicts_"), F.col("predicted")).alias("finding"),
+        finding.alias("finding"),
         "edge_type",
         F.col("dst_type").alias("object_type"),
         F.concat(

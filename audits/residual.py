@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from audits.lifecycle_time import MICROS_PER_DAY, micros_lit, ts_lit
@@ -75,7 +75,21 @@ def identifier_targets(
     sources = identifiers.select(
         F.concat_ws(".", F.col("asset"), F.col("column")).alias("node")
     ).distinct()
-    identity = (
+    identity = _identity_edges(edges)
+    carried = closure(identity, sources).select("source", "node")
+    allowed = closure_df.select("source", "node").distinct()
+    pairs = carried.join(allowed, ["source", "node"], "left_semi")
+    if include_sources:
+        pairs = pairs.unionByName(sources.select(F.col("node").alias("source"), "node"))
+    asset, column = _split_node(F.col("node"))
+    return pairs.select(
+        asset.alias("asset"), column.alias("column"), F.col("source").alias("source_identifier")
+    ).distinct()
+
+
+def _identity_edges(edges: DataFrame) -> DataFrame:
+    """DataFrame[src, dst, confidence] of the DIRECT/IDENTITY unmasked column edges."""
+    return (
         edges.where(
             (F.upper(F.col("transformation_type")) == "DIRECT")
             & (F.upper(F.col("transformation_subtype")) == "IDENTITY")
@@ -90,15 +104,153 @@ def identifier_targets(
         )
         .distinct()
     )
-    carried = closure(identity, sources).select("source", "node")
-    allowed = closure_df.select("source", "node").distinct()
-    pairs = carried.join(allowed, ["source", "node"], "left_semi")
-    if include_sources:
-        pairs = pairs.unionByName(sources.select(F.col("node").alias("source"), "node"))
+
+
+def hashed_targets(closure_df: DataFrame, identifiers: DataFrame, edges: DataFrame) -> DataFrame:
+    """The table columns that carry a *hash* of an identifier (a masked copy of its value).
+
+    A column ``h`` is a hashed copy of identifier ``s`` when a DIRECT/TRANSFORMATION edge with
+    ``masking`` true (what the SQL lineage records for ``sha2(x)``, ``md5(x)``,
+    ``to_hex(sha256(x))``: hashes set masking, counts are AGGREGATION) leads into ``h`` from a
+    column carrying ``s``'s value (see :func:`identifier_targets`); columns reached from ``h``
+    through unmasked IDENTITY edges are hashed copies too (``hash_origin`` names ``h``). As for
+    :func:`identifier_targets`, the pair ``(s, column)`` must be in the closure.
+
+    Args:
+        closure_df: DataFrame[source, node, ...] (the column-level closure).
+        identifiers: DataFrame[asset, column] of the catalog's identifier columns.
+        edges: ``lineage_edges``.
+
+    Returns:
+        DataFrame[asset, column, source_identifier, hash_origin], distinct rows.
+    """
+    carried = identifier_targets(closure_df, identifiers, edges).select(
+        F.concat_ws(".", "asset", "column").alias("src"), "source_identifier")
+    masked = edges.where(
+        (F.upper(F.col("transformation_type")) == "DIRECT")
+        & (F.upper(F.col("transformation_subtype")) == "TRANSFORMATION")
+        & F.coalesce(F.col("masking").cast("boolean"), F.lit(False))
+        & F.col("source_column").isNotNull()
+        & F.col("target_column").isNotNull()
+    ).select(
+        F.concat_ws(".", "source_asset", "source_column").alias("src"),
+        F.concat_ws(".", "target_asset", "target_column").alias("hash_origin"),
+    )
+    origins = carried.join(masked, "src").select("source_identifier", "hash_origin").distinct()
+    copies = closure(_identity_edges(edges), origins.select(F.col("hash_origin").alias("node"))
+                     .distinct()).select(F.col("source").alias("hash_origin"), "node")
+    reach = copies.unionByName(origins.select("hash_origin", F.col("hash_origin").alias("node")))
+    pairs = origins.join(reach, "hash_origin").select(
+        F.col("source_identifier").alias("source"), "node", "hash_origin")
+    pairs = pairs.join(closure_df.select("source", "node").distinct(), ["source", "node"],
+                       "left_semi")
     asset, column = _split_node(F.col("node"))
     return pairs.select(
-        asset.alias("asset"), column.alias("column"), F.col("source").alias("source_identifier")
+        asset.alias("asset"), column.alias("column"), F.col("source").alias("source_identifier"),
+        "hash_origin",
     ).distinct()
+
+
+def table_level_targets(
+    table_closure: DataFrame, identifier_assets: DataFrame, edges: DataFrame
+) -> DataFrame:
+    """Tables reached from a table holding identifiers through table-level lineage only.
+
+    Table-level edges (split READ/WRITE job logs, OpenLineage events without the column facet)
+    say rows flowed, not which columns: a table is a candidate when the table-level closure
+    reaches it from an asset with an identifier column and no column-level edge leads into any
+    of its columns (else the column lineage decides, see :func:`identifier_targets`).
+
+    Args:
+        table_closure: DataFrame[source_asset, target_asset, ...] (the table-level closure).
+        identifier_assets: DataFrame[asset] of the assets holding identifier columns.
+        edges: ``lineage_edges``.
+
+    Returns:
+        DataFrame[asset, source_asset], distinct rows (``source_asset`` the identifier's table).
+    """
+    with_columns = edges.where(F.col("target_column").isNotNull()).select(
+        F.col("target_asset").alias("asset")).distinct()
+    reached = table_closure.join(
+        identifier_assets.select(F.col("asset").alias("source_asset")).distinct(), "source_asset"
+    ).select(F.col("target_asset").alias("asset"), "source_asset")
+    return reached.where(F.col("asset") != F.col("source_asset")).join(
+        with_columns, "asset", "left_anti").distinct()
+
+
+#: Columns of the ``residual_scans`` table: what the residual scan did per deletion and table.
+SCAN_COLUMNS: tuple[str, ...] = (
+    "deletion_id", "subject_key", "asset", "column", "status", "rows_found", "detail",
+    "table_status",
+)
+
+
+def scan_statuses(
+    done: DataFrame,
+    targets: DataFrame,
+    hits: DataFrame,
+    match_keys: DataFrame | None = None,
+) -> DataFrame:
+    """Per completed deletion and target column: ``residual``, ``clean`` or ``unverifiable``.
+
+    Args:
+        done: DataFrame[deletion_id, subject_key] of the deletions completed at the cutoff.
+        targets: DataFrame[asset, column, function, reason]: every column the scan was meant to
+            read; ``reason`` null when it was read, else why not; ``function`` the hash the
+            column was matched through (null for a value match).
+        hits: DataFrame[subject_key, asset, column, rows_found] (:func:`scan_table` outputs).
+        match_keys: DataFrame[subject_key, function] of the hashed match keys held; a hashed
+            column is unverifiable for a subject without a key of its function.
+
+    Returns:
+        DataFrame with :data:`SCAN_COLUMNS`, one row per (deletion, asset, column): ``residual``
+        when the column holds the subject's rows, ``unverifiable`` when it could not be read or
+        matched for the subject (``detail`` says why), else ``clean`` (read, nothing found).
+        ``table_status`` is the table's verdict for the deletion: ``residual`` if any of its
+        columns is, else ``unverifiable`` if any is, else ``clean``: a table is never clean
+        unless each of its target columns was read.
+    """
+    t = targets.select("asset", "column", "function", "reason")
+    pairs = done.select("deletion_id", "subject_key").distinct().crossJoin(F.broadcast(t))
+    h = hits.groupBy("subject_key", "asset", "column").agg(F.sum("rows_found").alias("_n"))
+    pairs = pairs.join(h, ["subject_key", "asset", "column"], "left")
+    if match_keys is not None:
+        mk = match_keys.select("subject_key", "function").distinct().withColumn("_k", F.lit(True))
+        pairs = pairs.join(mk, ["subject_key", "function"], "left")
+    else:
+        pairs = pairs.withColumn("_k", F.lit(None).cast("boolean"))
+    n = F.coalesce(F.col("_n"), F.lit(0)).cast("long")
+    why = F.when(F.col("reason").isNotNull(), F.col("reason")).when(
+        F.col("function").isNotNull() & F.col("_k").isNull(),
+        F.concat(F.lit("no "), F.col("function"),
+                 F.lit(" match key for this subject (request landed before hashed copies were "
+                       "matched)")),
+    )
+    status = (F.when(n > 0, F.lit("residual")).when(why.isNotNull(), F.lit("unverifiable"))
+              .otherwise(F.lit("clean")))
+    detail = (
+        F.when(n > 0, F.concat(n.cast("string"), F.lit(" row(s) still hold the subject's "),
+                               F.when(F.col("function").isNotNull(), F.concat(
+                                   F.col("function"), F.lit(" hashed "))).otherwise(F.lit("")),
+                               F.lit("identifier")))
+        .when(why.isNotNull(), F.concat(F.lit("not verified: "), why))
+        .otherwise(F.concat(F.lit("read, no row of the subject")
+                            , F.when(F.col("function").isNotNull(), F.concat(
+                                F.lit(" (matched through "), F.col("function"), F.lit(")")))
+                            .otherwise(F.lit(""))))
+    )
+    rows = pairs.select(
+        F.col("deletion_id").cast("string").alias("deletion_id"),
+        F.col("subject_key").cast("string").alias("subject_key"),
+        "asset", "column", status.alias("status"), n.alias("rows_found"), detail.alias("detail"))
+    rank = F.when(F.col("status") == "residual", 2).when(F.col("status") == "unverifiable", 1) \
+        .otherwise(0)
+    worst = F.max(rank).over(Window.partitionBy("deletion_id", "asset"))
+    return rows.withColumn(
+        "table_status",
+        F.when(worst == 2, F.lit("residual")).when(worst == 1, F.lit("unverifiable"))
+        .otherwise(F.lit("clean")),
+    )
 
 
 def scan_table(

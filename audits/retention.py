@@ -9,6 +9,11 @@ Two kinds of ``retention_violations`` rows share one schema (:data:`RETENTION_CO
   transaction log keeps per-file column statistics (min/max values) for ``logRetentionDuration``.
   So a table holding personal data whose ``delta.deletedFileRetentionDuration`` or
   ``delta.logRetentionDuration`` exceeds the retention of a category it holds is a violation.
+
+A table holding personal data that cannot be checked (no Delta table, no usable time column) gets
+one ``not_checked`` row (:func:`not_checked_row`) instead of being skipped silently; the time
+column is the catalog's ``time_column`` of the asset, else one of :data:`DEFAULT_TIME_COLUMNS`
+(:func:`time_column`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ RETENTION_COLUMNS: tuple[str, ...] = (
     "kind",
     "detail",
 )
+
+#: Time columns recognised when the catalog declares none for an asset, in order of preference.
+DEFAULT_TIME_COLUMNS: tuple[str, ...] = ("created_at", "event_time", "ts", "updated_at")
+
+#: Spark type names (``simpleString``) that can date a row.
+TIME_TYPES: tuple[str, ...] = ("timestamp", "timestamp_ntz", "date")
 
 #: Delta's defaults when a table does not set the property.
 DELTA_RETENTION_DEFAULTS: dict[str, timedelta] = {
@@ -135,6 +146,58 @@ def retention_violations(
     )
 
 
+def time_column(
+    fields: Iterable[tuple[str, str]], declared: str | None
+) -> tuple[str | None, str | None]:
+    """The column that dates each row of a table, or why there is none.
+
+    Args:
+        fields: the table's ``(column name, Spark simpleString type)`` pairs, in order.
+        declared: the catalog's ``time_column`` of the asset, or None.
+
+    Returns:
+        ``(column, None)`` when usable, else ``(None, reason)``: a declared column missing from
+        the table or not a timestamp/date is reported, never replaced by a guessed one; without a
+        declaration the first of :data:`DEFAULT_TIME_COLUMNS` present with a time type is taken.
+
+    Example:
+        >>> time_column([("id", "bigint"), ("sent_at", "timestamp")], "sent_at")
+        ('sent_at', None)
+        >>> time_column([("id", "bigint"), ("sent_at", "timestamp")], None)[1]
+        'no time column: none of created_at, event_time, ts, updated_at is a timestamp or date; \
+declare time_column in the catalog'
+    """
+    types = dict(fields)
+    if declared is not None:
+        if declared not in types:
+            return None, f"time column {declared} (declared in the catalog) is not in the table"
+        if types[declared] not in TIME_TYPES:
+            return None, (f"time column {declared} (declared in the catalog) is "
+                          f"{types[declared]}, not a timestamp or date")
+        return declared, None
+    for name in DEFAULT_TIME_COLUMNS:
+        if types.get(name) in TIME_TYPES:
+            return name, None
+    return None, ("no time column: none of " + ", ".join(DEFAULT_TIME_COLUMNS)
+                  + " is a timestamp or date; declare time_column in the catalog")
+
+
+def not_checked_row(table: str, categories: Iterable[str], reason: str) -> dict[str, Any]:
+    """The ``retention_violations`` row (kind ``not_checked``) of a table the audit could not check.
+
+    Args:
+        table: the table name.
+        categories: the personal data categories of its catalog columns.
+        reason: why it was not checked.
+    """
+    cats = sorted(set(categories))
+    return {
+        "table": table, "column": None, "data_category": ",".join(cats) or None, "oldest": None,
+        "rows_over": None, "days_over": None, "kind": "not_checked",
+        "detail": f"retention not checked: {reason}",
+    }
+
+
 def _iso(moment: datetime) -> str:
     return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -221,10 +284,13 @@ def delta_retention_violations(
 
 
 __all__ = [
+    "DEFAULT_TIME_COLUMNS",
     "DELTA_RETENTION_DEFAULTS",
     "RETENTION_COLUMNS",
     "DeltaRetentionViolation",
     "category_retention",
     "delta_retention_violations",
+    "not_checked_row",
     "retention_violations",
+    "time_column",
 ]

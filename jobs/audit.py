@@ -2,7 +2,8 @@
 
 Reads the landed deletion events and requests, the lineage closure, the catalog and the audited
 company's Delta tables; writes ``deletion_anomalies`` (tracked across nights), ``retention_violations``,
-``residual_findings`` and ``annotation_findings``. Every finding table is rewritten whole for the
+``residual_findings``, ``residual_scans`` (what the residual scan read per deletion and table) and
+``annotation_findings``. Every finding table is rewritten whole for the
 run (the tracked anomalies keep ``first_detected``), so a rerun for the same date changes nothing.
 """
 
@@ -14,20 +15,25 @@ from datetime import timedelta
 import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, TimestampType
 
 from audits.annotations import annotation_findings
 from audits.lifecycle import LifecycleThresholds, lifecycle_anomalies
 from audits.lifecycle_tracking import track_anomalies, validate_events
-from audits.residual import completions_from_events, identifier_targets, residual_findings, scan_table
-from audits.retention import category_retention, delta_retention_violations, retention_violations
+from audits.retention import (
+    RETENTION_COLUMNS,
+    category_retention,
+    delta_retention_violations,
+    not_checked_row,
+    retention_violations,
+    time_column,
+)
 from jobs.catalog import Catalog, load_annotations
+from jobs import residual_scan
 from jobs.context import JobContext, StepResult
-from jobs.pseudonym import hasher, load_or_create
+from jobs.residual_scan import SCANNABLE_KINDS
 
-TS_COLUMNS = ("created_at", "event_time", "ts", "updated_at")
-#: Asset kinds whose rows a residual scan can read.
-SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
+RETENTION_SCHEMA = ("table string, column string, data_category string, oldest timestamp, "
+                    "rows_over long, days_over long, kind string, detail string")
 
 
 def _thresholds(ctx: JobContext) -> LifecycleThresholds:
@@ -67,23 +73,27 @@ def lifecycle(ctx: JobContext, events: DataFrame, requests: DataFrame) -> tuple[
     return tracked, n_rej
 
 
-def _ts_column(df: DataFrame) -> str | None:
-    for f in df.schema.fields:
-        if f.name in TS_COLUMNS and isinstance(f.dataType, (TimestampType, DateType)):
-            return f.name
-    return None
-
-
 def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
-    """Rows past their category's retention in the audited tables, plus the product's own tables."""
+    """Rows past their category's retention in the audited tables, plus the product's own tables.
+
+    A catalog table with personal columns that cannot be checked (no Delta table, no usable time
+    column) gets one ``not_checked`` row saying why.
+    """
     parts: list[DataFrame] = []
+    rows: list[dict] = []
     for asset in catalog.assets:
         personal = [c for c in asset.columns if c.data_category]
-        if not personal or not ctx.audited.exists(asset.name):
+        if not personal or asset.kind not in SCANNABLE_KINDS:
+            continue
+        cats = [c.data_category for c in personal]
+        if not ctx.audited.exists(asset.name):
+            rows.append(not_checked_row(asset.name, cats, "no Delta table exists"))
             continue
         table = ctx.audited.read(asset.name)
-        ts = _ts_column(table)
+        ts, why = time_column([(f.name, f.dataType.simpleString()) for f in table.schema.fields],
+                              asset.time_column)
         if ts is None:
+            rows.append(not_checked_row(asset.name, cats, str(why)))
             continue
         for c in personal:
             days = category_retention(c.data_category, catalog.retention_days) or ctx.cfg.retention.default_days
@@ -92,14 +102,10 @@ def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
                     table, table=asset.name, column=c.name, category=c.data_category,
                     retention_days=days, ts_column=ts, cutoff=ctx.cutoff))
     own = delta_retention_violations(_own_tables(ctx), dict(catalog.retention_days))
-    rows = [v.to_row() for v in own]
+    rows += [v.to_row() for v in own]
     if rows:
-        from audits.retention import RETENTION_COLUMNS  # noqa: PLC0415
-
-        cols = [c for c in RETENTION_COLUMNS]
-        like = parts[0] if parts else None
-        schema = like.schema if like is not None else None
-        own_df = ctx.spark.createDataFrame([tuple(r.get(c) for c in cols) for r in rows], schema)
+        own_df = ctx.spark.createDataFrame(
+            [tuple(r.get(c) for c in RETENTION_COLUMNS) for r in rows], RETENTION_SCHEMA)
         parts.append(own_df)
     if not parts:
         return ctx.spark.createDataFrame([], "table string")
@@ -115,6 +121,8 @@ PERSONAL_TABLES = {
     "residual_findings": ["user.unique_id"],
     "restoration_log": ["user"],
     "landed_probe_samples": ["user"],
+    "subject_match_keys": ["user.unique_id"],
+    "residual_scans": ["user.unique_id"],
     "purge_journal": ["user.unique_id"],
     "restore_journal": ["user.unique_id"],
 }
@@ -128,50 +136,12 @@ def _own_tables(ctx: JobContext) -> list[dict]:
     return out
 
 
-def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame, requests: DataFrame) -> DataFrame:
-    """Scan every table that lineage says carries an identifier for rows of deleted subjects."""
-    identifiers = ctx.spark.createDataFrame(catalog.identifier_columns(), "asset string, column string")
-    if ctx.store.exists("lineage_closure"):
-        closure = ctx.store.read("lineage_closure").filter(
-            (F.col("run_date") == F.lit(ctx.run_date)) & (F.col("level") == "column")
-        ).select(F.concat_ws(".", "source_asset", "source_column").alias("source"),
-                 F.concat_ws(".", "target_asset", "target_column").alias("node"), "depth", "confidence")
-        edges = ctx.store.read("lineage_edges")
-    else:
-        closure = ctx.spark.createDataFrame([], "source string, node string, depth int, confidence double")
-        edges = ctx.spark.createDataFrame([], "source_asset string, source_column string, target_asset string, "
-                                              "target_column string, transformation_type string, "
-                                              "transformation_subtype string, masking boolean")
-    targets = identifier_targets(closure, identifiers, edges).select("asset", "column").distinct().collect()
-    completions = completions_from_events(events, ctx.cutoff)
-    deleted = requests.join(completions, "deletion_id").select(
-        "subject_key", F.col("subject_key").alias("match_value")).distinct()
-    key = load_or_create(ctx.cfg.keys.dir)
-    hits: list[DataFrame] = []
-    unverifiable: list[tuple[str, str, str]] = []
-    kinds = {a.name: a.kind for a in catalog.assets}
-    for t in sorted(targets, key=lambda r: (r.asset, r.column)):
-        if kinds.get(t.asset, "table") not in SCANNABLE_KINDS:
-            continue  # dashboards, models, APIs hold no rows to scan
-        if not ctx.audited.exists(t.asset):
-            unverifiable.append((t.asset, t.column, "lineage says it holds identifiers but no Delta table exists"))
-            continue
-        table = ctx.audited.read(t.asset)
-        if t.column not in table.columns:
-            unverifiable.append((t.asset, t.column, f"column {t.column} not in the table"))
-            continue
-        values = table.select(F.col(t.column).cast("string").alias("_v"))
-        keyed = values.mapInPandas(hasher(key, "_v", "_k"), "_k string").select(F.col("_k").alias(t.column))
-        hits.append(scan_table(keyed, asset=t.asset, column=t.column, deleted_subjects=deleted))
-    if hits:
-        all_hits = hits[0]
-        for h in hits[1:]:
-            all_hits = all_hits.unionByName(h)
-    else:
-        all_hits = ctx.spark.createDataFrame([], "subject_key string, asset string, column string, rows_found long")
-    unv = ctx.spark.createDataFrame(unverifiable, "asset string, column string, reason string")
-    return residual_findings(all_hits, requests, completions, ctx.cutoff, unverifiable=unv).withColumn(
-        "run_date", F.lit(ctx.run_date))
+def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame,
+              requests: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Tonight's ``residual_findings`` and ``residual_scans`` (see :mod:`jobs.residual_scan`)."""
+    findings, scans = residual_scan.residuals(ctx, catalog, events, requests)
+    day = F.lit(ctx.run_date)
+    return findings.withColumn("run_date", day), scans.withColumn("run_date", day)
 
 
 def annotations(ctx: JobContext) -> DataFrame | None:
@@ -202,12 +172,16 @@ def run_audit(ctx: JobContext) -> StepResult:
         open_anoms = ctx.store.read("deletion_anomalies").filter(
             (F.col("run_date") == F.lit(ctx.run_date)) & (F.col("status") == "open")).count()
         findings += open_anoms
-        res = residuals(ctx, catalog, events, requests)
+        res, scans = residuals(ctx, catalog, events, requests)
         findings += _write(ctx, "residual_findings", res, result)
+        _write(ctx, "residual_scans", scans, result)
         result.inputs_read += events.count() + requests.count()
         events.unpersist()
         requests.unpersist()
-    findings += _write(ctx, "retention_violations", retention(ctx, catalog), result)
+    _write(ctx, "retention_violations", retention(ctx, catalog), result)
+    if ctx.store.exists("retention_violations"):  # tables not checked are reported, not counted
+        findings += ctx.store.read("retention_violations").filter(
+            (F.col("run_date") == F.lit(ctx.run_date)) & (F.col("kind") != "not_checked")).count()
     ann = annotations(ctx)
     if ann is not None:
         findings += _write(ctx, "annotation_findings", ann, result)

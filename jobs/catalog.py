@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,10 @@ from jobs.catalog_validation import (  # noqa: F401 - re-exported
     _Doc,
     _show,
 )
+from audits.hashing import HASH_NAMES
 from jobs.errors import ConfigError
+
+_BY_ONLY = re.compile(r"^by_([a-z][a-z0-9_]*)_only$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class ColumnSpec:
         data_category: dotted taxonomy (``user.contact.email``) or None for non-personal data.
         is_identifier: the column holds subject identifiers (residual scans match on it).
         classification: public|internal|confidential|restricted.
+        hash: the column holds this hash of an identifier (a name of
+            :data:`audits.hashing.HASH_FUNCTIONS`, e.g. ``sha256_hex``), or None.
     """
 
     name: str
@@ -49,6 +55,7 @@ class ColumnSpec:
     data_category: str | None = None
     is_identifier: bool = False
     classification: str = "internal"
+    hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,9 @@ class AssetSpec:
         owner: owning team.
         zone: policy zone the asset lives in.
         columns: its columns (may be empty for dashboards, pipelines and models).
+        time_column: the column that dates each row for the retention audit, or None (then the
+            first timestamp/date column named ``created_at``, ``event_time``, ``ts`` or
+            ``updated_at`` is used).
     """
 
     name: str
@@ -68,6 +78,7 @@ class AssetSpec:
     owner: str
     zone: str
     columns: tuple[ColumnSpec, ...] = ()
+    time_column: str | None = None
 
     def column(self, name: str) -> ColumnSpec | None:
         """The column called ``name`` or None."""
@@ -128,6 +139,10 @@ class Catalog:
     def identifier_columns(self) -> list[tuple[str, str]]:
         """``(asset, column)`` of every identifier column."""
         return [(a.name, c.name) for a in self.assets for c in a.columns if c.is_identifier]
+
+    def hash_columns(self) -> dict[tuple[str, str], str]:
+        """``(asset, column) -> hash function`` of every column declaring ``hash``."""
+        return {(a.name, c.name): c.hash for a in self.assets for c in a.columns if c.hash}
 
 
 @dataclass(frozen=True)
@@ -225,7 +240,7 @@ def load_catalog(path: Path | str) -> Catalog:
     for i, raw in enumerate(doc.seq(top["assets"], "assets")):
         where = f"assets[{i}]"
         a = doc.mapping(raw, where, required=("name", "kind", "owner", "zone"),
-                        optional=("columns", "description", "tags"))
+                        optional=("columns", "description", "tags", "time_column"))
         name = doc.string(a["name"], f"{where}.name")
         assert name is not None
         if name != name.lower() or "." not in name:
@@ -243,7 +258,7 @@ def load_catalog(path: Path | str) -> Catalog:
             cw = f"{where}.columns[{j}]"
             c = doc.mapping(rc, cw, required=("name", "type"),
                             optional=("data_category", "is_identifier", "classification",
-                                      "description"))
+                                      "description", "hash"))
             cname = doc.string(c["name"], f"{cw}.name")
             assert cname is not None
             if cname in col_names:
@@ -257,8 +272,14 @@ def load_catalog(path: Path | str) -> Catalog:
                 is_identifier=doc.boolean(c.get("is_identifier", False), f"{cw}.is_identifier"),
                 classification=doc.enum(c.get("classification", "internal"),
                                         f"{cw}.classification", CLASSIFICATIONS),
+                hash=(None if c.get("hash") is None
+                      else doc.enum(c["hash"], f"{cw}.hash", HASH_NAMES)),
             ))
-        assets.append(AssetSpec(name, kind, str(owner), str(zone), tuple(cols)))
+        time_column = doc.string(a.get("time_column"), f"{where}.time_column", nullable=True)
+        if time_column is not None and cols and time_column not in col_names:
+            raise doc.fail(f"{where}.time_column", f"expected one of the asset's columns, got "
+                                                   f"{_show(time_column)}")
+        assets.append(AssetSpec(name, kind, str(owner), str(zone), tuple(cols), time_column))
     return Catalog(dict(retention), tuple(assets), str(path))
 
 
@@ -308,8 +329,15 @@ def load_annotations(path: Path | str) -> Annotations:
     doc = _Doc(Path(path))
     top = doc.mapping(doc.load(), "", required=("objects",), optional=("edges",))
     objects: dict[str, str] = {}
-    for obj, mode in doc.mapping(top["objects"], "objects").items():
-        objects[obj] = doc.enum(mode, f"objects.{obj}", OBJECT_DELETIONS)
+    raw_objects = doc.mapping(top["objects"], "objects")
+    for obj, mode in raw_objects.items():
+        owner = _BY_ONLY.match(mode) if isinstance(mode, str) else None
+        if owner and mode != "by_x_only":  # by_<type>_only: deleted only with a <type> object
+            doc.member(owner.group(1), f"objects.{obj}", raw_objects,
+                       f"object type in {mode!r} (see objects)")
+            objects[obj] = mode
+        else:
+            objects[obj] = doc.enum(mode, f"objects.{obj}", OBJECT_DELETIONS)
     edges: dict[str, EdgeAnnotation] = {}
     for name, raw in doc.mapping(top.get("edges") or {}, "edges").items():
         where = f"edges.{name}"

@@ -317,6 +317,10 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
             F.lit(ctx.run_date).alias("run_date"))
         if total["accepted"]:
             ctx.store.upsert(kind.table, accepted, keys=["source_file", "line"])
+            if kind.name == "deletion_requests":
+                from jobs import match_keys  # noqa: PLC0415
+
+                match_keys.record(ctx, split.filter(F.col("_outcome") == "accepted"), key)
         if total["rejected"]:
             ctx.store.upsert("rejected_inputs", rejected, keys=["source", "location"])
         was_held = any(p.prev and p.prev.get("held") for p in plans)

@@ -1,9 +1,10 @@
 """Deletion evidence and restoration-log health for the nightly report (part of ``jobs/report.py``).
 
 Per deletion request (by pseudonymous ``subject_key``, never a raw subject id): its lifecycle
-events, tonight's anomalies, the residual scan result per scanned table (``rows_found`` 0 for a
-clean table), and the purge/restore history with the status of the key that can still undo the
-purge. At most :data:`MAX_CASES` requests are shown: those needing attention first, then the most
+events, tonight's anomalies, the residual scan result per table as the audit recorded it in
+``residual_scans`` (``residual``, ``clean`` or ``unverifiable`` with the reason; older runs without
+that table fall back to the findings plus ``clean`` for the other lineage targets), and the
+purge/restore history with the status of the key that can still undo the purge. At most :data:`MAX_CASES` requests are shown: those needing attention first, then the most
 recent. Key status comes from the keyring's ids and ages only (:meth:`FileKeyring.status`), never
 key bytes; the tables of the purge/restore jobs (``purge_journal``, ``restore_journal``,
 ``restoration_log_health``) are used when they exist, else the numbers are zero.
@@ -31,6 +32,7 @@ HEALTH_TABLE = "restoration_log_health"
 JOURNAL_TABLE = "purge_journal"
 RESTORES_TABLE = "restore_journal"
 LOG_TABLE = "restoration_log"
+SCANS_TABLE = "residual_scans"
 SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 REQUEST_COLUMNS = ("deletion_id", "subject_key", "subject_type", "requested_at", "sla_days")
 EVENT_COLUMNS = ("deletion_id", "object_id", "object_type", "event", "ts", "scheduled_for",
@@ -125,12 +127,15 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
                   ["asset", "column"], MAX_CASES * 50)
     history = purge_history(ctx, ids)
     completed = {d for d, evs in events.items() if any(e["event"] == "completed" for e in evs)}
-    targets = scanned_tables(ctx) if completed else []
+    scans = _scans(ctx, day, by_id)
+    targets = scanned_tables(ctx) if completed and scans is None else []
     cases = []
     for r in chosen:
         did = r["deletion_id"]
         rows = list(found.get(did, []))
-        if did in completed:
+        if scans is not None:  # what the audit recorded per table: residual/clean/unverifiable
+            rows = _with_finding_dates(scans.get(did, []), rows)
+        elif did in completed:
             seen = {(x["asset"], x["column"]) for x in rows}
             rows += [{"asset": a, "column": c, "rows_found": 0, "status": "clean"}
                      for a, c in targets if (a, c) not in seen]
@@ -140,6 +145,27 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
             anomalies=anoms.get(did, []), residuals=rows, history=history.get(did, []),
         ))
     return cases
+
+
+def _scans(ctx: JobContext, day: date, by_id: Any) -> dict[str, list[dict[str, Any]]] | None:
+    """Tonight's ``residual_scans`` rows per deletion id, or None when the audit wrote none."""
+    scans = _read(ctx, SCANS_TABLE)
+    if scans is None:
+        return None
+    today = scans.filter(F.col("run_date") == F.lit(day))
+    if today.isEmpty():
+        return None
+    return by_id(today.select("deletion_id", "asset", "column", "status", "rows_found", "detail"),
+                 ["asset", "column"], MAX_CASES * 50)
+
+
+def _with_finding_dates(scans: list[dict[str, Any]],
+                        found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scan rows, with ``deleted_at``/``days_overdue`` of the residual findings."""
+    dates = {(x["asset"], x["column"]): x for x in found if x.get("status") == "residual"}
+    return [dict(s, deleted_at=dates.get((s["asset"], s["column"]), {}).get("deleted_at"),
+                 days_overdue=dates.get((s["asset"], s["column"]), {}).get("days_overdue"))
+            for s in scans]
 
 
 def purge_history(ctx: JobContext, ids: DataFrame) -> dict[str, list[dict[str, Any]]]:

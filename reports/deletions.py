@@ -15,7 +15,8 @@ from reports.model import DeletionCase, as_datetime
 
 SUMMARY_COLUMNS = (
     "deletion_id", "subject_key", "subject_type", "requested_at", "sla_days", "due_at",
-    "completed_at", "status", "anomalies", "tables_scanned", "residual_rows",
+    "completed_at", "status", "anomalies", "tables_scanned", "tables_unverifiable",
+    "residual_rows",
 )
 EVENT_COLOURS = {
     "scheduled": "#4e79a7", "started": "#59a14f", "progress": "#76b7b2", "rerun": "#edc948",
@@ -42,6 +43,7 @@ class CaseView:
         """Whether the request needs an auditor's attention."""
         return self.summary["status"] in {"overdue", "completed late"} or bool(
             self.summary["anomalies"] or self.summary["residual_rows"]
+            or self.summary.get("tables_unverifiable")
         )
 
 
@@ -82,7 +84,8 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
         "completed_at": completed_at,
         "status": status,
         "anomalies": len(case.anomalies),
-        "tables_scanned": len(case.residuals),
+        "tables_scanned": sum(r.get("status") != "unverifiable" for r in case.residuals),
+        "tables_unverifiable": sum(r.get("status") == "unverifiable" for r in case.residuals),
         "residual_rows": sum(int(r.get("rows_found") or 0) for r in case.residuals),
     }
     timeline: list[dict[str, Any]] = [

@@ -571,3 +571,21 @@ def test_a_grown_file_is_relanded_without_duplicating_lines(spark, landed):
     # the late file's bad line; re-read query log lines are not duplicated
     assert rejected.count() == 16 + 1
     assert rejected.select("source", "location").distinct().count() == rejected.count()
+
+
+def test_deletion_requests_land_hashed_match_keys_of_their_subjects(spark, landed):
+    import hashlib
+    import hmac as hmac_lib
+
+    secret = (landed.home / "keys" / "pseudonym.key").read_bytes()
+    keyed = lambda text: "sk_" + hmac_lib.new(  # noqa: E731
+        secret, text.encode(), hashlib.sha256).hexdigest()[:32]
+    got = landed.store.read("subject_match_keys", version=landed.v1["subject_match_keys"]).where(
+        F.col("function").isin("sha256_hex", "md5_hex")).select("subject_key", "function",
+                                                                "match_key")
+    alice = "alice@example.com"
+    expected = spark.createDataFrame(
+        [(keyed(alice), "sha256_hex", keyed(hashlib.sha256(alice.encode()).hexdigest())),
+         (keyed(alice), "md5_hex", keyed(hashlib.md5(alice.encode()).hexdigest()))],  # noqa: S324
+        "subject_key string, function string, match_key string")
+    eq(got, expected)
