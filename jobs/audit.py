@@ -22,7 +22,7 @@ from audits.residual import completions_from_events, identifier_targets, residua
 from audits.retention import category_retention, delta_retention_violations, retention_violations
 from jobs.catalog import Catalog, load_annotations, load_catalog
 from jobs.context import JobContext, StepResult
-from jobs.pseudonym import hasher, load_or_create
+from jobs.pseudonym import hasher, pseudonym_key
 
 TS_COLUMNS = ("created_at", "event_time", "ts", "updated_at")
 #: Asset kinds whose rows a residual scan can read.
@@ -145,7 +145,7 @@ def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame, requests: Da
     completions = completions_from_events(events, ctx.cutoff)
     deleted = requests.join(completions, "deletion_id").select(
         "subject_key", F.col("subject_key").alias("match_value")).distinct()
-    key = load_or_create(ctx.cfg.keys.dir)
+    key = pseudonym_key(ctx)
     hits: list[DataFrame] = []
     unverifiable: list[tuple[str, str, str]] = []
     kinds = {a.name: a.kind for a in catalog.assets}
