@@ -35,7 +35,9 @@ CHECK_TABLE = "pseudonym_key_check"
 CHECK_SCHEMA = "check_value string, recorded_at timestamp, recorded_by string"
 _CHECK_LABEL = "compliance pseudonym-key check value v1"
 #: Product tables whose rows carry subject keys (or entry ids) derived from the key.
-PSEUDONYMISED_TABLES = ("deletion_requests", "residual_findings", "restoration_log", "purge_journal")
+PSEUDONYMISED_TABLES = (
+    "deletion_requests", "residual_findings", "restoration_log", "purge_journal",
+)
 
 
 class KeyLossError(ConfigError):
@@ -62,8 +64,9 @@ class PseudonymKey:
         return "sk_" + hmac.new(self._secret, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     def check_value(self) -> str:
-        """``kc_`` + 32 hex of HMAC-SHA-256 of a fixed label: identifies the key, reveals nothing."""
-        return "kc_" + hmac.new(self._secret, _CHECK_LABEL.encode(), hashlib.sha256).hexdigest()[:32]
+        """``kc_`` + 32 hex of HMAC-SHA-256 of a fixed label: names the key, reveals nothing."""
+        mac = hmac.new(self._secret, _CHECK_LABEL.encode(), hashlib.sha256)
+        return "kc_" + mac.hexdigest()[:32]
 
 
 def load_or_create(key_dir: str) -> PseudonymKey:
@@ -168,6 +171,7 @@ def pseudonym_key(ctx) -> PseudonymKey:  # noqa: ANN001 - a JobContext (import c
         row_df = ctx.spark.createDataFrame([(mine, now, "compliance")], CHECK_SCHEMA)
         store.append(CHECK_TABLE, row_df)
     elif recorded != mine:
-        raise KeyLossError(f"{path} is not the key the warehouse was pseudonymised with (check value "
-                           f"{mine}, recorded {recorded} in {CHECK_TABLE}): " + _restore_hint(path))
+        raise KeyLossError(f"{path} is not the key the warehouse was pseudonymised with (check "
+                           f"value {mine}, recorded {recorded} in {CHECK_TABLE}): "
+                           + _restore_hint(path))
     return key

@@ -5,10 +5,10 @@ and every earlier version still shows the rows (time travel) until the table is 
 command VACUUMs the audited tables a purge committed on (``purge_journal``), or the tables named
 with ``--table``, and prints each table with the files removed.
 
-Retention check: the history kept (``--retention-hours``, default ``storage.vacuum_retention_hours``)
-may not be shorter than that configured minimum, nor than a table's own
-``delta.deletedFileRetentionDuration``, unless ``--force``: readers and writers still working on an
-older version would fail. The check on the configuration runs before Spark starts
+Retention check: the history kept (``--retention-hours``, default
+``storage.vacuum_retention_hours``) may not be shorter than that configured minimum, nor than a
+table's own ``delta.deletedFileRetentionDuration``, unless ``--force``: readers and writers still
+working on an older version would fail. The check on the configuration runs before Spark starts
 (:func:`check_retention`). Rows purged more recently than the retention stay in history; the
 report says how many such purges there are, so that a later VACUUM (or ``--retention-hours 0
 --force``) removes them.
@@ -90,7 +90,7 @@ class VacuumReport:
         lines = [f"vacuum of the audited tables (retention {self.retention_hours} hours): "
                  f"{len(self.tables)} tables, {self.files_removed} files removed"]
         for t in self.tables:
-            n = "n/a (the engine does not report it)" if t.files_removed is None else t.files_removed
+            n = t.files_removed if t.files_removed is not None else "n/a (not reported)"
             lines.append(f"  {t.table:<32} files removed {n}")
             if t.recent_purges:
                 lines.append(f"    {t.recent_purges} purges committed within the last "

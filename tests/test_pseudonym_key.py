@@ -17,7 +17,9 @@ def _args(tmp_path):
     return ["--conf", str(tmp_path / "conf.yaml"), "--run-date", str(TODAY), "--quiet"]
 
 
-def test_purge_with_an_emptied_key_directory_refuses_with_one_line_and_exit_2(spark, tmp_path, capsys):
+def test_purge_with_an_emptied_key_directory_refuses_with_one_line_and_exit_2(
+    spark, tmp_path, capsys
+):
     w = build_world(spark, tmp_path, conf=f"home: {tmp_path}\n")  # findings hold sk_ keys
     key_dir = w.ctx.cfg.keys.dir
     shutil.rmtree(key_dir)
@@ -48,7 +50,7 @@ def test_first_use_records_a_check_value_then_a_lost_or_other_key_is_refused(spa
         pseudonym_key(w.ctx)
 
     shutil.rmtree(tmp_path / "keys")
-    with pytest.raises(KeyLossError, match=f"missing.*check value {expected}"):
+    with pytest.raises(KeyLossError, match=f"missing.*table {CHECK_TABLE}"):
         preflight(w.ctx.cfg.keys.dir, w.ctx.cfg.warehouse)  # caught before Spark starts
     with pytest.raises(KeyLossError, match="missing"):
         pseudonym_key(w.ctx)

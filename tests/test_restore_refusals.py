@@ -24,8 +24,8 @@ ORDER_11 = '{"amount":20.00,"customer_id":2,"order_id":11,"receipt":"/w=="}'
 
 
 def _purge(w, deletion_id, now=NOW):
-    return purge(w.ctx, deletion_id=deletion_id, all_findings=False, dry_run=False, keyring=w.keyring,
-                 now=now)
+    return purge(w.ctx, deletion_id=deletion_id, all_findings=False, dry_run=False,
+                 keyring=w.keyring, now=now)
 
 
 def _outcomes(w):
