@@ -23,11 +23,14 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pandas as pd
 
 from jobs.errors import ConfigError
+
+if TYPE_CHECKING:
+    from jobs.context import JobContext
 
 KEY_FILE = "pseudonym.key"
 #: The product table holding the check value of the pseudonymisation key (one row).
@@ -134,7 +137,7 @@ def preflight(key_dir: str, warehouse: str) -> None:
                            + _restore_hint(path))
 
 
-def pseudonym_key(ctx) -> PseudonymKey:  # noqa: ANN001 - a JobContext (import cycle otherwise)
+def pseudonym_key(ctx: JobContext) -> PseudonymKey:
     """The pseudonymisation key of the job context, created only on a warehouse without any use.
 
     Args:
@@ -147,7 +150,7 @@ def pseudonym_key(ctx) -> PseudonymKey:  # noqa: ANN001 - a JobContext (import c
         KeyLossError: the key file is missing while the warehouse holds pseudonymised rows or a
             recorded check value, or the key's check value differs from the recorded one.
     """
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     store = ctx.store
     path = Path(ctx.cfg.keys.dir) / KEY_FILE
@@ -167,7 +170,7 @@ def pseudonym_key(ctx) -> PseudonymKey:  # noqa: ANN001 - a JobContext (import c
     key = load_or_create(ctx.cfg.keys.dir)
     mine = key.check_value()
     if recorded is None:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         row_df = ctx.spark.createDataFrame([(mine, now, "compliance")], CHECK_SCHEMA)
         store.append(CHECK_TABLE, row_df)
     elif recorded != mine:

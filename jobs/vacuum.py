@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import functions as F
 
@@ -27,7 +27,7 @@ from jobs.context import JobContext
 from jobs.errors import UsageError
 from jobs.restoration_rows import JOURNAL_TABLE
 
-_INTERVAL = re.compile(r"^\s*interval\s+(\d+)\s+(hour|hours|day|days|week|weeks)\s*$", re.I)
+_INTERVAL = re.compile(r"^\s*interval\s+(\d+)\s+(hour|hours|day|days|week|weeks)\s*$", re.IGNORECASE)
 _HOURS = {"hour": 1, "day": 24, "week": 168}
 
 
@@ -87,8 +87,9 @@ class VacuumReport:
 
     def text(self) -> str:
         """A few human lines for the CLI."""
-        lines = [f"vacuum of the audited tables (retention {self.retention_hours} hours): "
-                 f"{len(self.tables)} tables, {self.files_removed} files removed"]
+        head = (f"vacuum of the audited tables (retention {self.retention_hours} hours): "
+                f"{len(self.tables)} tables, {self.files_removed} files removed")
+        lines = [head]
         for t in self.tables:
             n = t.files_removed if t.files_removed is not None else "n/a (not reported)"
             lines.append(f"  {t.table:<32} files removed {n}")
@@ -148,7 +149,7 @@ def vacuum_audited(
         if own is not None and hours < own and not force:
             raise UsageError(f"{name}: --retention-hours {hours} is below the table's "
                              f"delta.deletedFileRetentionDuration ({own} hours); pass --force")
-    recent = _recent_purges(ctx, hours, now or datetime.utcnow())
+    recent = _recent_purges(ctx, hours, now or datetime.now(UTC).replace(tzinfo=None))
     for name in names:
         removed = ctx.audited.vacuum(name, hours)
         count = None if ctx.audited.engine == "spark" else len(removed)
