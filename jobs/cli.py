@@ -1,8 +1,9 @@
 """The ``compliance`` command line.
 
 Exit codes (DESIGN.md §6): 0 success; 1 findings that need attention, only with
-``--fail-on-findings``; 2 usage or configuration error; 3 job failure. Errors a user can fix are
-one line on stderr, never a traceback.
+``--fail-on-findings``; 2 usage or configuration error; 3 job failure; ``restore`` only: 4 entries
+left unrestored because their key is destroyed, 5 tampered (also replayed or relabelled) entries
+refused. Errors a user can fix are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--deletion-id", metavar="ID", help="purge the residual rows of one deletion")
     g.add_argument("--all-findings", action="store_true", help="purge every residual finding")
     p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    p.add_argument("--allow-stale-findings", action="store_true",
+                   help="purge even if the findings predate the run date or newer events exist")
 
     p = sub.add_parser("restore", help="restore purged rows from the restoration log while the key lives")
     _common(p)
@@ -112,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("action", choices=("rotate", "status"))
 
+    p = sub.add_parser("vacuum", help="VACUUM audited tables: purged rows leave Delta history")
+    _common(p)
+    p.add_argument("--audited", action="store_true", required=True,
+                   help="vacuum the audited company's tables (the only target)")
+    p.add_argument("--table", action="append", default=[], metavar="T",
+                   help="an audited table (repeatable; default: every table a purge committed on)")
+    p.add_argument("--retention-hours", type=int, metavar="H",
+                   help="history kept, in hours (default and minimum: storage.vacuum_retention_hours)")
+    p.add_argument("--force", action="store_true", help="allow a retention below the minimum")
+
     p = sub.add_parser("export", help="export the discovered lineage")
     _common(p)
     p.add_argument("what", choices=("openlineage",))
@@ -120,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
     return parser
+
+
+#: Commands that read or create the pseudonymisation key.
+_PSEUDONYMISING = {"nightly", "land", "ingest", "audit", "purge"}
 
 
 def _context(args: argparse.Namespace, *, preflight: bool = False):
@@ -136,6 +153,14 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
     cfg = load_config(args.conf)
     log = Progress(quiet=getattr(args, "quiet", False))
     run_date = args.run_date or datetime.now(timezone.utc).date()
+    if args.command in _PSEUDONYMISING:
+        from jobs.pseudonym import preflight as check_pseudonym_key
+
+        check_pseudonym_key(cfg.keys.dir, cfg.warehouse)
+    if args.command == "vacuum":
+        from jobs.vacuum import check_retention
+
+        check_retention(cfg, args.retention_hours, force=args.force)
     if args.conf is None and args.command != "demo" and not Path(cfg.inputs.catalog).exists():
         log(f"no configuration and no inputs yet: creating the demo company under {cfg.home}")
         from jobs.demo import generate_demo
@@ -270,7 +295,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     ctx = _context(args)
     with warehouse_lock(ctx.cfg.home, ctx.log):
         report = purge(ctx, deletion_id=args.deletion_id, all_findings=args.all_findings,
-                       dry_run=args.dry_run, keyring=_keyring(ctx))
+                       dry_run=args.dry_run, keyring=_keyring(ctx),
+                       allow_stale=args.allow_stale_findings)
     print(report.text())
     return 0
 
@@ -283,6 +309,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     with warehouse_lock(ctx.cfg.home, ctx.log):
         report = restore(ctx, args.deletion_id, keyring=_keyring(ctx))
     print(report.text())
+    return report.exit_code
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    from jobs.runner import warehouse_lock
+    from jobs.vacuum import vacuum_audited
+
+    ctx = _context(args)
+    with warehouse_lock(ctx.cfg.home, ctx.log):
+        report = vacuum_audited(ctx, tables=args.table, retention_hours=args.retention_hours,
+                                force=args.force)
+    print(report.text())
     return 0
 
 
@@ -293,11 +331,18 @@ def cmd_keys(args: argparse.Namespace) -> int:
     if args.action == "status":
         print(keys_status(ctx, _keyring(ctx)).text())
         return 0
-    from jobs.pipeline import run_named
-    from jobs.runner import warehouse_lock
+    from jobs.restoration_audit import keys_rotate
+    from jobs.runner import run_step, warehouse_lock
+
+    done = []
+
+    def step(c):  # the nightly keys step, keeping its report to print it
+        done.append(keys_rotate(c, _keyring(c)))
+        return done[0].step_result()
 
     with warehouse_lock(ctx.cfg.home, ctx.log):
-        run_named(ctx, "keys")
+        run_step(ctx, "keys", step)
+    print(done[0].text())
     print(keys_status(ctx, _keyring(ctx)).text())
     return 0
 
@@ -307,6 +352,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "keys": cmd_keys,
     "export": cmd_export,
+    "vacuum": cmd_vacuum,
     "closure": cmd_steps,
     "audit": cmd_steps,
     "report": cmd_steps,

@@ -120,6 +120,14 @@ class RotationReport:
     """Keys still live after the rotation (including today's)."""
     retention_days: int
     """The retention window applied."""
+    destroyed_ages: tuple[int, ...] = ()
+    """Age in days of each key of ``destroyed`` (same order) on the rotation day."""
+
+    def destroyed_text(self) -> str:
+        """``k-20260823 (91 days old), ...`` or ``none``: ids and ages, never key bytes."""
+        ages = self.destroyed_ages or (None,) * len(self.destroyed)
+        parts = [f"{k} ({a} days old)" if a is not None else k for k, a in zip(self.destroyed, ages)]
+        return ", ".join(parts) or "none"
 
 
 class Keyring(ABC):
@@ -203,15 +211,17 @@ class Keyring(ABC):
         today_id = key_id_for(today)
         self._sweep()
         _, created = self._create(today_id)
-        destroyed, kept = [], []
+        destroyed, ages, kept = [], [], []
         for status in self.status(today):
             if status.age_days >= retention_days:
                 self._destroy(status.key_id)
                 destroyed.append(status.key_id)
+                ages.append(status.age_days)
                 log.info("destroyed restoration-log key %s (%d days old)", *_pair(status))
             else:
                 kept.append(status.key_id)
-        return RotationReport(today_id, created, tuple(destroyed), tuple(kept), retention_days)
+        return RotationReport(today_id, created, tuple(destroyed), tuple(kept), retention_days,
+                              tuple(ages))
 
     def status(self, today: date) -> list[KeyStatus]:
         """Key ids with their day and age in days, oldest first; never key bytes."""

@@ -29,7 +29,7 @@ from jobs.context import JobContext, StepResult
 from jobs.files import (
     DOC_SUFFIXES, JSONL_SUFFIXES, InputFile, list_inputs, normalise_col, read_documents, read_lines,
 )
-from jobs.pseudonym import hasher, load_or_create
+from jobs.pseudonym import hasher, pseudonym_key
 
 TRAINING_CONFIGS = InputKind(
     "training_configs", "landed_training_configs",
@@ -300,7 +300,7 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
         if kind.keep_line:
             accepted = accepted.withColumnRenamed("value", "raw_json")
         if kind.name == "deletion_requests":
-            key = load_or_create(ctx.cfg.keys.dir)
+            key = pseudonym_key(ctx)
             out_schema = accepted.drop("subject_id").schema.add("subject_key", "string")
             accepted = accepted.mapInPandas(hasher(key, "subject_id", "subject_key"), out_schema)
         rejected = split.filter(F.col("_outcome") == "rejected").select(

@@ -5,6 +5,15 @@ never written anywhere else. Subject keys look like ``sk_<32 hex>``; the same su
 the same key, so findings, anomalies and reports can be joined on it without holding the raw id.
 The hashing runs on the executors in vectorised pandas batches; the key travels inside the
 function's closure, never as a column or literal of a Spark plan.
+
+Unlike the restoration-log keys, this key **must be backed up**: every ``sk_`` key in the
+warehouse is derived from it, and a new key would give every subject a new ``sk_``, so residual
+scans would silently find nothing. :func:`pseudonym_key` (what the jobs call) therefore never
+creates a key once the warehouse holds pseudonymised rows: the first key is recorded in the
+product table ``pseudonym_key_check`` by its check value (an HMAC of a fixed label under the key,
+which reveals nothing about the key), and a missing or different key is refused with
+:class:`KeyLossError` naming the file to restore. :func:`preflight` makes the same check on the
+file system before Spark starts.
 """
 
 from __future__ import annotations
@@ -14,13 +23,28 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pandas as pd
 
 from jobs.errors import ConfigError
 
+if TYPE_CHECKING:
+    from jobs.context import JobContext
+
 KEY_FILE = "pseudonym.key"
+#: The product table holding the check value of the pseudonymisation key (one row).
+CHECK_TABLE = "pseudonym_key_check"
+CHECK_SCHEMA = "check_value string, recorded_at timestamp, recorded_by string"
+_CHECK_LABEL = "compliance pseudonym-key check value v1"
+#: Product tables whose rows carry subject keys (or entry ids) derived from the key.
+PSEUDONYMISED_TABLES = (
+    "deletion_requests", "residual_findings", "restoration_log", "purge_journal",
+)
+
+
+class KeyLossError(ConfigError):
+    """The pseudonymisation key is missing or is not the one the warehouse was built with."""
 
 
 class PseudonymKey:
@@ -41,6 +65,11 @@ class PseudonymKey:
         if value is None:
             return None
         return "sk_" + hmac.new(self._secret, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def check_value(self) -> str:
+        """``kc_`` + 32 hex of HMAC-SHA-256 of a fixed label: names the key, reveals nothing."""
+        mac = hmac.new(self._secret, _CHECK_LABEL.encode(), hashlib.sha256)
+        return "kc_" + mac.hexdigest()[:32]
 
 
 def load_or_create(key_dir: str) -> PseudonymKey:
@@ -83,3 +112,69 @@ def hasher(
             yield pdf
 
     return run
+
+
+def _restore_hint(path: Path) -> str:
+    return (f"restore {path} from its backup (every sk_ key in the warehouse derives from it; "
+            "a new key would make residual scans find nothing)")
+
+
+def preflight(key_dir: str, warehouse: str) -> None:
+    """Before Spark starts: refuse when the key file is gone but the warehouse recorded one.
+
+    Only local warehouses are checked here (a folder test); :func:`pseudonym_key` checks any
+    warehouse through its tables.
+
+    Raises:
+        KeyLossError: ``pseudonym.key`` is missing and ``pseudonym_key_check`` exists.
+    """
+    path = Path(key_dir) / KEY_FILE
+    if "://" in warehouse or path.exists():
+        return
+    if (Path(warehouse) / CHECK_TABLE / "_delta_log").is_dir():
+        raise KeyLossError(f"{path} is missing but the warehouse {warehouse} was pseudonymised "
+                           f"with a key (table {CHECK_TABLE}); refusing to create a new one: "
+                           + _restore_hint(path))
+
+
+def pseudonym_key(ctx: JobContext) -> PseudonymKey:
+    """The pseudonymisation key of the job context, created only on a warehouse without any use.
+
+    Args:
+        ctx: the job context (``cfg.keys.dir`` and the product ``store``).
+
+    Returns:
+        The key; on first use its check value is recorded in ``pseudonym_key_check``.
+
+    Raises:
+        KeyLossError: the key file is missing while the warehouse holds pseudonymised rows or a
+            recorded check value, or the key's check value differs from the recorded one.
+    """
+    from datetime import UTC, datetime
+
+    store = ctx.store
+    path = Path(ctx.cfg.keys.dir) / KEY_FILE
+    recorded = None
+    if store.exists(CHECK_TABLE):
+        row = store.read(CHECK_TABLE).orderBy("recorded_at").select("check_value").first()
+        recorded = row.check_value if row is not None else None
+    if not path.exists():
+        if recorded is not None:
+            raise KeyLossError(f"{path} is missing but the warehouse was pseudonymised with a key "
+                               f"(check value {recorded} in {CHECK_TABLE}); refusing to create a "
+                               "new one: " + _restore_hint(path))
+        for name in PSEUDONYMISED_TABLES:
+            if store.exists(name) and store.read(name).limit(1).count():
+                raise KeyLossError(f"{path} is missing but table {name} holds rows pseudonymised "
+                                   "with it; refusing to create a new one: " + _restore_hint(path))
+    key = load_or_create(ctx.cfg.keys.dir)
+    mine = key.check_value()
+    if recorded is None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        row_df = ctx.spark.createDataFrame([(mine, now, "compliance")], CHECK_SCHEMA)
+        store.append(CHECK_TABLE, row_df)
+    elif recorded != mine:
+        raise KeyLossError(f"{path} is not the key the warehouse was pseudonymised with (check "
+                           f"value {mine}, recorded {recorded} in {CHECK_TABLE}): "
+                           + _restore_hint(path))
+    return key

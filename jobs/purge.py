@@ -20,7 +20,17 @@ purges of earlier runs (:func:`recover_pending`): it decrypts their entries, and
 them (no logged row is left in the table: the delete had happened), completes them (deletes the
 logged rows still there, then commits) or abandons them (nothing was logged).
 
-The deleted rows remain in the audited table's Delta history until that table is VACUUMed.
+The deleted rows remain in the audited table's Delta history until that table is VACUUMed
+(``compliance vacuum --audited``, :mod:`jobs.vacuum`).
+
+Stale evidence is refused: when the findings used are from an audit run older than the run date,
+the purge stops with :class:`StaleFindingsError` (exit 2, one line saying how old they are and how
+many lifecycle events of the selected deletions arrived after that run) unless
+``allow_stale=True`` (``--allow-stale-findings``), which purges and puts a WARNING in the report.
+A dry run never refuses; it carries the same WARNING. Refusing is the safe default: a purge
+deletes rows, and findings computed before newer events (a reopened or withdrawn request, a late
+completion) may no longer describe what should go; ``compliance audit`` for the run date first
+makes them current.
 """
 
 from __future__ import annotations
@@ -40,9 +50,9 @@ from audits.restoration_batch import (
     make_encryptor,
 )
 from jobs.context import JobContext
-from jobs.errors import UsageError
+from jobs.errors import ComplianceError, UsageError
 from jobs.keys import Keyring
-from jobs.pseudonym import PseudonymKey, hasher, load_or_create
+from jobs.pseudonym import PseudonymKey, hasher, pseudonym_key
 from jobs.restoration_rows import (
     JOURNAL_SCHEMA,
     JOURNAL_TABLE,
@@ -59,6 +69,13 @@ from jobs.restoration_rows import (
 )
 
 FINDINGS_TABLE = "residual_findings"
+EVENTS_TABLE = "deletion_events"
+
+
+class StaleFindingsError(ComplianceError):
+    """The residual findings predate the run date: purging on them is refused."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,7 @@ def purge(
     dry_run: bool,
     keyring: Keyring,
     now: datetime | None = None,
+    allow_stale: bool = False,
 ) -> PurgeReport:
     """Remove the residual rows of one deletion (or of all findings), logging each one encrypted.
 
@@ -161,23 +179,31 @@ def purge(
         dry_run: report what would go and change nothing (no table, no key is written).
         keyring: where today's key comes from (created on first use).
         now: the injected clock (naive UTC); defaults to the run date at the current time.
+        allow_stale: purge even when the findings are older than the run date (with a WARNING).
 
     Returns:
         The report; ``text()`` is what the CLI prints.
 
     Raises:
         UsageError: neither or both of ``deletion_id`` and ``all_findings``.
+        StaleFindingsError: the findings are older than the run date and ``allow_stale`` is off.
     """
     if (deletion_id is None) == (not all_findings) or (deletion_id is not None and all_findings):
         raise UsageError("purge needs exactly one of --deletion-id ID or --all-findings")
     now = resolve_now(ctx, now)
     report = PurgeReport(ctx.run_date, deletion_id, dry_run, window_days(ctx))
-    report.recovered = recover_pending(ctx, keyring=keyring, now=now, dry_run=dry_run)
     findings, report.findings_run_date = _selected_findings(ctx, deletion_id)
+    stale = _staleness(ctx, report.findings_run_date, deletion_id) if findings is not None else None
+    if stale and not (allow_stale or dry_run):
+        raise StaleFindingsError(f"refusing to purge: {stale}; run 'compliance audit --run-date "
+                                 f"{ctx.run_date}' first, or pass --allow-stale-findings")
+    if stale:
+        report.notes.append(f"WARNING: STALE FINDINGS: {stale}")
+    report.recovered = recover_pending(ctx, keyring=keyring, now=now, dry_run=dry_run)
     if findings is None:
         report.notes.append("no residual findings to act on (run 'compliance audit' first)")
         return report
-    pkey = load_or_create(ctx.cfg.keys.dir)
+    pkey = pseudonym_key(ctx)
     columns: dict[str, list[str]] = {}
     for t in findings.select("asset", "column").distinct().collect():
         columns.setdefault(t.asset, []).append(t.column)
@@ -225,6 +251,29 @@ def _selected_findings(ctx: JobContext, deletion_id: str | None) -> tuple[DataFr
     if deletion_id is not None:
         f = f.filter(F.col("deletion_id") == deletion_id)
     return f.select("deletion_id", "subject_key", "asset", "column"), last
+
+
+def _staleness(ctx: JobContext, findings_run: date | None, deletion_id: str | None) -> str | None:
+    """Why the findings of ``findings_run`` are stale for the run date, or ``None``.
+
+    Stale: the audit run that produced them is older than the run date. The message counts the
+    lifecycle events of the selected deletion(s) timed after that run's cutoff.
+    """
+    if findings_run is None or findings_run >= ctx.run_date:
+        return None
+    days = (ctx.run_date - findings_run).days
+    text = (f"the residual findings are from the audit of {findings_run}, {days} days before the "
+            f"run date {ctx.run_date}")
+    if ctx.store.exists(EVENTS_TABLE):
+        since = datetime.combine(findings_run + timedelta(days=1), datetime.min.time())
+        ev = ctx.store.read(EVENTS_TABLE).filter(
+            (F.col("ts") >= F.lit(since)) & (F.col("ts") < F.lit(ctx.cutoff)))
+        if deletion_id is not None:
+            ev = ev.filter(F.col("deletion_id") == deletion_id)
+        n = ev.count()
+        who = f"deletion {deletion_id}" if deletion_id is not None else "the deletions"
+        text += f"; {n} lifecycle events of {who} arrived after that audit"
+    return text
 
 
 def _plan(tdf: DataFrame, table: str, columns: list[str], findings: DataFrame, pkey: PseudonymKey) -> DataFrame:

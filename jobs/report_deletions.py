@@ -149,7 +149,7 @@ def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
 
 def _scans(ctx: JobContext, day: date, by_id: Any) -> dict[str, list[dict[str, Any]]] | None:
     """Tonight's ``residual_scans`` rows per deletion id, or None when the audit wrote none."""
-    scans = _read(ctx, SCANS_TABLE)
+    scans = ctx.store.read(SCANS_TABLE, missing_ok=True)
     if scans is None:
         return None
     today = scans.filter(F.col("run_date") == F.lit(day))

@@ -39,7 +39,7 @@ from audits.residual import (
 from jobs import match_keys
 from jobs.catalog import Catalog
 from jobs.context import JobContext
-from jobs.pseudonym import hasher, load_or_create
+from jobs.pseudonym import hasher, pseudonym_key
 
 #: Asset kinds whose rows a residual scan can read.
 SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
@@ -140,7 +140,7 @@ def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame,
     keys = (ctx.store.read(match_keys.TABLE).select("subject_key", "function", "match_key")
             if ctx.store.exists(match_keys.TABLE)
             else ctx.spark.createDataFrame([], match_keys.SCHEMA))
-    key = load_or_create(ctx.cfg.keys.dir)
+    key = pseudonym_key(ctx)
     hits: list[DataFrame] = []
     for t in targets:
         if t.reason is not None:

@@ -87,7 +87,7 @@ class KeysReport:
         r = self.rotation
         head = (f"keys rotate for {self.today}: today's key {r.today_key_id} "
                 f"{'created' if r.created else 'exists'}; {len(r.destroyed)} destroyed "
-                f"({', '.join(r.destroyed) or 'none'}); {len(r.kept)} live (window {self.window_days} days)")
+                f"({r.destroyed_text()}); {len(r.kept)} live (window {self.window_days} days)")
         lines = [head]
         lines += [f"  KEY FINDING {f.check}: {f.detail}" for f in self.key_findings]
         t = self.totals
@@ -118,6 +118,7 @@ class KeysReport:
                 "today_key_id": self.rotation.today_key_id,
                 "created": self.rotation.created,
                 "destroyed": list(self.rotation.destroyed),
+                "destroyed_ages_days": list(self.rotation.destroyed_ages),
                 "live_keys": len(self.rotation.kept),
                 **{k: self.totals.get(k, 0) for k in _COUNTS},
                 "vacuumed_files": self.vacuumed_files,

@@ -7,6 +7,23 @@ entries are verified and decrypted on the executors under the live keys
 restored. Entries already removed from ``restoration_log`` by the nightly log audit are counted
 as expired from ``purge_journal``.
 
+Each entry is restored at most once. Two more kinds of tampering are refused, since their MAC
+alone cannot tell:
+
+* a **replay**: a second row of the log with an entry id already present (a copied entry);
+  one copy is used, the others are ``tampered`` (``replayed``);
+* a **relabel**: an entry whose purge has no ``purge_journal`` row for the entry's deletion and
+  table (moved to another deletion or purge); ``tampered`` (``relabelled``), never mistaken for
+  an uncommitted purge.
+
+An entry whose (entry id, written at) already has the outcome ``restored`` in
+``restore_journal`` is not restored again, even if its row has since left the table.
+
+Exit codes of ``compliance restore`` (:meth:`RestoreReport.exit_code`): 0 when every entry was
+restored or already present; :data:`EXIT_EXPIRED` (4) when entries could not be restored
+because their key is destroyed; :data:`EXIT_TAMPERED` (5) when entries do not verify, are
+replays or relabels (5 wins over 4).
+
 Idempotence is by content: for each row content with ``k`` entries, the rows already in the table
 with the same content (the same deterministic JSON) count as restored, and only the missing
 copies are appended. Restoring twice inserts once, and a crash between the append and the
@@ -42,6 +59,13 @@ from jobs.restoration_rows import (
 
 _MAX_LISTED = 20
 _ONE_DAY = timedelta(days=1)
+#: Exit code of a restore that left entries behind because their key is destroyed.
+EXIT_EXPIRED = 4
+#: Exit code of a restore that found tampered, replayed or relabelled entries.
+EXIT_TAMPERED = 5
+_REPLAYED = "replayed: another row of the log has the same entry id (a copied entry)"
+_RELABELLED = ("relabelled: purge_journal has no row of its purge for this deletion and table "
+               "(moved from another deletion or purge)")
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,17 @@ class RestoreReport:
     """Entries past the window already removed from the log (from ``purge_journal``)."""
     tampered_entries: list[str] = field(default_factory=list)
     """Ids of tampered entries (the first few)."""
+    replayed: int = 0
+    """Tampered entries that are extra copies of another entry (counted in ``tampered``)."""
+    relabelled: int = 0
+    """Tampered entries moved to another deletion or purge (counted in ``tampered``)."""
+
+    @property
+    def exit_code(self) -> int:
+        """0, or :data:`EXIT_TAMPERED` / :data:`EXIT_EXPIRED` when entries were not restored."""
+        if self.tampered:
+            return EXIT_TAMPERED
+        return EXIT_EXPIRED if self.expired else 0
 
     @property
     def inserted(self) -> int:
@@ -108,6 +143,12 @@ class RestoreReport:
         if self.tampered:
             listed = ", ".join(self.tampered_entries)
             lines.append(f"  {self.tampered} entries do not verify (tampered), not restored: {listed}")
+            if self.replayed:
+                lines.append(f"  of which {self.replayed} are replays (a second copy of an entry "
+                             "already in the log): each entry is restored at most once")
+            if self.relabelled:
+                lines.append(f"  of which {self.relabelled} are relabelled (their purge has no "
+                             "journal row for this deletion and table)")
         if self.pending:
             lines.append(f"  {self.pending} entries belong to an uncommitted purge: their rows were never "
                          "removed (the next purge completes or abandons it)")
@@ -132,30 +173,69 @@ def restore(ctx: JobContext, deletion_id: str, *, keyring: Keyring, now: datetim
     if not ctx.store.exists(LOG_TABLE) or not ctx.store.exists(JOURNAL_TABLE):
         return report
     journal = ctx.store.read(JOURNAL_TABLE).filter(F.col("deletion_id") == deletion_id)
-    committed = journal.filter(F.col("state") == "committed").select("purge_id").distinct()
+    states = journal.select("purge_id", "table", "state").dropDuplicates(["purge_id", "table"])
     entries = ctx.store.read(LOG_TABLE).filter(F.col("deletion_id") == deletion_id)
-    report.pending = entries.join(committed, "purge_id", "left_anti").count()
+    tagged = entries.join(states, ["purge_id", "table"], "left")
+    report.pending = tagged.filter(F.col("state").isin("pending", "abandoned")).count()
     report.destroyed = _destroyed(ctx, journal, entries, now.date(), window)
-    usable = entries.join(committed, "purge_id", "left_semi").select(*ENCRYPTED_SCHEMA.fieldNames())
-    opened = usable.mapInArrow(make_decryptor(keyring.live_keys(now.date(), window)), DECRYPTED_SCHEMA).persist()
+    usable = tagged.filter(F.col("state") == "committed").select(*ENCRYPTED_SCHEMA.fieldNames())
+    decrypted = usable.mapInArrow(make_decryptor(keyring.live_keys(now.date(), window)), DECRYPTED_SCHEMA)
+    relabelled = tagged.filter(F.col("state").isNull()).select(
+        "entry_id", "deletion_id", "table", "created_at", "key_id",
+        F.lit(None).cast("string").alias("row_json"), F.lit("tampered").alias("status"),
+        F.lit(_RELABELLED).alias("detail"))
+    opened = _once(ctx, decrypted.unionByName(relabelled)).persist()
     try:
         counts = {(r.table, r.status): r["count"] for r in opened.groupBy("table", "status").count().collect()}
+        kinds = {r.kind: r["count"] for r in opened.filter(F.col("status") == "tampered")
+                 .groupBy(F.split("detail", ":")[0].alias("kind")).count().collect()}
+        report.replayed = int(kinds.get("replayed", 0))
+        report.relabelled = int(kinds.get("relabelled", 0))
         report.tampered_entries = [r.entry_id for r in opened.filter(F.col("status") == "tampered")
                                    .select("entry_id").orderBy("entry_id").limit(_MAX_LISTED).collect()]
         outcomes = []
         for table in sorted({t for t, _ in counts}):
             ok = opened.filter((F.col("status") == "ok") & (F.col("table") == table))
             inserted, present = _restore_table(ctx, table, ok, outcomes) if counts.get((table, "ok")) else (0, 0)
+            present += counts.get((table, "restored_before"), 0)
             report.tables.append(RestoredTable(table, inserted, present, counts.get((table, "expired"), 0),
                                                counts.get((table, "tampered"), 0)))
             ctx.log(f"restore: {table}: {inserted} rows restored")
         bad = opened.filter(F.col("status") != "ok").select(
-            "entry_id", "created_at", "deletion_id", "table", F.col("status").alias("outcome"))
+            "entry_id", "created_at", "deletion_id", "table",
+            F.when(F.col("status") == "restored_before", "already_present").otherwise(F.col("status"))
+            .alias("outcome"))
         outcomes.append(bad)
         _record(ctx, outcomes, now)
     finally:
         opened.unpersist()
     return report
+
+
+def _once(ctx: JobContext, opened: DataFrame) -> DataFrame:
+    """Each entry at most once: extra copies of an entry id are replays, and an entry already
+    restored by an earlier run (``restore_journal``) is never used again."""
+    first = Window.partitionBy("entry_id").orderBy(
+        F.when(F.col("status") == "ok", 0).otherwise(1), "created_at", "key_id")
+    ranked = opened.withColumn("_copy", F.row_number().over(first))
+    replay = F.col("_copy") > 1
+    out = ranked.select(
+        *[c for c in DECRYPTED_SCHEMA.fieldNames() if c not in ("row_json", "status", "detail")],
+        F.when(replay, F.lit(None).cast("string")).otherwise(F.col("row_json")).alias("row_json"),
+        F.when(replay, "tampered").otherwise(F.col("status")).alias("status"),
+        F.when(replay, _REPLAYED).otherwise(F.col("detail")).alias("detail"),
+    )
+    if not ctx.store.exists(RESTORES_TABLE):
+        return out
+    done = (ctx.store.read(RESTORES_TABLE).filter(F.col("outcome") == "restored")
+            .select("entry_id", F.col("entry_created_at").alias("created_at"), F.lit(True).alias("_done"))
+            .distinct())
+    marked = out.join(done, ["entry_id", "created_at"], "left")
+    again = (F.col("status") == "ok") & F.col("_done").isNotNull()
+    return marked.select(
+        *[c for c in DECRYPTED_SCHEMA.fieldNames() if c != "status"],
+        F.when(again, "restored_before").otherwise(F.col("status")).alias("status"),
+    ).select(*DECRYPTED_SCHEMA.fieldNames())
 
 
 def _restore_table(ctx: JobContext, table: str, ok: DataFrame, outcomes: list[DataFrame]) -> tuple[int, int]:

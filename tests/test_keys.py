@@ -137,6 +137,7 @@ def test_rotation_destroys_keys_at_the_window_and_keeps_younger(ring: FileKeyrin
         kept=(key_id_for(TODAY - timedelta(days=89)), key_id_for(TODAY - timedelta(days=1)),
               "k-20261122"),
         retention_days=90,
+        destroyed_ages=(120, 91, 90),
     )
     assert ring.status(TODAY) == [
         KeyStatus(key_id_for(TODAY - timedelta(days=89)), TODAY - timedelta(days=89), 89),
