@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from core.errors import ConfigError
+from audits.annotation_sections import _sections
 
 if TYPE_CHECKING:
     from audits.annotations_heuristics import HeuristicOptions
@@ -47,10 +47,6 @@ OBJECT_ANNOTATIONS = ("directly", "by_any", "by_x_only", "short_ttl", "not_delet
 EDGE_ANNOTATIONS = ("deep", "shallow", "refcount")
 FINDINGS_SCHEMA = "finding string, edge_type string, object_type string, detail string"
 _BY_ONLY = re.compile(r"^by_(.+)_only$")
-
-
-class AnnotationError(ConfigError):
-    """The annotations mapping is not shaped as ``{objects: {...}, edges: {...}}``."""
 
 
 @dataclass(frozen=True)
@@ -65,19 +61,6 @@ class AnnotationFinding:
     """The object type at fault, if any."""
     detail: str
     """What is wrong and what was expected."""
-
-
-def _sections(annotations: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, dict]]:
-    objects = annotations.get("objects") or {}
-    edges = annotations.get("edges") or {}
-    if not isinstance(objects, Mapping) or not isinstance(edges, Mapping):
-        raise AnnotationError("annotations: expected mappings under 'objects' and 'edges'")
-    for name, spec in edges.items():
-        if spec is not None and not isinstance(spec, Mapping):
-            raise AnnotationError(f"annotations: edge {name!r} must map src, dst and deletion")
-    return {str(k): str(v) for k, v in objects.items()}, {
-        str(k): dict(v or {}) for k, v in edges.items()
-    }
 
 
 def _valid_object(annotation: str, objects: Mapping[str, str]) -> bool:

@@ -33,7 +33,7 @@ from typing import Any, Mapping
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audits.annotations import _sections
+from audits.annotation_sections import _sections
 
 PREDICTIONS_SCHEMA = (
     "edge_type string, edges long, new_owned double, shared double, older double, "

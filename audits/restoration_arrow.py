@@ -9,8 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.restoration_crypto import RestorationLogError
-from audits.restoration_crypto import associated_data
+from audits.restoration_crypto import RestorationLogError, associated_data
 
 
 def column(batch: pa.RecordBatch, name: str) -> pa.Array:

@@ -41,15 +41,15 @@ from typing import Any, Callable, Mapping
 from audits.restoration_crypto import (
     IV_BYTES,
     KEY_BYTES,
-    InvalidKeyError,
     MAC_BYTES,
     NOT_UTF8,
+    InvalidKeyError,
     RestorationKey,
     RestorationLogError,
-    associated_data,
     _open,
     _seal,
     _SubKeys,
+    associated_data,
 )
 
 __all__ = [

@@ -27,8 +27,8 @@ from audits.retention import (
     retention_violations,
     time_column,
 )
-from jobs.catalog import Catalog, load_annotations
 from jobs import residual_scan
+from jobs.catalog import Catalog, load_annotations
 from jobs.context import JobContext, StepResult
 from jobs.residual_scan import SCANNABLE_KINDS
 

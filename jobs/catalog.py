@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from audits.hashing import HASH_NAMES
 from jobs.catalog_validation import (  # noqa: F401 - re-exported
     ASSET_KINDS,
     CLASSIFICATIONS,
@@ -30,7 +31,6 @@ from jobs.catalog_validation import (  # noqa: F401 - re-exported
     _Doc,
     _show,
 )
-from audits.hashing import HASH_NAMES
 from jobs.errors import ConfigError
 
 _BY_ONLY = re.compile(r"^by_([a-z][a-z0-9_]*)_only$")

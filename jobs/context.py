@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from functools import cached_property
-from datetime import date, datetime, time as dtime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pyspark.sql import SparkSession

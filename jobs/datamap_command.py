@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-
 from jobs.context import JobContext
 from jobs.datamap import Format, Scope, _violations, build_datamap
 from jobs.datamap_subject import SUBJECT_COLUMNS, subject_map
@@ -18,6 +17,7 @@ from jobs.errors import UsageError
 from reports import datamap as dm_view
 from reports import render_datamap
 from reports.exports import csv_cell, json_default
+
 
 def _text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: Format) -> str:
     if fmt == "json":

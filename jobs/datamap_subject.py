@@ -18,8 +18,15 @@ from typing import Any
 from pyspark.sql import functions as F
 
 from jobs.context import JobContext
-from jobs.datamap import MAX_REACH, _assets_rows, _data_subjects, collect, latest_run_date
-from jobs.datamap import personal_columns, reach
+from jobs.datamap import (
+    MAX_REACH,
+    _assets_rows,
+    _data_subjects,
+    collect,
+    latest_run_date,
+    personal_columns,
+    reach,
+)
 from jobs.errors import UsageError
 from reports.model import DataMap
 from reports.safety import SUBJECT_KEY

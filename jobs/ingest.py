@@ -14,12 +14,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lineage.masking import every_masked
-
 from jobs.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.signals_ingest import other_signal_observations
 from lineage.fingerprint import fingerprint_col
+from lineage.masking import every_masked
 from lineage.sql_batch import EXTRACT_SCHEMA, learned_schema, make_extractor
 
 KNOWN_DIALECTS = {

@@ -27,7 +27,13 @@ from audits.inputs import JSONL_KINDS, Field, InputKind, parse_lines
 from jobs import ge_validation
 from jobs.context import JobContext, StepResult
 from jobs.files import (
-    DOC_SUFFIXES, JSONL_SUFFIXES, InputFile, list_inputs, normalise_col, read_documents, read_lines,
+    DOC_SUFFIXES,
+    JSONL_SUFFIXES,
+    InputFile,
+    list_inputs,
+    normalise_col,
+    read_documents,
+    read_lines,
 )
 from jobs.pseudonym import hasher, pseudonym_key
 
@@ -358,11 +364,11 @@ def _add(result: StepResult, name: str, c: KindCounts) -> None:
 def land_inputs(ctx: JobContext) -> StepResult:
     """The landing step: every input kind, in order.
 
-    The counts add up every attempt of the run date (see :func:`jobs.runner.earlier_attempts`):
+    The counts add up every attempt of the run date (see :func:`jobs.manifest.earlier_attempts`):
     after each kind that landed something, the manifest row is updated (status ``running``), so
     a run killed half-way and resumed reports every line it read, not only the last attempt's.
     """
-    from jobs.runner import earlier_attempts, record
+    from jobs.manifest import earlier_attempts, record
 
     started, result = earlier_attempts(ctx, "land")
     started = started or datetime.now(timezone.utc).replace(tzinfo=None)

@@ -50,7 +50,7 @@ from audits.restoration_batch import (
     make_encryptor,
 )
 from jobs.context import JobContext
-from jobs.errors import ComplianceError, UsageError
+from jobs.errors import UsageError
 from jobs.keys import Keyring
 from jobs.pseudonym import PseudonymKey, hasher, pseudonym_key
 from jobs.restoration_rows import (
@@ -72,10 +72,8 @@ FINDINGS_TABLE = "residual_findings"
 EVENTS_TABLE = "deletion_events"
 
 
-class StaleFindingsError(ComplianceError):
-    """The residual findings predate the run date: purging on them is refused."""
-
-    exit_code = 2
+class StaleFindingsError(UsageError):
+    """The residual findings predate the run date: purging on them is refused (exit 2)."""
 
 
 @dataclass(frozen=True)

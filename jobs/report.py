@@ -22,8 +22,8 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.context import VERSION, JobContext, StepResult
 from audits.detection import detection_dates
+from jobs.context import VERSION, JobContext, StepResult
 from jobs.datamap import build_datamap, collect
 from jobs.report_deletions import deletion_cases, restoration_section
 from reports import render_nightly

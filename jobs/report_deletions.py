@@ -18,8 +18,8 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.context import JobContext
 from audits.detection import detection_dates
+from jobs.context import JobContext
 from jobs.datamap import collect, latest_run_date
 from reports import sections as sec
 from reports.model import DeletionCase, Section

@@ -20,8 +20,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
 from functools import reduce
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa

@@ -140,7 +140,7 @@ def test_hashed_and_table_level_copies_are_scanned_or_reported(spark, world):
     key, requests, events = _deletions(world, spark)
     catalog = load_catalog(world.cfg.inputs.catalog)
     findings, scans = residual_scan.residuals(world, catalog, events, requests)
-    sk2, sk3 = key.subject_key("2"), key.subject_key("3")
+    sk2, _sk3 = key.subject_key("2"), key.subject_key("3")
     got = findings.select("deletion_id", "subject_key", "asset", "column", "rows_found", "status")
     want = spark.createDataFrame([
         ("del-2", sk2, "mart.hashed", "id_hash", 2, "residual"),

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import functions as F
 
 from audits.expectations import build_suite, split_by_suite
 from audits.inputs import DELETION_EVENTS, MAX_LINE_CHARS, OPENLINEAGE, QUERY_LOGS, parse_lines
