@@ -1,4 +1,10 @@
-"""Shared fixtures: one session-scoped SparkSession for the whole suite."""
+"""Shared fixtures: one session-scoped SparkSession for the whole suite.
+
+The session loads the delta-spark jars when they are here (``python -m jobs.delta_jars`` fetches
+them; .ci/run does), so both storage engines run in it: ``TableStore(engine="spark")`` and
+``engine="delta-rs"``. Without them the spark-engine tests skip with a reason, unless
+``COMPLIANCE_REQUIRE_DELTA_JARS=1`` (set by .ci/run after a successful fetch) makes them fail.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +24,27 @@ def spark():
             "spark.driver.memory": "2g",
         },
         app_name="compliance-tests",
+        engine="auto",
     )
     yield session
     session.stop()
+
+
+NO_JARS = "delta-spark jars not here (python -m jobs.delta_jars fetches them)"
+
+
+@pytest.fixture(scope="session")
+def delta_spark(spark):
+    """The session, asserted to have the delta-spark classes; skips (or fails in CI) without."""
+    import os
+
+    from jobs.tables_backend import delta_classes_loaded
+
+    if not delta_classes_loaded(spark):
+        if os.environ.get("COMPLIANCE_REQUIRE_DELTA_JARS") == "1":
+            pytest.fail(NO_JARS)
+        pytest.skip(NO_JARS)
+    return spark
 
 
 DEMO_DATE = "2026-11-22"
