@@ -113,11 +113,10 @@ def session_conf(user_conf: Mapping[str, str], *, ivy: Path | None = None) -> di
 
 def loaded_version(spark: object) -> str | None:
     """The delta-spark version whose classes the session loaded (from the jar manifest)."""
-    try:
-        cls = spark.sparkContext._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - py4j raises a generic error for a missing class
-        return None
-    return cls.getPackage().getImplementationVersion()
+    from jobs.tables_spark import delta_class
+
+    cls = delta_class(spark)  # type: ignore[arg-type]
+    return None if cls is None else cls.getPackage().getImplementationVersion()
 
 
 def fetch(version: str | None = None, *, ivy: Path | None = None, timeout: float = 300) -> list[Path]:

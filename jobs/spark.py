@@ -49,20 +49,21 @@ def resolve_master(configured: str | None, override: str | None = None) -> str:
     return override or os.environ.get("COMPLIANCE_SPARK_MASTER") or configured or "local[*]"
 
 
-def delta_conf(engine: str, conf: Mapping[str, str]) -> dict[str, str]:
+def delta_conf(engine: str, conf: Mapping[str, str], master: str = "local[*]") -> dict[str, str]:
     """Settings that load delta-spark for ``engine``, checked before Spark starts.
 
-    ``auto`` and ``spark`` get the local jars of the installed delta-spark version when they are
-    here (see :mod:`jobs.delta_jars`); ``delta-rs`` gets nothing.
+    ``spark``, and ``auto`` on a cluster, get the local jars of the installed delta-spark version
+    when they are here (see :mod:`jobs.delta_jars`); ``delta-rs``, and ``auto`` embedded (where
+    it resolves to delta-rs), get nothing but the check of jars the user named.
 
     Raises:
         ConfigError: ``spark`` without the jars, or jars of another version in ``conf``.
     """
     from jobs import delta_jars
 
-    if engine == "delta-rs":
+    extra = delta_jars.session_conf(conf)  # checks the versions of jars named in conf
+    if engine == "delta-rs" or (engine == "auto" and master.startswith("local")):
         return {}
-    extra = delta_jars.session_conf(conf)
     if engine == "spark" and not extra:
         version = delta_jars.delta_version()
         raise ConfigError(
@@ -100,7 +101,7 @@ def build_session(
     if master.startswith("local"):
         settings.update(LOCAL_DEFAULTS)
     settings.update({k: str(v) for k, v in (conf or {}).items()})
-    settings.update(delta_conf(engine, settings))
+    settings.update(delta_conf(engine, settings, master))
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)

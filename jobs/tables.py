@@ -8,7 +8,8 @@ Tables are addressed by name (``lineage_edges``, ``crm.customers``); a name maps
   package commits the transaction log (add/remove actions); reads hand Spark the table's current
   file list. Table data never goes through the driver in either engine.
 
-``engine="auto"`` picks ``spark`` where the Delta classes load, else ``delta-rs``.
+``engine="auto"`` picks ``spark`` on a cluster where the Delta classes load, else ``delta-rs``
+(embedded, delta-rs is faster: see :func:`jobs.tables_spark.auto_engine`).
 
 Example:
     >>> store = TableStore(spark, "/data/warehouse")
@@ -28,8 +29,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from jobs.errors import SchemaMismatchError, TableError
-from jobs.tables_backend import Backend, DeltaRsBackend, delta_classes_loaded
-from jobs.tables_spark import SparkDeltaBackend
+from jobs.tables_backend import Backend, DeltaRsBackend
+from jobs.tables_spark import SparkDeltaBackend, auto_engine, delta_classes_loaded
 
 Engine = Literal["auto", "spark", "delta-rs"]
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
@@ -96,7 +97,7 @@ class TableStore:
         if engine not in ("auto", "spark", "delta-rs"):
             raise TableError(f"unknown storage engine {engine!r}; expected auto, spark or delta-rs")
         if engine == "auto":
-            engine = "spark" if delta_classes_loaded(spark) else "delta-rs"
+            engine = auto_engine(spark)  # type: ignore[assignment]
         elif engine == "spark" and not delta_classes_loaded(spark):
             raise TableError(
                 "storage.engine is 'spark' but the Delta JVM classes are not on the Spark classpath; "

@@ -38,6 +38,40 @@ SESSION_CONF = {
 _CONFLICT_WORDS = ("Concurrent", "ProtocolChanged", "MetadataChanged")
 
 
+def delta_class(spark: SparkSession) -> Any:
+    """delta-spark's ``DeltaTable`` JVM class, or None.
+
+    Looked up through the thread's context class loader, which holds the jars added with
+    ``spark.jars`` (``Class.forName`` from py4j only sees the JVM's own classpath).
+    """
+    try:
+        jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+        return jvm.java.lang.Thread.currentThread().getContextClassLoader().loadClass(
+            "io.delta.tables.DeltaTable"
+        )
+    except Exception:  # noqa: BLE001 - py4j raises a generic error for a missing class
+        return None
+
+
+def delta_classes_loaded(spark: SparkSession) -> bool:
+    """True when delta-spark's JVM classes and session extension are available."""
+    if delta_class(spark) is None:
+        return False
+    return "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions", "")
+
+
+def auto_engine(spark: SparkSession) -> str:
+    """What ``engine: auto`` uses: delta-spark on a cluster with the Delta classes, else delta-rs.
+
+    Embedded (a ``local`` master) delta-rs is the default even with the jars loaded: on the demo
+    nightly it is several times faster (README, "Storage engines"); ``engine: spark`` still
+    picks delta-spark there.
+    """
+    if spark.sparkContext.master.startswith("local") or not delta_classes_loaded(spark):
+        return "delta-rs"
+    return "spark"
+
+
 def _conflict_types() -> tuple[type[BaseException], ...]:
     from delta import exceptions as dx
 
@@ -77,6 +111,11 @@ class SparkDeltaBackend:
         self._conflicts = _conflict_types()
         for key, value in SESSION_CONF.items():
             spark.conf.set(key, value)
+        if spark.sparkContext.master.startswith("local"):
+            # Delta's default of 50 partitions for the log state is made for clusters: embedded,
+            # each commit would run 50 tiny tasks per state rebuild.
+            spark.conf.set("spark.databricks.delta.snapshotPartitions",
+                           str(max(1, spark.sparkContext.defaultParallelism)))
 
     def _dt(self, path: str) -> Any:
         return self.DeltaTable.forPath(self.spark, path)
@@ -204,6 +243,14 @@ class SparkDeltaBackend:
     def vacuum(self, path: str, retention_hours: int) -> list[str]:
         """Remove unreferenced files older than the retention; their paths, table-relative."""
         sql = f"VACUUM delta.`{path}` RETAIN {int(retention_hours)} HOURS"
-        doomed = [_rel(r[0], path) for r in self.spark.sql(sql + " DRY RUN").collect()]
-        self.spark.sql(sql).collect()
+        # VACUUM lists the table's folders with one task per folder up to this setting (10,000
+        # by default, thousands of empty tasks on a small table): bound it by the cores.
+        key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+        before = self.spark.conf.get(key)
+        self.spark.conf.set(key, str(max(1, self.spark.sparkContext.defaultParallelism)))
+        try:
+            doomed = [_rel(r[0], path) for r in self.spark.sql(sql + " DRY RUN").collect()]
+            self.spark.sql(sql).collect()
+        finally:
+            self.spark.conf.set(key, before)
         return sorted(doomed)

@@ -15,7 +15,13 @@ from jobs.spark import build_session
 
 @pytest.fixture(scope="session")
 def spark():
-    """A local[2] SparkSession with few shuffle partitions and no UI, shared by every test."""
+    """A local[2] SparkSession with few shuffle partitions and no UI, shared by every test.
+
+    It carries the delta-spark jars when they are here; ``engine: auto`` still resolves to
+    delta-rs in it (embedded default), so only tests that ask for ``engine="spark"`` use them.
+    """
+    from jobs.delta_jars import find_jars
+
     session = build_session(
         master="local[2]",
         conf={
@@ -24,7 +30,7 @@ def spark():
             "spark.driver.memory": "2g",
         },
         app_name="compliance-tests",
-        engine="auto",
+        engine="spark" if find_jars() else "delta-rs",
     )
     yield session
     session.stop()
@@ -38,7 +44,7 @@ def delta_spark(spark):
     """The session, asserted to have the delta-spark classes; skips (or fails in CI) without."""
     import os
 
-    from jobs.tables_backend import delta_classes_loaded
+    from jobs.tables_spark import delta_classes_loaded
 
     if not delta_classes_loaded(spark):
         if os.environ.get("COMPLIANCE_REQUIRE_DELTA_JARS") == "1":

@@ -83,8 +83,9 @@ class TestStoreContract:
 
     def test_upsert_creates_a_missing_table_and_reorders_columns(self, spark, store):
         store.upsert("t", spark.createDataFrame([("a", 1, 1.0)], "name string, id bigint, score double"), ["id"])
-        eq(store.read("t"), rows(spark, [(1, "a", 1.0)]))
         assert [f.name for f in store.schema("t").fields] == ["name", "id", "score"]
+        store.upsert("t", rows(spark, [(1, "A", 2.0), (2, "b", 3.0)]), ["id"])
+        eq(store.read("t").select("id", "name", "score"), rows(spark, [(1, "A", 2.0), (2, "b", 3.0)]))
 
     def test_replace_where_replaces_only_the_matching_slice(self, spark, store):
         schema = "night date, k string, n bigint"

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 
 from jobs.errors import SchemaMismatchError, TableError
 from jobs.tables import TableStore
-from jobs.tables_backend import delta_classes_loaded
+from jobs.tables_spark import delta_classes_loaded
 
 SCHEMA = "id bigint, name string, score double"
 NO_JARS = "delta-spark JVM classes not on the classpath"
