@@ -59,7 +59,16 @@ def _candidates(artifact: str, version: str, ivy: Path) -> list[Path]:
         out.append(Path(os.environ[ENV_DIR]) / f"{artifact}-{version}.jar")
         out.append(Path(os.environ[ENV_DIR]) / f"io.delta_{artifact}-{version}.jar")
     out.append(ivy / "jars" / f"io.delta_{artifact}-{version}.jar")
-    out.append(Path.home() / ".m2" / "repository" / "io" / "delta" / artifact / version / f"{artifact}-{version}.jar")
+    out.append(
+        Path.home()
+        / ".m2"
+        / "repository"
+        / "io"
+        / "delta"
+        / artifact
+        / version
+        / f"{artifact}-{version}.jar"
+    )
     return out
 
 
@@ -86,10 +95,14 @@ def session_conf(user_conf: Mapping[str, str], *, ivy: Path | None = None) -> di
             Scala build than the installed ``delta-spark`` package.
     """
     want = delta_version()
-    named = [(m.group(1), m.group(2)) for m in _DELTA_PKG.finditer(user_conf.get("spark.jars.packages", ""))]
+    named = [
+        (m.group(1), m.group(2))
+        for m in _DELTA_PKG.finditer(user_conf.get("spark.jars.packages", ""))
+    ]
     named += [
         (m.group(1), m.group(2))
-        for j in user_conf.get("spark.jars", "").split(",") if (m := _DELTA_JAR.search(j.strip()))
+        for j in user_conf.get("spark.jars", "").split(",")
+        if (m := _DELTA_JAR.search(j.strip()))
     ]
     for scala, version in named:
         if (scala, version) != (SCALA, want):
@@ -107,7 +120,9 @@ def session_conf(user_conf: Mapping[str, str], *, ivy: Path | None = None) -> di
     extensions = user_conf.get("spark.sql.extensions", "")
     if EXTENSION not in extensions:
         out["spark.sql.extensions"] = ",".join([extensions] * bool(extensions) + [EXTENSION])
-    out.setdefault("spark.sql.catalog.spark_catalog", user_conf.get("spark.sql.catalog.spark_catalog", CATALOG))
+    out.setdefault(
+        "spark.sql.catalog.spark_catalog", user_conf.get("spark.sql.catalog.spark_catalog", CATALOG)
+    )
     return out
 
 
@@ -119,7 +134,9 @@ def loaded_version(spark: object) -> str | None:
     return None if cls is None else cls.getPackage().getImplementationVersion()
 
 
-def fetch(version: str | None = None, *, ivy: Path | None = None, timeout: float = 300) -> list[Path]:
+def fetch(
+    version: str | None = None, *, ivy: Path | None = None, timeout: float = 300
+) -> list[Path]:
     """Download the jars with Spark's package resolution (Ivy) unless they are already here.
 
     Raises:
@@ -135,25 +152,38 @@ def fetch(version: str | None = None, *, ivy: Path | None = None, timeout: float
     submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     noop = Path(__file__).with_name("_noop.py")
     cmd = [
-        str(submit), "--master", "local[1]", "--conf", f"spark.jars.ivy={ivy}",
-        "--packages", ",".join(coordinates(v)), str(noop),
+        str(submit),
+        "--master",
+        "local[1]",
+        "--conf",
+        f"spark.jars.ivy={ivy}",
+        "--packages",
+        ",".join(coordinates(v)),
+        str(noop),
     ]
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        raise ConfigError(f"fetching the delta-spark {v} jars timed out after {timeout:.0f}s") from None
+        raise ConfigError(
+            f"fetching the delta-spark {v} jars timed out after {timeout:.0f}s"
+        ) from None
     jars = find_jars(v, ivy=ivy)
     if done.returncode != 0 or not jars:
-        reason = "Maven Central unreachable" if "not found" in done.stderr.lower() or "unknownhost" in (
-            done.stderr.lower()) else "resolution failed"
+        reason = (
+            "Maven Central unreachable"
+            if "not found" in done.stderr.lower() or "unknownhost" in (done.stderr.lower())
+            else "resolution failed"
+        )
         raise ConfigError(f"could not fetch io.delta:delta-spark_{SCALA}:{v} ({reason})")
     return jars
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m jobs.delta_jars [--require]``: fetch the jars, one line of outcome."""
-    p = argparse.ArgumentParser(prog="python -m jobs.delta_jars", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m jobs.delta_jars", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--require", action="store_true", help="exit 3 when the jars cannot be fetched")
     args = p.parse_args(argv)
     try:

@@ -118,7 +118,7 @@ def _check_delta_version(spark: SparkSession) -> None:
     loaded = delta_jars.loaded_version(spark)
     if loaded is not None and loaded != delta_jars.delta_version():
         raise ConfigError(
-            f"the Spark classpath holds delta-spark {loaded} but the installed delta-spark package is "
-            f"{delta_jars.delta_version()}: put io.delta:delta-spark_{delta_jars.SCALA}:"
+            f"the Spark classpath holds delta-spark {loaded} but the installed delta-spark package "
+            f"is {delta_jars.delta_version()}: put io.delta:delta-spark_{delta_jars.SCALA}:"
             f"{delta_jars.delta_version()} on the classpath instead"
         )

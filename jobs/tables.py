@@ -28,7 +28,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from jobs.errors import SchemaMismatchError, TableError
+from jobs.errors import CommitConflictError, SchemaMismatchError, TableError
 from jobs.tables_backend import Backend, DeltaRsBackend
 from jobs.tables_spark import SparkDeltaBackend, auto_engine, delta_classes_loaded
 
@@ -165,14 +165,14 @@ class TableStore:
         """Append rows; creates the table on first write. Returns the new version."""
         path = self.path(name)
         df = self._conform(name, path, df)
-        return self._backend.append(path, df)
+        return self._named(name, self._backend.append, path, df)
 
     def overwrite(self, name: str, df: DataFrame, *, allow_schema_change: bool = False) -> int:
         """Replace the table's contents atomically (old files stay for time travel until VACUUM)."""
         path = self.path(name)
         if not allow_schema_change:
             df = self._conform(name, path, df)
-        return self._backend.overwrite(path, df)
+        return self._named(name, self._backend.overwrite, path, df)
 
     def upsert(self, name: str, df: DataFrame, keys: Sequence[str]) -> int:
         """Insert or replace rows by key columns; idempotent for the same input.
@@ -189,8 +189,8 @@ class TableStore:
             raise SchemaMismatchError(f"upsert into {name!r}: key columns not in the data: {', '.join(missing)}")
         df = self._conform(name, path, df).dropDuplicates(list(keys))
         if not self._backend.exists(path):
-            return self._backend.append(path, df)
-        return self._backend.upsert(path, df, list(keys))
+            return self._named(name, self._backend.append, path, df)
+        return self._named(name, self._backend.upsert, path, df, list(keys))
 
     def replace_where(self, name: str, df: DataFrame, condition: Column | str) -> int:
         """Atomically replace the rows matching ``condition`` by ``df`` (one commit).
@@ -201,20 +201,21 @@ class TableStore:
         path = self.path(name)
         df = self._conform(name, path, df)
         if not self._backend.exists(path):
-            return self._backend.append(path, df)
+            return self._named(name, self._backend.append, path, df)
         cond = F.expr(condition) if isinstance(condition, str) else condition
-        return self._backend.replace_where(path, df, cond)
+        return self._named(name, self._backend.replace_where, path, df, cond)
 
     def delete_where(self, name: str, condition: Column | str) -> int:
         """Delete the rows matching ``condition``; returns the new version (unchanged if none)."""
         path = self._existing(name)
         cond = F.expr(condition) if isinstance(condition, str) else condition
-        return self._backend.delete_where(path, cond)
+        return self._named(name, self._backend.delete_where, path, cond)
 
     def delete_matching(self, name: str, keys_df: DataFrame, on: Sequence[str]) -> int:
         """Delete the rows whose ``on`` columns equal a row of ``keys_df`` (a distributed join)."""
         path = self._existing(name)
-        return self._backend.delete_matching(path, keys_df.select(*on).distinct(), list(on))
+        keys = keys_df.select(*on).distinct()
+        return self._named(name, self._backend.delete_matching, path, keys, list(on))
 
     def vacuum(self, name: str, retention_hours: int) -> list[str]:
         """Physically remove files no longer referenced and older than the retention."""
@@ -225,6 +226,14 @@ class TableStore:
         self._backend.set_properties(self._existing(name), props)
 
     # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _named(name: str, write: Any, *args: Any) -> int:
+        """Run a backend write; a conflict that outlived the retries names the table."""
+        try:
+            return write(*args)
+        except CommitConflictError as exc:
+            raise CommitConflictError(f"table {name!r}: {exc}") from None
+
     def _existing(self, name: str) -> str:
         path = self.path(name)
         if not self._backend.exists(path):

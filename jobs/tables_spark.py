@@ -46,8 +46,10 @@ def delta_class(spark: SparkSession) -> Any:
     """
     try:
         jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-        return jvm.java.lang.Thread.currentThread().getContextClassLoader().loadClass(
-            "io.delta.tables.DeltaTable"
+        return (
+            jvm.java.lang.Thread.currentThread()
+            .getContextClassLoader()
+            .loadClass("io.delta.tables.DeltaTable")
         )
     except Exception:  # noqa: BLE001 - py4j raises a generic error for a missing class
         return None
@@ -75,9 +77,16 @@ def auto_engine(spark: SparkSession) -> str:
 def _conflict_types() -> tuple[type[BaseException], ...]:
     from delta import exceptions as dx
 
-    names = ("DeltaConcurrentModificationException", "ConcurrentWriteException", "MetadataChangedException",
-             "ProtocolChangedException", "ConcurrentAppendException", "ConcurrentDeleteReadException",
-             "ConcurrentDeleteDeleteException", "ConcurrentTransactionException")
+    names = (
+        "DeltaConcurrentModificationException",
+        "ConcurrentWriteException",
+        "MetadataChangedException",
+        "ProtocolChangedException",
+        "ConcurrentAppendException",
+        "ConcurrentDeleteReadException",
+        "ConcurrentDeleteDeleteException",
+        "ConcurrentTransactionException",
+    )
     return tuple(getattr(dx, n) for n in names if hasattr(dx, n))
 
 
@@ -95,13 +104,15 @@ def _rel(uri: str, table: str) -> str:
     """A file URI as a path relative to the table folder (delta-rs's VACUUM output)."""
     path = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
     root = _local(table).rstrip("/") + "/"
-    return path[len(root):] if path.startswith(root) else path
+    return path[len(root) :] if path.startswith(root) else path
 
 
 class SparkDeltaBackend:
     """delta-spark: used where the Delta JVM classes and session extension are loaded."""
 
-    def __init__(self, spark: SparkSession, storage_options: dict[str, str], max_retries: int) -> None:
+    def __init__(
+        self, spark: SparkSession, storage_options: dict[str, str], max_retries: int
+    ) -> None:
         from delta.tables import DeltaTable
 
         self.DeltaTable = DeltaTable
@@ -114,8 +125,10 @@ class SparkDeltaBackend:
         if spark.sparkContext.master.startswith("local"):
             # Delta's default of 50 partitions for the log state is made for clusters: embedded,
             # each commit would run 50 tiny tasks per state rebuild.
-            spark.conf.set("spark.databricks.delta.snapshotPartitions",
-                           str(max(1, spark.sparkContext.defaultParallelism)))
+            spark.conf.set(
+                "spark.databricks.delta.snapshotPartitions",
+                str(max(1, spark.sparkContext.defaultParallelism)),
+            )
 
     def _dt(self, path: str) -> Any:
         return self.DeltaTable.forPath(self.spark, path)
@@ -129,8 +142,13 @@ class SparkDeltaBackend:
 
     def _commits(self, path: str) -> list[tuple[int, int]]:
         """(version, commit time in ms) of every commit still in the log, newest first."""
-        rows = (self._dt(path).history().select("version", F.unix_millis("timestamp").alias("ms"))
-                .orderBy(F.desc("version")).collect())
+        rows = (
+            self._dt(path)
+            .history()
+            .select("version", F.unix_millis("timestamp").alias("ms"))
+            .orderBy(F.desc("version"))
+            .collect()
+        )
         return [(int(r.version), int(r.ms)) for r in rows]
 
     def _version_as_of(self, path: str, as_of: datetime) -> int:
@@ -139,7 +157,9 @@ class SparkDeltaBackend:
         limit_ms = int(aware.timestamp() * 1000)
         versions = [v for v, ms in self._commits(path) if ms <= limit_ms]
         if not versions:
-            raise TableError(f"table at {path} has no version as of {as_of.isoformat()} (it did not exist yet)")
+            raise TableError(
+                f"table at {path} has no version as of {as_of.isoformat()} (it did not exist yet)"
+            )
         return max(versions)
 
     def read(self, path: str, *, version: int | None, as_of: datetime | None) -> DataFrame:
@@ -154,12 +174,15 @@ class SparkDeltaBackend:
             df = self.spark.read.format("delta").option("versionAsOf", version).load(path)
             files = df.inputFiles()
         except Exception as exc:  # noqa: BLE001 - py4j wraps Delta's errors
-            raise TableError(f"version {version} of table at {path} cannot be read: {str(exc)[:300]}") from None
+            raise TableError(
+                f"version {version} of table at {path} cannot be read: {str(exc)[:300]}"
+            ) from None
         missing = [f for f in files if not self.fs.exists(f)]
         if missing:
             raise TableError(
                 f"version {version} of table at {path} is no longer readable: VACUUM removed "
-                f"{len(missing)} of its data files (time travel is kept for the vacuum retention only)"
+                f"{len(missing)} of its data files (time travel is kept for the vacuum retention "
+                "only)"
             )
         return df
 
@@ -186,7 +209,10 @@ class SparkDeltaBackend:
             return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
         settings = ", ".join(f"{quote(k)} = {quote(v)}" for k, v in props.items())
-        self._retry(path, lambda: self.spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({settings})"))
+        self._retry(
+            path,
+            lambda: self.spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({settings})"),
+        )
 
     # -- writing ----------------------------------------------------------------------------
     def _retry(self, path: str, action: Callable[[], Any]) -> None:
@@ -199,9 +225,12 @@ class SparkDeltaBackend:
                 raise
             except Exception as exc:  # noqa: BLE001 - delta raises ConcurrentModificationException subclasses
                 if not _is_conflict(exc, self._conflicts):
-                    raise TableError(f"commit to {path} failed: {str(exc).splitlines()[0][:300]}") from None
+                    raise TableError(
+                        f"commit to {path} failed: {str(exc).splitlines()[0][:300]}"
+                    ) from None
         raise CommitConflictError(
-            f"commit to {path} kept conflicting with concurrent writers ({self.max_retries} attempts)"
+            f"commit to {path} kept conflicting with concurrent writers "
+            f"({self.max_retries} attempts)"
         )
 
     def append(self, path: str, df: DataFrame) -> int:
@@ -211,21 +240,37 @@ class SparkDeltaBackend:
     def overwrite(self, path: str, df: DataFrame) -> int:
         self._retry(
             path,
-            lambda: df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path),
+            lambda: (
+                df.write.format("delta")
+                .mode("overwrite")
+                .option("overwriteSchema", "true")
+                .save(path)
+            ),
         )
         return self.version(path)
 
     def upsert(self, path: str, df: DataFrame, keys: list[str]) -> int:
         def merge() -> None:
-            (self._dt(path).alias("t").merge(df.alias("s"), _null_safe_on("t", "s", keys))
-             .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+            (
+                self._dt(path)
+                .alias("t")
+                .merge(df.alias("s"), _null_safe_on("t", "s", keys))
+                .whenMatchedUpdateAll()
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
 
         self._retry(path, merge)
         return self.version(path)
 
     def replace_where(self, path: str, df: DataFrame, cond: Column) -> int:
         where = _sql_of(F.coalesce(cond, F.lit(False)))
-        self._retry(path, lambda: df.write.format("delta").mode("overwrite").option("replaceWhere", where).save(path))
+        self._retry(
+            path,
+            lambda: (
+                df.write.format("delta").mode("overwrite").option("replaceWhere", where).save(path)
+            ),
+        )
         return self.version(path)
 
     def delete_where(self, path: str, cond: Column) -> int:
@@ -234,8 +279,13 @@ class SparkDeltaBackend:
 
     def delete_matching(self, path: str, keys_df: DataFrame, on: list[str]) -> int:
         def merge() -> None:
-            (self._dt(path).alias("t").merge(keys_df.alias("s"), _null_safe_on("t", "s", on))
-             .whenMatchedDelete().execute())
+            (
+                self._dt(path)
+                .alias("t")
+                .merge(keys_df.alias("s"), _null_safe_on("t", "s", on))
+                .whenMatchedDelete()
+                .execute()
+            )
 
         self._retry(path, merge)
         return self.version(path)

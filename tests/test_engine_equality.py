@@ -36,12 +36,15 @@ def comparable(df: DataFrame) -> DataFrame:
     def fix(col, dtype):
         if isinstance(dtype, MapType):
             return F.array_sort(F.map_entries(col))
-        if isinstance(dtype, StructType) and any(isinstance(f.dataType, (MapType, StructType, ArrayType))
-                                                 for f in dtype.fields):
+        if isinstance(dtype, StructType) and any(
+            isinstance(f.dataType, (MapType, StructType, ArrayType)) for f in dtype.fields
+        ):
             return F.struct(*[fix(col[f.name], f.dataType).alias(f.name) for f in dtype.fields])
         return col
 
-    return df.select(*[fix(F.col(f"`{f.name}`"), f.dataType).alias(f.name) for f in df.schema.fields])
+    return df.select(
+        *[fix(F.col(f"`{f.name}`"), f.dataType).alias(f.name) for f in df.schema.fields]
+    )
 
 
 def differences(a: DataFrame, b: DataFrame) -> tuple[int, int]:
@@ -63,7 +66,9 @@ def test_engine_equality_of_the_demo_nightly(delta_spark, tmp_path_factory):
         shutil.copytree(base / "demo", home)
         conf = home / "conf.yaml"
         conf.write_text(f"home: {home}\nstorage:\n  engine: {engine}\n", encoding="utf-8")
-        assert main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"]) == 0, engine
+        assert main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"]) == 0, (
+            engine
+        )
         homes[engine] = home
     mismatched = []
     for folder in ("warehouse", "company"):
@@ -78,5 +83,7 @@ def test_engine_equality_of_the_demo_nightly(delta_spark, tmp_path_factory):
             cols = [c for c in sorted(left.columns) if c not in skip]
             extra_a, extra_b = differences(left.select(*cols), right.select(*cols))
             if extra_a or extra_b:
-                mismatched.append(f"{folder}/{name}: {extra_a} rows only on delta-rs, {extra_b} only on spark")
+                mismatched.append(
+                    f"{folder}/{name}: {extra_a} rows only on delta-rs, {extra_b} only on spark"
+                )
     assert mismatched == []

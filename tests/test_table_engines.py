@@ -55,7 +55,10 @@ class TestStoreContract:
         store.overwrite("t", rows(spark, [(2, "new", 2.0)]))
         eq(store.read("t", as_of=between), rows(spark, [(1, "old", 1.0)]))
         eq(store.read("t", as_of=between.replace(tzinfo=None)), rows(spark, [(1, "old", 1.0)]))
-        eq(store.read("t", as_of=datetime.now(timezone.utc) + timedelta(hours=1)), rows(spark, [(2, "new", 2.0)]))
+        eq(
+            store.read("t", as_of=datetime.now(timezone.utc) + timedelta(hours=1)),
+            rows(spark, [(2, "new", 2.0)]),
+        )
         with pytest.raises(TableError, match="no version as of"):
             store.read("t", as_of=between - timedelta(days=1))
         with pytest.raises(TableError):
@@ -72,9 +75,13 @@ class TestStoreContract:
 
     def test_upsert_replaces_by_key_null_safely_and_is_idempotent(self, spark, store):
         schema = "a string, b bigint, v string"
-        store.append("t", spark.createDataFrame([(None, 1, "x"), ("k", None, "y"), (None, None, "z")], schema))
-        incoming = spark.createDataFrame([(None, 1, "X"), (None, None, "Z"), ("k", 2, "new"), ("k", 2, "new")],
-                                         schema)
+        store.append(
+            "t",
+            spark.createDataFrame([(None, 1, "x"), ("k", None, "y"), (None, None, "z")], schema),
+        )
+        incoming = spark.createDataFrame(
+            [(None, 1, "X"), (None, None, "Z"), ("k", 2, "new"), ("k", 2, "new")], schema
+        )
         expected = [(None, 1, "X"), ("k", None, "y"), (None, None, "Z"), ("k", 2, "new")]
         store.upsert("t", incoming, keys=["a", "b"])
         eq(store.read("t"), spark.createDataFrame(expected, schema))
@@ -82,22 +89,46 @@ class TestStoreContract:
         eq(store.read("t"), spark.createDataFrame(expected, schema))
 
     def test_upsert_creates_a_missing_table_and_reorders_columns(self, spark, store):
-        store.upsert("t", spark.createDataFrame([("a", 1, 1.0)], "name string, id bigint, score double"), ["id"])
+        store.upsert(
+            "t",
+            spark.createDataFrame([("a", 1, 1.0)], "name string, id bigint, score double"),
+            ["id"],
+        )
         assert [f.name for f in store.schema("t").fields] == ["name", "id", "score"]
         store.upsert("t", rows(spark, [(1, "A", 2.0), (2, "b", 3.0)]), ["id"])
-        eq(store.read("t").select("id", "name", "score"), rows(spark, [(1, "A", 2.0), (2, "b", 3.0)]))
+        eq(
+            store.read("t").select("id", "name", "score"),
+            rows(spark, [(1, "A", 2.0), (2, "b", 3.0)]),
+        )
 
     def test_replace_where_replaces_only_the_matching_slice(self, spark, store):
         schema = "night date, k string, n bigint"
         d1, d2 = datetime(2026, 11, 21).date(), datetime(2026, 11, 22).date()
-        store.append("s", spark.createDataFrame([(d1, "a", 1), (d2, "a", 2), (d2, "b", 3), (None, "c", 4)], schema))
-        store.replace_where("s", spark.createDataFrame([(d2, "z", 9)], schema), F.col("night") == F.lit(d2))
-        eq(store.read("s"), spark.createDataFrame([(d1, "a", 1), (d2, "z", 9), (None, "c", 4)], schema))
-        store.replace_where("s", spark.createDataFrame([(d2, "z", 9)], schema), "night = DATE'2026-11-22'")
-        eq(store.read("s"), spark.createDataFrame([(d1, "a", 1), (d2, "z", 9), (None, "c", 4)], schema))
+        store.append(
+            "s",
+            spark.createDataFrame(
+                [(d1, "a", 1), (d2, "a", 2), (d2, "b", 3), (None, "c", 4)], schema
+            ),
+        )
+        store.replace_where(
+            "s", spark.createDataFrame([(d2, "z", 9)], schema), F.col("night") == F.lit(d2)
+        )
+        eq(
+            store.read("s"),
+            spark.createDataFrame([(d1, "a", 1), (d2, "z", 9), (None, "c", 4)], schema),
+        )
+        store.replace_where(
+            "s", spark.createDataFrame([(d2, "z", 9)], schema), "night = DATE'2026-11-22'"
+        )
+        eq(
+            store.read("s"),
+            spark.createDataFrame([(d1, "a", 1), (d2, "z", 9), (None, "c", 4)], schema),
+        )
 
     def test_delete_where_and_delete_matching(self, spark, store):
-        store.append("t", rows(spark, [(1, "a", 1.0), (2, "b", 2.0), (3, None, 0.5), (4, "d", None)]))
+        store.append(
+            "t", rows(spark, [(1, "a", 1.0), (2, "b", 2.0), (3, None, 0.5), (4, "d", None)])
+        )
         store.delete_where("t", "score >= 2")  # a null score does not match
         eq(store.read("t"), rows(spark, [(1, "a", 1.0), (3, None, 0.5), (4, "d", None)]))
         v = store.version("t")
@@ -112,7 +143,9 @@ class TestStoreContract:
         assert store.vacuum("t", retention_hours=10_000) == []  # nothing is that old
         eq(store.read("t", version=0), rows(spark, [(1, "old", 1.0)]))
         removed = store.vacuum("t", retention_hours=0)
-        assert removed and all(p.endswith(".parquet") and not p.startswith(("/", "file:")) for p in removed)
+        assert removed and all(
+            p.endswith(".parquet") and not p.startswith(("/", "file:")) for p in removed
+        )
         assert not any((Path(store.path("t")) / p).exists() for p in removed)
         with pytest.raises(TableError, match="no longer readable"):
             store.read("t", version=0).collect()
@@ -120,8 +153,10 @@ class TestStoreContract:
 
     def test_properties_set_and_kept_by_overwrite(self, spark, store):
         store.append("t", rows(spark, [(1, "a", 1.0)]))
-        props = {"delta.deletedFileRetentionDuration": "interval 7 days",
-                 "delta.logRetentionDuration": "interval 30 days"}
+        props = {
+            "delta.deletedFileRetentionDuration": "interval 7 days",
+            "delta.logRetentionDuration": "interval 30 days",
+        }
         store.set_properties("t", props)
         store.overwrite("t", rows(spark, [(2, "b", 2.0)]))
         got = store.properties("t")
@@ -141,7 +176,9 @@ class TestStoreContract:
         assert store.version("crm.customers") == 0
 
     def test_nullable_columns_accept_nulls_after_a_non_null_first_write(self, spark, store):
-        first = spark.range(2).select(F.col("id"), F.lit("x").alias("name"), F.lit(1.0).alias("score"))
+        first = spark.range(2).select(
+            F.col("id"), F.lit("x").alias("name"), F.lit(1.0).alias("score")
+        )
         assert not first.schema["name"].nullable
         store.append("t", first)
         store.append("t", rows(spark, [(5, None, None)]))
