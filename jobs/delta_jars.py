@@ -162,6 +162,7 @@ def fetch(
         str(noop),
     ]
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -170,11 +171,8 @@ def fetch(
         ) from None
     jars = find_jars(v, ivy=ivy)
     if done.returncode != 0 or not jars:
-        reason = (
-            "Maven Central unreachable"
-            if "not found" in done.stderr.lower() or "unknownhost" in (done.stderr.lower())
-            else "resolution failed"
-        )
+        offline = re.search(r"Host \S*maven\S* not found|UnknownHostException", done.stderr)
+        reason = "Maven Central unreachable" if offline else "not found on Maven Central"
         raise ConfigError(f"could not fetch io.delta:delta-spark_{SCALA}:{v} ({reason})")
     return jars
 
@@ -185,9 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m jobs.delta_jars", description=__doc__.split("\n\n")[0]
     )
     p.add_argument("--require", action="store_true", help="exit 3 when the jars cannot be fetched")
+    p.add_argument("--version", help="delta-spark version (default: the installed package's)")
     args = p.parse_args(argv)
     try:
-        jars = fetch()
+        jars = fetch(args.version)
     except ConfigError as exc:
         print(f"delta-spark jars: {exc}; the delta-rs engine will be used", file=sys.stderr)
         return 3 if args.require else 0
