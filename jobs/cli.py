@@ -175,7 +175,7 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
             log(note)
     master = resolve_master(cfg.spark.master, args.master)
     log(f"starting Spark ({master})")
-    spark = build_session(master=master, conf=cfg.spark.conf)
+    spark = build_session(master=master, conf=cfg.spark.conf, engine=cfg.storage.engine)
     opts = dict(storage_options=cfg.storage.storage_options, max_retries=cfg.storage.max_commit_retries)
     store = TableStore(spark, cfg.warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
     audited = TableStore(spark, cfg.audited_warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]

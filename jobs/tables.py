@@ -8,7 +8,8 @@ Tables are addressed by name (``lineage_edges``, ``crm.customers``); a name maps
   package commits the transaction log (add/remove actions); reads hand Spark the table's current
   file list. Table data never goes through the driver in either engine.
 
-``engine="auto"`` picks ``spark`` where the Delta classes load, else ``delta-rs``.
+``engine="auto"`` picks ``spark`` on a cluster where the Delta classes load, else ``delta-rs``
+(embedded, delta-rs is faster: see :func:`jobs.tables_spark.auto_engine`).
 
 Example:
     >>> store = TableStore(spark, "/data/warehouse")
@@ -27,9 +28,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from jobs.errors import SchemaMismatchError, TableError, TableNotFoundError
-from jobs.tables_backend import Backend, DeltaRsBackend, delta_classes_loaded
-from jobs.tables_spark import SparkDeltaBackend
+from jobs.errors import CommitConflictError, SchemaMismatchError, TableError, TableNotFoundError
+from jobs.tables_backend import Backend, DeltaRsBackend
+from jobs.tables_spark import SparkDeltaBackend, auto_engine, delta_classes_loaded
 
 Engine = Literal["auto", "spark", "delta-rs"]
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
@@ -96,7 +97,7 @@ class TableStore:
         if engine not in ("auto", "spark", "delta-rs"):
             raise TableError(f"unknown storage engine {engine!r}; expected auto, spark or delta-rs")
         if engine == "auto":
-            engine = "spark" if delta_classes_loaded(spark) else "delta-rs"
+            engine = auto_engine(spark)  # type: ignore[assignment]
         elif engine == "spark" and not delta_classes_loaded(spark):
             raise TableError(
                 "storage.engine is 'spark' but the Delta JVM classes are not on the Spark classpath; "
@@ -193,7 +194,7 @@ class TableStore:
         path = self.path(name)
         df = self._conform(name, path, df)
         self._note("written", name)
-        return self._backend.append(path, df)
+        return self._named(name, self._backend.append, path, df)
 
     def overwrite(self, name: str, df: DataFrame, *, allow_schema_change: bool = False) -> int:
         """Replace the table's contents atomically (old files stay for time travel until VACUUM)."""
@@ -201,7 +202,7 @@ class TableStore:
         self._note("written", name)
         if not allow_schema_change:
             df = self._conform(name, path, df)
-        return self._backend.overwrite(path, df)
+        return self._named(name, self._backend.overwrite, path, df)
 
     def upsert(self, name: str, df: DataFrame, keys: Sequence[str]) -> int:
         """Insert or replace rows by key columns; idempotent for the same input.
@@ -219,8 +220,8 @@ class TableStore:
         df = self._conform(name, path, df).dropDuplicates(list(keys))
         self._note("written", name)
         if not self._backend.exists(path):
-            return self._backend.append(path, df)
-        return self._backend.upsert(path, df, list(keys))
+            return self._named(name, self._backend.append, path, df)
+        return self._named(name, self._backend.upsert, path, df, list(keys))
 
     def replace_where(self, name: str, df: DataFrame, condition: Column | str) -> int:
         """Atomically replace the rows matching ``condition`` by ``df`` (one commit).
@@ -232,22 +233,23 @@ class TableStore:
         df = self._conform(name, path, df)
         self._note("written", name)
         if not self._backend.exists(path):
-            return self._backend.append(path, df)
+            return self._named(name, self._backend.append, path, df)
         cond = F.expr(condition) if isinstance(condition, str) else condition
-        return self._backend.replace_where(path, df, cond)
+        return self._named(name, self._backend.replace_where, path, df, cond)
 
     def delete_where(self, name: str, condition: Column | str) -> int:
         """Delete the rows matching ``condition``; returns the new version (unchanged if none)."""
         path = self._existing(name)
         cond = F.expr(condition) if isinstance(condition, str) else condition
         self._note("written", name)
-        return self._backend.delete_where(path, cond)
+        return self._named(name, self._backend.delete_where, path, cond)
 
     def delete_matching(self, name: str, keys_df: DataFrame, on: Sequence[str]) -> int:
         """Delete the rows whose ``on`` columns equal a row of ``keys_df`` (a distributed join)."""
         path = self._existing(name)
         self._note("written", name)
-        return self._backend.delete_matching(path, keys_df.select(*on).distinct(), list(on))
+        keys = keys_df.select(*on).distinct()
+        return self._named(name, self._backend.delete_matching, path, keys, list(on))
 
     def vacuum(self, name: str, retention_hours: int) -> list[str]:
         """Physically remove files no longer referenced and older than the retention."""
@@ -273,6 +275,14 @@ class TableStore:
         self._backend.set_properties(self._existing(name), props)
 
     # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _named(name: str, write: Any, *args: Any) -> int:
+        """Run a backend write; a conflict that outlived the retries names the table."""
+        try:
+            return write(*args)
+        except CommitConflictError as exc:
+            raise CommitConflictError(f"table {name!r}: {exc}") from None
+
     def _existing(self, name: str) -> str:
         path = self.path(name)
         if not self._backend.exists(path):

@@ -32,15 +32,6 @@ from pyspark.sql.types import StructType
 from jobs.errors import CommitConflictError, TableError
 
 
-def delta_classes_loaded(spark: SparkSession) -> bool:
-    """True when delta-spark's JVM classes and session extension are available."""
-    try:
-        spark.sparkContext._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")  # type: ignore[union-attr]
-    except Exception:  # noqa: BLE001 - py4j raises a generic error for a missing class
-        return False
-    return "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions", "")
-
-
 def _nullable(schema: StructType) -> StructType:
     """The same schema with every field nullable (Parquet files written by Spark are)."""
 

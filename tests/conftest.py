@@ -1,4 +1,10 @@
-"""Shared fixtures: one session-scoped SparkSession for the whole suite."""
+"""Shared fixtures: one session-scoped SparkSession for the whole suite.
+
+The session loads the delta-spark jars when they are here (``python -m jobs.delta_jars`` fetches
+them; .ci/run does), so both storage engines run in it: ``TableStore(engine="spark")`` and
+``engine="delta-rs"``. Without them the spark-engine tests skip with a reason, unless
+``COMPLIANCE_REQUIRE_DELTA_JARS=1`` (set by .ci/run after a successful fetch) makes them fail.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,13 @@ from jobs.spark import build_session
 
 @pytest.fixture(scope="session")
 def spark():
-    """A local[2] SparkSession with few shuffle partitions and no UI, shared by every test."""
+    """A local[2] SparkSession with few shuffle partitions and no UI, shared by every test.
+
+    It carries the delta-spark jars when they are here; ``engine: auto`` still resolves to
+    delta-rs in it (embedded default), so only tests that ask for ``engine="spark"`` use them.
+    """
+    from jobs.delta_jars import find_jars
+
     session = build_session(
         master="local[2]",
         conf={
@@ -18,9 +30,27 @@ def spark():
             "spark.driver.memory": "2g",
         },
         app_name="compliance-tests",
+        engine="spark" if find_jars() else "delta-rs",
     )
     yield session
     session.stop()
+
+
+NO_JARS = "delta-spark jars not here (python -m jobs.delta_jars fetches them)"
+
+
+@pytest.fixture(scope="session")
+def delta_spark(spark):
+    """The session, asserted to have the delta-spark classes; skips (or fails in CI) without."""
+    import os
+
+    from jobs.tables_spark import delta_classes_loaded
+
+    if not delta_classes_loaded(spark):
+        if os.environ.get("COMPLIANCE_REQUIRE_DELTA_JARS") == "1":
+            pytest.fail(NO_JARS)
+        pytest.skip(NO_JARS)
+    return spark
 
 
 DEMO_DATE = "2026-11-22"

@@ -1,6 +1,6 @@
 """Tests of the Delta table store (jobs/tables.py) on a temporary warehouse.
 
-The delta-rs engine is covered fully (it is what ``auto`` resolves to without the Delta jars);
+The delta-rs engine is covered fully (it is what ``auto`` resolves to embedded);
 the spark engine's tests skip with a stated reason where the Delta JVM classes are absent.
 Every comparison is against an explicit expected DataFrame written by hand.
 """
@@ -17,10 +17,9 @@ from pyspark.sql import functions as F
 
 from jobs.errors import SchemaMismatchError, TableError
 from jobs.tables import TableStore
-from jobs.tables_backend import delta_classes_loaded
+from jobs.tables_spark import delta_classes_loaded
 
 SCHEMA = "id bigint, name string, score double"
-NO_JARS = "delta-spark JVM classes not on the classpath"
 
 
 def eq(actual, expected) -> None:
@@ -39,9 +38,8 @@ def rows(spark, data, schema=SCHEMA):
 # -- engine selection --------------------------------------------------------------------------
 
 
-def test_auto_engine_resolves_to_delta_rs_without_delta_jars(spark, tmp_path):
-    if delta_classes_loaded(spark):
-        pytest.skip("the Delta JVM classes are loaded here: auto picks spark")
+def test_auto_engine_resolves_to_delta_rs_embedded_with_or_without_delta_jars(spark, tmp_path):
+    assert spark.sparkContext.master.startswith("local")
     assert TableStore(spark, str(tmp_path)).engine == "delta-rs"
 
 
@@ -383,13 +381,11 @@ def test_a_table_cannot_nest_inside_another_tables_folder(spark, store):
 
 
 class TestSparkEngine:
-    """The same round trip through delta-spark; skipped where its JVM classes are absent."""
+    """The same round trip through delta-spark (tests/test_table_engines.py has the contract)."""
 
     @pytest.fixture
-    def sstore(self, spark, tmp_path):
-        if not delta_classes_loaded(spark):
-            pytest.skip(NO_JARS)
-        return TableStore(spark, str(tmp_path / "warehouse"), engine="spark")
+    def sstore(self, delta_spark, tmp_path):
+        return TableStore(delta_spark, str(tmp_path / "warehouse"), engine="spark")
 
     def test_append_overwrite_upsert_round_trip(self, spark, sstore):
         assert sstore.engine == "spark"
