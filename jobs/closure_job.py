@@ -18,42 +18,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.context import JobContext, StepResult
+from lineage.flows import graph_edges
 from lineage.graph import closure_with_paths
-from lineage.masking import every_masked, hop_masking, with_path_masking
+from lineage.masking import hop_masking, with_path_masking
 
 PERSONAL_PREFIX = "user"
 #: Columns added to ``lineage_closure`` after its first release (older warehouses get them NULL).
 CLOSURE_ADDED_COLUMNS = {"masked_on_path": "boolean", "last_hop_masked": "boolean"}
-
-
-def node_col(asset: str, column: str) -> F.Column:
-    """``asset.column`` for column nodes, ``asset`` for table-level ones."""
-    return F.when(F.col(column).isNotNull(), F.concat_ws(".", F.col(asset), F.col(column))).otherwise(F.col(asset))
-
-
-def graph_edges(edges: DataFrame) -> DataFrame:
-    """DataFrame[src, dst, confidence, masking, level, src_asset, src_column, dst_asset, dst_column].
-
-    ``masking`` is true only when every edge between the two nodes is masked."""
-    col_level = edges.filter(
-        F.col("source_column").isNotNull()
-        & ((F.col("transformation_type") == "DIRECT") | F.col("target_column").isNull())
-    ).select(
-        node_col("source_asset", "source_column").alias("src"),
-        node_col("target_asset", "target_column").alias("dst"),
-        "confidence", "masking", F.lit("column").alias("level"),
-        F.col("source_asset").alias("src_asset"), F.col("source_column").alias("src_column"),
-        F.col("target_asset").alias("dst_asset"), F.col("target_column").alias("dst_column"),
-    )
-    table_level = edges.select(
-        F.col("source_asset").alias("src"), F.col("target_asset").alias("dst"), "confidence",
-        "masking", F.lit("table").alias("level"),
-        F.col("source_asset").alias("src_asset"), F.lit(None).cast("string").alias("src_column"),
-        F.col("target_asset").alias("dst_asset"), F.lit(None).cast("string").alias("dst_column"),
-    ).filter(F.col("src") != F.col("dst"))
-    return col_level.unionByName(table_level).groupBy(
-        "src", "dst", "level", "src_asset", "src_column", "dst_asset", "dst_column"
-    ).agg(F.max("confidence").alias("confidence"), every_masked().alias("masking"))
 
 
 def _nodes(g: DataFrame) -> DataFrame:

@@ -35,7 +35,8 @@ from pyspark.sql import functions as F
 
 from jobs.context import JobContext
 from jobs.errors import UsageError
-from lineage.masking import every_masked, with_path_masking
+from lineage.flows import last_hops
+from lineage.masking import with_path_masking
 from reports import datamap as dm_view
 from reports.model import DataMap
 
@@ -86,29 +87,6 @@ def latest_run_date(ctx: JobContext, table: str = "lineage_closure") -> date | N
         F.max("run_date").alias("any"),
     ).first()
     return row["le"] or row["any"]
-
-
-def _node(asset: str, column: str) -> F.Column:
-    full = F.concat_ws(".", F.col(asset), F.col(column))
-    return F.when(F.col(column).isNotNull(), full).otherwise(F.col(asset))
-
-
-def last_hops(edges: DataFrame) -> DataFrame:
-    """One row per (src node, dst node): the most confident edge's transformation, and masking
-    (true only when every edge between the two nodes is masked).
-
-    Returns:
-        DataFrame[_src, _dst, transformation_type, transformation_subtype, masking].
-    """
-    best = edges.select(
-        _node("source_asset", "source_column").alias("_src"),
-        _node("target_asset", "target_column").alias("_dst"),
-        F.struct(F.col("confidence").alias("c"), F.col("transformation_type").alias("t"),
-                 F.col("transformation_subtype").alias("s")).alias("_e"),
-        F.col("masking").cast("boolean").alias("_m"),
-    ).groupBy("_src", "_dst").agg(F.max("_e").alias("_e"), every_masked("_m").alias("masking"))
-    return best.select("_src", "_dst", F.col("_e.t").alias("transformation_type"),
-                       F.col("_e.s").alias("transformation_subtype"), "masking")
 
 
 def personal_columns(ctx: JobContext) -> DataFrame:

@@ -15,9 +15,10 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.closure_job import apply_review, graph_edges
+from jobs.closure_job import apply_review
 from jobs.context import JobContext
 from jobs.errors import TableError, UsageError
+from lineage.flows import graph_edges
 from lineage.impact import affected_assets, downstream, impact, upstream
 
 REVIEW_SCHEMA = (

@@ -12,13 +12,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.context import JobContext
+from lineage.graph_nodes import node_col
 from lineage.policy import new_flows, policy_violations
 
 FLOW_KEYS = ["level", "source_asset", "source_column", "target_asset", "target_column"]
-
-
-def _node(asset: str, column: str) -> F.Column:
-    return F.when(F.col(column).isNotNull(), F.concat_ws(".", asset, column)).otherwise(F.col(asset))
 
 
 def violations(ctx: JobContext, closure: DataFrame) -> DataFrame:
@@ -27,8 +24,8 @@ def violations(ctx: JobContext, closure: DataFrame) -> DataFrame:
     cats = ctx.store.read("columns").select(
         F.concat_ws(".", "asset_id", "column").alias("source"), "data_category")
     flows = closure.filter(F.col("level") == "column").select(
-        _node("source_asset", "source_column").alias("source"),
-        _node("target_asset", "target_column").alias("node"),
+        node_col("source_asset", "source_column").alias("source"),
+        node_col("target_asset", "target_column").alias("node"),
         "source_asset", "source_column", "target_asset", "target_column", "depth", "confidence", "path",
     )
     with_cats = flows.join(cats, "source")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import Config, load_config
 from jobs.cli import exit_code_for
+from jobs.config import Config, load_config
 from jobs.errors import ConfigError
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from pyspark.sql import functions as F
+from test_report_job import RUN_DATE, demo_warehouse, make_context
 
 from jobs.datamap_command import datamap
 from jobs.datamap_subject import SUBJECT_COLUMNS
 from jobs.errors import UsageError
 from reports.datamap import FLOW_COLUMNS
-from test_report_job import RUN_DATE, demo_warehouse, make_context
 
 EMAIL = "crm.customers.email"
 

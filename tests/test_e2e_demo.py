@@ -129,7 +129,7 @@ def test_annotation_findings_cover_the_injected_mistakes(demo_run):
 
 
 def test_cascading_exclusion_hides_exactly_the_exclusive_downstream(demo_run, spark):
-    from jobs.closure_job import graph_edges
+    from lineage.flows import graph_edges
     from lineage.review import hidden_nodes
 
     table_graph = graph_edges(demo_run.store.read("lineage_edges")).filter(F.col("level") == "table")
@@ -176,8 +176,9 @@ def test_impact_of_rename_and_retype_and_a_malformed_spec(demo_run, capsys):
 def test_openlineage_export_is_valid(demo_run, tmp_path):
     import json
 
-    from jobs.cli import main
     from openlineage.client.event_v2 import RunState
+
+    from jobs.cli import main
 
     out = tmp_path / "ol.jsonl"
     assert main(["export", "openlineage", "--out", str(out), "--conf", str(demo_run.conf),

@@ -22,7 +22,6 @@ from jobs.cli import main
 from jobs.runner import warehouse_lock
 from jobs.tables import TableStore
 
-
 COMPARED = [
     "landed_query_logs", "deletion_events", "deletion_requests", "rejected_inputs", "assets", "columns",
     "lineage_edges", "lineage_closure", "policy_violations", "deletion_anomalies", "residual_findings",

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pyspark.sql import functions as F
 
+from audits.restoration_audit import KeyFinding, key_findings, log_health, verify_log
 from audits.restoration_batch import (
     DECRYPTED_SCHEMA,
     ENCRYPTED_SCHEMA,
@@ -27,7 +28,6 @@ from audits.restoration_batch import (
     make_decryptor,
     make_encryptor,
 )
-from audits.restoration_audit import KeyFinding, key_findings, log_health, verify_log
 from audits.restoration_crypto import _seal, _SubKeys
 from audits.restoration_log import (
     EncryptedEntry,
