@@ -22,6 +22,11 @@ def _unreferenced(path: str) -> set[str]:
     return {str(p) for p in on_disk - live}
 
 
+def _data_files(path: str) -> set[str]:
+    """Every file of the table folder outside the Delta log."""
+    return {str(p) for p in Path(path).rglob("*") if p.is_file() and "_delta_log" not in p.parts}
+
+
 def test_vacuum_removes_the_purged_files_and_checks_the_retention(spark, tmp_path, capsys):
     w = build_world(spark, tmp_path, conf=f"home: {tmp_path}\n")
     purge(w.ctx, deletion_id="del-2", all_findings=False, dry_run=False, keyring=w.keyring, now=NOW)
@@ -37,9 +42,11 @@ def test_vacuum_removes_the_purged_files_and_checks_the_retention(spark, tmp_pat
     assert main(["vacuum", "--audited", "--retention-hours", "5", *args]) == 2
     assert "pass --force" in capsys.readouterr().err
 
+    before = {t: _data_files(w.ctx.audited.path(t)) for t in tables}
     report = vacuum_audited(w.ctx, retention_hours=0, force=True)
-    assert [(t.table, t.files_removed) for t in report.tables] == [
-        (t, len(stale[t])) for t in tables]
+    gone = {t: before[t] - _data_files(w.ctx.audited.path(t)) for t in tables}
+    assert all(stale[t] <= gone[t] for t in tables)  # every purged Parquet file is deleted
+    assert [(t.table, t.files_removed) for t in report.tables] == [(t, len(gone[t])) for t in tables]
     assert all(not _unreferenced(w.ctx.audited.path(t)) for t in tables)
     text = report.text()
     assert "crm.customers" in text and f"{report.files_removed} files removed" in text
