@@ -51,7 +51,7 @@ def test_query_log_lines_that_used_to_be_coerced_or_half_read(spark):
         q(engine=["trino"]),                          # 7 engine is a list
         big,                                          # 8 a huge SQL string in valid JSON
         q(started_at="1900-01-01T00:00:00Z"),         # 9 long ago
-        q(sql="SELECT\r1"),                           # 10 a bare CR inside the record
+        q(sql="SELECT 1;").replace(";", "\r"),      # 10 a bare CR inside the record
         q(engine=None, query_id="q11"),               # 11 null is fine for an optional field
     ]
     expected = spark.createDataFrame(
@@ -159,7 +159,7 @@ def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path
     folder = tmp_path / "inputs" / "query_logs"
     folder.mkdir(parents=True)
     good = [q(query_id=f"q{i}").encode() for i in (1, 3, 5)]
-    cr = q(query_id="q2", sql="SELECT\r2").encode()
+    cr = q(query_id="q2", sql="SELECT 2;").replace(";", "\r").encode()  # a raw CR byte
     bad_utf8 = q(query_id="q4").encode().replace(b"SELECT 1", b"SELECT \xff\xfe 1")
     lines = [good[0], cr, good[1], bad_utf8, good[2]]
     (folder / "a.jsonl").write_bytes(b"\n".join(lines) + b"\r\n")
