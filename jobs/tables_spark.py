@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from jobs.errors import CommitConflictError, ComplianceError, TableError
-from jobs.tables_backend import _HadoopFs, _local, _null_safe_on, _sql_of
+from jobs.tables_backend import _HadoopFs, _local, _null_safe_on
 
 #: Session settings the engine relies on (set once when the engine is created).
 SESSION_CONF = {
@@ -98,6 +98,19 @@ def _is_conflict(exc: BaseException, types: tuple[type[BaseException], ...]) -> 
         return True
     # two writers creating a table at once: the loser finds 00000000000000000000.json taken
     return "FileAlreadyExistsException" in text and "_delta_log" in text
+
+
+def _sql_text(cond: Column) -> str:
+    """The SQL text of a column expression, for delta-spark's ``replaceWhere`` option.
+
+    Spark 4's Column is a ColumnNode tree (``node().sql()``); Spark 3's held a Catalyst
+    expression (``expr().sql()``).
+    """
+    jc = cond._jc  # type: ignore[attr-defined]
+    try:
+        return str(jc.node().sql())
+    except Exception:  # noqa: BLE001 - py4j: no such method on Spark 3
+        return str(jc.expr().sql())
 
 
 def _rel(uri: str, table: str) -> str:
@@ -264,7 +277,7 @@ class SparkDeltaBackend:
         return self.version(path)
 
     def replace_where(self, path: str, df: DataFrame, cond: Column) -> int:
-        where = _sql_of(F.coalesce(cond, F.lit(False)))
+        where = _sql_text(F.coalesce(cond, F.lit(False)))
         self._retry(
             path,
             lambda: (
