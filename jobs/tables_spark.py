@@ -100,16 +100,17 @@ def _is_conflict(exc: BaseException, types: tuple[type[BaseException], ...]) -> 
     return "FileAlreadyExistsException" in text and "_delta_log" in text
 
 
-def _sql_text(cond: Column) -> str:
+def _sql_text(spark: SparkSession, cond: Column) -> str:
     """The SQL text of a column expression, for delta-spark's ``replaceWhere`` option.
 
-    Spark 4's Column is a ColumnNode tree (``node().sql()``); Spark 3's held a Catalyst
-    expression (``expr().sql()``).
+    Through the Catalyst expression, whose literals print as SQL (``DATE '2026-11-22'``): Spark 4
+    builds it with the session's ``expression(Column)``; Spark 3's Column held it (``expr()``).
+    Spark 4's ``Column.node().sql()`` is not used: it prints a date literal unquoted.
     """
     jc = cond._jc  # type: ignore[attr-defined]
     try:
-        return str(jc.node().sql())
-    except Exception:  # noqa: BLE001 - py4j: no such method on Spark 3
+        return str(spark._jsparkSession.expression(jc).sql())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - py4j: no such method before Spark 4
         return str(jc.expr().sql())
 
 
@@ -277,7 +278,7 @@ class SparkDeltaBackend:
         return self.version(path)
 
     def replace_where(self, path: str, df: DataFrame, cond: Column) -> int:
-        where = _sql_text(F.coalesce(cond, F.lit(False)))
+        where = _sql_text(self.spark, F.coalesce(cond, F.lit(False)))
         self._retry(
             path,
             lambda: (
