@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from jobs.errors import CommitConflictError, ComplianceError, TableError
-from jobs.tables_backend import _HadoopFs, _local, _null_safe_on, _sql_of
+from jobs.tables_backend import _HadoopFs, _local, _null_safe_on
 
 #: Session settings the engine relies on (set once when the engine is created).
 SESSION_CONF = {
@@ -98,6 +98,20 @@ def _is_conflict(exc: BaseException, types: tuple[type[BaseException], ...]) -> 
         return True
     # two writers creating a table at once: the loser finds 00000000000000000000.json taken
     return "FileAlreadyExistsException" in text and "_delta_log" in text
+
+
+def _sql_text(spark: SparkSession, cond: Column) -> str:
+    """The SQL text of a column expression, for delta-spark's ``replaceWhere`` option.
+
+    Through the Catalyst expression, whose literals print as SQL (``DATE '2026-11-22'``): Spark 4
+    builds it with the session's ``expression(Column)``; Spark 3's Column held it (``expr()``).
+    Spark 4's ``Column.node().sql()`` is not used: it prints a date literal unquoted.
+    """
+    jc = cond._jc  # type: ignore[attr-defined]
+    try:
+        return str(spark._jsparkSession.expression(jc).sql())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - py4j: no such method before Spark 4
+        return str(jc.expr().sql())
 
 
 def _rel(uri: str, table: str) -> str:
@@ -264,7 +278,7 @@ class SparkDeltaBackend:
         return self.version(path)
 
     def replace_where(self, path: str, df: DataFrame, cond: Column) -> int:
-        where = _sql_of(F.coalesce(cond, F.lit(False)))
+        where = _sql_text(self.spark, F.coalesce(cond, F.lit(False)))
         self._retry(
             path,
             lambda: (

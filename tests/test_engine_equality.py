@@ -13,6 +13,7 @@ nightlies, one of them on delta-spark; .ci/run runs it with ``-m slow -k engine_
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import date
 
 import pytest
@@ -66,9 +67,10 @@ def test_engine_equality_of_the_demo_nightly(delta_spark, tmp_path_factory):
         shutil.copytree(base / "demo", home)
         conf = home / "conf.yaml"
         conf.write_text(f"home: {home}\nstorage:\n  engine: {engine}\n", encoding="utf-8")
-        assert main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"]) == 0, (
-            engine
-        )
+        t0 = time.monotonic()
+        code = main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"])
+        assert code == 0, engine
+        print(f"demo nightly on {engine}: {time.monotonic() - t0:.1f} s")  # shown with -rP
         homes[engine] = home
     mismatched = []
     for folder in ("warehouse", "company"):

@@ -143,9 +143,9 @@ class TestStoreContract:
         assert store.vacuum("t", retention_hours=10_000) == []  # nothing is that old
         eq(store.read("t", version=0), rows(spark, [(1, "old", 1.0)]))
         removed = store.vacuum("t", retention_hours=0)
-        assert removed and all(
-            p.endswith(".parquet") and not p.startswith(("/", "file:")) for p in removed
-        )
+        # the overwritten data files (delta-rs also lists their .crc checksums), table-relative
+        assert [p for p in removed if p.endswith(".parquet")]
+        assert not [p for p in removed if p.startswith(("/", "file:"))]
         assert not any((Path(store.path("t")) / p).exists() for p in removed)
         with pytest.raises(TableError, match="no longer readable"):
             store.read("t", version=0).collect()
