@@ -120,6 +120,9 @@ def _plan(ctx: JobContext, kind: str, files: list[InputFile], *, documents: bool
         return []
     prev: dict[str, dict] = {}
     if ctx.store.exists("landed_files"):
+        # a ledger written before files were known by content gains the columns (NULL: re-landed)
+        ctx.store.add_columns("landed_files", dict(
+            (c.split()[0], c.split()[1]) for c in LEDGER_SCHEMA.split(", ")))
         prev = {
             r.source: r.asDict()
             for r in ctx.store.read("landed_files").filter(F.col("kind") == kind).collect()

@@ -183,11 +183,10 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "audit", _audit,
         reads=("deletion_events", "deletion_requests", "lineage_closure", "lineage_edges",
-               "landed_edge_inventory", "columns", "assets", "deletion_anomalies",
-               "subject_match_keys", "pseudonym_key_check"),
+               "landed_edge_inventory", "deletion_anomalies", "subject_match_keys", "pseudonym_key_check", "retention_violations",
+               "residual_findings", "residual_scans", "annotation_findings"),
         writes=("deletion_anomalies", "retention_violations", "residual_findings",
-                "residual_scans", "annotation_findings", "rejected_inputs",
-                "pseudonym_key_check"),
+                "residual_scans", "annotation_findings", "rejected_inputs"),
     ),
     StepSpec(
         "keys", _keys,
@@ -196,11 +195,10 @@ STEPS: tuple[StepSpec, ...] = (
     ),
     StepSpec(
         "report", _report,
-        reads=("run_manifest", "lineage_closure", "lineage_edges", "assets", "columns",
+        reads=("run_manifest", "landed_query_logs", "lineage_closure", "lineage_edges", "assets", "columns",
                "policy_violations", "new_flows", "deletion_anomalies", "residual_findings",
                "deletion_requests", "deletion_events", "retention_violations",
-               "annotation_findings", "rejected_inputs", "input_expectations", "purge_journal",
-               "residual_scans", "held_inputs",
+               "annotation_findings", "rejected_inputs", "purge_journal", "residual_scans",
                "restoration_log", "restore_journal", "restoration_log_health"),
         writes=(),
         outputs=("reports",),

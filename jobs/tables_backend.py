@@ -103,11 +103,6 @@ def _partition_dirs(rel_dir: str) -> dict[str, str | None]:
     return values
 
 
-def _sql_of(cond: Column) -> str:
-    """The SQL text of a column expression (for delta-spark's replaceWhere option)."""
-    return cond._jc.expr().sql()  # type: ignore[attr-defined]
-
-
 def _null_safe_on(left: str, right: str, keys: list[str]) -> Column:
     cond = None
     for k in keys:
