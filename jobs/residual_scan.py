@@ -110,21 +110,20 @@ def _table_level(ctx: JobContext, catalog: Catalog, asset: str, source: str,
                  declared: dict[tuple[str, str], str]) -> list[Target]:
     """The columns to scan in a table reached only by table-level lineage from ``source``."""
     via = f"reached only by table-level lineage from {source} (no column lineage)"
-    if not ctx.audited.exists(asset):
-        return [Target(asset, ALL_COLUMNS, None, f"{via}; no Delta table exists")]
     src = catalog.asset(source)
     src_idents = [c for c in (src.columns if src else ()) if c.is_identifier]
     cats = {c.data_category for c in src_idents if c.data_category}
     names = {c.name for c in src_idents}
     spec = catalog.asset(asset)
-    present = set(ctx.audited.schema(asset).fieldNames())
     chosen = {c.name for c in (spec.columns if spec else ())
               if c.is_identifier or (c.data_category and c.data_category in cats)}
-    chosen |= names & present
+    if not chosen and spec is not None and spec.columns:
+        return []  # the catalog lists its columns and none holds an identifier
+    if not ctx.audited.exists(asset):
+        return [Target(asset, ALL_COLUMNS, None, f"{via}; no Delta table exists")]
+    chosen |= names & set(ctx.audited.schema(asset).fieldNames())
     if chosen:
         return [Target(asset, c, declared.get((asset, c))) for c in sorted(chosen)]
-    if spec is not None and spec.columns:
-        return []  # the catalog lists its columns and none holds an identifier
     return [Target(asset, ALL_COLUMNS, None,
                    f"{via}; the catalog declares none of its columns and none is named "
                    f"{', '.join(sorted(names)) or 'like an identifier'}")]
