@@ -27,8 +27,9 @@ out of precision/recall. No deep is ever suggested into an object type annotated
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -160,9 +161,15 @@ def predict_annotations(
 
 def _declared(predictions: DataFrame, annotations: Mapping[str, Any]) -> DataFrame:
     objects, edges = _sections(annotations)
-    rows = [(name, spec.get("deletion"), spec.get("dst"),
-             objects.get(str(spec.get("dst"))) if spec.get("dst") else None)
-            for name, spec in edges.items()]
+    rows = [
+        (
+            name,
+            spec.get("deletion"),
+            spec.get("dst"),
+            objects.get(str(spec.get("dst"))) if spec.get("dst") else None,
+        )
+        for name, spec in edges.items()
+    ]
     declared = predictions.sparkSession.createDataFrame(
         rows, "edge_type string, declared string, dst_type string, dst_annotation string"
     )

@@ -34,44 +34,82 @@ def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
     """The expectation suite of ``kind`` for a run whose cutoff time is ``cutoff`` (UTC)."""
     suite = gx.ExpectationSuite(name=f"inputs.{kind.name}")
     add = suite.add_expectation
-    add(gxe.ExpectColumnValuesToBeNull(column="_parse_error", meta={"reason": "malformed JSON line"}))
-    add(gxe.ExpectColumnValuesToBeNull(column="_type_error", meta={"reason": "field of the wrong type"}))
+    add(
+        gxe.ExpectColumnValuesToBeNull(
+            column="_parse_error", meta={"reason": "malformed JSON line"}
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToBeNull(
+            column="_type_error", meta={"reason": "field of the wrong type"}
+        )
+    )
     for f in kind.fields:
         label = f.path or f.name
         if f.required:
-            add(gxe.ExpectColumnValuesToNotBeNull(
-                column=f.name, meta={"reason": f"missing required field '{label}'"}))
+            add(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=f.name, meta={"reason": f"missing required field '{label}'"}
+                )
+            )
         if f.allowed:
-            add(gxe.ExpectColumnValuesToBeInSet(
-                column=f.name, value_set=list(f.allowed),
-                meta={"reason": f"field '{label}' not one of {', '.join(f.allowed)}"}))
+            add(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=f.name,
+                    value_set=list(f.allowed),
+                    meta={"reason": f"field '{label}' not one of {', '.join(f.allowed)}"},
+                )
+            )
         if f.non_negative:
-            add(gxe.ExpectColumnValuesToBeBetween(
-                column=f.name, min_value=0, meta={"reason": f"field '{label}' is negative"}))
+            add(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f.name, min_value=0, meta={"reason": f"field '{label}' is negative"}
+                )
+            )
         if f.type == "timestamp":
-            add(gxe.ExpectColumnValuesToBeBetween(
-                column=f.name, min_value=EARLIEST,
-                meta={"reason": f"field '{label}' is before 2000-01-01"}))
+            add(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f.name,
+                    min_value=EARLIEST,
+                    meta={"reason": f"field '{label}' is before 2000-01-01"},
+                )
+            )
             if not f.sane_time:
-                add(gxe.ExpectColumnValuesToBeBetween(
-                    column=f.name, max_value=LATEST,
-                    meta={"reason": f"field '{label}' is after 2100-01-01"}))
+                add(
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column=f.name,
+                        max_value=LATEST,
+                        meta={"reason": f"field '{label}' is after 2100-01-01"},
+                    )
+                )
         if f.sane_time:
             # an event after the run's window is not wrong, only early: held, not rejected
-            add(gxe.ExpectColumnValuesToBeBetween(
-                column=f.name, max_value=cutoff,
-                meta={"hold": True,
-                      "reason": f"field '{label}' is after the run's window (ends "
-                                f"{cutoff:%Y-%m-%d %H:%M} UTC): held for the run whose window "
-                                "holds it"}))
+            add(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f.name,
+                    max_value=cutoff,
+                    meta={
+                        "hold": True,
+                        "reason": f"field '{label}' is after the run's window (ends "
+                        f"{cutoff:%Y-%m-%d %H:%M} UTC): held for the run whose window "
+                        "holds it",
+                    },
+                )
+            )
     for cond, needed in kind.requires:
-        add(gxe.ExpectColumnValuesToBeNull(
-            column=requires_column(cond),
-            meta={"reason": f"a line with '{cond}' also needs " + ", ".join(needed)}))
+        add(
+            gxe.ExpectColumnValuesToBeNull(
+                column=requires_column(cond),
+                meta={"reason": f"a line with '{cond}' also needs " + ", ".join(needed)},
+            )
+        )
     for group in kind.one_of:
-        add(gxe.ExpectColumnValuesToNotBeNull(
-            column="_" + "_or_".join(group),
-            meta={"reason": "missing field " + " or ".join(f"'{g}'" for g in group)}))
+        add(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="_" + "_or_".join(group),
+                meta={"reason": "missing field " + " or ".join(f"'{g}'" for g in group)},
+            )
+        )
     return suite
 
 
@@ -123,8 +161,11 @@ def failure_reason(suite: gx.ExpectationSuite) -> Column:
 
 def hold_reason(suite: gx.ExpectationSuite) -> Column:
     """Why a row waits for a later run (the first failing hold expectation), or null."""
-    holds = [F.when(expectation_failed(e), F.lit(e.meta["reason"]))
-             for e in suite.expectations if e.meta.get("hold")]
+    holds = [
+        F.when(expectation_failed(e), F.lit(e.meta["reason"]))
+        for e in suite.expectations
+        if e.meta.get("hold")
+    ]
     return F.coalesce(*holds) if holds else F.lit(None).cast("string")
 
 
@@ -133,4 +174,5 @@ def split_by_suite(parsed: DataFrame, suite: gx.ExpectationSuite) -> DataFrame:
     that pass every rule but whose event time is after the run's window: null otherwise)."""
     out = parsed.withColumn("_reject_reason", failure_reason(suite))
     return out.withColumn(
-        "_held_reason", F.when(F.col("_reject_reason").isNull(), hold_reason(suite)))
+        "_held_reason", F.when(F.col("_reject_reason").isNull(), hold_reason(suite))
+    )

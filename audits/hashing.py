@@ -16,7 +16,7 @@ the comparison, so upper-case hex (Trino's ``to_hex``) matches too.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 
 HASH_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "md5_hex": lambda v: hashlib.md5(v.encode("utf-8")).hexdigest(),  # noqa: S324 - matching only

@@ -69,6 +69,7 @@ class InputKind:
 
 def _bad_facet_sql(cl: str) -> str:
     """SQL: true when the columnLineage facet variant ``cl`` is present and of the wrong shape."""
+
     def kind(v: str) -> str:
         return f"schema_of_variant({v})"
 
@@ -92,7 +93,8 @@ def _bad_facet_sql(cl: str) -> str:
 _DIALECTS = None  # engines are validated by the ingest step (unknown dialects are rejected there)
 
 QUERY_LOGS = InputKind(
-    "query_logs", "landed_query_logs",
+    "query_logs",
+    "landed_query_logs",
     (
         Field("query_id", "string", json_type="STRING"),
         Field("job_id", "string", json_type="STRING"),
@@ -110,10 +112,16 @@ QUERY_LOGS = InputKind(
 )
 
 OPENLINEAGE = InputKind(
-    "openlineage", "landed_openlineage",
+    "openlineage",
+    "landed_openlineage",
     (
-        Field("event_type", "string", path="eventType", required=True,
-              allowed=("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")),
+        Field(
+            "event_type",
+            "string",
+            path="eventType",
+            required=True,
+            allowed=("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"),
+        ),
         Field("event_time", "timestamp", path="eventTime", required=True, sane_time=True),
         Field("run_id", "string", path="run.runId", required=True),
         Field("job_namespace", "string", path="job.namespace"),
@@ -122,18 +130,22 @@ OPENLINEAGE = InputKind(
         Field("outputs", "string", raw_json=True, json_type="ARRAY"),
     ),
     keep_line=True,
-    shape_checks=((
-        # every output's columnLineage facet, when present: an object whose `fields` is an object
-        # of objects with an `inputFields` list, and whose `dataset` is a list
-        "exists(coalesce(try_variant_get(_obj['outputs'], '$', 'array<variant>'), array()), o -> "
-        + _bad_facet_sql("variant_get(o, '$.facets.columnLineage')") + ")",
-        "field 'outputs' has a columnLineage facet of the wrong shape (expected fields.<column>"
-        ".inputFields as a list): its column lineage would be lost",
-    ),),
+    shape_checks=(
+        (
+            # every output's columnLineage facet, when present: an object whose `fields` is an object
+            # of objects with an `inputFields` list, and whose `dataset` is a list
+            "exists(coalesce(try_variant_get(_obj['outputs'], '$', 'array<variant>'), array()), o -> "
+            + _bad_facet_sql("variant_get(o, '$.facets.columnLineage')")
+            + ")",
+            "field 'outputs' has a columnLineage facet of the wrong shape (expected fields.<column>"
+            ".inputFields as a list): its column lineage would be lost",
+        ),
+    ),
 )
 
 PROBE_SAMPLES = InputKind(
-    "probe_samples", "landed_probe_samples",
+    "probe_samples",
+    "landed_probe_samples",
     (
         Field("request_id", "string", required=True),
         Field("ts", "timestamp", required=True, sane_time=True),
@@ -145,13 +157,18 @@ PROBE_SAMPLES = InputKind(
 )
 
 DELETION_EVENTS = InputKind(
-    "deletion_events", "deletion_events",
+    "deletion_events",
+    "deletion_events",
     (
         Field("deletion_id", "string", required=True),
         Field("object_id", "string"),
         Field("object_type", "string"),
-        Field("event", "string", required=True,
-              allowed=("scheduled", "started", "progress", "rerun", "exception", "completed")),
+        Field(
+            "event",
+            "string",
+            required=True,
+            allowed=("scheduled", "started", "progress", "rerun", "exception", "completed"),
+        ),
         Field("ts", "timestamp", required=True, sane_time=True),
         Field("scheduled_for", "timestamp"),
         Field("points_deleted", "bigint", non_negative=True),
@@ -160,7 +177,8 @@ DELETION_EVENTS = InputKind(
 )
 
 DELETION_REQUESTS = InputKind(
-    "deletion_requests", "deletion_requests",
+    "deletion_requests",
+    "deletion_requests",
     (
         Field("deletion_id", "string", required=True),
         Field("subject_id", "string", required=True),
@@ -171,7 +189,8 @@ DELETION_REQUESTS = InputKind(
 )
 
 EDGE_INVENTORY = InputKind(
-    "edge_inventory", "landed_edge_inventory",
+    "edge_inventory",
+    "landed_edge_inventory",
     (
         Field("edge_type", "string", required=True),
         Field("src_type", "string"),
@@ -184,7 +203,12 @@ EDGE_INVENTORY = InputKind(
 )
 
 JSONL_KINDS: tuple[InputKind, ...] = (
-    QUERY_LOGS, OPENLINEAGE, PROBE_SAMPLES, DELETION_EVENTS, DELETION_REQUESTS, EDGE_INVENTORY,
+    QUERY_LOGS,
+    OPENLINEAGE,
+    PROBE_SAMPLES,
+    DELETION_EVENTS,
+    DELETION_REQUESTS,
+    EDGE_INVENTORY,
 )
 
 
@@ -192,7 +216,10 @@ MAX_LINE_CHARS = 16 * 1024 * 1024
 """Longer lines are rejected as too large instead of being parsed."""
 
 _JSON_TYPE_NAMES = (
-    ("OBJECT", "an object"), ("ARRAY", "a list"), ("STRING", "a string"), ("BOOLEAN", "true/false"),
+    ("OBJECT", "an object"),
+    ("ARRAY", "a list"),
+    ("STRING", "a string"),
+    ("BOOLEAN", "true/false"),
 )
 
 
@@ -215,7 +242,9 @@ def _typed(text: Column, f: Field) -> Column:
     if f.type.startswith("array<"):
         return F.from_json(text, f.type)
     if f.type == "boolean":
-        return F.when(F.lower(text) == "true", F.lit(True)).when(F.lower(text) == "false", F.lit(False))
+        return F.when(F.lower(text) == "true", F.lit(True)).when(
+            F.lower(text) == "false", F.lit(False)
+        )
     return text.try_cast(f.type)
 
 
@@ -236,19 +265,34 @@ def _parse_error(value: Column, arr: Column) -> Column:
     """Why a line is not exactly one JSON object (null when it is)."""
     lenient = F.from_json(value, "map<string,string>", {"allowSingleQuotes": "false"})
     return (
-        F.when(F.length(value) > MAX_LINE_CHARS, F.concat(
-            F.lit("line too large: "), F.length(value).cast("string"),
-            F.lit(f" characters (at most {MAX_LINE_CHARS} are read)")))
+        F.when(
+            F.length(value) > MAX_LINE_CHARS,
+            F.concat(
+                F.lit("line too large: "),
+                F.length(value).cast("string"),
+                F.lit(f" characters (at most {MAX_LINE_CHARS} are read)"),
+            ),
+        )
         .when(~F.expr("is_valid_utf8(value)"), F.lit("invalid UTF-8 bytes in the line"))
-        .when(value.contains("\r"), F.lit(
-            "a bare carriage return (CR) inside the line: a record split or joined by mistake?"))
+        .when(
+            value.contains("\r"),
+            F.lit(
+                "a bare carriage return (CR) inside the line: a record split or joined by mistake?"
+            ),
+        )
         .when(F.size(arr) > 1, F.lit("malformed JSON: more than one JSON object on the line"))
-        .when(arr.isNull() & lenient.isNotNull() & value.rlike(r"\}\s*\{"),
-              F.lit("malformed JSON: more than one JSON object on the line"))
-        .when(arr.isNull() & lenient.isNotNull(),
-              F.lit("malformed JSON: text after the end of the JSON object"))
-        .when(arr.isNull() | F.element_at(arr, 1).isNull(),
-              F.lit("malformed JSON: not a complete JSON object"))
+        .when(
+            arr.isNull() & lenient.isNotNull() & value.rlike(r"\}\s*\{"),
+            F.lit("malformed JSON: more than one JSON object on the line"),
+        )
+        .when(
+            arr.isNull() & lenient.isNotNull(),
+            F.lit("malformed JSON: text after the end of the JSON object"),
+        )
+        .when(
+            arr.isNull() | F.element_at(arr, 1).isNull(),
+            F.lit("malformed JSON: not a complete JSON object"),
+        )
     )
 
 
@@ -271,9 +315,14 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         field whose value has the wrong type, or null).
     """
     value = F.col("value")
-    arr = F.when(F.length(value) <= MAX_LINE_CHARS, F.from_json(
-        F.concat(F.lit("["), value, F.lit("]")), "array<map<string,variant>>",
-        {"allowSingleQuotes": "false", "maxStringLen": str(MAX_LINE_CHARS)}))
+    arr = F.when(
+        F.length(value) <= MAX_LINE_CHARS,
+        F.from_json(
+            F.concat(F.lit("["), value, F.lit("]")),
+            "array<map<string,variant>>",
+            {"allowSingleQuotes": "false", "maxStringLen": str(MAX_LINE_CHARS)},
+        ),
+    )
     df = raw.withColumn("_arr", arr).withColumn("_parse_error", _parse_error(value, F.col("_arr")))
     df = df.withColumn("_obj", F.when(F.col("_parse_error").isNull(), F.element_at("_arr", 1)))
     obj = F.col("_obj")
@@ -283,8 +332,11 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         cols.append(F.when(F.col("_parse_error").isNull(), _typed(texts[f.name], f)).alias(f.name))
     top_level = sorted({(f.path or f.name).split(".")[0] for f in kind.fields})
     extra = F.map_filter(obj, lambda k, _v: ~k.isin(*top_level) if top_level else F.lit(True))
-    cols.append(F.when(obj.isNotNull(), F.transform_values(extra, lambda _k, v: v.cast("string")))
-                .alias("extra"))
+    cols.append(
+        F.when(obj.isNotNull(), F.transform_values(extra, lambda _k, v: v.cast("string"))).alias(
+            "extra"
+        )
+    )
     cols.append(F.col("_parse_error"))
     type_checks = [_json_type_error(obj, f) for f in kind.fields if f.json_type]
     type_checks += [
@@ -304,9 +356,13 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         missing = F.concat_ws(", ", *[F.when(F.col(n).isNull(), F.lit(f"'{n}'")) for n in needed])
         out = out.withColumn(
             requires_column(cond),
-            F.when(F.col(cond).isNotNull() & (missing != ""),
-                   F.concat(F.lit(f"a line with '{cond}' also needs "), missing)),
+            F.when(
+                F.col(cond).isNotNull() & (missing != ""),
+                F.concat(F.lit(f"a line with '{cond}' also needs "), missing),
+            ),
         )
     for group in kind.one_of:
-        out = out.withColumn("_" + "_or_".join(group), F.coalesce(*[F.col(g).cast("string") for g in group]))
+        out = out.withColumn(
+            "_" + "_or_".join(group), F.coalesce(*[F.col(g).cast("string") for g in group])
+        )
     return out

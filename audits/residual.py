@@ -19,8 +19,8 @@ column into the same space (e.g. the same keyed hash as a Spark column expressio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -125,7 +125,8 @@ def hashed_targets(closure_df: DataFrame, identifiers: DataFrame, edges: DataFra
         DataFrame[asset, column, source_identifier, hash_origin], distinct rows.
     """
     carried = identifier_targets(closure_df, identifiers, edges).select(
-        F.concat_ws(".", "asset", "column").alias("src"), "source_identifier")
+        F.concat_ws(".", "asset", "column").alias("src"), "source_identifier"
+    )
     masked = edges.where(
         (F.upper(F.col("transformation_type")) == "DIRECT")
         & (F.upper(F.col("transformation_subtype")) == "TRANSFORMATION")
@@ -137,16 +138,21 @@ def hashed_targets(closure_df: DataFrame, identifiers: DataFrame, edges: DataFra
         F.concat_ws(".", "target_asset", "target_column").alias("hash_origin"),
     )
     origins = carried.join(masked, "src").select("source_identifier", "hash_origin").distinct()
-    copies = closure(_identity_edges(edges), origins.select(F.col("hash_origin").alias("node"))
-                     .distinct()).select(F.col("source").alias("hash_origin"), "node")
+    copies = closure(
+        _identity_edges(edges), origins.select(F.col("hash_origin").alias("node")).distinct()
+    ).select(F.col("source").alias("hash_origin"), "node")
     reach = copies.unionByName(origins.select("hash_origin", F.col("hash_origin").alias("node")))
     pairs = origins.join(reach, "hash_origin").select(
-        F.col("source_identifier").alias("source"), "node", "hash_origin")
-    pairs = pairs.join(closure_df.select("source", "node").distinct(), ["source", "node"],
-                       "left_semi")
+        F.col("source_identifier").alias("source"), "node", "hash_origin"
+    )
+    pairs = pairs.join(
+        closure_df.select("source", "node").distinct(), ["source", "node"], "left_semi"
+    )
     asset, column = _split_node(F.col("node"))
     return pairs.select(
-        asset.alias("asset"), column.alias("column"), F.col("source").alias("source_identifier"),
+        asset.alias("asset"),
+        column.alias("column"),
+        F.col("source").alias("source_identifier"),
         "hash_origin",
     ).distinct()
 
@@ -169,18 +175,30 @@ def table_level_targets(
     Returns:
         DataFrame[asset, source_asset], distinct rows (``source_asset`` the identifier's table).
     """
-    with_columns = edges.where(F.col("target_column").isNotNull()).select(
-        F.col("target_asset").alias("asset")).distinct()
+    with_columns = (
+        edges.where(F.col("target_column").isNotNull())
+        .select(F.col("target_asset").alias("asset"))
+        .distinct()
+    )
     reached = table_closure.join(
         identifier_assets.select(F.col("asset").alias("source_asset")).distinct(), "source_asset"
     ).select(F.col("target_asset").alias("asset"), "source_asset")
-    return reached.where(F.col("asset") != F.col("source_asset")).join(
-        with_columns, "asset", "left_anti").distinct()
+    return (
+        reached.where(F.col("asset") != F.col("source_asset"))
+        .join(with_columns, "asset", "left_anti")
+        .distinct()
+    )
 
 
 #: Columns of the ``residual_scans`` table: what the residual scan did per deletion and table.
 SCAN_COLUMNS: tuple[str, ...] = (
-    "deletion_id", "subject_key", "asset", "column", "status", "rows_found", "detail",
+    "deletion_id",
+    "subject_key",
+    "asset",
+    "column",
+    "status",
+    "rows_found",
+    "detail",
     "table_status",
 )
 
@@ -222,33 +240,59 @@ def scan_statuses(
     n = F.coalesce(F.col("_n"), F.lit(0)).cast("long")
     why = F.when(F.col("reason").isNotNull(), F.col("reason")).when(
         F.col("function").isNotNull() & F.col("_k").isNull(),
-        F.concat(F.lit("no "), F.col("function"),
-                 F.lit(" match key for this subject (request landed before hashed copies were "
-                       "matched)")),
+        F.concat(
+            F.lit("no "),
+            F.col("function"),
+            F.lit(" match key for this subject (request landed before hashed copies were matched)"),
+        ),
     )
-    status = (F.when(n > 0, F.lit("residual")).when(why.isNotNull(), F.lit("unverifiable"))
-              .otherwise(F.lit("clean")))
+    status = (
+        F.when(n > 0, F.lit("residual"))
+        .when(why.isNotNull(), F.lit("unverifiable"))
+        .otherwise(F.lit("clean"))
+    )
     detail = (
-        F.when(n > 0, F.concat(n.cast("string"), F.lit(" row(s) still hold the subject's "),
-                               F.when(F.col("function").isNotNull(), F.concat(
-                                   F.col("function"), F.lit(" hashed "))).otherwise(F.lit("")),
-                               F.lit("identifier")))
+        F.when(
+            n > 0,
+            F.concat(
+                n.cast("string"),
+                F.lit(" row(s) still hold the subject's "),
+                F.when(
+                    F.col("function").isNotNull(), F.concat(F.col("function"), F.lit(" hashed "))
+                ).otherwise(F.lit("")),
+                F.lit("identifier"),
+            ),
+        )
         .when(why.isNotNull(), F.concat(F.lit("not verified: "), why))
-        .otherwise(F.concat(F.lit("read, no row of the subject")
-                            , F.when(F.col("function").isNotNull(), F.concat(
-                                F.lit(" (matched through "), F.col("function"), F.lit(")")))
-                            .otherwise(F.lit(""))))
+        .otherwise(
+            F.concat(
+                F.lit("read, no row of the subject"),
+                F.when(
+                    F.col("function").isNotNull(),
+                    F.concat(F.lit(" (matched through "), F.col("function"), F.lit(")")),
+                ).otherwise(F.lit("")),
+            )
+        )
     )
     rows = pairs.select(
         F.col("deletion_id").cast("string").alias("deletion_id"),
         F.col("subject_key").cast("string").alias("subject_key"),
-        "asset", "column", status.alias("status"), n.alias("rows_found"), detail.alias("detail"))
-    rank = F.when(F.col("status") == "residual", 2).when(F.col("status") == "unverifiable", 1) \
+        "asset",
+        "column",
+        status.alias("status"),
+        n.alias("rows_found"),
+        detail.alias("detail"),
+    )
+    rank = (
+        F.when(F.col("status") == "residual", 2)
+        .when(F.col("status") == "unverifiable", 1)
         .otherwise(0)
+    )
     worst = F.max(rank).over(Window.partitionBy("deletion_id", "asset"))
     return rows.withColumn(
         "table_status",
-        F.when(worst == 2, F.lit("residual")).when(worst == 1, F.lit("unverifiable"))
+        F.when(worst == 2, F.lit("residual"))
+        .when(worst == 1, F.lit("unverifiable"))
         .otherwise(F.lit("clean")),
     )
 

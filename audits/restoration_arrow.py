@@ -68,14 +68,25 @@ def associated_data_array(
             [
                 associated_data(e, d, t, c if c is not None else -1)
                 for e, d, t, c in zip(
-                    entry.to_pylist(), deletion.to_pylist(), table.to_pylist(),
+                    entry.to_pylist(),
+                    deletion.to_pylist(),
+                    table.to_pylist(),
                     stamps.to_pylist(),
+                    strict=False,
                 )
             ],
             pa.binary(),
         )
     joined = pc.binary_join_element_wise(
-        '{"created_at":', stamps.cast(pa.string()), ',"deletion_id":', parts[0],
-        ',"entry_id":', parts[1], ',"table":', parts[2], "}", "",
+        '{"created_at":',
+        stamps.cast(pa.string()),
+        ',"deletion_id":',
+        parts[0],
+        ',"entry_id":',
+        parts[1],
+        ',"table":',
+        parts[2],
+        "}",
+        "",
     )
     return joined.cast(pa.binary())

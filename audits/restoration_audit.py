@@ -20,9 +20,10 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -59,14 +60,22 @@ def key_findings(keys: Iterable[Any], *, retention_days: int = 90) -> list[KeyFi
     findings = []
     for key in keys:
         if key.age_days >= retention_days:
-            findings.append(KeyFinding(
-                key.key_id, "key_past_window",
-                f"key {key.key_id} is {key.age_days} days old; keys must be destroyed at "
-                f"{retention_days} days (run 'compliance keys rotate')"))
+            findings.append(
+                KeyFinding(
+                    key.key_id,
+                    "key_past_window",
+                    f"key {key.key_id} is {key.age_days} days old; keys must be destroyed at "
+                    f"{retention_days} days (run 'compliance keys rotate')",
+                )
+            )
         elif key.age_days < 0:
-            findings.append(KeyFinding(
-                key.key_id, "key_from_future",
-                f"key {key.key_id} is dated {-key.age_days} days after the run date"))
+            findings.append(
+                KeyFinding(
+                    key.key_id,
+                    "key_from_future",
+                    f"key {key.key_id} is dated {-key.age_days} days after the run date",
+                )
+            )
     return findings
 
 

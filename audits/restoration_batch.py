@@ -24,7 +24,7 @@ Input columns are found by name, so extra columns are ignored and order does not
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -110,6 +110,7 @@ DECRYPTED_SCHEMA = StructType(
 #: What the verifier returns: the decryptor's columns without ``row_json`` (nothing decrypted).
 VERIFIED_SCHEMA = StructType([f for f in DECRYPTED_SCHEMA.fields if f.name != "row_json"])
 
+
 def make_encryptor(
     keys_by_id: Mapping[str, RestorationKey],
     key_id: str,
@@ -148,15 +149,20 @@ def _encrypt_batch(
 ) -> pa.RecordBatch:
     entry_col, del_col, table_col = (column(batch, n) for n in ("entry_id", "deletion_id", "table"))
     created_col, row_col = column(batch, "created_at"), column(batch, "row_json")
-    for name, arr in (("entry_id", entry_col), ("table", table_col), ("created_at", created_col),
-                      ("row_json", row_col)):
+    for name, arr in (
+        ("entry_id", entry_col),
+        ("table", table_col),
+        ("created_at", created_col),
+        ("row_json", row_col),
+    ):
         if arr.null_count:
             raise RestorationLogError(None, "truncated", f"{arr.null_count} rows with null {name}")
     n = batch.num_rows
     str_type, bin_type = text_types(entry_col.type)
     ads = associated_data_list(entry_col, del_col, table_col, created_col)
-    rows = row_col.cast(pa.large_binary() if pa.types.is_large_string(row_col.type)
-                        else pa.binary()).to_pylist()
+    rows = row_col.cast(
+        pa.large_binary() if pa.types.is_large_string(row_col.type) else pa.binary()
+    ).to_pylist()
     ivs = iv_source(IV_BYTES * n)
     if len(ivs) != IV_BYTES * n:
         raise RestorationLogError(None, "truncated", "iv_source returned a bad length")
@@ -263,9 +269,7 @@ def _decrypt_batch(
         if not plaintext:
             continue
         verified = np.delete(fine, failed) if failed else fine
-        texts, bad_padding = _open_many(
-            sub, _pick(iv_col, verified, n), _pick(ct_col, verified, n)
-        )
+        texts, bad_padding = _open_many(sub, _pick(iv_col, verified, n), _pick(ct_col, verified, n))
         for i in verified[bad_padding]:
             status[i], detail[i] = "tampered", f"tampered: {BAD_PADDING}"
         opened.append((verified, texts))
@@ -301,9 +305,7 @@ def _scatter(parts: list[tuple[np.ndarray, pa.Array]], n: int) -> pa.Array:
     """A ``large_binary`` array of ``n`` rows: ``parts``' values at their positions, else null."""
     if len(parts) == 1 and parts[0][0].size == n and np.array_equal(parts[0][0], np.arange(n)):
         return parts[0][1]
-    values = pa.concat_arrays(
-        [p[1] for p in parts] + [pa.array([None], pa.large_binary())]
-    )
+    values = pa.concat_arrays([p[1] for p in parts] + [pa.array([None], pa.large_binary())])
     index = np.full(n, len(values) - 1, dtype=np.int64)
     at = 0
     for positions, texts in parts:

@@ -230,7 +230,10 @@ def _verify_checked(
 
 
 _OFFSET_TYPES = (
-    pa.types.is_binary, pa.types.is_large_binary, pa.types.is_string, pa.types.is_large_string
+    pa.types.is_binary,
+    pa.types.is_large_binary,
+    pa.types.is_string,
+    pa.types.is_large_string,
 )
 
 
@@ -279,7 +282,7 @@ def _verify_many(
     )
     base = sub.mac_framed
     failed: list[int] = []
-    for j, (frame, tag) in enumerate(zip(frames.to_pylist(), macs.to_pylist())):
+    for j, (frame, tag) in enumerate(zip(frames.to_pylist(), macs.to_pylist(), strict=False)):
         h = base.copy()
         h.update(frame)
         try:
@@ -363,4 +366,4 @@ def associated_data(
     return (
         f'{{"created_at":{int(created_at_us)},"deletion_id":{_json_or_null(deletion_id)},'
         f'"entry_id":{_json_or_null(entry_id)},"table":{_json_or_null(table)}}}'
-    ).encode("utf-8")
+    ).encode()

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from audits.restoration_crypto import (
     IV_BYTES,

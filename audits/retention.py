@@ -19,9 +19,10 @@ column is the catalog's ``time_column`` of the asset, else one of :data:`DEFAULT
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -172,14 +173,19 @@ declare time_column in the catalog'
         if declared not in types:
             return None, f"time column {declared} (declared in the catalog) is not in the table"
         if types[declared] not in TIME_TYPES:
-            return None, (f"time column {declared} (declared in the catalog) is "
-                          f"{types[declared]}, not a timestamp or date")
+            return None, (
+                f"time column {declared} (declared in the catalog) is "
+                f"{types[declared]}, not a timestamp or date"
+            )
         return declared, None
     for name in DEFAULT_TIME_COLUMNS:
         if types.get(name) in TIME_TYPES:
             return name, None
-    return None, ("no time column: none of " + ", ".join(DEFAULT_TIME_COLUMNS)
-                  + " is a timestamp or date; declare time_column in the catalog")
+    return None, (
+        "no time column: none of "
+        + ", ".join(DEFAULT_TIME_COLUMNS)
+        + " is a timestamp or date; declare time_column in the catalog"
+    )
 
 
 def not_checked_row(table: str, categories: Iterable[str], reason: str) -> dict[str, Any]:
@@ -192,8 +198,13 @@ def not_checked_row(table: str, categories: Iterable[str], reason: str) -> dict[
     """
     cats = sorted(set(categories))
     return {
-        "table": table, "column": None, "data_category": ",".join(cats) or None, "oldest": None,
-        "rows_over": None, "days_over": None, "kind": "not_checked",
+        "table": table,
+        "column": None,
+        "data_category": ",".join(cats) or None,
+        "oldest": None,
+        "rows_over": None,
+        "days_over": None,
+        "kind": "not_checked",
         "detail": f"retention not checked: {reason}",
     }
 

@@ -32,8 +32,10 @@ from jobs.catalog import Catalog, load_annotations
 from jobs.context import JobContext, StepResult
 from jobs.residual_scan import SCANNABLE_KINDS
 
-RETENTION_SCHEMA = ("table string, column string, data_category string, oldest timestamp, "
-                    "rows_over long, days_over long, kind string, detail string")
+RETENTION_SCHEMA = (
+    "table string, column string, data_category string, oldest timestamp, "
+    "rows_over long, days_over long, kind string, detail string"
+)
 
 
 def _thresholds(ctx: JobContext) -> LifecycleThresholds:
@@ -55,17 +57,24 @@ def lifecycle(ctx: JobContext, events: DataFrame, requests: DataFrame) -> tuple[
         F.col("source_file").alias("source"),
         F.concat(F.lit("line "), F.col("line").cast("string")).alias("location"),
         F.concat(F.lit("deletion event rejected: "), F.col("reason")).alias("reason"),
-        F.substring(F.to_json(F.struct("deletion_id", "event", "ts", "points_deleted")), 1, 500).alias("raw"),
-        F.lit(ctx.run_date).alias("run_date"), F.lit("deletion_events").alias("kind"),
+        F.substring(
+            F.to_json(F.struct("deletion_id", "event", "ts", "points_deleted")), 1, 500
+        ).alias("raw"),
+        F.lit(ctx.run_date).alias("run_date"),
+        F.lit("deletion_events").alias("kind"),
     ).persist()
     n_rej = rejected.count()
     if n_rej:
         ctx.store.upsert("rejected_inputs", rejected, keys=["source", "location"])
     rejected.unpersist()
-    current = lifecycle_anomalies(accepted, cutoff=ctx.cutoff, thresholds=_thresholds(ctx), requests=requests)
+    current = lifecycle_anomalies(
+        accepted, cutoff=ctx.cutoff, thresholds=_thresholds(ctx), requests=requests
+    )
     previous = None
     if ctx.store.exists("deletion_anomalies"):
-        previous = ctx.store.read("deletion_anomalies").filter(F.col("run_date") < F.lit(ctx.run_date))
+        previous = ctx.store.read("deletion_anomalies").filter(
+            F.col("run_date") < F.lit(ctx.run_date)
+        )
         # the state as of the last earlier run: rows are rewritten whole each night
         last = previous.agg(F.max("run_date")).first()[0]
         previous = previous.filter(F.col("run_date") == F.lit(last)) if last else None
@@ -90,22 +99,35 @@ def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
             rows.append(not_checked_row(asset.name, cats, "no Delta table exists"))
             continue
         table = ctx.audited.read(asset.name)
-        ts, why = time_column([(f.name, f.dataType.simpleString()) for f in table.schema.fields],
-                              asset.time_column)
+        ts, why = time_column(
+            [(f.name, f.dataType.simpleString()) for f in table.schema.fields], asset.time_column
+        )
         if ts is None:
             rows.append(not_checked_row(asset.name, cats, str(why)))
             continue
         for c in personal:
-            days = category_retention(c.data_category, catalog.retention_days) or ctx.cfg.retention.default_days
+            days = (
+                category_retention(c.data_category, catalog.retention_days)
+                or ctx.cfg.retention.default_days
+            )
             if c.name in table.columns:
-                parts.append(retention_violations(
-                    table, table=asset.name, column=c.name, category=c.data_category,
-                    retention_days=days, ts_column=ts, cutoff=ctx.cutoff))
+                parts.append(
+                    retention_violations(
+                        table,
+                        table=asset.name,
+                        column=c.name,
+                        category=c.data_category,
+                        retention_days=days,
+                        ts_column=ts,
+                        cutoff=ctx.cutoff,
+                    )
+                )
     own = delta_retention_violations(_own_tables(ctx), dict(catalog.retention_days))
     rows += [v.to_row() for v in own]
     if rows:
         own_df = ctx.spark.createDataFrame(
-            [tuple(r.get(c) for c in RETENTION_COLUMNS) for r in rows], RETENTION_SCHEMA)
+            [tuple(r.get(c) for c in RETENTION_COLUMNS) for r in rows], RETENTION_SCHEMA
+        )
         parts.append(own_df)
     if not parts:
         return ctx.spark.createDataFrame([], "table string")
@@ -132,12 +154,15 @@ def _own_tables(ctx: JobContext) -> list[dict]:
     out = []
     for name, cats in PERSONAL_TABLES.items():
         if ctx.store.exists(name):
-            out.append({"table": name, "data_categories": cats, "properties": ctx.store.properties(name)})
+            out.append(
+                {"table": name, "data_categories": cats, "properties": ctx.store.properties(name)}
+            )
     return out
 
 
-def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame,
-              requests: DataFrame) -> tuple[DataFrame, DataFrame]:
+def residuals(
+    ctx: JobContext, catalog: Catalog, events: DataFrame, requests: DataFrame
+) -> tuple[DataFrame, DataFrame]:
     """Tonight's ``residual_findings`` and ``residual_scans`` (see :mod:`jobs.residual_scan`)."""
     findings, scans = residual_scan.residuals(ctx, catalog, events, requests)
     day = F.lit(ctx.run_date)
@@ -169,8 +194,11 @@ def run_audit(ctx: JobContext) -> StepResult:
         tracked, n_rej = lifecycle(ctx, events, requests)
         result.rows_rejected += n_rej
         _write(ctx, "deletion_anomalies", tracked, result)
-        open_anoms = ctx.store.read("deletion_anomalies").filter(
-            (F.col("run_date") == F.lit(ctx.run_date)) & (F.col("status") == "open")).count()
+        open_anoms = (
+            ctx.store.read("deletion_anomalies")
+            .filter((F.col("run_date") == F.lit(ctx.run_date)) & (F.col("status") == "open"))
+            .count()
+        )
         findings += open_anoms
         res, scans = residuals(ctx, catalog, events, requests)
         findings += _write(ctx, "residual_findings", res, result)
@@ -180,8 +208,11 @@ def run_audit(ctx: JobContext) -> StepResult:
         requests.unpersist()
     _write(ctx, "retention_violations", retention(ctx, catalog), result)
     if ctx.store.exists("retention_violations"):  # tables not checked are reported, not counted
-        findings += ctx.store.read("retention_violations").filter(
-            (F.col("run_date") == F.lit(ctx.run_date)) & (F.col("kind") != "not_checked")).count()
+        findings += (
+            ctx.store.read("retention_violations")
+            .filter((F.col("run_date") == F.lit(ctx.run_date)) & (F.col("kind") != "not_checked"))
+            .count()
+        )
     ann = annotations(ctx)
     if ann is not None:
         findings += _write(ctx, "annotation_findings", ann, result)

@@ -239,13 +239,20 @@ def load_catalog(path: Path | str) -> Catalog:
     seen: dict[str, str] = {}
     for i, raw in enumerate(doc.seq(top["assets"], "assets")):
         where = f"assets[{i}]"
-        a = doc.mapping(raw, where, required=("name", "kind", "owner", "zone"),
-                        optional=("columns", "description", "tags", "time_column"))
+        a = doc.mapping(
+            raw,
+            where,
+            required=("name", "kind", "owner", "zone"),
+            optional=("columns", "description", "tags", "time_column"),
+        )
         name = doc.string(a["name"], f"{where}.name")
         assert name is not None
         if name != name.lower() or "." not in name:
-            raise doc.fail(f"{where}.name", f"expected a fully qualified lower-case name such as "
-                                            f"crm.customers, got {_show(name)}")
+            raise doc.fail(
+                f"{where}.name",
+                f"expected a fully qualified lower-case name such as "
+                f"crm.customers, got {_show(name)}",
+            )
         if name in seen:
             raise doc.fail(f"{where}.name", f"duplicate asset {name!r} (first at {seen[name]})")
         seen[name] = where
@@ -256,29 +263,47 @@ def load_catalog(path: Path | str) -> Catalog:
         col_names: set[str] = set()
         for j, rc in enumerate(doc.seq(a.get("columns") or [], f"{where}.columns")):
             cw = f"{where}.columns[{j}]"
-            c = doc.mapping(rc, cw, required=("name", "type"),
-                            optional=("data_category", "is_identifier", "classification",
-                                      "description", "hash"))
+            c = doc.mapping(
+                rc,
+                cw,
+                required=("name", "type"),
+                optional=(
+                    "data_category",
+                    "is_identifier",
+                    "classification",
+                    "description",
+                    "hash",
+                ),
+            )
             cname = doc.string(c["name"], f"{cw}.name")
             assert cname is not None
             if cname in col_names:
                 raise doc.fail(f"{cw}.name", f"duplicate column {cname!r} in {name}")
             col_names.add(cname)
-            cols.append(ColumnSpec(
-                name=cname,
-                type=str(doc.string(c["type"], f"{cw}.type")),
-                data_category=doc.category(c.get("data_category"), f"{cw}.data_category",
-                                           nullable=True),
-                is_identifier=doc.boolean(c.get("is_identifier", False), f"{cw}.is_identifier"),
-                classification=doc.enum(c.get("classification", "internal"),
-                                        f"{cw}.classification", CLASSIFICATIONS),
-                hash=(None if c.get("hash") is None
-                      else doc.enum(c["hash"], f"{cw}.hash", HASH_NAMES)),
-            ))
+            cols.append(
+                ColumnSpec(
+                    name=cname,
+                    type=str(doc.string(c["type"], f"{cw}.type")),
+                    data_category=doc.category(
+                        c.get("data_category"), f"{cw}.data_category", nullable=True
+                    ),
+                    is_identifier=doc.boolean(c.get("is_identifier", False), f"{cw}.is_identifier"),
+                    classification=doc.enum(
+                        c.get("classification", "internal"), f"{cw}.classification", CLASSIFICATIONS
+                    ),
+                    hash=(
+                        None
+                        if c.get("hash") is None
+                        else doc.enum(c["hash"], f"{cw}.hash", HASH_NAMES)
+                    ),
+                )
+            )
         time_column = doc.string(a.get("time_column"), f"{where}.time_column", nullable=True)
         if time_column is not None and cols and time_column not in col_names:
-            raise doc.fail(f"{where}.time_column", f"expected one of the asset's columns, got "
-                                                   f"{_show(time_column)}")
+            raise doc.fail(
+                f"{where}.time_column",
+                f"expected one of the asset's columns, got {_show(time_column)}",
+            )
         assets.append(AssetSpec(name, kind, str(owner), str(zone), tuple(cols), time_column))
     return Catalog(dict(retention), tuple(assets), str(path))
 
@@ -298,22 +323,40 @@ def load_policies(path: Path | str) -> Policies:
     names: set[str] = set()
     for i, raw in enumerate(doc.seq(top["policies"], "policies")):
         where = f"policies[{i}]"
-        p = doc.mapping(raw, where, required=("name", "data_categories", "allowed_zones"),
-                        optional=("description",))
+        p = doc.mapping(
+            raw,
+            where,
+            required=("name", "data_categories", "allowed_zones"),
+            optional=("description",),
+        )
         name = str(doc.string(p["name"], f"{where}.name"))
         if name in names:
             raise doc.fail(f"{where}.name", f"duplicate policy {name!r}")
         names.add(name)
-        cats = tuple(str(doc.category(c, f"{where}.data_categories[{j}]")) for j, c in
-                     enumerate(doc.seq(p["data_categories"], f"{where}.data_categories",
-                                       non_empty=True)))
+        cats = tuple(
+            str(doc.category(c, f"{where}.data_categories[{j}]"))
+            for j, c in enumerate(
+                doc.seq(p["data_categories"], f"{where}.data_categories", non_empty=True)
+            )
+        )
         allowed = tuple(
-            doc.member(str(doc.string(z, f"{where}.allowed_zones[{j}]")),
-                       f"{where}.allowed_zones[{j}]", zones, "zone (see zones)")
-            for j, z in enumerate(doc.seq(p["allowed_zones"], f"{where}.allowed_zones")))
+            doc.member(
+                str(doc.string(z, f"{where}.allowed_zones[{j}]")),
+                f"{where}.allowed_zones[{j}]",
+                zones,
+                "zone (see zones)",
+            )
+            for j, z in enumerate(doc.seq(p["allowed_zones"], f"{where}.allowed_zones"))
+        )
         desc = p.get("description")
-        out.append(Policy(name, cats, allowed,
-                          "" if desc is None else str(doc.string(desc, f"{where}.description"))))
+        out.append(
+            Policy(
+                name,
+                cats,
+                allowed,
+                "" if desc is None else str(doc.string(desc, f"{where}.description")),
+            )
+        )
     return Policies(dict(zones), tuple(out), str(path))
 
 
@@ -333,8 +376,12 @@ def load_annotations(path: Path | str) -> Annotations:
     for obj, mode in raw_objects.items():
         owner = _BY_ONLY.match(mode) if isinstance(mode, str) else None
         if owner and mode != "by_x_only":  # by_<type>_only: deleted only with a <type> object
-            doc.member(owner.group(1), f"objects.{obj}", raw_objects,
-                       f"object type in {mode!r} (see objects)")
+            doc.member(
+                owner.group(1),
+                f"objects.{obj}",
+                raw_objects,
+                f"object type in {mode!r} (see objects)",
+            )
             objects[obj] = mode
         else:
             objects[obj] = doc.enum(mode, f"objects.{obj}", OBJECT_DELETIONS)
@@ -342,12 +389,21 @@ def load_annotations(path: Path | str) -> Annotations:
     for name, raw in doc.mapping(top.get("edges") or {}, "edges").items():
         where = f"edges.{name}"
         e = doc.mapping(raw, where, required=("src", "dst", "deletion"))
-        src = doc.member(str(doc.string(e["src"], f"{where}.src")), f"{where}.src", objects,
-                         "object type (see objects)")
-        dst = doc.member(str(doc.string(e["dst"], f"{where}.dst")), f"{where}.dst", objects,
-                         "object type (see objects)")
-        edges[name] = EdgeAnnotation(name, src, dst,
-                                     doc.enum(e["deletion"], f"{where}.deletion", EDGE_DELETIONS))
+        src = doc.member(
+            str(doc.string(e["src"], f"{where}.src")),
+            f"{where}.src",
+            objects,
+            "object type (see objects)",
+        )
+        dst = doc.member(
+            str(doc.string(e["dst"], f"{where}.dst")),
+            f"{where}.dst",
+            objects,
+            "object type (see objects)",
+        )
+        edges[name] = EdgeAnnotation(
+            name, src, dst, doc.enum(e["deletion"], f"{where}.deletion", EDGE_DELETIONS)
+        )
     return Annotations(dict(objects), dict(edges), str(path))
 
 
@@ -361,12 +417,27 @@ def check_zones(catalog: Catalog, policies: Policies) -> None:
         if a.zone not in policies.zones:
             hint = difflib.get_close_matches(a.zone, list(policies.zones), n=1, cutoff=0.6)
             did = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise ConfigError(f"{catalog.path}: assets[{i}].zone: expected a zone declared in "
-                              f"{policies.path}, got {a.zone!r}{did}")
+            raise ConfigError(
+                f"{catalog.path}: assets[{i}].zone: expected a zone declared in "
+                f"{policies.path}, got {a.zone!r}{did}"
+            )
 
 
 __all__ = [
-    "ASSET_KINDS", "CLASSIFICATIONS", "EDGE_DELETIONS", "OBJECT_DELETIONS", "Annotations",
-    "AssetSpec", "Catalog", "ColumnSpec", "EdgeAnnotation", "Policies", "Policy", "check_zones",
-    "load_annotations", "load_catalog", "load_policies", "retention_for",
+    "ASSET_KINDS",
+    "CLASSIFICATIONS",
+    "EDGE_DELETIONS",
+    "OBJECT_DELETIONS",
+    "Annotations",
+    "AssetSpec",
+    "Catalog",
+    "ColumnSpec",
+    "EdgeAnnotation",
+    "Policies",
+    "Policy",
+    "check_zones",
+    "load_annotations",
+    "load_catalog",
+    "load_policies",
+    "retention_for",
 ]

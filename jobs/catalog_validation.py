@@ -23,8 +23,6 @@ EDGE_DELETIONS = ("deep", "shallow", "refcount")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
-
-
 class _Doc:
     """Validation context of one file: every error names the file and the key path."""
 
@@ -50,8 +48,14 @@ class _Doc:
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise self.fail(where, f"invalid YAML ({problem})") from None
 
-    def mapping(self, value: Any, where: str, *, required: tuple[str, ...] = (),
-                optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    def mapping(
+        self,
+        value: Any,
+        where: str,
+        *,
+        required: tuple[str, ...] = (),
+        optional: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
         """Check ``value`` is a mapping with exactly the allowed keys."""
         if not isinstance(value, dict):
             raise self.fail(where or "top level", f"expected a mapping, got {_kind(value)}")
@@ -61,11 +65,17 @@ class _Doc:
                 raise self.fail(where or "top level", f"expected string keys, got {key!r}")
             if allowed and key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                did = f" (did you mean '{hint[0]}'?)" if hint else f" (expected one of {', '.join(allowed)})"
+                did = (
+                    f" (did you mean '{hint[0]}'?)"
+                    if hint
+                    else f" (expected one of {', '.join(allowed)})"
+                )
                 raise self.fail(where or "top level", f"unknown key '{key}'{did}")
         for key in required:
             if key not in value:
-                raise self.fail(_join(where, key), f"missing key (expected {_EXPECT.get(key, 'a value')})")
+                raise self.fail(
+                    _join(where, key), f"missing key (expected {_EXPECT.get(key, 'a value')})"
+                )
         return value
 
     def string(self, value: Any, where: str, *, nullable: bool = False) -> str | None:
@@ -96,8 +106,11 @@ class _Doc:
         if value is None and nullable:
             return None
         if not isinstance(value, str) or not _CATEGORY.match(value):
-            raise self.fail(where, "expected a dotted lower-case data category such as "
-                                   f"user.contact.email, got {_show(value)}")
+            raise self.fail(
+                where,
+                "expected a dotted lower-case data category such as "
+                f"user.contact.email, got {_show(value)}",
+            )
         return value
 
     def seq(self, value: Any, where: str, *, non_empty: bool = False) -> list[Any]:
@@ -115,13 +128,21 @@ class _Doc:
 
 
 _EXPECT = {
-    "assets": "a list of assets", "name": "a non-empty string", "kind": "|".join(ASSET_KINDS),
-    "owner": "a non-empty string", "zone": "a zone name", "type": "a data type such as bigint",
-    "zones": "a mapping of zone name to description", "policies": "a list of policies",
+    "assets": "a list of assets",
+    "name": "a non-empty string",
+    "kind": "|".join(ASSET_KINDS),
+    "owner": "a non-empty string",
+    "zone": "a zone name",
+    "type": "a data type such as bigint",
+    "zones": "a mapping of zone name to description",
+    "policies": "a list of policies",
     "data_categories": "a non-empty list of data categories",
-    "allowed_zones": "a list of zone names", "objects": "a mapping of object type to deletion",
-    "edges": "a mapping of edge type to {src, dst, deletion}", "src": "an object type",
-    "dst": "an object type", "deletion": "|".join(EDGE_DELETIONS),
+    "allowed_zones": "a list of zone names",
+    "objects": "a mapping of object type to deletion",
+    "edges": "a mapping of edge type to {src, dst, deletion}",
+    "src": "an object type",
+    "dst": "an object type",
+    "deletion": "|".join(EDGE_DELETIONS),
 }
 
 
@@ -132,8 +153,14 @@ def _join(where: str, key: str) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _show(value: Any) -> str:

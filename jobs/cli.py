@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence
 
 from jobs.errors import ComplianceError, ConfigError, LockError, UsageError
 from jobs.keys import KeyDirectoryError
@@ -30,7 +30,9 @@ def _date(text: str) -> date:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conf", metavar="F", help="configuration file overriding conf/default.yaml")
     p.add_argument("--master", help="Spark master (overrides config and COMPLIANCE_SPARK_MASTER)")
-    p.add_argument("--run-date", type=_date, metavar="D", help="run date YYYY-MM-DD (default: today, UTC)")
+    p.add_argument(
+        "--run-date", type=_date, metavar="D", help="run date YYYY-MM-DD (default: today, UTC)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -46,12 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the demo company's input files and audited warehouse")
     _common(p)
     p.add_argument("--out", metavar="DIR", help="where to write it (default: the configured home)")
-    p.add_argument("--scale", type=int, default=1, help="volume multiplier for benchmarks (default 1)")
+    p.add_argument(
+        "--scale", type=int, default=1, help="volume multiplier for benchmarks (default 1)"
+    )
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
 
     p = sub.add_parser("nightly", help="the whole nightly pipeline, then the reports")
     _common(p)
-    p.add_argument("--force", action="store_true", help="redo steps already completed for the run date")
+    p.add_argument(
+        "--force", action="store_true", help="redo steps already completed for the run date"
+    )
     p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
 
     for name, text in (
@@ -71,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--category", metavar="CAT", help="a data category, e.g. user.contact.email")
     g.add_argument("--subject-key", metavar="K", help="a pseudonymous subject key (sk_...)")
     p.add_argument("--format", choices=("html", "json", "csv"), default="json")
-    p.add_argument("--out", metavar="PATH", help="output folder (html) or file (json/csv); default: print")
+    p.add_argument(
+        "--out", metavar="PATH", help="output folder (html) or file (json/csv); default: print"
+    )
 
     p = sub.add_parser("impact", help="what a schema change breaks downstream")
     _common(p)
@@ -88,13 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("direction", choices=("up", "down"))
     p.add_argument("node", help="schema.table or schema.table.column")
     p.add_argument("--depth", type=int, help="the most hops to follow")
-    p.add_argument("--as-of", type=_date, metavar="DATE", help="the lineage as it was at the end of DATE")
+    p.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="the lineage as it was at the end of DATE"
+    )
 
     p = sub.add_parser("review", help="record a review decision (applied by the next closure)")
     _common(p)
     p.add_argument("decision", choices=("include", "exclude"))
     p.add_argument("node", help="schema.table or schema.table.column")
-    p.add_argument("--cascade", action="store_true", help="also hide what is reachable only through it")
+    p.add_argument(
+        "--cascade", action="store_true", help="also hide what is reachable only through it"
+    )
     p.add_argument("--reason", required=True, help="why (shown to auditors)")
     p.add_argument("--reviewer", default=None, help="who decides (default: $USER)")
 
@@ -104,10 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--deletion-id", metavar="ID", help="purge the residual rows of one deletion")
     g.add_argument("--all-findings", action="store_true", help="purge every residual finding")
     p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
-    p.add_argument("--allow-stale-findings", action="store_true",
-                   help="purge even if the findings predate the run date or newer events exist")
+    p.add_argument(
+        "--allow-stale-findings",
+        action="store_true",
+        help="purge even if the findings predate the run date or newer events exist",
+    )
 
-    p = sub.add_parser("restore", help="restore purged rows from the restoration log while the key lives")
+    p = sub.add_parser(
+        "restore", help="restore purged rows from the restoration log while the key lives"
+    )
     _common(p)
     p.add_argument("deletion_id", metavar="DELETION_ID")
 
@@ -117,18 +134,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("vacuum", help="VACUUM audited tables: purged rows leave Delta history")
     _common(p)
-    p.add_argument("--audited", action="store_true", required=True,
-                   help="vacuum the audited company's tables (the only target)")
-    p.add_argument("--table", action="append", default=[], metavar="T",
-                   help="an audited table (repeatable; default: every table a purge committed on)")
-    p.add_argument("--retention-hours", type=int, metavar="H",
-                   help="history kept, in hours (default and minimum: storage.vacuum_retention_hours)")
+    p.add_argument(
+        "--audited",
+        action="store_true",
+        required=True,
+        help="vacuum the audited company's tables (the only target)",
+    )
+    p.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="T",
+        help="an audited table (repeatable; default: every table a purge committed on)",
+    )
+    p.add_argument(
+        "--retention-hours",
+        type=int,
+        metavar="H",
+        help="history kept, in hours (default and minimum: storage.vacuum_retention_hours)",
+    )
     p.add_argument("--force", action="store_true", help="allow a retention below the minimum")
 
     p = sub.add_parser("export", help="export the discovered lineage")
     _common(p)
     p.add_argument("what", choices=("openlineage",))
-    p.add_argument("--out", metavar="FILE", help="JSON Lines file (default <home>/export/openlineage.jsonl)")
+    p.add_argument(
+        "--out", metavar="FILE", help="JSON Lines file (default <home>/export/openlineage.jsonl)"
+    )
 
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
@@ -176,10 +208,14 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
     master = resolve_master(cfg.spark.master, args.master)
     log(f"starting Spark ({master})")
     spark = build_session(master=master, conf=cfg.spark.conf, engine=cfg.storage.engine)
-    opts = dict(storage_options=cfg.storage.storage_options, max_retries=cfg.storage.max_commit_retries)
+    opts = dict(
+        storage_options=cfg.storage.storage_options, max_retries=cfg.storage.max_commit_retries
+    )
     store = TableStore(spark, cfg.warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
     audited = TableStore(spark, cfg.audited_warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
-    return JobContext(cfg=cfg, spark=spark, store=store, audited=audited, run_date=run_date, log=log)
+    return JobContext(
+        cfg=cfg, spark=spark, store=store, audited=audited, run_date=run_date, log=log
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -192,7 +228,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError(f"--scale must be a positive integer, got {args.scale}")
     run_date = args.run_date or datetime.now(timezone.utc).date()
     summary = generate_demo(out, as_of=run_date, seed=args.seed, scale=args.scale)
-    print(f"demo company written to {out} (inputs in {out / 'inputs'}, audited warehouse in {out / 'company'})")
+    print(
+        f"demo company written to {out} (inputs in {out / 'inputs'}, audited warehouse in {out / 'company'})"
+    )
     print(f"  {summary}")
     return 0
 
@@ -217,7 +255,9 @@ def cmd_tables(args: argparse.Namespace) -> int:
     if not names:
         print(f"no tables yet under {ctx.cfg.warehouse}; run `compliance nightly` first")
         return 0
-    print(f"{'table':32} {'version':>7} {'files':>6} {'rows':>10}   ({ctx.cfg.warehouse}, engine {ctx.engine})")
+    print(
+        f"{'table':32} {'version':>7} {'files':>6} {'rows':>10}   ({ctx.cfg.warehouse}, engine {ctx.engine})"
+    )
     for name in names:
         info = ctx.store.info(name)
         rows = ctx.store.read(name).count()
@@ -229,8 +269,14 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from jobs.explore import run_impact
 
     ctx = _context(args)
-    answer = run_impact(ctx, args.table, drop=args.drop_column, rename=args.rename_column,
-                        retype=args.retype_column, depth=args.depth)
+    answer = run_impact(
+        ctx,
+        args.table,
+        drop=args.drop_column,
+        rename=args.rename_column,
+        retype=args.retype_column,
+        depth=args.depth,
+    )
     if args.format == "json":
         print(answer.json())
     elif args.format == "html":
@@ -246,8 +292,14 @@ def cmd_datamap(args: argparse.Namespace) -> int:
     from jobs.datamap_command import datamap
 
     ctx = _context(args)
-    out = datamap(ctx, column=args.column, category=args.category, subject_key=args.subject_key,
-                  fmt=args.format, out=Path(args.out) if args.out else None)
+    out = datamap(
+        ctx,
+        column=args.column,
+        category=args.category,
+        subject_key=args.subject_key,
+        fmt=args.format,
+        out=Path(args.out) if args.out else None,
+    )
     print(out if isinstance(out, str) else f"data map written to {out}")
     return 0
 
@@ -267,8 +319,16 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     ctx = _context(args)
     reviewer = args.reviewer or getpass.getuser()
-    print(record_review(ctx, args.decision, args.node, cascade=args.cascade, reason=args.reason,
-                        reviewer=reviewer))
+    print(
+        record_review(
+            ctx,
+            args.decision,
+            args.node,
+            cascade=args.cascade,
+            reason=args.reason,
+            reviewer=reviewer,
+        )
+    )
     return 0
 
 
@@ -294,9 +354,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     ctx = _context(args)
     with warehouse_lock(ctx.cfg.home, ctx.log):
-        report = purge(ctx, deletion_id=args.deletion_id, all_findings=args.all_findings,
-                       dry_run=args.dry_run, keyring=_keyring(ctx),
-                       allow_stale=args.allow_stale_findings)
+        report = purge(
+            ctx,
+            deletion_id=args.deletion_id,
+            all_findings=args.all_findings,
+            dry_run=args.dry_run,
+            keyring=_keyring(ctx),
+            allow_stale=args.allow_stale_findings,
+        )
     print(report.text())
     return 0
 
@@ -318,8 +383,9 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
 
     ctx = _context(args)
     with warehouse_lock(ctx.cfg.home, ctx.log):
-        report = vacuum_audited(ctx, tables=args.table, retention_hours=args.retention_hours,
-                                force=args.force)
+        report = vacuum_audited(
+            ctx, tables=args.table, retention_hours=args.retention_hours, force=args.force
+        )
     print(report.text())
     return 0
 

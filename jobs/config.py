@@ -18,9 +18,10 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -157,9 +158,12 @@ def _type_name(tp: Any) -> str:
     if tp is type(None):
         return "null"
     if isinstance(tp, type):
-        return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true/false"}.get(
-            tp.__name__, tp.__name__
-        )
+        return {
+            "str": "a string",
+            "int": "an integer",
+            "float": "a number",
+            "bool": "true/false",
+        }.get(tp.__name__, tp.__name__)
     origin = typing.get_origin(tp)
     if origin is dict:
         return "a mapping"
@@ -238,7 +242,11 @@ def _join(prefix: str, name: str) -> str:
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in ("conf", "storage_options"):
+        if (
+            isinstance(v, Mapping)
+            and isinstance(out.get(k), Mapping)
+            and k not in ("conf", "storage_options")
+        ):
             out[k] = _merge(dict(out[k]), v)
         else:
             out[k] = v
@@ -253,7 +261,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a UTF-8 text file (byte {exc.start}); expected YAML") from None
+        raise ConfigError(
+            f"{path}: not a UTF-8 text file (byte {exc.start}); expected YAML"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -275,7 +285,9 @@ def _resolve(home: Path, value: str) -> str:
     return str(p if p.is_absolute() else (home / p).resolve())
 
 
-def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None
+) -> Config:
     """Load the defaults, overlay ``path`` (if given) and the environment, validate, resolve paths.
 
     Raises:
@@ -301,7 +313,9 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
     for name in ("min_confidence",):
         v = getattr(cfg.lineage, name)
         if not 0.0 <= v <= 1.0:
-            raise ConfigError(f"{source}: key 'lineage.{name}' is {v}, expected a number between 0 and 1")
+            raise ConfigError(
+                f"{source}: key 'lineage.{name}' is {v}, expected a number between 0 and 1"
+            )
     for section in ("deletion", "retention", "ingest", "storage"):
         for key, v in dataclasses.asdict(getattr(cfg, section)).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
@@ -310,7 +324,9 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
     inputs = Inputs(**{k: _resolve(home, v) for k, v in dataclasses.asdict(cfg.inputs).items()})
     keys_dir = _resolve(home, cfg.keys.dir)
     warehouse = _resolve(home, cfg.warehouse)
-    if "://" not in warehouse and (Path(keys_dir) == Path(warehouse) or Path(warehouse) in Path(keys_dir).parents):
+    if "://" not in warehouse and (
+        Path(keys_dir) == Path(warehouse) or Path(warehouse) in Path(keys_dir).parents
+    ):
         raise ConfigError(
             f"{source}: key 'keys.dir' is inside the warehouse ({warehouse}); keep the key store outside "
             "the warehouse and its backups, or destroyed keys survive in copies"

@@ -45,8 +45,17 @@ PERSONAL_PREFIX = "user"
 MAX_REACH = 5000
 """Flows shown at most (the nearest and most confident first)."""
 REACH_COLUMNS = (
-    "source_asset", "source_column", "data_category", "target_asset", "target_column", "depth",
-    "confidence", "path", "transformation_type", "transformation_subtype", "masking",
+    "source_asset",
+    "source_column",
+    "data_category",
+    "target_asset",
+    "target_column",
+    "depth",
+    "confidence",
+    "path",
+    "transformation_type",
+    "transformation_subtype",
+    "masking",
     "masked_on_path",
 )
 
@@ -93,12 +102,22 @@ def personal_columns(ctx: JobContext) -> DataFrame:
     """``columns`` rows with a personal data category, with the asset's name, zone and owner."""
     cols = ctx.store.read("columns").filter(
         (F.col("data_category") == PERSONAL_PREFIX)
-        | F.col("data_category").startswith(PERSONAL_PREFIX + "."))
-    assets = ctx.store.read("assets").select("asset_id", F.col("asset_id").alias("name"), "zone",
-                                             "owner", "kind")
+        | F.col("data_category").startswith(PERSONAL_PREFIX + ".")
+    )
+    assets = ctx.store.read("assets").select(
+        "asset_id", F.col("asset_id").alias("name"), "zone", "owner", "kind"
+    )
     return cols.join(assets, "asset_id", "left").select(
-        "asset_id", "name", "column", "data_category", "is_identifier", "classification", "zone",
-        "owner", "kind")
+        "asset_id",
+        "name",
+        "column",
+        "data_category",
+        "is_identifier",
+        "classification",
+        "zone",
+        "owner",
+        "kind",
+    )
 
 
 def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFrame:
@@ -106,17 +125,42 @@ def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFra
     last hop's transformation and masking; the reach rows of :class:`DataMap`."""
     closure = ctx.store.read("lineage_closure", missing_ok=True)
     if closure is None or run_date is None:
-        return ctx.spark.createDataFrame([], ", ".join(
-            f"{c} {t}" for c, t in zip(REACH_COLUMNS, (
-                "string", "string", "string", "string", "string", "int", "double",
-                "array<string>", "string", "string", "boolean", "boolean"), strict=True)))
-    src = sources.select(F.col("asset_id").alias("source_asset"),
-                         F.col("column").alias("source_column"), "data_category").distinct()
-    rows = closure.filter((F.col("run_date") == F.lit(run_date)) & (F.col("level") == "column")) \
-        .join(F.broadcast(src), ["source_asset", "source_column"])
+        return ctx.spark.createDataFrame(
+            [],
+            ", ".join(
+                f"{c} {t}"
+                for c, t in zip(
+                    REACH_COLUMNS,
+                    (
+                        "string",
+                        "string",
+                        "string",
+                        "string",
+                        "string",
+                        "int",
+                        "double",
+                        "array<string>",
+                        "string",
+                        "string",
+                        "boolean",
+                        "boolean",
+                    ),
+                    strict=True,
+                )
+            ),
+        )
+    src = sources.select(
+        F.col("asset_id").alias("source_asset"),
+        F.col("column").alias("source_column"),
+        "data_category",
+    ).distinct()
+    rows = closure.filter(
+        (F.col("run_date") == F.lit(run_date)) & (F.col("level") == "column")
+    ).join(F.broadcast(src), ["source_asset", "source_column"])
     n = F.size("path")
-    rows = rows.withColumn("_src", F.when(n >= 2, F.element_at("path", -2))) \
-        .withColumn("_dst", F.element_at("path", -1))
+    rows = rows.withColumn("_src", F.when(n >= 2, F.element_at("path", -2))).withColumn(
+        "_dst", F.element_at("path", -1)
+    )
     edges = ctx.store.read("lineage_edges", missing_ok=True)
     if edges is not None:
         hops = last_hops(edges)
@@ -125,9 +169,19 @@ def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFra
             masks = hops.select(F.col("_src").alias("src"), F.col("_dst").alias("dst"), "masking")
             rows = rows.transform(with_path_masking(masks)).drop("last_hop_masked")
     else:
-        rows = rows.select("*", *[F.lit(None).cast(t).alias(c) for c, t in (
-            ("transformation_type", "string"), ("transformation_subtype", "string"),
-            ("masking", "boolean"), ("masked_on_path", "boolean")) if c not in rows.columns])
+        rows = rows.select(
+            "*",
+            *[
+                F.lit(None).cast(t).alias(c)
+                for c, t in (
+                    ("transformation_type", "string"),
+                    ("transformation_subtype", "string"),
+                    ("masking", "boolean"),
+                    ("masked_on_path", "boolean"),
+                )
+                if c not in rows.columns
+            ],
+        )
     return rows.select(*REACH_COLUMNS)
 
 
@@ -140,9 +194,13 @@ def _assets_rows(ctx: JobContext, names: set[str]) -> list[dict[str, Any]]:
     if not names or not ctx.store.exists("assets"):
         return []
     wanted = ctx.spark.createDataFrame([(n,) for n in sorted(names)], "asset_id string")
-    return collect(ctx.store.read("assets").join(F.broadcast(wanted), "asset_id")
-                   .select("asset_id", F.col("asset_id").alias("name"), "kind", "owner", "zone"),
-                   ["asset_id"], len(names))
+    return collect(
+        ctx.store.read("assets")
+        .join(F.broadcast(wanted), "asset_id")
+        .select("asset_id", F.col("asset_id").alias("name"), "kind", "owner", "zone"),
+        ["asset_id"],
+        len(names),
+    )
 
 
 def _data_subjects(ctx: JobContext) -> dict[str, list[str]]:
@@ -150,13 +208,21 @@ def _data_subjects(ctx: JobContext) -> dict[str, list[str]]:
     req = ctx.store.read("deletion_requests", missing_ok=True)
     types = []
     if req is not None and "subject_type" in req.columns:
-        types = [r[0] for r in req.select("subject_type").distinct().orderBy("subject_type")
-                 .limit(50).collect() if r[0]]
+        types = [
+            r[0]
+            for r in req.select("subject_type")
+            .distinct()
+            .orderBy("subject_type")
+            .limit(50)
+            .collect()
+            if r[0]
+        ]
     return {PERSONAL_PREFIX: types or ["users"]}
 
 
-def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
-                  violations: list[dict[str, Any]] | None = None) -> DataMap:
+def build_datamap(
+    ctx: JobContext, scope: Scope | None = None, *, violations: list[dict[str, Any]] | None = None
+) -> DataMap:
     """The :class:`DataMap` of a scope (default: all personal data), reduced in Spark.
 
     Args:
@@ -173,10 +239,15 @@ def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
     run_date = latest_run_date(ctx)
     if not ctx.store.exists("columns") or not ctx.store.exists("assets"):
         if scope.column or scope.category:
-            raise UsageError("no catalog tables yet: run `compliance nightly` "
-                             "(or `compliance ingest`) first")
-        return DataMap(retention_days=catalog.retention_days, zone_purposes=policies.zones,
-                       scope=scope.label, run_date=run_date or ctx.run_date)
+            raise UsageError(
+                "no catalog tables yet: run `compliance nightly` (or `compliance ingest`) first"
+            )
+        return DataMap(
+            retention_days=catalog.retention_days,
+            zone_purposes=policies.zones,
+            scope=scope.label,
+            run_date=run_date or ctx.run_date,
+        )
     personal = personal_columns(ctx)
     if scope.column:
         sources = column_sources(ctx, scope.column)
@@ -185,14 +256,28 @@ def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
     else:
         sources = personal
     pcols = collect(sources, ["data_category", "asset_id", "column"], MAX_REACH)
-    flows = collect(reach(ctx, sources, run_date), ["source_asset", "source_column", "depth",
-                                                     F.desc("confidence"), "target_asset",
-                                                     "target_column"], MAX_REACH)
+    flows = collect(
+        reach(ctx, sources, run_date),
+        [
+            "source_asset",
+            "source_column",
+            "depth",
+            F.desc("confidence"),
+            "target_asset",
+            "target_column",
+        ],
+        MAX_REACH,
+    )
     names = {str(c["asset_id"]) for c in pcols} | {str(f["target_asset"]) for f in flows}
     dm = DataMap(
-        personal_columns=pcols, reach=flows, assets=_assets_rows(ctx, names),
-        retention_days=catalog.retention_days, data_subjects=_data_subjects(ctx),
-        zone_purposes=policies.zones, scope=scope.label, run_date=run_date or ctx.run_date,
+        personal_columns=pcols,
+        reach=flows,
+        assets=_assets_rows(ctx, names),
+        retention_days=catalog.retention_days,
+        data_subjects=_data_subjects(ctx),
+        zone_purposes=policies.zones,
+        scope=scope.label,
+        run_date=run_date or ctx.run_date,
     )
     if flows:
         touched = {str(f["target_asset"]) for f in flows}
@@ -202,8 +287,13 @@ def build_datamap(ctx: JobContext, scope: Scope | None = None, *,
 
 
 def _all_column_names(ctx: JobContext) -> list[str]:
-    return [r[0] for r in ctx.store.read("columns")
-            .select(F.concat_ws(".", "asset_id", "column").alias("n")).distinct().collect()]
+    return [
+        r[0]
+        for r in ctx.store.read("columns")
+        .select(F.concat_ws(".", "asset_id", "column").alias("n"))
+        .distinct()
+        .collect()
+    ]
 
 
 def column_sources(ctx: JobContext, column: str) -> DataFrame:
@@ -215,13 +305,23 @@ def column_sources(ctx: JobContext, column: str) -> DataFrame:
     table, _, col = column.strip().lower().rpartition(".")
     if not table or not col:
         raise UsageError(
-            f"--column expects TABLE.COLUMN (e.g. crm.customers.email), got {column!r}")
+            f"--column expects TABLE.COLUMN (e.g. crm.customers.email), got {column!r}"
+        )
     cols = ctx.store.read("columns").filter((F.col("asset_id") == table) & (F.col("column") == col))
-    assets = ctx.store.read("assets").select("asset_id", F.col("asset_id").alias("name"), "zone",
-                                             "owner", "kind")
+    assets = ctx.store.read("assets").select(
+        "asset_id", F.col("asset_id").alias("name"), "zone", "owner", "kind"
+    )
     found = cols.join(assets, "asset_id", "left").select(
-        "asset_id", "name", "column", "data_category", "is_identifier", "classification", "zone",
-        "owner", "kind")
+        "asset_id",
+        "name",
+        "column",
+        "data_category",
+        "is_identifier",
+        "classification",
+        "zone",
+        "owner",
+        "kind",
+    )
     if found.limit(1).count() == 0:
         names = _all_column_names(ctx)
         raise UsageError(f"unknown column {column!r}" + _suggest(column.lower(), names))
@@ -238,10 +338,14 @@ def category_sources(ctx: JobContext, personal: DataFrame, category: str) -> Dat
     cats = F.col("data_category")
     found = personal.filter((cats == cat) | cats.startswith(cat + "."))
     if found.limit(1).count() == 0:
-        known = [r[0] for r in ctx.store.read("columns").select("data_category").distinct()
-                 .collect() if r[0]]
-        prefixes = sorted({".".join(k.split(".")[:i]) for k in known
-                           for i in range(1, k.count(".") + 2)})
+        known = [
+            r[0]
+            for r in ctx.store.read("columns").select("data_category").distinct().collect()
+            if r[0]
+        ]
+        prefixes = sorted(
+            {".".join(k.split(".")[:i]) for k in known for i in range(1, k.count(".") + 2)}
+        )
         raise UsageError(f"unknown data category {category!r}" + _suggest(cat, prefixes))
     return found
 
@@ -266,5 +370,4 @@ def _violations(ctx: JobContext, run_date: date | None = None) -> list[dict[str,
     return collect(pv.filter(F.col("run_date") == F.lit(day)), order, 500)
 
 
-__all__ = ["Scope", "build_datamap", "collect", "latest_run_date", "personal_columns",
-           "reach"]
+__all__ = ["Scope", "build_datamap", "collect", "latest_run_date", "personal_columns", "reach"]

@@ -22,8 +22,9 @@ from reports.exports import csv_cell, json_default
 def _text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: Format) -> str:
     if fmt == "json":
         payload = [{c: r.get(c) for c in columns} for r in rows]
-        text = json.dumps(payload, default=json_default, sort_keys=True, indent=1,
-                          ensure_ascii=False)
+        text = json.dumps(
+            payload, default=json_default, sort_keys=True, indent=1, ensure_ascii=False
+        )
         return text + "\n"
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -58,12 +59,16 @@ def datamap(
     Raises:
         UsageError: for a bad combination of options, an unknown column/category or bad key.
     """
-    given = [n for n, v in (("--column", column), ("--category", category),
-                            ("--subject-key", subject_key)) if v]
+    given = [
+        n
+        for n, v in (("--column", column), ("--category", category), ("--subject-key", subject_key))
+        if v
+    ]
     if len(given) != 1:
-        raise UsageError("datamap needs exactly one of --column T.C, --category CAT, "
-                         "--subject-key K"
-                         + (f" (got {', '.join(given)})" if given else ""))
+        raise UsageError(
+            "datamap needs exactly one of --column T.C, --category CAT, "
+            "--subject-key K" + (f" (got {', '.join(given)})" if given else "")
+        )
     if fmt not in ("html", "json", "csv"):
         raise UsageError(f"--format must be html, json or csv, got {fmt!r}")
     scope = Scope(column=column, category=category, subject_key=subject_key)
@@ -83,5 +88,3 @@ def datamap(
         Path(out).write_text(text, encoding="utf-8")
         return Path(out)
     return text
-
-

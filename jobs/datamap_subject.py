@@ -31,8 +31,18 @@ from jobs.errors import UsageError
 from reports.model import DataMap
 from reports.safety import SUBJECT_KEY
 
-SUBJECT_COLUMNS = ("asset", "column", "data_category", "kind", "zone", "owner", "retention_days",
-                   "found_rows", "status", "via")
+SUBJECT_COLUMNS = (
+    "asset",
+    "column",
+    "data_category",
+    "kind",
+    "zone",
+    "owner",
+    "retention_days",
+    "found_rows",
+    "status",
+    "via",
+)
 
 
 def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[str, Any]]]:
@@ -47,14 +57,16 @@ def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[s
     """
     if not SUBJECT_KEY.fullmatch(subject_key or ""):
         raise UsageError(
-            f"--subject-key expects a pseudonymous key 'sk_<hex>', got {subject_key!r}")
+            f"--subject-key expects a pseudonymous key 'sk_<hex>', got {subject_key!r}"
+        )
     found = _found(ctx, subject_key)
     personal = personal_columns(ctx)
     ident = personal.filter(F.col("is_identifier"))
     run_date = latest_run_date(ctx)
     reached = reach(ctx, ident, run_date)
     via = reached.groupBy(F.col("target_asset").alias("asset_id")).agg(
-        F.min(F.concat_ws(".", "source_asset", "source_column")).alias("via"))
+        F.min(F.concat_ws(".", "source_asset", "source_column")).alias("via")
+    )
     holders = ident.select("asset_id", F.concat_ws(".", "asset_id", "column").alias("via"))
     holders = holders.unionByName(via)
     if found:
@@ -68,28 +80,50 @@ def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[s
     places = []
     for c in pcols:
         hit = found.get((c["asset_id"], c["column"]))
-        places.append({
-            "asset": c["asset_id"], "column": c["column"], "data_category": c["data_category"],
-            "kind": c["kind"], "zone": c["zone"], "owner": c["owner"],
-            "retention_days": catalog.retention_for(c["data_category"]),
-            "found_rows": hit["rows_found"] if hit else None,
-            "status": hit["status"] if hit else None, "via": c["via"],
-        })
+        places.append(
+            {
+                "asset": c["asset_id"],
+                "column": c["column"],
+                "data_category": c["data_category"],
+                "kind": c["kind"],
+                "zone": c["zone"],
+                "owner": c["owner"],
+                "retention_days": catalog.retention_for(c["data_category"]),
+                "found_rows": hit["rows_found"] if hit else None,
+                "status": hit["status"] if hit else None,
+                "via": c["via"],
+            }
+        )
     listed = {(p["asset"], p["column"]) for p in places}
     for (asset, column), hit in sorted(found.items()):
         if (asset, column) not in listed:
-            places.append({
-                "asset": asset, "column": column, "data_category": None, "kind": None,
-                "zone": None, "owner": None, "retention_days": None,
-                "found_rows": hit["rows_found"], "status": hit["status"], "via": "residual scan",
-            })
+            places.append(
+                {
+                    "asset": asset,
+                    "column": column,
+                    "data_category": None,
+                    "kind": None,
+                    "zone": None,
+                    "owner": None,
+                    "retention_days": None,
+                    "found_rows": hit["rows_found"],
+                    "status": hit["status"],
+                    "via": "residual scan",
+                }
+            )
     order = ["source_asset", "source_column", "depth", "target_asset", "target_column"]
     flows = collect(reach(ctx, cols.drop("via"), run_date), order, MAX_REACH)
     names = {p["asset"] for p in places} | {str(f["target_asset"]) for f in flows}
-    dm = DataMap(personal_columns=pcols, reach=flows, assets=_assets_rows(ctx, names),
-                 retention_days=catalog.retention_days, data_subjects=_data_subjects(ctx),
-                 zone_purposes=ctx.policies.zones,
-                 scope=f"subject {subject_key}", run_date=run_date or ctx.run_date)
+    dm = DataMap(
+        personal_columns=pcols,
+        reach=flows,
+        assets=_assets_rows(ctx, names),
+        retention_days=catalog.retention_days,
+        data_subjects=_data_subjects(ctx),
+        zone_purposes=ctx.policies.zones,
+        scope=f"subject {subject_key}",
+        run_date=run_date or ctx.run_date,
+    )
     return dm, places
 
 

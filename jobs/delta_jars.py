@@ -21,9 +21,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
 
 from jobs.errors import ConfigError
 

@@ -19,6 +19,14 @@ from core.errors import (
 )
 
 __all__ = [
-    "CommitConflictError", "ComplianceError", "ConfigError", "InputError", "JobError",
-    "LockError", "SchemaMismatchError", "TableError", "TableNotFoundError", "UsageError",
+    "CommitConflictError",
+    "ComplianceError",
+    "ConfigError",
+    "InputError",
+    "JobError",
+    "LockError",
+    "SchemaMismatchError",
+    "TableError",
+    "TableNotFoundError",
+    "UsageError",
 ]

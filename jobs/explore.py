@@ -21,9 +21,7 @@ from jobs.errors import TableError, UsageError
 from lineage.flows import graph_edges
 from lineage.impact import affected_assets, downstream, impact, upstream
 
-REVIEW_SCHEMA = (
-    "node string, decision string, cascade boolean, reviewer string, reason string, decided_at timestamp"
-)
+REVIEW_SCHEMA = "node string, decision string, cascade boolean, reviewer string, reason string, decided_at timestamp"
 
 
 def _edges(ctx: JobContext, as_of: date | None = None) -> DataFrame:
@@ -33,18 +31,27 @@ def _edges(ctx: JobContext, as_of: date | None = None) -> DataFrame:
         edges = ctx.store.read("lineage_edges")
     else:
         try:
-            edges = ctx.store.read("lineage_edges", as_of=datetime.combine(as_of + timedelta(days=1), time()))
+            edges = ctx.store.read(
+                "lineage_edges", as_of=datetime.combine(as_of + timedelta(days=1), time())
+            )
         except TableError as exc:
             raise UsageError(f"no lineage as of {as_of}: {exc}") from None
     g = apply_review(ctx, graph_edges(edges))
-    return g.select("src", "dst", "confidence").groupBy("src", "dst").agg(F.max("confidence").alias("confidence"))
+    return (
+        g.select("src", "dst", "confidence")
+        .groupBy("src", "dst")
+        .agg(F.max("confidence").alias("confidence"))
+    )
 
 
 def _known_node(ctx: JobContext, g: DataFrame, node: str) -> None:
     hit = g.filter((F.col("src") == node) | (F.col("dst") == node)).limit(1).count()
     if not hit:
-        assets = [r.asset_id for r in ctx.store.read("assets").select("asset_id").collect()] \
-            if ctx.store.exists("assets") else []
+        assets = (
+            [r.asset_id for r in ctx.store.read("assets").select("asset_id").collect()]
+            if ctx.store.exists("assets")
+            else []
+        )
         import difflib
 
         near = difflib.get_close_matches(node, assets, n=3)
@@ -73,22 +80,37 @@ class ImpactAnswer:
             lines.append(f"  {kind} owned by {owner}:")
             for r in rows:
                 cols = f" ({', '.join(r['columns'])})" if r["columns"] else ""
-                lines.append(f"    {r['asset']}{cols}  depth {r['depth']}  via {' -> '.join(r['path'])}")
+                lines.append(
+                    f"    {r['asset']}{cols}  depth {r['depth']}  via {' -> '.join(r['path'])}"
+                )
         return "\n".join(lines)
 
     def json(self) -> str:
         """Deterministic JSON."""
-        return json.dumps({"table": self.table, "changes": self.changes, "affected": self.rows},
-                          sort_keys=True, indent=2, default=str)
+        return json.dumps(
+            {"table": self.table, "changes": self.changes, "affected": self.rows},
+            sort_keys=True,
+            indent=2,
+            default=str,
+        )
 
 
-def run_impact(ctx: JobContext, table: str, *, drop: list[str], rename: list[str], retype: list[str],
-               depth: int | None = None) -> ImpactAnswer:
+def run_impact(
+    ctx: JobContext,
+    table: str,
+    *,
+    drop: list[str],
+    rename: list[str],
+    retype: list[str],
+    depth: int | None = None,
+) -> ImpactAnswer:
     """Everything downstream of the changed columns of ``table``, grouped by asset."""
     columns: list[str] = list(drop)
     changes = [f"drop {c}" for c in drop]
-    for verb, flag, shape, specs in (("rename", "--rename-column", "OLD=NEW", rename),
-                                     ("retype", "--retype-column", "COLUMN=TYPE", retype)):
+    for verb, flag, shape, specs in (
+        ("rename", "--rename-column", "OLD=NEW", rename),
+        ("retype", "--retype-column", "COLUMN=TYPE", retype),
+    ):
         for spec in specs:
             if "=" not in spec:
                 raise UsageError(f"{flag} expects {shape}, got {spec!r}")
@@ -99,12 +121,16 @@ def run_impact(ctx: JobContext, table: str, *, drop: list[str], rename: list[str
     _known_node(ctx, g, table.lower())
     rows = impact(g, table.lower(), columns=[c.lower() for c in columns] or None, max_depth=depth)
     grouped = affected_assets(rows)
-    assets = ctx.store.read("assets").select(F.col("asset_id").alias("asset"), "kind", "owner", "zone")
+    assets = ctx.store.read("assets").select(
+        F.col("asset_id").alias("asset"), "kind", "owner", "zone"
+    )
     out = grouped.join(assets, "asset", "left").orderBy("kind", "owner", "depth", "asset").collect()
     return ImpactAnswer(table, changes, [r.asDict(recursive=True) for r in out])
 
 
-def run_lineage(ctx: JobContext, direction: str, node: str, *, depth: int | None, as_of: date | None) -> str:
+def run_lineage(
+    ctx: JobContext, direction: str, node: str, *, depth: int | None, as_of: date | None
+) -> str:
     """Upstream or downstream of a node, as text lines."""
     g = _edges(ctx, as_of)
     node = node.lower()
@@ -114,18 +140,24 @@ def run_lineage(ctx: JobContext, direction: str, node: str, *, depth: int | None
     when = f" as of {as_of}" if as_of else ""
     if not rows:
         return f"nothing {'upstream' if direction == 'up' else 'downstream'} of {node}{when}"
-    lines = [f"{len(rows)} nodes {'upstream' if direction == 'up' else 'downstream'} of {node}{when}:"]
+    lines = [
+        f"{len(rows)} nodes {'upstream' if direction == 'up' else 'downstream'} of {node}{when}:"
+    ]
     for r in rows:
         lines.append(f"  {r.node:60} depth {r.depth}  confidence {r.confidence:.2f}")
     return "\n".join(lines)
 
 
-def record_review(ctx: JobContext, decision: str, node: str, *, cascade: bool, reason: str, reviewer: str) -> str:
+def record_review(
+    ctx: JobContext, decision: str, node: str, *, cascade: bool, reason: str, reviewer: str
+) -> str:
     """Append a review decision; the next closure applies it (decisions survive recomputation)."""
     if not reason.strip():
         raise UsageError("--reason must say why (auditors read it)")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    df = ctx.spark.createDataFrame([(node.lower(), decision, cascade, reviewer, reason, now)], REVIEW_SCHEMA)
+    df = ctx.spark.createDataFrame(
+        [(node.lower(), decision, cascade, reviewer, reason, now)], REVIEW_SCHEMA
+    )
     ctx.store.append("review_decisions", df)
     extra = " with cascade" if cascade else ""
     return f"recorded: {decision} {node}{extra} by {reviewer}; applied from the next `compliance closure`"

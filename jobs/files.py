@@ -7,8 +7,8 @@ counts (a few rows) give each partition's first line number.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -80,18 +80,26 @@ def list_inputs(
             st = it.next()
             name = st.getPath().getName()
             full = normalise(st.getPath().toString())
-            below = full[len(base):].lstrip("/").split("/") if full.startswith(base) else [name]
+            below = full[len(base) :].lstrip("/").split("/") if full.startswith(base) else [name]
             if any(part.startswith((".", "_")) for part in below):
-                skipped.append((full, "file not read: its name or folder starts with '_' or '.' "
-                                      "(hidden, as Hadoop tools treat it); rename it to land it"))
+                skipped.append(
+                    (
+                        full,
+                        "file not read: its name or folder starts with '_' or '.' "
+                        "(hidden, as Hadoop tools treat it); rename it to land it",
+                    )
+                )
                 continue
             if not name.lower().endswith(suffixes):
-                skipped.append((full, "file not read: its type is not one of "
-                                + ", ".join(suffixes)))
+                skipped.append(
+                    (full, "file not read: its type is not one of " + ", ".join(suffixes))
+                )
                 continue
             out.append(InputFile(full, int(st.getLen()), int(st.getModificationTime())))
     except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors
-        raise InputError(f"{root}: cannot list input files ({str(exc).splitlines()[0][:200]})") from None
+        raise InputError(
+            f"{root}: cannot list input files ({str(exc).splitlines()[0][:200]})"
+        ) from None
     return sorted(out, key=lambda f: f.path), sorted(skipped)
 
 
@@ -106,16 +114,22 @@ def read_lines(spark: SparkSession, files: list[InputFile]) -> DataFrame:
     if not files:
         return spark.createDataFrame([], schema)
     text = (
-        spark.read.option("lineSep", "\n").text([f.path for f in files])
-        .withColumn("value", F.when(F.col("value").endswith("\r"),
-                                    F.expr("substring(value, 1, length(value) - 1)"))
-                    .otherwise(F.col("value")))
+        spark.read.option("lineSep", "\n")
+        .text([f.path for f in files])
+        .withColumn(
+            "value",
+            F.when(
+                F.col("value").endswith("\r"), F.expr("substring(value, 1, length(value) - 1)")
+            ).otherwise(F.col("value")),
+        )
         .withColumn("source", normalise_col(F.input_file_name()))
         .withColumn("_pid", F.spark_partition_id())
         .withColumn("_mid", F.monotonically_increasing_id())
     )
     # First line number of each (file, partition): counts of earlier partitions of the same file.
-    counts = text.groupBy("source", "_pid").agg(F.count("*").alias("_n"), F.min("_mid").alias("_min"))
+    counts = text.groupBy("source", "_pid").agg(
+        F.count("*").alias("_n"), F.min("_mid").alias("_min")
+    )
     w = Window.partitionBy("source").orderBy("_pid").rowsBetween(Window.unboundedPreceding, -1)
     starts = counts.withColumn("_start", F.coalesce(F.sum("_n").over(w), F.lit(0))).select(
         "source", "_pid", "_min", "_start"
@@ -133,6 +147,10 @@ def read_documents(spark: SparkSession, files: list[InputFile]) -> DataFrame:
     if not files:
         return spark.createDataFrame([], "source string, content string")
     return (
-        spark.read.format("binaryFile").load([f.path for f in files])
-        .select(normalise_col(F.col("path")).alias("source"), F.col("content").cast("string").alias("content"))
+        spark.read.format("binaryFile")
+        .load([f.path for f in files])
+        .select(
+            normalise_col(F.col("path")).alias("source"),
+            F.col("content").cast("string").alias("content"),
+        )
     )

@@ -58,15 +58,22 @@ def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int]]:
         name = cfg.type + (f"({', '.join(bounds)})" if bounds else "")
         if (cfg.meta or {}).get("hold"):
             name += " [hold]"
-        out.append((
-            name, cfg.kwargs.get("column"), bool(r.success),
-            int(r.result.get("element_count") or 0), int(r.result.get("unexpected_count") or 0),
-        ))
+        out.append(
+            (
+                name,
+                cfg.kwargs.get("column"),
+                bool(r.success),
+                int(r.result.get("element_count") or 0),
+                int(r.result.get("unexpected_count") or 0),
+            )
+        )
     return out
 
 
 def record(ctx: JobContext, kind: str, batch: DataFrame, suite) -> None:
     """Validate ``batch`` with ``suite`` and upsert the results into ``input_expectations``."""
     rows = [(ctx.run_date, kind, *r) for r in validate(batch, suite)]
-    df = ctx.spark.createDataFrame(rows, SCHEMA).withColumn("column", F.coalesce("column", F.lit("")))
+    df = ctx.spark.createDataFrame(rows, SCHEMA).withColumn(
+        "column", F.coalesce("column", F.lit(""))
+    )
     ctx.store.upsert("input_expectations", df, keys=["run_date", "kind", "expectation", "column"])

@@ -21,19 +21,36 @@ def write_impact_html(ctx: JobContext, answer: ImpactAnswer, out: str | None) ->
     edges = []
     for r in answer.rows:
         cols = r.get("columns") or []
-        rows.append({
-            "asset": r["asset"], "column": ", ".join(cols) or None, "kind": r.get("kind"),
-            "owner": r.get("owner"), "zone": r.get("zone"), "depth": r.get("depth"),
-            "path": r.get("path"), "breaking": bool(cols) or r.get("kind") in ("dashboard", "model"),
-            "reason": "reads a changed column" if cols else "reads the changed table",
-        })
+        rows.append(
+            {
+                "asset": r["asset"],
+                "column": ", ".join(cols) or None,
+                "kind": r.get("kind"),
+                "owner": r.get("owner"),
+                "zone": r.get("zone"),
+                "depth": r.get("depth"),
+                "path": r.get("path"),
+                "breaking": bool(cols) or r.get("kind") in ("dashboard", "model"),
+                "reason": "reads a changed column" if cols else "reads the changed table",
+            }
+        )
         path = [p.rsplit(".", 1)[0] if p.count(".") >= 2 else p for p in (r.get("path") or [])]
-        edges += [{"source_asset": a, "target_asset": b} for a, b in zip(path, path[1:]) if a != b]
-    assets = [{"name": r["asset"], "kind": r.get("kind"), "zone": r.get("zone"), "owner": r.get("owner")}
-              for r in answer.rows]
+        edges += [
+            {"source_asset": a, "target_asset": b}
+            for a, b in zip(path, path[1:], strict=False)
+            if a != b
+        ]
+    assets = [
+        {"name": r["asset"], "kind": r.get("kind"), "zone": r.get("zone"), "owner": r.get("owner")}
+        for r in answer.rows
+    ]
     report = ImpactReport(
-        table=answer.table, changes=tuple(answer.changes), impacted=tuple(rows),
-        graph=GraphView(edges=tuple({tuple(sorted(e.items())): e for e in edges}.values()), assets=tuple(assets)),
+        table=answer.table,
+        changes=tuple(answer.changes),
+        impacted=tuple(rows),
+        graph=GraphView(
+            edges=tuple({tuple(sorted(e.items())): e for e in edges}.values()), assets=tuple(assets)
+        ),
         generated_at=datetime.now(timezone.utc),
     )
     folder = Path(out) if out else Path(ctx.cfg.reports) / f"impact-{_slug(answer.table)}"

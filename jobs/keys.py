@@ -31,11 +31,11 @@ import os
 import re
 import stat
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator
 
 from audits.restoration_log import KEY_BYTES, RestorationKey
 from jobs.errors import ComplianceError
@@ -126,7 +126,10 @@ class RotationReport:
     def destroyed_text(self) -> str:
         """``k-20260823 (91 days old), ...`` or ``none``: ids and ages, never key bytes."""
         ages = self.destroyed_ages or (None,) * len(self.destroyed)
-        parts = [f"{k} ({a} days old)" if a is not None else k for k, a in zip(self.destroyed, ages)]
+        parts = [
+            f"{k} ({a} days old)" if a is not None else k
+            for k, a in zip(self.destroyed, ages, strict=False)
+        ]
         return ", ".join(parts) or "none"
 
 
@@ -220,8 +223,9 @@ class Keyring(ABC):
                 log.info("destroyed restoration-log key %s (%d days old)", *_pair(status))
             else:
                 kept.append(status.key_id)
-        return RotationReport(today_id, created, tuple(destroyed), tuple(kept), retention_days,
-                              tuple(ages))
+        return RotationReport(
+            today_id, created, tuple(destroyed), tuple(kept), retention_days, tuple(ages)
+        )
 
     def status(self, today: date) -> list[KeyStatus]:
         """Key ids with their day and age in days, oldest first; never key bytes."""

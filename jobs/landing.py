@@ -38,7 +38,8 @@ from jobs.files import (
 from jobs.pseudonym import hasher, pseudonym_key
 
 TRAINING_CONFIGS = InputKind(
-    "training_configs", "landed_training_configs",
+    "training_configs",
+    "landed_training_configs",
     (
         Field("model_name", "string", required=True),
         Field("input_dataset", "string", required=True),
@@ -101,16 +102,28 @@ def _fingerprints(
     prefix ends with a newline). Hashed by the executors, one row per file comes back."""
     sizes = ctx.spark.createDataFrame(
         [(f.path, (prev.get(f.path) or {}).get("size")) for f in files],
-        "source string, _prev bigint")
-    content = ctx.spark.read.format("binaryFile").load([f.path for f in files]).select(
-        normalise_col(F.col("path")).alias("source"), "content")
-    grown = (F.col("_prev").isNotNull() & (F.length("content") > F.col("_prev"))
-             & (F.col("_prev") > 0))
-    rows = content.join(F.broadcast(sizes), "source", "left").select(
-        "source", F.sha2("content", 256).alias("sha"),
-        F.when(grown, F.sha2(F.expr("substring(content, 1, _prev)"), 256)).alias("prefix"),
-        F.when(grown, F.expr("substring(content, _prev, 1)") == F.unhex(F.lit("0A"))).alias("nl"),
-    ).collect()  # one row per input file: small
+        "source string, _prev bigint",
+    )
+    content = (
+        ctx.spark.read.format("binaryFile")
+        .load([f.path for f in files])
+        .select(normalise_col(F.col("path")).alias("source"), "content")
+    )
+    grown = (
+        F.col("_prev").isNotNull() & (F.length("content") > F.col("_prev")) & (F.col("_prev") > 0)
+    )
+    rows = (
+        content.join(F.broadcast(sizes), "source", "left")
+        .select(
+            "source",
+            F.sha2("content", 256).alias("sha"),
+            F.when(grown, F.sha2(F.expr("substring(content, 1, _prev)"), 256)).alias("prefix"),
+            F.when(grown, F.expr("substring(content, _prev, 1)") == F.unhex(F.lit("0A"))).alias(
+                "nl"
+            ),
+        )
+        .collect()
+    )  # one row per input file: small
     return {r.source: (r.sha, r.prefix, bool(r.nl)) for r in rows}
 
 
@@ -121,8 +134,9 @@ def _plan(ctx: JobContext, kind: str, files: list[InputFile], *, documents: bool
     prev: dict[str, dict] = {}
     if ctx.store.exists("landed_files"):
         # a ledger written before files were known by content gains the columns (NULL: re-landed)
-        ctx.store.add_columns("landed_files", dict(
-            (c.split()[0], c.split()[1]) for c in LEDGER_SCHEMA.split(", ")))
+        ctx.store.add_columns(
+            "landed_files", dict((c.split()[0], c.split()[1]) for c in LEDGER_SCHEMA.split(", "))
+        )
         prev = {
             r.source: r.asDict()
             for r in ctx.store.read("landed_files").filter(F.col("kind") == kind).collect()
@@ -137,7 +151,7 @@ def _plan(ctx: JobContext, kind: str, files: list[InputFile], *, documents: bool
         elif p["sha256"] == sha:
             due = p["held"] and p["held_until"] is not None and p["held_until"] <= ctx.cutoff
             status, after = ("held" if due else "unchanged"), int(p["last_line"] or 0)
-        elif (not documents and not f.path.endswith(".gz") and prefix == p["sha256"] and newline):
+        elif not documents and not f.path.endswith(".gz") and prefix == p["sha256"] and newline:
             status, after = "appended", int(p["last_line"] or 0)
         else:
             status, after = "changed", 0
@@ -153,8 +167,12 @@ def _forget(ctx: JobContext, kind: InputKind, sources: list[str]) -> None:
         if ctx.store.exists(table):
             ctx.store.delete_where(table, F.col(col).isin(sources))
     if ctx.store.exists("rejected_inputs"):
-        ctx.store.delete_where("rejected_inputs", F.col("source").isin(sources)
-                               & (F.col("kind") == kind.name) & (F.col("location") != "file"))
+        ctx.store.delete_where(
+            "rejected_inputs",
+            F.col("source").isin(sources)
+            & (F.col("kind") == kind.name)
+            & (F.col("location") != "file"),
+        )
 
 
 def _note_skipped(ctx: JobContext, kind: InputKind, skipped: list[tuple[str, str]]) -> int:
@@ -164,9 +182,11 @@ def _note_skipped(ctx: JobContext, kind: InputKind, skipped: list[tuple[str, str
     known: set[tuple[str, str]] = set()
     if ctx.store.exists("rejected_inputs"):
         known = {
-            (r.source, r.reason) for r in ctx.store.read("rejected_inputs")
+            (r.source, r.reason)
+            for r in ctx.store.read("rejected_inputs")
             .filter((F.col("location") == "file") & (F.col("kind") == kind.name))
-            .select("source", "reason").collect()
+            .select("source", "reason")
+            .collect()
         }  # one row per skipped file: small
     fresh = [(src, reason) for src, reason in skipped if (src, reason) not in known]
     for src, reason in fresh:
@@ -174,7 +194,8 @@ def _note_skipped(ctx: JobContext, kind: InputKind, skipped: list[tuple[str, str
     if fresh:
         notes = ctx.spark.createDataFrame(
             [(src, "file", reason, "", ctx.run_date, kind.name) for src, reason in fresh],
-            REJECTED_SCHEMA)
+            REJECTED_SCHEMA,
+        )
         ctx.store.upsert("rejected_inputs", notes, keys=["source", "location"])
     return len(fresh)
 
@@ -186,15 +207,17 @@ def _docs_as_lines(ctx: JobContext, files: list[InputFile]) -> DataFrame:
     def to_json(batches):  # runs on executors, one pandas batch of small documents at a time
         for pdf in batches:
             values, errors = [], []
-            for src, content in zip(pdf["source"], pdf["content"]):
+            for src, content in zip(pdf["source"], pdf["content"], strict=False):
                 try:
                     doc = json.loads(content) if src.endswith(".json") else yaml.safe_load(content)
                     values.append(json.dumps(doc, sort_keys=True, default=str))
                     errors.append(None)
                 except (ValueError, yaml.YAMLError) as exc:
                     values.append(content)
-                    errors.append(f"unparseable {'JSON' if src.endswith('.json') else 'YAML'}: "
-                                  + str(exc).splitlines()[0][:200])
+                    errors.append(
+                        f"unparseable {'JSON' if src.endswith('.json') else 'YAML'}: "
+                        + str(exc).splitlines()[0][:200]
+                    )
             pdf = pdf.assign(value=values, _doc_error=errors).drop(columns=["content"])
             pdf["line"] = 1
             yield pdf[["source", "line", "value", "_doc_error"]]
@@ -206,26 +229,32 @@ def _raw_text(ctx: JobContext, kind: InputKind) -> F.Column:
     raw = F.expr("make_valid_utf8(value)")
     if kind.name == "deletion_requests":  # raw subject ids never leave the landing step
         raw = F.regexp_replace(
-            raw, r"""(["']?subject_id["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}\s]+)""",
-            '$1"<redacted>"')
+            raw,
+            r"""(["']?subject_id["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}\s]+)""",
+            '$1"<redacted>"',
+        )
     return F.substring(raw, 1, ctx.cfg.ingest.raw_truncate)
 
 
 def _lines_to_read(ctx: JobContext, kind: InputKind, plans: list[FilePlan]) -> DataFrame:
     """The lines of the planned files not read before, plus the held lines to try again."""
     files = [p.file for p in plans]
-    bounds = ctx.spark.createDataFrame([(p.file.path, p.after_line) for p in plans],
-                                       "source string, _after bigint")
+    bounds = ctx.spark.createDataFrame(
+        [(p.file.path, p.after_line) for p in plans], "source string, _after bigint"
+    )
     raw = read_lines(ctx.spark, files).join(F.broadcast(bounds), "source")
     if ctx.store.exists("held_inputs"):
-        held = ctx.store.read("held_inputs").filter(
-            (F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files])
-        ).select("source", "line", F.lit(True).alias("_was_held"))
+        held = (
+            ctx.store.read("held_inputs")
+            .filter((F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]))
+            .select("source", "line", F.lit(True).alias("_was_held"))
+        )
         raw = raw.join(held, ["source", "line"], "left")
     else:
         raw = raw.withColumn("_was_held", F.lit(None).cast("boolean"))
     return raw.filter((F.col("line") > F.col("_after")) | F.col("_was_held").isNotNull()).select(
-        "source", "line", "value")
+        "source", "line", "value"
+    )
 
 
 def _ledger_rows(
@@ -233,28 +262,50 @@ def _ledger_rows(
 ) -> list[tuple]:
     rows = []
     for p in plans:
+
         def n(outcome: str, new: bool | None = None, path: str = p.file.path) -> int:
-            return sum(v[0] for (src, out, nw), v in counts.items()
-                       if src == path and out == outcome and (new is None or nw == new))
+            return sum(
+                v[0]
+                for (src, out, nw), v in counts.items()
+                if src == path and out == outcome and (new is None or nw == new)
+            )
 
         keep = p.status in ("appended", "held") and p.prev is not None
         prev = p.prev if keep else {}
-        last = max([int(prev.get("last_line") or 0)]
-                   + [v[1] for (src, _o, _n), v in counts.items() if src == p.file.path])
+        last = max(
+            [int(prev.get("last_line") or 0)]
+            + [v[1] for (src, _o, _n), v in counts.items() if src == p.file.path]
+        )
         new_lines = sum(n(o, True) for o in ("accepted", "rejected", "held"))
-        rows.append((
-            p.file.path, kind.name, p.file.size, p.file.mtime, ctx.run_date,
-            int(prev.get("lines") or 0) + new_lines,
-            int(prev.get("accepted") or 0) + n("accepted"),
-            int(prev.get("rejected") or 0) + n("rejected"),
-            n("held"), min((v[2] for (src, out, _n), v in counts.items()
-                            if src == p.file.path and out == "held"), default=None),
-            last, p.sha256,
-        ))
+        rows.append(
+            (
+                p.file.path,
+                kind.name,
+                p.file.size,
+                p.file.mtime,
+                ctx.run_date,
+                int(prev.get("lines") or 0) + new_lines,
+                int(prev.get("accepted") or 0) + n("accepted"),
+                int(prev.get("rejected") or 0) + n("rejected"),
+                n("held"),
+                min(
+                    (
+                        v[2]
+                        for (src, out, _n), v in counts.items()
+                        if src == p.file.path and out == "held"
+                    ),
+                    default=None,
+                ),
+                last,
+                p.sha256,
+            )
+        )
     return rows
 
 
-def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = False) -> KindCounts:
+def land_kind(
+    ctx: JobContext, kind: InputKind, root: str, *, documents: bool = False
+) -> KindCounts:
     """Land the new lines of one input kind; returns its counts.
 
     Files are compared with the ledger by content (sha-256): an unchanged file is skipped, one
@@ -265,8 +316,9 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
     """
     listed, skipped = list_inputs(ctx.spark, root, DOC_SUFFIXES if documents else JSONL_SUFFIXES)
     _note_skipped(ctx, kind, skipped)
-    plans = [p for p in _plan(ctx, kind.name, listed, documents=documents)
-             if p.status != "unchanged"]
+    plans = [
+        p for p in _plan(ctx, kind.name, listed, documents=documents) if p.status != "unchanged"
+    ]
     if not plans:
         ctx.log(f"land {kind.name}: no new files or lines")
         return KindCounts(0, 0, 0, 0)
@@ -274,37 +326,55 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
     files = [p.file for p in plans]
     if documents:
         lines = _docs_as_lines(ctx, files)
-        parsed = parse_lines(lines.drop("_doc_error"), kind).join(
-            lines.select("source", "line", "_doc_error"), ["source", "line"]
-        ).withColumn("_parse_error", F.coalesce("_doc_error", "_parse_error")).drop("_doc_error")
+        parsed = (
+            parse_lines(lines.drop("_doc_error"), kind)
+            .join(lines.select("source", "line", "_doc_error"), ["source", "line"])
+            .withColumn("_parse_error", F.coalesce("_doc_error", "_parse_error"))
+            .drop("_doc_error")
+        )
     else:
         parsed = parse_lines(_lines_to_read(ctx, kind, plans), kind)
     ge_validation.ensure_context()
     suite = build_suite(kind, cutoff=ctx.cutoff)
-    bounds = ctx.spark.createDataFrame([(p.file.path, p.after_line) for p in plans],
-                                       "source string, _after bigint")
+    bounds = ctx.spark.createDataFrame(
+        [(p.file.path, p.after_line) for p in plans], "source string, _after bigint"
+    )
     times = [F.col(f.name) for f in kind.fields if f.sane_time]
     until = (F.greatest(*times) if len(times) > 1 else times[0]) if times else F.lit(None)
-    outcome = (F.when(F.col("_reject_reason").isNotNull(), F.lit("rejected"))
-               .when(F.col("_held_reason").isNotNull(), F.lit("held")).otherwise(F.lit("accepted")))
-    split = (split_by_suite(parsed, suite).join(F.broadcast(bounds), "source")
-             .withColumn("_outcome", outcome)
-             .withColumn("_until", until.cast("timestamp"))
-             .withColumn("_new", F.col("line") > F.col("_after")).drop("_after").persist())
+    outcome = (
+        F.when(F.col("_reject_reason").isNotNull(), F.lit("rejected"))
+        .when(F.col("_held_reason").isNotNull(), F.lit("held"))
+        .otherwise(F.lit("accepted"))
+    )
+    split = (
+        split_by_suite(parsed, suite)
+        .join(F.broadcast(bounds), "source")
+        .withColumn("_outcome", outcome)
+        .withColumn("_until", until.cast("timestamp"))
+        .withColumn("_new", F.col("line") > F.col("_after"))
+        .drop("_after")
+        .persist()
+    )
     try:
         counts = {
             (r["source"], r["_outcome"], r["_new"]): (r["n"], r["last"], r["until"])
             for r in split.groupBy("source", "_outcome", "_new")
-            .agg(F.count("*").alias("n"), F.max("line").alias("last"),
-                 F.min("_until").alias("until"))
+            .agg(
+                F.count("*").alias("n"), F.max("line").alias("last"), F.min("_until").alias("until")
+            )
             .collect()
         }  # a few rows per file: small
-        total = {o: sum(v[0] for (_s, out, _n), v in counts.items() if out == o)
-                 for o in ("accepted", "rejected", "held")}
+        total = {
+            o: sum(v[0] for (_s, out, _n), v in counts.items() if out == o)
+            for o in ("accepted", "rejected", "held")
+        }
         accepted = split.filter(F.col("_outcome") == "accepted").select(
-            *kind.field_names, "extra",
+            *kind.field_names,
+            "extra",
             *(["value"] if kind.keep_line else []),
-            F.col("source").alias("source_file"), "line", F.lit(ctx.run_date).alias("landed_on"),
+            F.col("source").alias("source_file"),
+            "line",
+            F.lit(ctx.run_date).alias("landed_on"),
         )
         if kind.keep_line:
             accepted = accepted.withColumnRenamed("value", "raw_json")
@@ -321,9 +391,13 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
             F.lit(kind.name).alias("kind"),
         )
         held = split.filter(F.col("_outcome") == "held").select(
-            "source", F.lit(kind.name).alias("kind"), "line", F.col("_until").alias("until"),
+            "source",
+            F.lit(kind.name).alias("kind"),
+            "line",
+            F.col("_until").alias("until"),
             F.col("_held_reason").alias("reason"),
-            F.lit(ctx.run_date).alias("run_date"))
+            F.lit(ctx.run_date).alias("run_date"),
+        )
         if total["accepted"]:
             ctx.store.upsert(kind.table, accepted, keys=["source_file", "line"])
             if kind.name == "deletion_requests":
@@ -336,8 +410,10 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
         if total["held"] or (was_held and ctx.store.exists("held_inputs")):
             # one commit: the held lines of the files read tonight are replaced by tonight's
             ctx.store.replace_where(
-                "held_inputs", held,
-                (F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]))
+                "held_inputs",
+                held,
+                (F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]),
+            )
         ge_validation.record(ctx, kind.name, split, suite)
     finally:
         split.unpersist()
@@ -346,12 +422,15 @@ def land_kind(ctx: JobContext, kind: InputKind, root: str, *, documents: bool = 
     n_read = sum(v[0] for (_s, _o, new), v in counts.items() if new)
     still = sum(v[0] for (_s, out, new), v in counts.items() if out == "held" and not new)
     released = sum(v[0] for (_s, _o, new), v in counts.items() if not new) - still
-    ctx.log(f"land {kind.name}: {len(files)} files, {n_read} new lines, "
-            f"{total['accepted']} accepted, "
-            f"{total['rejected']} rejected, {total['held']} held for a later run"
-            + (f", {released} held lines released" if released else ""))
-    return KindCounts(len(files), n_read, total["accepted"], total["rejected"], total["held"],
-                      released)
+    ctx.log(
+        f"land {kind.name}: {len(files)} files, {n_read} new lines, "
+        f"{total['accepted']} accepted, "
+        f"{total['rejected']} rejected, {total['held']} held for a later run"
+        + (f", {released} held lines released" if released else "")
+    )
+    return KindCounts(
+        len(files), n_read, total["accepted"], total["rejected"], total["held"], released
+    )
 
 
 def _add(result: StepResult, name: str, c: KindCounts) -> None:

@@ -20,7 +20,6 @@ MANIFEST_SCHEMA = (
 )
 
 
-
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -32,7 +31,8 @@ def completed_steps(ctx: JobContext) -> set[str]:
     rows = (
         ctx.store.read("run_manifest")
         .filter((F.col("run_date") == F.lit(ctx.run_date)) & (F.col("status") == "ok"))
-        .select("job").collect()
+        .select("job")
+        .collect()
     )  # a handful of rows per run date
     return {r.job for r in rows}
 
@@ -46,8 +46,11 @@ def earlier_attempts(ctx: JobContext, job: str) -> tuple[datetime | None, StepRe
     """
     if not ctx.store.exists("run_manifest"):
         return None, StepResult()
-    rows = ctx.store.read("run_manifest").filter(
-        (F.col("job") == job) & (F.col("run_date") == F.lit(ctx.run_date))).collect()  # <= 1 row
+    rows = (
+        ctx.store.read("run_manifest")
+        .filter((F.col("job") == job) & (F.col("run_date") == F.lit(ctx.run_date)))
+        .collect()
+    )  # <= 1 row
     if not rows:
         return None, StepResult()
     r = rows[0]
@@ -56,20 +59,36 @@ def earlier_attempts(ctx: JobContext, job: str) -> tuple[datetime | None, StepRe
     except ValueError:
         details = {}
     return r.started_at, StepResult(
-        inputs_read=int(r.inputs_read or 0), rows_written=int(r.rows_written or 0),
+        inputs_read=int(r.inputs_read or 0),
+        rows_written=int(r.rows_written or 0),
         rows_rejected=int(r.rows_rejected or 0),
         details=details if isinstance(details, dict) else {},
-        findings=int(r.findings or 0))
+        findings=int(r.findings or 0),
+    )
 
 
-def record(ctx: JobContext, job: str, started: datetime, status: str, result: StepResult, error: str | None) -> None:
+def record(
+    ctx: JobContext, job: str, started: datetime, status: str, result: StepResult, error: str | None
+) -> None:
     """Upsert the step's row of ``run_manifest``."""
     row = (
-        job, ctx.run_date, started, _now(), status, result.inputs_read, result.rows_written,
-        result.rows_rejected, result.findings, ctx.engine, VERSION,
-        json.dumps(result.details, sort_keys=True, default=str), error,
+        job,
+        ctx.run_date,
+        started,
+        _now(),
+        status,
+        result.inputs_read,
+        result.rows_written,
+        result.rows_rejected,
+        result.findings,
+        ctx.engine,
+        VERSION,
+        json.dumps(result.details, sort_keys=True, default=str),
+        error,
     )
-    ctx.store.upsert("run_manifest", ctx.spark.createDataFrame([row], MANIFEST_SCHEMA), keys=["job", "run_date"])
+    ctx.store.upsert(
+        "run_manifest", ctx.spark.createDataFrame([row], MANIFEST_SCHEMA), keys=["job", "run_date"]
+    )
 
 
 ACCUMULATING = frozenset({"land"})

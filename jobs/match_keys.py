@@ -11,7 +11,7 @@ reveal nothing about the id, and the raw id and its plain digests are never stor
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 from pyspark.sql import DataFrame

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, time, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import column_lineage_dataset
@@ -31,6 +32,7 @@ from jobs.registry import STEP_BY_NAME
 PRODUCER = f"https://github.com/compliance-jobs/compliance/tree/{VERSION}"
 NAMESPACE = "compliance"
 DATA_NAMESPACE = "warehouse"
+
 
 #: Datasets each step reads and writes (the product's own lineage).
 def run_id_for(job: str, run_date: Any) -> str:
@@ -48,7 +50,9 @@ def step_event(job: str, run_date: Any, state: str, *, now: datetime) -> dict[st
     ins = [*spec.inputs, *spec.reads] if spec else []
     outs = [*spec.writes, *spec.outputs] if spec else []
     event = RunEvent(
-        eventType=RunState[state], eventTime=_iso(now), producer=PRODUCER,
+        eventType=RunState[state],
+        eventTime=_iso(now),
+        producer=PRODUCER,
         run=Run(runId=run_id_for(job, run_date)),
         job=Job(namespace=NAMESPACE, name=f"compliance.{job}"),
         inputs=[InputDataset(namespace=DATA_NAMESPACE, name=n) for n in ins],
@@ -62,10 +66,14 @@ def emit(ctx: JobContext, job: str, state: str) -> None:
     sink = ctx.cfg.observability.openlineage_sink
     if not sink:
         return
-    payload = json.dumps(step_event(job, ctx.run_date, state, now=datetime.now(timezone.utc)), sort_keys=True)
+    payload = json.dumps(
+        step_event(job, ctx.run_date, state, now=datetime.now(timezone.utc)), sort_keys=True
+    )
     try:
         if sink.startswith(("http://", "https://")):
-            req = urllib.request.Request(sink, data=payload.encode(), headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(  # noqa: S310 - URL from the operator's config
+                sink, data=payload.encode(), headers={"Content-Type": "application/json"}
+            )
             urllib.request.urlopen(req, timeout=10).close()  # noqa: S310 - URL from the operator's config
         else:
             path = Path(sink)
@@ -77,7 +85,9 @@ def emit(ctx: JobContext, job: str, state: str) -> None:
 
 
 def _transformation(t: str | None, s: str | None, masking: bool | None) -> Any:
-    return column_lineage_dataset.Transformation(type=t or "DIRECT", subtype=s, masking=bool(masking))
+    return column_lineage_dataset.Transformation(
+        type=t or "DIRECT", subtype=s, masking=bool(masking)
+    )
 
 
 def discovered_events(rows: Iterable[Any], run_date: Any) -> Iterable[dict[str, Any]]:
@@ -90,16 +100,30 @@ def discovered_events(rows: Iterable[Any], run_date: Any) -> Iterable[dict[str, 
         for e in row["edges"]:
             if e["source_column"] is None or e["target_column"] is None:
                 continue
-            fields.setdefault(e["target_column"], []).append(column_lineage_dataset.InputField(
-                namespace=DATA_NAMESPACE, name=e["source_asset"], field=e["source_column"],
-                transformations=[_transformation(e["transformation_type"], e["transformation_subtype"], e["masking"])],
-            ))
+            fields.setdefault(e["target_column"], []).append(
+                column_lineage_dataset.InputField(
+                    namespace=DATA_NAMESPACE,
+                    name=e["source_asset"],
+                    field=e["source_column"],
+                    transformations=[
+                        _transformation(
+                            e["transformation_type"], e["transformation_subtype"], e["masking"]
+                        )
+                    ],
+                )
+            )
         facets = {}
         if fields:
             facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(
-                fields={k: column_lineage_dataset.Fields(inputFields=v) for k, v in sorted(fields.items())})
+                fields={
+                    k: column_lineage_dataset.Fields(inputFields=v)
+                    for k, v in sorted(fields.items())
+                }
+            )
         event = RunEvent(
-            eventType=RunState.COMPLETE, eventTime=when, producer=PRODUCER,
+            eventType=RunState.COMPLETE,
+            eventTime=when,
+            producer=PRODUCER,
             run=Run(runId=run_id_for(f"discovered/{target}", run_date)),
             job=Job(namespace=NAMESPACE, name=f"discovered.{target}"),
             inputs=[InputDataset(namespace=DATA_NAMESPACE, name=n) for n in inputs],
@@ -115,13 +139,28 @@ def export(ctx: JobContext, out: Path) -> int:
     if not ctx.store.exists("lineage_edges"):
         raise UsageError("no lineage yet: run `compliance nightly` first")
     edges = ctx.store.read("lineage_edges")
-    grouped = edges.groupBy("target_asset").agg(F.collect_list(F.struct(
-        "source_asset", "source_column", "target_column", "transformation_type",
-        "transformation_subtype", "masking")).alias("edges")).orderBy("target_asset")
+    grouped = (
+        edges.groupBy("target_asset")
+        .agg(
+            F.collect_list(
+                F.struct(
+                    "source_asset",
+                    "source_column",
+                    "target_column",
+                    "transformation_type",
+                    "transformation_subtype",
+                    "masking",
+                )
+            ).alias("edges")
+        )
+        .orderBy("target_asset")
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with out.open("w", encoding="utf-8") as fh:
-        rows = (r.asDict(recursive=True) for r in grouped.toLocalIterator())  # streamed, one target at a time
+        rows = (
+            r.asDict(recursive=True) for r in grouped.toLocalIterator()
+        )  # streamed, one target at a time
         for event in discovered_events(rows, ctx.run_date):
             fh.write(json.dumps(event, sort_keys=True) + "\n")
             n += 1

@@ -39,12 +39,20 @@ class NightlySummary:
 
     def text(self) -> str:
         """A few human lines."""
-        lines = [f"nightly run for {self.run_date}: {len(self.steps)} steps run"
-                 + (f", {len(self.skipped)} already done ({', '.join(self.skipped)})" if self.skipped else "")
-                 + f"; findings needing attention: {self.findings}"]
+        lines = [
+            f"nightly run for {self.run_date}: {len(self.steps)} steps run"
+            + (
+                f", {len(self.skipped)} already done ({', '.join(self.skipped)})"
+                if self.skipped
+                else ""
+            )
+            + f"; findings needing attention: {self.findings}"
+        ]
         for name, r in self.steps.items():
-            lines.append(f"  {name:8} read {r.inputs_read:>8}  wrote {r.rows_written:>8}  "
-                         f"rejected {r.rows_rejected:>6}  findings {r.findings:>5}")
+            lines.append(
+                f"  {name:8} read {r.inputs_read:>8}  wrote {r.rows_written:>8}  "
+                f"rejected {r.rows_rejected:>6}  findings {r.findings:>5}"
+            )
         if self.reports:
             lines.append(f"reports: {self.reports}")
         return "\n".join(lines)
@@ -64,7 +72,11 @@ def nightly(ctx: JobContext, *, force: bool = False) -> NightlySummary:
             summary.reports = summary.steps[name].details["report_dir"]
     summary.recorded_findings = recorded_findings(ctx)
     if summary.reports is None:
-        summary.reports = str(Path(ctx.cfg.reports) / "latest" / "index.html") if "report" in summary.skipped else None
+        summary.reports = (
+            str(Path(ctx.cfg.reports) / "latest" / "index.html")
+            if "report" in summary.skipped
+            else None
+        )
     ctx.log(f"nightly run for {ctx.run_date} finished; warehouse {ctx.cfg.warehouse}")
     return summary
 
@@ -75,8 +87,12 @@ def recorded_findings(ctx: JobContext) -> dict[str, int]:
 
     if not ctx.store.exists("run_manifest"):
         return {}
-    rows = ctx.store.read("run_manifest").filter(F.col("run_date") == F.lit(ctx.run_date)).select(
-        "job", "findings").collect()
+    rows = (
+        ctx.store.read("run_manifest")
+        .filter(F.col("run_date") == F.lit(ctx.run_date))
+        .select("job", "findings")
+        .collect()
+    )
     return {r.job: int(r.findings or 0) for r in rows}
 
 

@@ -22,23 +22,47 @@ def violations(ctx: JobContext, closure: DataFrame) -> DataFrame:
     """Tonight's policy violations with source/target split into asset and column."""
     policies = ctx.policies
     cats = ctx.store.read("columns").select(
-        F.concat_ws(".", "asset_id", "column").alias("source"), "data_category")
+        F.concat_ws(".", "asset_id", "column").alias("source"), "data_category"
+    )
     flows = closure.filter(F.col("level") == "column").select(
         node_col("source_asset", "source_column").alias("source"),
         node_col("target_asset", "target_column").alias("node"),
-        "source_asset", "source_column", "target_asset", "target_column", "depth", "confidence", "path",
+        "source_asset",
+        "source_column",
+        "target_asset",
+        "target_column",
+        "depth",
+        "confidence",
+        "path",
     )
     with_cats = flows.join(cats, "source")
     zones = ctx.store.read("assets").select(F.col("asset_id").alias("asset"), "zone")
-    rules = [{"name": p.name, "data_categories": list(p.data_categories), "allowed_zones": list(p.allowed_zones)}
-             for p in policies.policies]
+    rules = [
+        {
+            "name": p.name,
+            "data_categories": list(p.data_categories),
+            "allowed_zones": list(p.allowed_zones),
+        }
+        for p in policies.policies
+    ]
     if not rules:
         return ctx.spark.createDataFrame([], "policy string")
     found = policy_violations(with_cats, zones, rules, unzoned="ignore")
-    names = flows.select("source", "node", "source_asset", "source_column", "target_asset", "target_column")
+    names = flows.select(
+        "source", "node", "source_asset", "source_column", "target_asset", "target_column"
+    )
     return found.join(names, ["source", "node"]).select(
-        "policy", "data_category", "source_asset", "source_column", "target_asset", "target_column",
-        "zone", "depth", "confidence", "path", F.lit(ctx.run_date).alias("run_date"),
+        "policy",
+        "data_category",
+        "source_asset",
+        "source_column",
+        "target_asset",
+        "target_column",
+        "zone",
+        "depth",
+        "confidence",
+        "path",
+        F.lit(ctx.run_date).alias("run_date"),
     )
 
 
@@ -51,7 +75,9 @@ def policy_and_new_flows(ctx: JobContext, closure: DataFrame) -> tuple[int, int]
         ctx.store.replace_where("policy_violations", viol, tonight_slice)
         n_viol = ctx.store.read("policy_violations").filter(tonight_slice).count()
     everything = ctx.store.read("lineage_closure")
-    previous_date = everything.filter(F.col("run_date") < F.lit(ctx.run_date)).agg(F.max("run_date")).first()[0]
+    previous_date = (
+        everything.filter(F.col("run_date") < F.lit(ctx.run_date)).agg(F.max("run_date")).first()[0]
+    )
     if previous_date is None:
         new = closure.limit(0)
     else:

@@ -33,8 +33,9 @@ class Preflight:
         if len(self.problems) == 1:
             raise ConfigError(self.problems[0])
         if self.problems:
-            raise ConfigError(f"{len(self.problems)} configuration problems: "
-                              + " | ".join(self.problems))
+            raise ConfigError(
+                f"{len(self.problems)} configuration problems: " + " | ".join(self.problems)
+            )
 
 
 def _try(out: Preflight, load, *args):
@@ -53,8 +54,10 @@ def check_inputs(cfg: Config) -> Preflight:
     for name in OPTIONAL_INPUTS:
         path = getattr(cfg.inputs, name)
         if "://" not in path and not Path(path).exists():
-            out.notes.append(f"inputs.{name}: {path} does not exist; treated as empty (the checks "
-                             "that need it are not run)")
+            out.notes.append(
+                f"inputs.{name}: {path} does not exist; treated as empty (the checks "
+                "that need it are not run)"
+            )
     catalog = _try(out, load_catalog, cfg.inputs.catalog)
     policies = _try(out, load_policies, cfg.inputs.policies)
     if not any(n.startswith("inputs.annotations:") for n in out.notes):
@@ -66,7 +69,8 @@ def check_inputs(cfg: Config) -> Preflight:
                 out.problems.append(
                     f"{catalog.path}: assets[{i}].name: {asset.name!r} is not usable as a "
                     "table name "
-                    f"(part {bad[0]!r}: expected lower-case letters, digits and _ only)")
+                    f"(part {bad[0]!r}: expected lower-case letters, digits and _ only)"
+                )
         if policies is not None:
             _try(out, check_zones, catalog, policies)
     return out

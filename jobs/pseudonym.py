@@ -22,8 +22,9 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -39,7 +40,10 @@ CHECK_SCHEMA = "check_value string, recorded_at timestamp, recorded_by string"
 _CHECK_LABEL = "compliance pseudonym-key check value v1"
 #: Product tables whose rows carry subject keys (or entry ids) derived from the key.
 PSEUDONYMISED_TABLES = (
-    "deletion_requests", "residual_findings", "restoration_log", "purge_journal",
+    "deletion_requests",
+    "residual_findings",
+    "restoration_log",
+    "purge_journal",
 )
 
 
@@ -64,7 +68,10 @@ class PseudonymKey:
         """``sk_`` + 32 hex chars of HMAC-SHA-256 over the raw id; None stays None."""
         if value is None:
             return None
-        return "sk_" + hmac.new(self._secret, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        return (
+            "sk_"
+            + hmac.new(self._secret, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        )
 
     def check_value(self) -> str:
         """``kc_`` + 32 hex of HMAC-SHA-256 of a fixed label: names the key, reveals nothing."""
@@ -115,8 +122,10 @@ def hasher(
 
 
 def _restore_hint(path: Path) -> str:
-    return (f"restore {path} from its backup (every sk_ key in the warehouse derives from it; "
-            "a new key would make residual scans find nothing)")
+    return (
+        f"restore {path} from its backup (every sk_ key in the warehouse derives from it; "
+        "a new key would make residual scans find nothing)"
+    )
 
 
 def preflight(key_dir: str, warehouse: str) -> None:
@@ -132,9 +141,11 @@ def preflight(key_dir: str, warehouse: str) -> None:
     if "://" in warehouse or path.exists():
         return
     if (Path(warehouse) / CHECK_TABLE / "_delta_log").is_dir():
-        raise KeyLossError(f"{path} is missing but the warehouse {warehouse} was pseudonymised "
-                           f"with a key (table {CHECK_TABLE}); refusing to create a new one: "
-                           + _restore_hint(path))
+        raise KeyLossError(
+            f"{path} is missing but the warehouse {warehouse} was pseudonymised "
+            f"with a key (table {CHECK_TABLE}); refusing to create a new one: "
+            + _restore_hint(path)
+        )
 
 
 def pseudonym_key(ctx: JobContext) -> PseudonymKey:
@@ -160,13 +171,17 @@ def pseudonym_key(ctx: JobContext) -> PseudonymKey:
         recorded = row.check_value if row is not None else None
     if not path.exists():
         if recorded is not None:
-            raise KeyLossError(f"{path} is missing but the warehouse was pseudonymised with a key "
-                               f"(check value {recorded} in {CHECK_TABLE}); refusing to create a "
-                               "new one: " + _restore_hint(path))
+            raise KeyLossError(
+                f"{path} is missing but the warehouse was pseudonymised with a key "
+                f"(check value {recorded} in {CHECK_TABLE}); refusing to create a "
+                "new one: " + _restore_hint(path)
+            )
         for name in PSEUDONYMISED_TABLES:
             if store.exists(name) and store.read(name).limit(1).count():
-                raise KeyLossError(f"{path} is missing but table {name} holds rows pseudonymised "
-                                   "with it; refusing to create a new one: " + _restore_hint(path))
+                raise KeyLossError(
+                    f"{path} is missing but table {name} holds rows pseudonymised "
+                    "with it; refusing to create a new one: " + _restore_hint(path)
+                )
     key = load_or_create(ctx.cfg.keys.dir)
     mine = key.check_value()
     if recorded is None:
@@ -174,7 +189,8 @@ def pseudonym_key(ctx: JobContext) -> PseudonymKey:
         row_df = ctx.spark.createDataFrame([(mine, now, "compliance")], CHECK_SCHEMA)
         store.append(CHECK_TABLE, row_df)
     elif recorded != mine:
-        raise KeyLossError(f"{path} is not the key the warehouse was pseudonymised with (check "
-                           f"value {mine}, recorded {recorded} in {CHECK_TABLE}): "
-                           + _restore_hint(path))
+        raise KeyLossError(
+            f"{path} is not the key the warehouse was pseudonymised with (check "
+            f"value {mine}, recorded {recorded} in {CHECK_TABLE}): " + _restore_hint(path)
+        )
     return key

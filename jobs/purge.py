@@ -149,11 +149,17 @@ class PurgeReport:
         lines.append(f"  total: {verb} {self.rows} rows from {tables} tables")
         if self.rows and not self.dry_run:
             until = self.run_date + timedelta(days=self.window_days - 1)
-            lines.append(f"  each removed row is logged encrypted under key {self.key_id}: "
-                         f"restorable with 'compliance restore DELETION_ID' until {until}")
-            lines.append("  the removed rows stay in the audited tables' Delta history until they are VACUUMed")
+            lines.append(
+                f"  each removed row is logged encrypted under key {self.key_id}: "
+                f"restorable with 'compliance restore DELETION_ID' until {until}"
+            )
+            lines.append(
+                "  the removed rows stay in the audited tables' Delta history until they are VACUUMed"
+            )
         elif self.rows:
-            lines.append(f"  they would be logged encrypted and restorable for {self.window_days} days")
+            lines.append(
+                f"  they would be logged encrypted and restorable for {self.window_days} days"
+            )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -193,8 +199,10 @@ def purge(
     findings, report.findings_run_date = _selected_findings(ctx, deletion_id)
     stale = _staleness(ctx, report.findings_run_date, deletion_id) if findings is not None else None
     if stale and not (allow_stale or dry_run):
-        raise StaleFindingsError(f"refusing to purge: {stale}; run 'compliance audit --run-date "
-                                 f"{ctx.run_date}' first, or pass --allow-stale-findings")
+        raise StaleFindingsError(
+            f"refusing to purge: {stale}; run 'compliance audit --run-date "
+            f"{ctx.run_date}' first, or pass --allow-stale-findings"
+        )
     if stale:
         report.notes.append(f"WARNING: STALE FINDINGS: {stale}")
     report.recovered = recover_pending(ctx, keyring=keyring, now=now, dry_run=dry_run)
@@ -216,8 +224,10 @@ def purge(
         if not cols:
             continue
         plan = _plan(tdf, table, cols, findings.filter(F.col("asset") == table), pkey).persist()
-        counts = sorted(((r.deletion_id, r["count"]) for r in plan.groupBy("deletion_id").count().collect()),
-                        key=lambda p: p[0] or "")
+        counts = sorted(
+            ((r.deletion_id, r["count"]) for r in plan.groupBy("deletion_id").count().collect()),
+            key=lambda p: p[0] or "",
+        )
         if counts and not dry_run:
             if report.key_id is None:
                 report.key_id = keyring.today_key(now.date()).key_id
@@ -227,11 +237,15 @@ def purge(
         plan.unpersist()
         report.purged += [PurgedRows(table, d, n, purge_id) for d, n in counts]
         if counts:
-            ctx.log(f"purge: {table}: {'would remove' if dry_run else 'removed'} {sum(n for _, n in counts)} rows")
+            ctx.log(
+                f"purge: {table}: {'would remove' if dry_run else 'removed'} {sum(n for _, n in counts)} rows"
+            )
     return report
 
 
-def _selected_findings(ctx: JobContext, deletion_id: str | None) -> tuple[DataFrame | None, date | None]:
+def _selected_findings(
+    ctx: JobContext, deletion_id: str | None
+) -> tuple[DataFrame | None, date | None]:
     """The residual findings of the latest audit run on or before the run date."""
     if not ctx.store.exists(FINDINGS_TABLE):
         return None, None
@@ -260,12 +274,15 @@ def _staleness(ctx: JobContext, findings_run: date | None, deletion_id: str | No
     if findings_run is None or findings_run >= ctx.run_date:
         return None
     days = (ctx.run_date - findings_run).days
-    text = (f"the residual findings are from the audit of {findings_run}, {days} days before the "
-            f"run date {ctx.run_date}")
+    text = (
+        f"the residual findings are from the audit of {findings_run}, {days} days before the "
+        f"run date {ctx.run_date}"
+    )
     if ctx.store.exists(EVENTS_TABLE):
         since = datetime.combine(findings_run + timedelta(days=1), datetime.min.time())
         ev = ctx.store.read(EVENTS_TABLE).filter(
-            (F.col("ts") >= F.lit(since)) & (F.col("ts") < F.lit(ctx.cutoff)))
+            (F.col("ts") >= F.lit(since)) & (F.col("ts") < F.lit(ctx.cutoff))
+        )
         if deletion_id is not None:
             ev = ev.filter(F.col("deletion_id") == deletion_id)
         n = ev.count()
@@ -274,7 +291,9 @@ def _staleness(ctx: JobContext, findings_run: date | None, deletion_id: str | No
     return text
 
 
-def _plan(tdf: DataFrame, table: str, columns: list[str], findings: DataFrame, pkey: PseudonymKey) -> DataFrame:
+def _plan(
+    tdf: DataFrame, table: str, columns: list[str], findings: DataFrame, pkey: PseudonymKey
+) -> DataFrame:
     """The rows to purge: DataFrame[table, row_json, deletion_id, occurrence], one per row copy.
 
     A row matches when one of ``columns`` hashes (the pseudonym hasher, on the value as a
@@ -282,25 +301,37 @@ def _plan(tdf: DataFrame, table: str, columns: list[str], findings: DataFrame, p
     1..n so that each copy has its own entry; a row matching several deletions is logged once,
     under the smallest deletion id.
     """
-    j = tdf.select(row_json(tdf).alias("row_json"),
-                   *[F.col(f"`{c}`").cast("string").alias(f"_v{i}") for i, c in enumerate(columns)])
+    j = tdf.select(
+        row_json(tdf).alias("row_json"),
+        *[F.col(f"`{c}`").cast("string").alias(f"_v{i}") for i, c in enumerate(columns)],
+    )
     parts = []
     for i, c in enumerate(columns):
         subjects = findings.filter(F.col("column") == c).select("subject_key", "deletion_id")
         values = j.select(F.col(f"_v{i}").alias("_v")).where(F.col("_v").isNotNull()).distinct()
         hashed = values.select("_v", F.col("_v").alias("_h")).mapInPandas(
-            hasher(pkey, "_h", "_sk"), "_v string, _sk string")
-        matched = (hashed.join(subjects, hashed["_sk"] == subjects["subject_key"])
-                   .groupBy("_v").agg(F.min("deletion_id").alias("deletion_id")))
+            hasher(pkey, "_h", "_sk"), "_v string, _sk string"
+        )
+        matched = (
+            hashed.join(subjects, hashed["_sk"] == subjects["subject_key"])
+            .groupBy("_v")
+            .agg(F.min("deletion_id").alias("deletion_id"))
+        )
         hits = j.select("row_json", F.col(f"_v{i}").alias("_v")).join(matched, "_v")
         parts.append(hits.select("row_json", "deletion_id", F.lit(i).alias("_c")))
     hits = reduce(DataFrame.unionByName, parts)
     # one aggregation: the copies of a row = its hits through any one column (the same for each)
     per_col = [F.sum(F.when(F.col("_c") == i, 1).otherwise(0)) for i in range(len(columns))]
     copies = per_col[0] if len(per_col) == 1 else F.greatest(*per_col)
-    per_row = hits.groupBy("row_json").agg(copies.alias("copies"), F.min("deletion_id").alias("deletion_id"))
-    return per_row.select(F.lit(table).alias("table"), "row_json", "deletion_id",
-                          F.explode(F.sequence(F.lit(1), F.col("copies").cast("int"))).alias("occurrence"))
+    per_row = hits.groupBy("row_json").agg(
+        copies.alias("copies"), F.min("deletion_id").alias("deletion_id")
+    )
+    return per_row.select(
+        F.lit(table).alias("table"),
+        "row_json",
+        "deletion_id",
+        F.explode(F.sequence(F.lit(1), F.col("copies").cast("int"))).alias("occurrence"),
+    )
 
 
 def _commit_table(
@@ -316,17 +347,32 @@ def _commit_table(
 ) -> str:
     """Steps 1-4 of the module docstring for one table; returns the purge id."""
     purge_id = purge_id_for(table, selection, now)
-    write_journal(ctx, [
-        {"purge_id": purge_id, "deletion_id": d, "table": table, "state": "pending", "entries": n,
-         "started_at": now, "committed_at": None, "detail": None, "run_date": ctx.run_date}
-        for d, n in counts
-    ])
+    write_journal(
+        ctx,
+        [
+            {
+                "purge_id": purge_id,
+                "deletion_id": d,
+                "table": table,
+                "state": "pending",
+                "entries": n,
+                "started_at": now,
+                "committed_at": None,
+                "detail": None,
+                "run_date": ctx.run_date,
+            }
+            for d, n in counts
+        ],
+    )
     key = keyring.today_key(now.date())
     plain = with_entry_ids(plan, pkey).select(
-        "entry_id", "deletion_id", "table", F.lit(now).alias("created_at"), "row_json")
-    sealed = (plain.mapInArrow(make_encryptor({key.key_id: key}, key.key_id), ENCRYPTED_SCHEMA)
-              .withColumn("purge_id", F.lit(purge_id))
-              .persist())
+        "entry_id", "deletion_id", "table", F.lit(now).alias("created_at"), "row_json"
+    )
+    sealed = (
+        plain.mapInArrow(make_encryptor({key.key_id: key}, key.key_id), ENCRYPTED_SCHEMA)
+        .withColumn("purge_id", F.lit(purge_id))
+        .persist()
+    )
     sealed.count()
     ctx.store.upsert(LOG_TABLE, sealed, keys=["entry_id"])
     sealed.unpersist()
@@ -344,23 +390,37 @@ def write_journal(ctx: JobContext, rows: list[dict[str, Any]]) -> None:
     ctx.store.upsert(JOURNAL_TABLE, df, keys=["purge_id", "deletion_id"])
 
 
-def set_state(ctx: JobContext, purge_id: str, state: str, now: datetime, detail: str | None) -> None:
+def set_state(
+    ctx: JobContext, purge_id: str, state: str, now: datetime, detail: str | None
+) -> None:
     """Move every journal row of a purge to ``state`` (``committed`` stamps ``committed_at``)."""
-    rows = [r.asDict() for r in ctx.store.read(JOURNAL_TABLE).filter(F.col("purge_id") == purge_id).collect()]
+    rows = [
+        r.asDict()
+        for r in ctx.store.read(JOURNAL_TABLE).filter(F.col("purge_id") == purge_id).collect()
+    ]
     for r in rows:
         r.update(state=state, detail=detail, committed_at=now if state == "committed" else None)
     if rows:
         write_journal(ctx, rows)
 
 
-def recover_pending(ctx: JobContext, *, keyring: Keyring, now: datetime, dry_run: bool) -> list[RecoveredPurge]:
+def recover_pending(
+    ctx: JobContext, *, keyring: Keyring, now: datetime, dry_run: bool
+) -> list[RecoveredPurge]:
     """Resolve the pending purges of earlier runs (see the module docstring)."""
     if not ctx.store.exists(JOURNAL_TABLE):
         return []
-    pending = (ctx.store.read(JOURNAL_TABLE).filter(F.col("state") == "pending")
-               .select("purge_id", "table").distinct().collect())
-    return [_recover_one(ctx, p.purge_id, p.table, keyring, now, dry_run)
-            for p in sorted(pending, key=lambda p: p.purge_id)]
+    pending = (
+        ctx.store.read(JOURNAL_TABLE)
+        .filter(F.col("state") == "pending")
+        .select("purge_id", "table")
+        .distinct()
+        .collect()
+    )
+    return [
+        _recover_one(ctx, p.purge_id, p.table, keyring, now, dry_run)
+        for p in sorted(pending, key=lambda p: p.purge_id)
+    ]
 
 
 def _recover_one(
@@ -377,36 +437,55 @@ def _recover_one(
         return done("abandoned", "abandoned", 0, "no entry was logged, so nothing was deleted")
     entries = ctx.store.read(LOG_TABLE).filter(F.col("purge_id") == purge_id)
     keys = keyring.live_keys(now.date(), window_days(ctx))
-    opened = entries.select(*ENCRYPTED_SCHEMA.fieldNames()).mapInArrow(
-        make_decryptor(keys), DECRYPTED_SCHEMA).persist()
+    opened = (
+        entries.select(*ENCRYPTED_SCHEMA.fieldNames())
+        .mapInArrow(make_decryptor(keys), DECRYPTED_SCHEMA)
+        .persist()
+    )
     try:
-        stats = opened.agg(F.count(F.lit(1)).alias("n"),
-                           F.sum(F.when(F.col("status") != "ok", 1).otherwise(0)).alias("bad")).first()
+        stats = opened.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.when(F.col("status") != "ok", 1).otherwise(0)).alias("bad"),
+        ).first()
         if not stats.n:
             return done("abandoned", "abandoned", 0, "no entry was logged, so nothing was deleted")
         if stats.bad:
-            return done("pending", "left pending", 0,
-                        f"{stats.bad} of {stats.n} entries do not open (expired or tampered); not touched")
+            return done(
+                "pending",
+                "left pending",
+                0,
+                f"{stats.bad} of {stats.n} entries do not open (expired or tampered); not touched",
+            )
         if not ctx.audited.exists(table):
             return done("abandoned", "abandoned", 0, "the audited table no longer exists")
         tdf = ctx.audited.read(table, version=ctx.audited.version(table))
         logged = opened.groupBy("row_json").agg(F.count(F.lit(1)).alias("logged"))
         copies = present_copies(tdf, opened).join(logged, "row_json").persist()
-        s = copies.agg(F.sum("present").alias("present"),
-                       F.sum(F.when(F.col("present") > F.col("logged"), 1).otherwise(0)).alias("extra")).first()
+        s = copies.agg(
+            F.sum("present").alias("present"),
+            F.sum(F.when(F.col("present") > F.col("logged"), 1).otherwise(0)).alias("extra"),
+        ).first()
         present = int(s.present or 0)
         if present == 0:
             copies.unpersist()
-            return done("committed", "committed", 0, f"none of its {stats.n} logged rows is in the table: "
-                        "the delete had completed")
+            return done(
+                "committed",
+                "committed",
+                0,
+                f"none of its {stats.n} logged rows is in the table: the delete had completed",
+            )
         ok = copies.filter((F.col("present") > 0) & (F.col("present") <= F.col("logged")))
         deletable = int(ok.agg(F.sum("present")).first()[0] or 0)
         if not dry_run and deletable:
-            ctx.audited.delete_matching(table, rows_with_content(tdf, ok), on=comparable_columns(tdf.schema))
+            ctx.audited.delete_matching(
+                table, rows_with_content(tdf, ok), on=comparable_columns(tdf.schema)
+            )
         copies.unpersist()
         detail = f"{deletable} logged rows were still in the table"
         if s.extra:
-            detail += f"; {s.extra} row contents have more copies than entries and were left in place"
+            detail += (
+                f"; {s.extra} row contents have more copies than entries and were left in place"
+            )
         return done("committed", "completed", deletable, detail)
     finally:
         opened.unpersist()

@@ -56,8 +56,14 @@ def trend_dates(ctx: JobContext) -> list[date]:
     dates = {ctx.run_date}
     man = read(ctx, "run_manifest")
     if man is not None:
-        rows = (man.filter(F.col("run_date") <= F.lit(ctx.run_date)).select("run_date").distinct()
-                .orderBy(F.desc("run_date")).limit(TREND_RUNS).collect())
+        rows = (
+            man.filter(F.col("run_date") <= F.lit(ctx.run_date))
+            .select("run_date")
+            .distinct()
+            .orderBy(F.desc("run_date"))
+            .limit(TREND_RUNS)
+            .collect()
+        )
         dates |= {r[0] for r in rows}
     return sorted(dates)[-TREND_RUNS:]
 
@@ -66,15 +72,22 @@ def counts_per_date(df: DataFrame | None, dates: list[date]) -> list[tuple[date,
     """Row counts per run date over ``dates`` (zero where a date has no rows)."""
     if df is None or "run_date" not in df.columns or not dates:
         return [(d, 0) for d in dates]
-    got = {r[0]: int(r[1]) for r in df.filter(F.col("run_date").isin(dates))
-           .groupBy("run_date").count().collect()}
+    got = {
+        r[0]: int(r[1])
+        for r in df.filter(F.col("run_date").isin(dates)).groupBy("run_date").count().collect()
+    }
     return [(d, got.get(d, 0)) for d in dates]
 
 
 def group_counts(df: DataFrame, column: str) -> dict[str, int]:
     """Counts per value of ``column`` (the :data:`MAX_GROUPS` largest, the rest as ``other``)."""
-    rows = df.groupBy(F.coalesce(F.col(column).cast("string"), F.lit("none")).alias("g")).count() \
-        .orderBy(F.desc("count"), "g").limit(MAX_GROUPS + 1).collect()
+    rows = (
+        df.groupBy(F.coalesce(F.col(column).cast("string"), F.lit("none")).alias("g"))
+        .count()
+        .orderBy(F.desc("count"), "g")
+        .limit(MAX_GROUPS + 1)
+        .collect()
+    )
     out = {r["g"]: int(r["count"]) for r in rows[:MAX_GROUPS]}
     if len(rows) > MAX_GROUPS:
         total = df.count()
@@ -82,8 +95,9 @@ def group_counts(df: DataFrame, column: str) -> dict[str, int]:
     return out
 
 
-def _slice_rows(df: DataFrame | None, day: date, order: list[Any], drop: tuple[str, ...] = ()
-                ) -> tuple[DataFrame | None, list[dict[str, Any]], int]:
+def _slice_rows(
+    df: DataFrame | None, day: date, order: list[Any], drop: tuple[str, ...] = ()
+) -> tuple[DataFrame | None, list[dict[str, Any]], int]:
     if df is None or "run_date" not in df.columns:
         return None, [], 0
     s = on(df, day).drop(*[c for c in drop if c in df.columns])
@@ -95,10 +109,16 @@ def _slice_rows(df: DataFrame | None, day: date, order: list[Any], drop: tuple[s
 def _lineage_touched(ctx: JobContext, edges: DataFrame | None) -> tuple[DataFrame, DataFrame]:
     """Assets [asset_id, _l] and columns [asset_id, column, _lc] that some edge touches."""
     if edges is None:
-        return (ctx.spark.createDataFrame([], "asset_id string, _l boolean"),
-                ctx.spark.createDataFrame([], "asset_id string, column string, _lc boolean"))
-    ends = [edges.select(F.col(f"{side}_asset").alias("asset_id"),
-                         F.col(f"{side}_column").alias("column")) for side in ("source", "target")]
+        return (
+            ctx.spark.createDataFrame([], "asset_id string, _l boolean"),
+            ctx.spark.createDataFrame([], "asset_id string, column string, _lc boolean"),
+        )
+    ends = [
+        edges.select(
+            F.col(f"{side}_asset").alias("asset_id"), F.col(f"{side}_column").alias("column")
+        )
+        for side in ("source", "target")
+    ]
     touched = ends[0].unionByName(ends[1])
     t_assets = touched.select("asset_id").distinct().withColumn("_l", F.lit(True))
     t_cols = touched.filter(F.col("column").isNotNull()).distinct().withColumn("_lc", F.lit(True))
@@ -108,16 +128,27 @@ def _lineage_touched(ctx: JobContext, edges: DataFrame | None) -> tuple[DataFram
 def _per_asset(ctx: JobContext, assets: DataFrame, cols: DataFrame) -> DataFrame:
     """One row per asset: kind, zone, owner, has_lineage, columns, columns_with_lineage."""
     t_assets, t_cols = _lineage_touched(ctx, read(ctx, "lineage_edges"))
-    per_col = cols.select("asset_id", "column").join(t_cols, ["asset_id", "column"], "left") \
-        .groupBy("asset_id").agg(F.count(F.lit(1)).alias("columns"),
-                                 F.count("_lc").alias("columns_with_lineage"))
+    per_col = (
+        cols.select("asset_id", "column")
+        .join(t_cols, ["asset_id", "column"], "left")
+        .groupBy("asset_id")
+        .agg(F.count(F.lit(1)).alias("columns"), F.count("_lc").alias("columns_with_lineage"))
+    )
     zero = F.lit(0)
-    return assets.select("asset_id", "kind", "zone", "owner") \
-        .join(t_assets, "asset_id", "left").join(per_col, "asset_id", "left").select(
-            "asset_id", "kind", "zone", "owner",
+    return (
+        assets.select("asset_id", "kind", "zone", "owner")
+        .join(t_assets, "asset_id", "left")
+        .join(per_col, "asset_id", "left")
+        .select(
+            "asset_id",
+            "kind",
+            "zone",
+            "owner",
             F.coalesce("_l", F.lit(False)).alias("has_lineage"),
             F.coalesce("columns", zero).alias("columns"),
-            F.coalesce("columns_with_lineage", zero).alias("columns_with_lineage"))
+            F.coalesce("columns_with_lineage", zero).alias("columns_with_lineage"),
+        )
+    )
 
 
 def _queries(ctx: JobContext) -> tuple[int, int]:
@@ -129,8 +160,9 @@ def _queries(ctx: JobContext) -> tuple[int, int]:
     rej = read(ctx, "rejected_inputs")
     bad = 0
     if rej is not None and "kind" in rej.columns:
-        bad = rej.filter((F.col("kind") == "query_logs")
-                         & F.col("reason").startswith(QUERY_NOT_ANALYSED)).count()
+        bad = rej.filter(
+            (F.col("kind") == "query_logs") & F.col("reason").startswith(QUERY_NOT_ANALYSED)
+        ).count()
     return total, max(total - bad, 0)
 
 
@@ -145,18 +177,32 @@ def coverage(ctx: JobContext, dates: list[date]) -> tuple[Section, dict[str, Any
     rows: list[dict[str, Any]] = []
     if assets is not None and cols is not None:
         per_asset = _per_asset(ctx, assets, cols).persist()
-        tot = per_asset.agg(F.count(F.lit(1)), F.sum(F.col("has_lineage").cast("int")),
-                            F.sum("columns"), F.sum("columns_with_lineage")).first()
-        n.update(assets_total=int(tot[0]), assets_with_lineage=int(tot[1] or 0),
-                 columns_total=int(tot[2] or 0), columns_with_lineage=int(tot[3] or 0))
+        tot = per_asset.agg(
+            F.count(F.lit(1)),
+            F.sum(F.col("has_lineage").cast("int")),
+            F.sum("columns"),
+            F.sum("columns_with_lineage"),
+        ).first()
+        n.update(
+            assets_total=int(tot[0]),
+            assets_with_lineage=int(tot[1] or 0),
+            columns_total=int(tot[2] or 0),
+            columns_with_lineage=int(tot[3] or 0),
+        )
         rows = collect(per_asset, ["has_lineage", "asset_id"], TOP_N)
         per_asset.unpersist()
     n["queries_total"], n["queries_parsed"] = _queries(ctx)
-    pct = round(100.0 * n["columns_with_lineage"] / n["columns_total"], 1) \
-        if n["columns_total"] else 0.0
+    pct = (
+        round(100.0 * n["columns_with_lineage"] / n["columns_total"], 1)
+        if n["columns_total"]
+        else 0.0
+    )
     history = _manifest_details(ctx, "report", dates)
-    trend = [(d, history[d]["columns_with_lineage_pct"]) for d in dates
-             if d != ctx.run_date and "columns_with_lineage_pct" in history.get(d, {})]
+    trend = [
+        (d, history[d]["columns_with_lineage_pct"])
+        for d in dates
+        if d != ctx.run_date and "columns_with_lineage_pct" in history.get(d, {})
+    ]
     trend.append((ctx.run_date, pct))
     section = sec.lineage_coverage(rows=rows, trend=trend, **n)
     return section, {**n, "columns_with_lineage_pct": pct}
@@ -181,8 +227,13 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
     day = ctx.run_date
     out = []
 
-    def add(df: DataFrame | None, order: list[Any], build: Any, group: str | None = None,
-            drop: tuple[str, ...] = ()) -> None:
+    def add(
+        df: DataFrame | None,
+        order: list[Any],
+        build: Any,
+        group: str | None = None,
+        drop: tuple[str, ...] = (),
+    ) -> None:
         s, rows, total = _slice_rows(df, day, order, drop=drop)
         kw: dict[str, Any] = {"total": total, "trend": counts_per_date(df, dates)}
         if group:
@@ -192,15 +243,21 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
 
     rej = read(ctx, "rejected_inputs")
     if rej is not None and "reason" in rej.columns:
-        rej = rej.withColumn("detail", F.col("reason")) \
-            .withColumn("reason", reason_class(F.col("reason")))
+        rej = rej.withColumn("detail", F.col("reason")).withColumn(
+            "reason", reason_class(F.col("reason"))
+        )
     add(rej, ["reason", "source", "location"], sec.rejected_inputs, "by_reason", drop=("raw",))
-    add(read(ctx, "new_flows"),
+    add(
+        read(ctx, "new_flows"),
         ["source_asset", "source_column", "depth", "target_asset", "target_column"],
-        sec.new_flows)
-    add(read(ctx, "policy_violations"),
+        sec.new_flows,
+    )
+    add(
+        read(ctx, "policy_violations"),
         ["policy", "source_asset", "source_column", "depth", "target_asset", "target_column"],
-        sec.policy_violations, "by_policy")
+        sec.policy_violations,
+        "by_policy",
+    )
     an = read(ctx, "deletion_anomalies")
     if an is not None and "status" in an.columns:
         an = detection_dates(an.filter(F.col("status") == "open"))
@@ -209,16 +266,25 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
         return sec.deletion_anomalies(rows, run_date=day, **kw)
 
     add(an, ["check", "first_detected", "deletion_id"], anomalies, "by_check")
-    add(read(ctx, "residual_findings"),
-        ["status", F.desc("days_overdue"), "asset", "column", "deletion_id"], sec.residual_findings)
-    add(read(ctx, "retention_violations"), [F.desc("days_over"), "table", "column", "kind"],
-        sec.retention_violations)
+    add(
+        read(ctx, "residual_findings"),
+        ["status", F.desc("days_overdue"), "asset", "column", "deletion_id"],
+        sec.residual_findings,
+    )
+    add(
+        read(ctx, "retention_violations"),
+        [F.desc("days_over"), "table", "column", "kind"],
+        sec.retention_violations,
+    )
 
     def annotations(rows: list[dict[str, Any]], **kw: Any) -> Section:
         return sec.annotation_findings(rows, group_by="finding", **kw)
 
-    add(read(ctx, "annotation_findings"), ["finding", "edge_type", "object_type", "detail"],
-        annotations)
+    add(
+        read(ctx, "annotation_findings"),
+        ["finding", "edge_type", "object_type", "detail"],
+        annotations,
+    )
     return out
 
 
@@ -244,22 +310,41 @@ def _free(df: DataFrame | None) -> None:
         df.unpersist()
 
 
-def manifest(ctx: JobContext, dates: list[date]
-             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def manifest(
+    ctx: JobContext, dates: list[date]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """This run's ``run_manifest`` rows and those of the earlier trend dates."""
     man = read(ctx, "run_manifest")
     if man is None:
         return [], []
-    cols = [c for c in ("job", "run_date", "started_at", "finished_at", "status", "inputs_read",
-                        "rows_written", "rows_rejected", "engine", "version") if c in man.columns]
-    rows = collect(man.filter(F.col("run_date").isin(dates)).select(*cols),
-                   [F.desc("run_date"), "started_at", "job"], TREND_RUNS * 20)
+    cols = [
+        c
+        for c in (
+            "job",
+            "run_date",
+            "started_at",
+            "finished_at",
+            "status",
+            "inputs_read",
+            "rows_written",
+            "rows_rejected",
+            "engine",
+            "version",
+        )
+        if c in man.columns
+    ]
+    rows = collect(
+        man.filter(F.col("run_date").isin(dates)).select(*cols),
+        [F.desc("run_date"), "started_at", "job"],
+        TREND_RUNS * 20,
+    )
     steps = [r for r in rows if r["run_date"] == ctx.run_date and r["job"] != "report"]
     return steps, [r for r in rows if r["run_date"] != ctx.run_date]
 
 
-def build_report(ctx: JobContext, *, generated_at: datetime
-                 ) -> tuple[NightlyReport, dict[str, Any]]:
+def build_report(
+    ctx: JobContext, *, generated_at: datetime
+) -> tuple[NightlyReport, dict[str, Any]]:
     """Everything the nightly report shows, and the numbers kept in the manifest's details."""
     dates = trend_dates(ctx)
     cov, numbers = coverage(ctx, dates)
@@ -268,9 +353,15 @@ def build_report(ctx: JobContext, *, generated_at: datetime
     dm = build_datamap(ctx, violations=violations)
     steps, history = manifest(ctx, dates)
     data = NightlyReport(
-        run_date=ctx.run_date, steps=steps, history=history, sections=sections, datamap=dm,
-        deletions=deletion_cases(ctx), sla_days_default=int(ctx.cfg.deletion.default_sla_days),
-        product_version=VERSION, generated_at=generated_at,
+        run_date=ctx.run_date,
+        steps=steps,
+        history=history,
+        sections=sections,
+        datamap=dm,
+        deletions=deletion_cases(ctx),
+        sla_days_default=int(ctx.cfg.deletion.default_sla_days),
+        product_version=VERSION,
+        generated_at=generated_at,
     )
     return data, numbers
 

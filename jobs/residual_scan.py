@@ -43,9 +43,11 @@ from jobs.pseudonym import hasher, pseudonym_key
 
 #: Asset kinds whose rows a residual scan can read.
 SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
-EDGES_SCHEMA = ("source_asset string, source_column string, target_asset string, "
-                "target_column string, transformation_type string, "
-                "transformation_subtype string, masking boolean")
+EDGES_SCHEMA = (
+    "source_asset string, source_column string, target_asset string, "
+    "target_column string, transformation_type string, "
+    "transformation_subtype string, masking boolean"
+)
 ALL_COLUMNS = "*"
 
 
@@ -63,17 +65,24 @@ class Target:
 
 def _closures(ctx: JobContext) -> tuple[DataFrame, DataFrame, DataFrame]:
     if not ctx.store.exists("lineage_closure"):
-        empty = ctx.spark.createDataFrame([], "source string, node string, depth int, "
-                                              "confidence double")
+        empty = ctx.spark.createDataFrame(
+            [], "source string, node string, depth int, confidence double"
+        )
         tables = ctx.spark.createDataFrame([], "source_asset string, target_asset string")
         return empty, tables, ctx.spark.createDataFrame([], EDGES_SCHEMA)
     tonight = ctx.store.read("lineage_closure").filter(F.col("run_date") == F.lit(ctx.run_date))
     columns = tonight.filter(F.col("level") == "column").select(
         F.concat_ws(".", "source_asset", "source_column").alias("source"),
-        F.concat_ws(".", "target_asset", "target_column").alias("node"), "depth", "confidence")
+        F.concat_ws(".", "target_asset", "target_column").alias("node"),
+        "depth",
+        "confidence",
+    )
     tables = tonight.filter(F.col("level") == "table").select("source_asset", "target_asset")
-    edges = (ctx.store.read("lineage_edges") if ctx.store.exists("lineage_edges")
-             else ctx.spark.createDataFrame([], EDGES_SCHEMA))
+    edges = (
+        ctx.store.read("lineage_edges")
+        if ctx.store.exists("lineage_edges")
+        else ctx.spark.createDataFrame([], EDGES_SCHEMA)
+    )
     return columns, tables, edges
 
 
@@ -94,20 +103,25 @@ def plan(ctx: JobContext, catalog: Catalog) -> list[Target]:
             continue
         origin = tuple(r.hash_origin.rsplit(".", 1))
         fn = declared.get((r.asset, r.column)) or declared.get(origin)  # type: ignore[arg-type]
-        why = None if fn else (
-            f"hashed copy of {r.source_identifier} (masked lineage edge into {r.hash_origin}) "
-            f"and the hash function is unknown: declare columns[].hash in the catalog")
+        why = (
+            None
+            if fn
+            else (
+                f"hashed copy of {r.source_identifier} (masked lineage edge into {r.hash_origin}) "
+                f"and the hash function is unknown: declare columns[].hash in the catalog"
+            )
+        )
         out[(r.asset, r.column)] = Target(r.asset, r.column, fn, why)
     ident_assets = ctx.spark.createDataFrame(sorted({(a,) for a, _ in idents}), "asset string")
     for r in table_level_targets(table_closure, ident_assets, edges).collect():
         for t in _table_level(ctx, catalog, r.asset, r.source_asset, declared):
             out.setdefault((t.asset, t.column), t)
-    return [t for _, t in sorted(out.items())
-            if kinds.get(t.asset, "table") in SCANNABLE_KINDS]
+    return [t for _, t in sorted(out.items()) if kinds.get(t.asset, "table") in SCANNABLE_KINDS]
 
 
-def _table_level(ctx: JobContext, catalog: Catalog, asset: str, source: str,
-                 declared: dict[tuple[str, str], str]) -> list[Target]:
+def _table_level(
+    ctx: JobContext, catalog: Catalog, asset: str, source: str, declared: dict[tuple[str, str], str]
+) -> list[Target]:
     """The columns to scan in a table reached only by table-level lineage from ``source``."""
     via = f"reached only by table-level lineage from {source} (no column lineage)"
     src = catalog.asset(source)
@@ -115,8 +129,11 @@ def _table_level(ctx: JobContext, catalog: Catalog, asset: str, source: str,
     cats = {c.data_category for c in src_idents if c.data_category}
     names = {c.name for c in src_idents}
     spec = catalog.asset(asset)
-    chosen = {c.name for c in (spec.columns if spec else ())
-              if c.is_identifier or (c.data_category and c.data_category in cats)}
+    chosen = {
+        c.name
+        for c in (spec.columns if spec else ())
+        if c.is_identifier or (c.data_category and c.data_category in cats)
+    }
     if not chosen and spec is not None and spec.columns:
         return []  # the catalog lists its columns and none holds an identifier
     if not ctx.audited.exists(asset):
@@ -124,21 +141,30 @@ def _table_level(ctx: JobContext, catalog: Catalog, asset: str, source: str,
     chosen |= names & set(ctx.audited.schema(asset).fieldNames())
     if chosen:
         return [Target(asset, c, declared.get((asset, c))) for c in sorted(chosen)]
-    return [Target(asset, ALL_COLUMNS, None,
-                   f"{via}; the catalog declares none of its columns and none is named "
-                   f"{', '.join(sorted(names)) or 'like an identifier'}")]
+    return [
+        Target(
+            asset,
+            ALL_COLUMNS,
+            None,
+            f"{via}; the catalog declares none of its columns and none is named "
+            f"{', '.join(sorted(names)) or 'like an identifier'}",
+        )
+    ]
 
 
-def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame,
-              requests: DataFrame) -> tuple[DataFrame, DataFrame]:
+def residuals(
+    ctx: JobContext, catalog: Catalog, events: DataFrame, requests: DataFrame
+) -> tuple[DataFrame, DataFrame]:
     """Tonight's ``residual_findings`` and ``residual_scans`` (without ``run_date``)."""
     targets = plan(ctx, catalog)
     completions = completions_from_events(events, ctx.cutoff)
     done = requests.join(completions, "deletion_id").select("deletion_id", "subject_key")
     deleted = done.select("subject_key", F.col("subject_key").alias("match_value")).distinct()
-    keys = (ctx.store.read(match_keys.TABLE).select("subject_key", "function", "match_key")
-            if ctx.store.exists(match_keys.TABLE)
-            else ctx.spark.createDataFrame([], match_keys.SCHEMA))
+    keys = (
+        ctx.store.read(match_keys.TABLE).select("subject_key", "function", "match_key")
+        if ctx.store.exists(match_keys.TABLE)
+        else ctx.spark.createDataFrame([], match_keys.SCHEMA)
+    )
     key = pseudonym_key(ctx)
     hits: list[DataFrame] = []
     for t in targets:
@@ -155,19 +181,26 @@ def residuals(ctx: JobContext, catalog: Catalog, events: DataFrame,
         subjects = deleted
         if t.function is not None:
             value = F.lower(F.trim(value))
-            subjects = keys.filter(F.col("function") == t.function).join(
-                done.select("subject_key").distinct(), "subject_key").select(
-                "subject_key", F.col("match_key").alias("match_value"))
-        keyed = table.select(value.alias("_v")).mapInPandas(
-            hasher(key, "_v", "_k"), "_k string").select(F.col("_k").alias(t.column))
+            subjects = (
+                keys.filter(F.col("function") == t.function)
+                .join(done.select("subject_key").distinct(), "subject_key")
+                .select("subject_key", F.col("match_key").alias("match_value"))
+            )
+        keyed = (
+            table.select(value.alias("_v"))
+            .mapInPandas(hasher(key, "_v", "_k"), "_k string")
+            .select(F.col("_k").alias(t.column))
+        )
         hits.append(scan_table(keyed, asset=t.asset, column=t.column, deleted_subjects=subjects))
     all_hits = ctx.spark.createDataFrame(
-        [], "subject_key string, asset string, column string, rows_found long")
+        [], "subject_key string, asset string, column string, rows_found long"
+    )
     for h in hits:
         all_hits = all_hits.unionByName(h)
     target_df = ctx.spark.createDataFrame(
         [(t.asset, t.column, t.function, t.reason) for t in targets],
-        "asset string, column string, function string, reason string")
+        "asset string, column string, function string, reason string",
+    )
     unv = target_df.where(F.col("reason").isNotNull()).select("asset", "column", "reason")
     findings = residual_findings(all_hits, requests, completions, ctx.cutoff, unverifiable=unv)
     scans = scan_statuses(done, target_df, all_hits, keys.select("subject_key", "function"))

@@ -45,8 +45,17 @@ HEALTH_SCHEMA = (
     "run_date date, day date, age_days int, written long, restored long, entries long, verified long, "
     "expired long, tampered long, removed long, readable_past_window long, expired_within_window long"
 )
-_COUNTS = ("written", "restored", "entries", "verified", "expired", "tampered", "removed",
-           "readable_past_window", "expired_within_window")
+_COUNTS = (
+    "written",
+    "restored",
+    "entries",
+    "verified",
+    "expired",
+    "tampered",
+    "removed",
+    "readable_past_window",
+    "expired_within_window",
+)
 _MAX_LISTED = 20
 
 
@@ -79,33 +88,48 @@ class KeysReport:
     def findings(self) -> int:
         """Problems needing attention: bad keys, tampered or misaligned entries, pending purges."""
         t = self.totals
-        return (len(self.key_findings) + t.get("tampered", 0) + t.get("readable_past_window", 0)
-                + t.get("expired_within_window", 0) + self.pending_purges)
+        return (
+            len(self.key_findings)
+            + t.get("tampered", 0)
+            + t.get("readable_past_window", 0)
+            + t.get("expired_within_window", 0)
+            + self.pending_purges
+        )
 
     def text(self) -> str:
         """A few human lines for the CLI (key ids and counts only)."""
         r = self.rotation
-        head = (f"keys rotate for {self.today}: today's key {r.today_key_id} "
-                f"{'created' if r.created else 'exists'}; {len(r.destroyed)} destroyed "
-                f"({r.destroyed_text()}); {len(r.kept)} live (window {self.window_days} days)")
+        head = (
+            f"keys rotate for {self.today}: today's key {r.today_key_id} "
+            f"{'created' if r.created else 'exists'}; {len(r.destroyed)} destroyed "
+            f"({r.destroyed_text()}); {len(r.kept)} live (window {self.window_days} days)"
+        )
         lines = [head]
         lines += [f"  KEY FINDING {f.check}: {f.detail}" for f in self.key_findings]
         t = self.totals
-        lines.append(f"  restoration_log: {t.get('entries', 0)} entries, {t.get('verified', 0)} verify, "
-                     f"{t.get('expired', 0)} expired, {t.get('tampered', 0)} tampered; "
-                     f"{t.get('removed', 0)} past the window removed; VACUUM (retention "
-                     f"{self.vacuum_retention_hours} h) removed {self.vacuumed_files} files")
+        lines.append(
+            f"  restoration_log: {t.get('entries', 0)} entries, {t.get('verified', 0)} verify, "
+            f"{t.get('expired', 0)} expired, {t.get('tampered', 0)} tampered; "
+            f"{t.get('removed', 0)} past the window removed; VACUUM (retention "
+            f"{self.vacuum_retention_hours} h) removed {self.vacuumed_files} files"
+        )
         if t.get("readable_past_window"):
-            lines.append(f"  FINDING: {t['readable_past_window']} entries past the window still open: "
-                         "a key outlived the window")
+            lines.append(
+                f"  FINDING: {t['readable_past_window']} entries past the window still open: "
+                "a key outlived the window"
+            )
         if t.get("expired_within_window"):
-            lines.append(f"  FINDING: {t['expired_within_window']} entries inside the window no longer "
-                         "open: their key was lost early, they cannot be restored")
+            lines.append(
+                f"  FINDING: {t['expired_within_window']} entries inside the window no longer "
+                "open: their key was lost early, they cannot be restored"
+            )
         if self.tampered_entries:
             lines.append(f"  FINDING: tampered entries: {', '.join(self.tampered_entries)}")
         if self.pending_purges:
-            lines.append(f"  FINDING: {self.pending_purges} purges are pending (interrupted); "
-                         "the next 'compliance purge' completes them")
+            lines.append(
+                f"  FINDING: {self.pending_purges} purges are pending (interrupted); "
+                "the next 'compliance purge' completes them"
+            )
         return "\n".join(lines)
 
     def step_result(self) -> StepResult:
@@ -149,24 +173,38 @@ def keys_rotate(ctx: JobContext, keyring: Keyring, *, today: date | None = None)
     today = today or ctx.run_date
     window = window_days(ctx)
     rotation = keyring.rotate(today, window)
-    report = KeysReport(today, window, rotation, key_findings(keyring.status(today), retention_days=window))
+    report = KeysReport(
+        today, window, rotation, key_findings(keyring.status(today), retention_days=window)
+    )
     days: dict[date, dict[str, int]] = {}
     if ctx.store.exists(LOG_TABLE):
         _audit_entries(ctx, keyring, today, window, report, days)
     _activity(ctx, days)
-    rows = [(today, d, (today - d).days, *(c.get(k, 0) for k in _COUNTS)) for d, c in sorted(days.items())]
+    rows = [
+        (today, d, (today - d).days, *(c.get(k, 0) for k in _COUNTS))
+        for d, c in sorted(days.items())
+    ]
     report.totals = {k: sum(c.get(k, 0) for c in days.values()) for k in _COUNTS}
     df = ctx.spark.createDataFrame(rows, HEALTH_SCHEMA)
     ctx.store.replace_where(HEALTH_TABLE, df, F.col("run_date") == F.lit(today))
     report.health_rows = len(rows)
     if ctx.store.exists(JOURNAL_TABLE):
-        report.pending_purges = (ctx.store.read(JOURNAL_TABLE).filter(F.col("state") == "pending")
-                                 .select("purge_id").distinct().count())
+        report.pending_purges = (
+            ctx.store.read(JOURNAL_TABLE)
+            .filter(F.col("state") == "pending")
+            .select("purge_id")
+            .distinct()
+            .count()
+        )
     return report
 
 
 def _audit_entries(
-    ctx: JobContext, keyring: Keyring, today: date, window: int, report: KeysReport,
+    ctx: JobContext,
+    keyring: Keyring,
+    today: date,
+    window: int,
+    report: KeysReport,
     days: dict[date, dict[str, int]],
 ) -> None:
     """Verify every entry, count per day, delete the expired ones and VACUUM."""
@@ -174,13 +212,25 @@ def _audit_entries(
     try:
         for r in log_health(verified, today=today, retention_days=window).collect():
             c = days.setdefault(r.day, {})
-            for k in ("entries", "verified", "expired", "tampered", "readable_past_window",
-                      "expired_within_window"):
+            for k in (
+                "entries",
+                "verified",
+                "expired",
+                "tampered",
+                "readable_past_window",
+                "expired_within_window",
+            ):
                 c[k] = c.get(k, 0) + int(r[k])
             if r.age_days >= window:
                 c["removed"] = c.get("removed", 0) + int(r.entries)
-        report.tampered_entries = [r.entry_id for r in verified.filter(F.col("status") == "tampered")
-                                   .select("entry_id").orderBy("entry_id").limit(_MAX_LISTED).collect()]
+        report.tampered_entries = [
+            r.entry_id
+            for r in verified.filter(F.col("status") == "tampered")
+            .select("entry_id")
+            .orderBy("entry_id")
+            .limit(_MAX_LISTED)
+            .collect()
+        ]
     finally:
         verified.unpersist()
     cutoff = expired_before(today, window)
@@ -194,14 +244,22 @@ def _audit_entries(
 def _activity(ctx: JobContext, days: dict[date, dict[str, int]]) -> None:
     """Entries written (committed purges) and restored per day (the journals are small)."""
     if ctx.store.exists(JOURNAL_TABLE):
-        written = (ctx.store.read(JOURNAL_TABLE).filter(F.col("state") == "committed")
-                   .select(F.to_date("started_at").alias("day"), "entries")
-                   .groupBy("day").agg(F.sum("entries").alias("n")))
+        written = (
+            ctx.store.read(JOURNAL_TABLE)
+            .filter(F.col("state") == "committed")
+            .select(F.to_date("started_at").alias("day"), "entries")
+            .groupBy("day")
+            .agg(F.sum("entries").alias("n"))
+        )
         _merge(days, "written", written.collect())
     if ctx.store.exists(RESTORES_TABLE):
-        restored = (ctx.store.read(RESTORES_TABLE).filter(F.col("outcome") == "restored")
-                    .select(F.to_date("restored_at").alias("day"))
-                    .groupBy("day").agg(F.count(F.lit(1)).alias("n")))
+        restored = (
+            ctx.store.read(RESTORES_TABLE)
+            .filter(F.col("outcome") == "restored")
+            .select(F.to_date("restored_at").alias("day"))
+            .groupBy("day")
+            .agg(F.count(F.lit(1)).alias("n"))
+        )
         _merge(days, "restored", restored.collect())
 
 
@@ -224,9 +282,13 @@ class KeysStatus:
 
     def text(self) -> str:
         """One line per key, marking those past the window."""
-        lines = [f"restoration-log keys on {self.today} (window {self.window_days} days): {len(self.keys)}"]
+        lines = [
+            f"restoration-log keys on {self.today} (window {self.window_days} days): {len(self.keys)}"
+        ]
         for key_id, age in self.keys:
-            mark = "  PAST THE WINDOW: run 'compliance keys rotate'" if age >= self.window_days else ""
+            mark = (
+                "  PAST THE WINDOW: run 'compliance keys rotate'" if age >= self.window_days else ""
+            )
             lines.append(f"  {key_id}  {age:>4} days{mark}")
         return "\n".join(lines)
 
@@ -234,4 +296,6 @@ class KeysStatus:
 def keys_status(ctx: JobContext, keyring: Keyring, *, today: date | None = None) -> KeysStatus:
     """Key ids and ages for ``compliance keys status``."""
     today = today or ctx.run_date
-    return KeysStatus(today, window_days(ctx), [(s.key_id, s.age_days) for s in keyring.status(today)])
+    return KeysStatus(
+        today, window_days(ctx), [(s.key_id, s.age_days) for s in keyring.status(today)]
+    )

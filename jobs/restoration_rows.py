@@ -94,7 +94,8 @@ def row_json(df: DataFrame) -> Column:
     """
     fields = sorted(df.schema.fields, key=lambda f: f.name)
     cols = [
-        F.base64(F.col(f"`{f.name}`")).alias(f.name) if isinstance(f.dataType, BinaryType)
+        F.base64(F.col(f"`{f.name}`")).alias(f.name)
+        if isinstance(f.dataType, BinaryType)
         else F.col(f"`{f.name}`")
         for f in fields
     ]
@@ -104,19 +105,26 @@ def row_json(df: DataFrame) -> Column:
 def parse_rows(df: DataFrame, json_col: str, schema: StructType) -> DataFrame:
     """Rows of ``schema`` from their :func:`row_json` text (the inverse of :func:`row_json`)."""
     parsed = df.select(F.from_json(F.col(json_col), _text_schema(schema), JSON_OPTIONS).alias("_r"))
-    return parsed.select(*[
-        F.unbase64(F.col(f"_r.`{f.name}`")).alias(f.name) if isinstance(f.dataType, BinaryType)
-        else F.col(f"_r.`{f.name}`").alias(f.name)
-        for f in schema.fields
-    ])
+    return parsed.select(
+        *[
+            F.unbase64(F.col(f"_r.`{f.name}`")).alias(f.name)
+            if isinstance(f.dataType, BinaryType)
+            else F.col(f"_r.`{f.name}`").alias(f.name)
+            for f in schema.fields
+        ]
+    )
 
 
 def _text_schema(schema: StructType) -> StructType:
     """``schema`` with binary columns as strings (they travel as base64) and all nullable."""
-    return StructType([
-        StructField(f.name, StringType() if isinstance(f.dataType, BinaryType) else f.dataType, True)
-        for f in schema.fields
-    ])
+    return StructType(
+        [
+            StructField(
+                f.name, StringType() if isinstance(f.dataType, BinaryType) else f.dataType, True
+            )
+            for f in schema.fields
+        ]
+    )
 
 
 def comparable_columns(schema: StructType) -> list[str]:
@@ -139,7 +147,7 @@ def entry_id_batches(pkey: PseudonymKey) -> BatchFn:
             occ = batch.column(batch.schema.get_field_index("occurrence")).to_pylist()
             ids = [
                 "re_" + pkey.subject_key(f"restoration-entry\x00{t}\x00{r}\x00{n}")[3:]
-                for t, r, n in zip(tables, rows, occ)
+                for t, r, n in zip(tables, rows, occ, strict=False)
             ]
             yield batch.append_column("entry_id", pa.array(ids, pa.string()))
 
@@ -167,20 +175,18 @@ def present_copies(table_df: DataFrame, wanted: DataFrame) -> DataFrame:
     have = (
         table_df.select(row_json(table_df).alias("row_json"))
         .join(keys, "row_json", "left_semi")
-        .groupBy("row_json").agg(F.count(F.lit(1)).alias("present"))
+        .groupBy("row_json")
+        .agg(F.count(F.lit(1)).alias("present"))
     )
     return keys.join(have, "row_json", "left").select(
-        "row_json", F.coalesce(F.col("present"), F.lit(0)).cast("long").alias("present"))
+        "row_json", F.coalesce(F.col("present"), F.lit(0)).cast("long").alias("present")
+    )
 
 
 def rows_with_content(table_df: DataFrame, contents: DataFrame) -> DataFrame:
     """The rows of ``table_df`` whose :func:`row_json` is among ``contents.row_json``."""
     keys = contents.select(F.col("row_json").alias("_rj")).distinct()
-    return (
-        table_df.withColumn("_rj", row_json(table_df))
-        .join(keys, "_rj", "left_semi")
-        .drop("_rj")
-    )
+    return table_df.withColumn("_rj", row_json(table_df)).join(keys, "_rj", "left_semi").drop("_rj")
 
 
 def ensure_log_properties(ctx: JobContext) -> None:

@@ -64,8 +64,10 @@ EXIT_EXPIRED = 4
 #: Exit code of a restore that found tampered, replayed or relabelled entries.
 EXIT_TAMPERED = 5
 _REPLAYED = "replayed: another row of the log has the same entry id (a copied entry)"
-_RELABELLED = ("relabelled: purge_journal has no row of its purge for this deletion and table "
-               "(moved from another deletion or purge)")
+_RELABELLED = (
+    "relabelled: purge_journal has no row of its purge for this deletion and table "
+    "(moved from another deletion or purge)"
+)
 
 
 @dataclass(frozen=True)
@@ -133,29 +135,43 @@ class RestoreReport:
         """A few human lines for the CLI."""
         lines = [f"restore of deletion {self.deletion_id} (run date {self.run_date})"]
         for t in self.tables:
-            lines.append(f"  {t.table:<32} restored {t.inserted:>7}  already present {t.already_present:>7}"
-                         f"  expired {t.expired:>6}  tampered {t.tampered:>5}")
+            lines.append(
+                f"  {t.table:<32} restored {t.inserted:>7}  already present {t.already_present:>7}"
+                f"  expired {t.expired:>6}  tampered {t.tampered:>5}"
+            )
         if not self.tables and not self.destroyed:
             lines.append("  no restoration-log entries for this deletion")
         if self.expired:
-            lines.append(f"  {self.expired} entries are past the {self.window_days}-day window: their key is "
-                         "destroyed, they are unrecoverable by design")
+            lines.append(
+                f"  {self.expired} entries are past the {self.window_days}-day window: their key is "
+                "destroyed, they are unrecoverable by design"
+            )
         if self.tampered:
             listed = ", ".join(self.tampered_entries)
-            lines.append(f"  {self.tampered} entries do not verify (tampered), not restored: {listed}")
+            lines.append(
+                f"  {self.tampered} entries do not verify (tampered), not restored: {listed}"
+            )
             if self.replayed:
-                lines.append(f"  of which {self.replayed} are replays (a second copy of an entry "
-                             "already in the log): each entry is restored at most once")
+                lines.append(
+                    f"  of which {self.replayed} are replays (a second copy of an entry "
+                    "already in the log): each entry is restored at most once"
+                )
             if self.relabelled:
-                lines.append(f"  of which {self.relabelled} are relabelled (their purge has no "
-                             "journal row for this deletion and table)")
+                lines.append(
+                    f"  of which {self.relabelled} are relabelled (their purge has no "
+                    "journal row for this deletion and table)"
+                )
         if self.pending:
-            lines.append(f"  {self.pending} entries belong to an uncommitted purge: their rows were never "
-                         "removed (the next purge completes or abandons it)")
+            lines.append(
+                f"  {self.pending} entries belong to an uncommitted purge: their rows were never "
+                "removed (the next purge completes or abandons it)"
+            )
         return "\n".join(lines)
 
 
-def restore(ctx: JobContext, deletion_id: str, *, keyring: Keyring, now: datetime | None = None) -> RestoreReport:
+def restore(
+    ctx: JobContext, deletion_id: str, *, keyring: Keyring, now: datetime | None = None
+) -> RestoreReport:
     """Decrypt and re-insert the purged rows of one deletion while their key lives.
 
     Args:
@@ -179,32 +195,68 @@ def restore(ctx: JobContext, deletion_id: str, *, keyring: Keyring, now: datetim
     report.pending = tagged.filter(F.col("state").isin("pending", "abandoned")).count()
     report.destroyed = _destroyed(ctx, journal, entries, now.date(), window)
     usable = tagged.filter(F.col("state") == "committed").select(*ENCRYPTED_SCHEMA.fieldNames())
-    decrypted = usable.mapInArrow(make_decryptor(keyring.live_keys(now.date(), window)), DECRYPTED_SCHEMA)
+    decrypted = usable.mapInArrow(
+        make_decryptor(keyring.live_keys(now.date(), window)), DECRYPTED_SCHEMA
+    )
     relabelled = tagged.filter(F.col("state").isNull()).select(
-        "entry_id", "deletion_id", "table", "created_at", "key_id",
-        F.lit(None).cast("string").alias("row_json"), F.lit("tampered").alias("status"),
-        F.lit(_RELABELLED).alias("detail"))
+        "entry_id",
+        "deletion_id",
+        "table",
+        "created_at",
+        "key_id",
+        F.lit(None).cast("string").alias("row_json"),
+        F.lit("tampered").alias("status"),
+        F.lit(_RELABELLED).alias("detail"),
+    )
     opened = _once(ctx, decrypted.unionByName(relabelled)).persist()
     try:
-        counts = {(r.table, r.status): r["count"] for r in opened.groupBy("table", "status").count().collect()}
-        kinds = {r.kind: r["count"] for r in opened.filter(F.col("status") == "tampered")
-                 .groupBy(F.split("detail", ":")[0].alias("kind")).count().collect()}
+        counts = {
+            (r.table, r.status): r["count"]
+            for r in opened.groupBy("table", "status").count().collect()
+        }
+        kinds = {
+            r.kind: r["count"]
+            for r in opened.filter(F.col("status") == "tampered")
+            .groupBy(F.split("detail", ":")[0].alias("kind"))
+            .count()
+            .collect()
+        }
         report.replayed = int(kinds.get("replayed", 0))
         report.relabelled = int(kinds.get("relabelled", 0))
-        report.tampered_entries = [r.entry_id for r in opened.filter(F.col("status") == "tampered")
-                                   .select("entry_id").orderBy("entry_id").limit(_MAX_LISTED).collect()]
+        report.tampered_entries = [
+            r.entry_id
+            for r in opened.filter(F.col("status") == "tampered")
+            .select("entry_id")
+            .orderBy("entry_id")
+            .limit(_MAX_LISTED)
+            .collect()
+        ]
         outcomes = []
         for table in sorted({t for t, _ in counts}):
             ok = opened.filter((F.col("status") == "ok") & (F.col("table") == table))
-            inserted, present = _restore_table(ctx, table, ok, outcomes) if counts.get((table, "ok")) else (0, 0)
+            inserted, present = (
+                _restore_table(ctx, table, ok, outcomes) if counts.get((table, "ok")) else (0, 0)
+            )
             present += counts.get((table, "restored_before"), 0)
-            report.tables.append(RestoredTable(table, inserted, present, counts.get((table, "expired"), 0),
-                                               counts.get((table, "tampered"), 0)))
+            report.tables.append(
+                RestoredTable(
+                    table,
+                    inserted,
+                    present,
+                    counts.get((table, "expired"), 0),
+                    counts.get((table, "tampered"), 0),
+                )
+            )
             ctx.log(f"restore: {table}: {inserted} rows restored")
         bad = opened.filter(F.col("status") != "ok").select(
-            "entry_id", "created_at", "deletion_id", "table",
-            F.when(F.col("status") == "restored_before", "already_present").otherwise(F.col("status"))
-            .alias("outcome"))
+            "entry_id",
+            "created_at",
+            "deletion_id",
+            "table",
+            F.when(F.col("status") == "restored_before", "already_present")
+            .otherwise(F.col("status"))
+            .alias("outcome"),
+        )
         outcomes.append(bad)
         _record(ctx, outcomes, now)
     finally:
@@ -216,7 +268,8 @@ def _once(ctx: JobContext, opened: DataFrame) -> DataFrame:
     """Each entry at most once: extra copies of an entry id are replays, and an entry already
     restored by an earlier run (``restore_journal``) is never used again."""
     first = Window.partitionBy("entry_id").orderBy(
-        F.when(F.col("status") == "ok", 0).otherwise(1), "created_at", "key_id")
+        F.when(F.col("status") == "ok", 0).otherwise(1), "created_at", "key_id"
+    )
     ranked = opened.withColumn("_copy", F.row_number().over(first))
     replay = F.col("_copy") > 1
     out = ranked.select(
@@ -227,9 +280,14 @@ def _once(ctx: JobContext, opened: DataFrame) -> DataFrame:
     )
     if not ctx.store.exists(RESTORES_TABLE):
         return out
-    done = (ctx.store.read(RESTORES_TABLE).filter(F.col("outcome") == "restored")
-            .select("entry_id", F.col("entry_created_at").alias("created_at"), F.lit(True).alias("_done"))
-            .distinct())
+    done = (
+        ctx.store.read(RESTORES_TABLE)
+        .filter(F.col("outcome") == "restored")
+        .select(
+            "entry_id", F.col("entry_created_at").alias("created_at"), F.lit(True).alias("_done")
+        )
+        .distinct()
+    )
     marked = out.join(done, ["entry_id", "created_at"], "left")
     again = (F.col("status") == "ok") & F.col("_done").isNotNull()
     return marked.select(
@@ -238,28 +296,46 @@ def _once(ctx: JobContext, opened: DataFrame) -> DataFrame:
     ).select(*DECRYPTED_SCHEMA.fieldNames())
 
 
-def _restore_table(ctx: JobContext, table: str, ok: DataFrame, outcomes: list[DataFrame]) -> tuple[int, int]:
+def _restore_table(
+    ctx: JobContext, table: str, ok: DataFrame, outcomes: list[DataFrame]
+) -> tuple[int, int]:
     """Append the missing copies of ``ok`` rows to ``table``; returns (inserted, already present)."""
     if not ctx.audited.exists(table):
-        missing = ok.select("entry_id", "created_at", "deletion_id", "table",
-                                  F.lit("table_missing").alias("outcome"))
+        missing = ok.select(
+            "entry_id",
+            "created_at",
+            "deletion_id",
+            "table",
+            F.lit("table_missing").alias("outcome"),
+        )
         outcomes.append(missing)
         ctx.log(f"restore: {table}: the audited table no longer exists, nothing restored")
         return 0, 0
     tdf = ctx.audited.read(table, version=ctx.audited.version(table))
-    ranked = ok.withColumn("_n", F.row_number().over(Window.partitionBy("row_json").orderBy("entry_id")))
-    decided = (ranked.join(present_copies(tdf, ok), "row_json")
-               .withColumn("outcome", F.when(F.col("_n") > F.col("present"), "restored")
-                           .otherwise("already_present"))
-               .persist())
+    ranked = ok.withColumn(
+        "_n", F.row_number().over(Window.partitionBy("row_json").orderBy("entry_id"))
+    )
+    decided = (
+        ranked.join(present_copies(tdf, ok), "row_json")
+        .withColumn(
+            "outcome",
+            F.when(F.col("_n") > F.col("present"), "restored").otherwise("already_present"),
+        )
+        .persist()
+    )
     try:
         stats = {r.outcome: r["count"] for r in decided.groupBy("outcome").count().collect()}
         inserted = int(stats.get("restored", 0))
         if inserted:
-            rows = parse_rows(decided.filter(F.col("outcome") == "restored"), "row_json", tdf.schema)
+            rows = parse_rows(
+                decided.filter(F.col("outcome") == "restored"), "row_json", tdf.schema
+            )
             ctx.audited.append(table, rows)
-        outcomes.append(decided.select("entry_id", "created_at", "deletion_id", "table", "outcome")
-                        .localCheckpoint())
+        outcomes.append(
+            decided.select(
+                "entry_id", "created_at", "deletion_id", "table", "outcome"
+            ).localCheckpoint()
+        )
         return inserted, int(stats.get("already_present", 0))
     finally:
         decided.unpersist()
@@ -272,8 +348,13 @@ def _record(ctx: JobContext, outcomes: list[DataFrame], now: datetime) -> None:
     df = reduce(DataFrame.unionByName, outcomes)
     names = [c.split()[0] for c in RESTORES_SCHEMA.split(", ")]
     df = df.select(
-        "entry_id", F.col("created_at").alias("entry_created_at"), "deletion_id", "table", "outcome",
-        F.lit(now).alias("restored_at"), F.lit(ctx.run_date).alias("run_date"),
+        "entry_id",
+        F.col("created_at").alias("entry_created_at"),
+        "deletion_id",
+        "table",
+        "outcome",
+        F.lit(now).alias("restored_at"),
+        F.lit(ctx.run_date).alias("run_date"),
     ).select(*names)
     keys = ["entry_id", "entry_created_at", "outcome"]
     if ctx.store.exists(RESTORES_TABLE):
@@ -281,11 +362,14 @@ def _record(ctx: JobContext, outcomes: list[DataFrame], now: datetime) -> None:
     ctx.store.append(RESTORES_TABLE, df.localCheckpoint())
 
 
-def _destroyed(ctx: JobContext, journal: DataFrame, entries: DataFrame, today: date, window: int) -> int:
+def _destroyed(
+    ctx: JobContext, journal: DataFrame, entries: DataFrame, today: date, window: int
+) -> int:
     """Entries of committed purges past the window whose entries are gone from the log."""
-    old = journal.filter((F.col("state") == "committed")
-                         & (F.col("started_at") < F.lit(day_start(expired_before(today, window) + _ONE_DAY))))
+    old = journal.filter(
+        (F.col("state") == "committed")
+        & (F.col("started_at") < F.lit(day_start(expired_before(today, window) + _ONE_DAY)))
+    )
     gone = old.join(entries.select("purge_id").distinct(), "purge_id", "left_anti")
     total: Any = gone.agg(F.sum("entries")).first()[0]
     return int(total or 0)
-

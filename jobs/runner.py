@@ -16,10 +16,10 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
 
 from jobs.context import JobContext, StepResult
 from jobs.errors import ComplianceError, JobError, LockError
@@ -50,13 +50,16 @@ def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         record(ctx, job, started, "failed", _kept(ctx, job), f"{type(exc).__name__}: {first}")
         emit(ctx, job, "FAIL")
-        raise JobError(f"step {job} failed: {type(exc).__name__}: {first} (traceback in {log_file})") from None
+        raise JobError(
+            f"step {job} failed: {type(exc).__name__}: {first} (traceback in {log_file})"
+        ) from None
     result.details["tables"] = ctx.store.touched(reset=True)  # what the step really read and wrote
     record(ctx, job, started, "ok", result, None)
     emit(ctx, job, "COMPLETE")
     ctx.log(
         f"{job}: done in {time.monotonic() - t0:.1f}s: read {result.inputs_read}, wrote {result.rows_written}, "
-        f"rejected {result.rows_rejected}" + (f", findings {result.findings}" if result.findings else "")
+        f"rejected {result.rows_rejected}"
+        + (f", findings {result.findings}" if result.findings else "")
     )
     return result
 

@@ -37,16 +37,28 @@ def other_signal_observations(ctx: JobContext, catalog: Catalog) -> list[DataFra
     tonight = _landed(ctx, "landed_probe_samples")
     if tonight is not None:
         kw = dict(match_confidence=conf.probe_match, no_match_confidence=conf.probe_no_match)
-        out.append(signals.probe_observations(tonight, **kw).filter(F.col("match") != "NO_MATCH").drop("match"))
+        out.append(
+            signals.probe_observations(tonight, **kw)
+            .filter(F.col("match") != "NO_MATCH")
+            .drop("match")
+        )
         # every source/sink pair over the observation window, NO_MATCH included, for review
-        window_start = datetime.combine(ctx.run_date - timedelta(days=ctx.cfg.lineage.probe_window_days), time())
+        window_start = datetime.combine(
+            ctx.run_date - timedelta(days=ctx.cfg.lineage.probe_window_days), time()
+        )
         probes = ctx.store.read("landed_probe_samples").filter(F.col("ts") >= F.lit(window_start))
         window_obs = signals.probe_observations(probes, **kw)
-        ctx.store.overwrite("probe_flows", window_obs.withColumn("run_date", F.lit(ctx.run_date)),
-                            allow_schema_change=True)
+        ctx.store.overwrite(
+            "probe_flows",
+            window_obs.withColumn("run_date", F.lit(ctx.run_date)),
+            allow_schema_change=True,
+        )
         if ctx.store.exists("lineage_edges"):
             static = ctx.store.read("lineage_edges").filter(F.col("signal") != "probe")
             gated = signals.flows_not_observed(static, window_obs, window_start=window_start)
-            ctx.store.overwrite("flows_not_observed", gated.withColumn("run_date", F.lit(ctx.run_date)),
-                                allow_schema_change=True)
+            ctx.store.overwrite(
+                "flows_not_observed",
+                gated.withColumn("run_date", F.lit(ctx.run_date)),
+                allow_schema_change=True,
+            )
     return out

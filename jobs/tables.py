@@ -20,9 +20,10 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Sequence, overload
+from typing import Any, Literal, overload
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -60,7 +61,9 @@ def check_schema(table: str, expected: StructType, actual: StructType) -> None:
     want, got = _plain(expected), _plain(actual)
     missing = [c for c in want if c not in got]
     extra = [c for c in got if c not in want]
-    retyped = [f"{c} ({got[c]}, expected {want[c]})" for c in want if c in got and got[c] != want[c]]
+    retyped = [
+        f"{c} ({got[c]}, expected {want[c]})" for c in want if c in got and got[c] != want[c]
+    ]
     if missing or extra or retyped:
         parts = []
         if missing:
@@ -69,7 +72,9 @@ def check_schema(table: str, expected: StructType, actual: StructType) -> None:
             parts.append("unexpected columns: " + ", ".join(extra))
         if retyped:
             parts.append("wrong types: " + ", ".join(retyped))
-        raise SchemaMismatchError(f"write to table {table!r} does not match its schema: " + "; ".join(parts))
+        raise SchemaMismatchError(
+            f"write to table {table!r} does not match its schema: " + "; ".join(parts)
+        )
 
 
 class TableStore:
@@ -145,15 +150,33 @@ class TableStore:
 
     # -- reads ------------------------------------------------------------------------------
     @overload
-    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None,
-             missing_ok: Literal[False] = False) -> DataFrame: ...
+    def read(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        missing_ok: Literal[False] = False,
+    ) -> DataFrame: ...
 
     @overload
-    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None,
-             missing_ok: Literal[True]) -> DataFrame | None: ...
+    def read(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        missing_ok: Literal[True],
+    ) -> DataFrame | None: ...
 
-    def read(self, name: str, *, version: int | None = None, as_of: datetime | None = None,
-             missing_ok: bool = False) -> DataFrame | None:
+    def read(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        missing_ok: bool = False,
+    ) -> DataFrame | None:
         """The table as a DataFrame, optionally at a version or as of a time (time travel).
 
         Raises:
@@ -216,7 +239,9 @@ class TableStore:
         path = self.path(name)
         missing = [k for k in keys if k not in df.columns]
         if missing:
-            raise SchemaMismatchError(f"upsert into {name!r}: key columns not in the data: {', '.join(missing)}")
+            raise SchemaMismatchError(
+                f"upsert into {name!r}: key columns not in the data: {', '.join(missing)}"
+            )
         df = self._conform(name, path, df).dropDuplicates(list(keys))
         self._note("written", name)
         if not self._backend.exists(path):
@@ -295,10 +320,14 @@ class TableStore:
         for i in range(1, len(parts)):
             outer = ".".join(parts[:i])
             if self._backend.exists(self.path(outer)):
-                raise TableError(f"cannot create table {name!r}: {outer!r} is a table and would contain it")
+                raise TableError(
+                    f"cannot create table {name!r}: {outer!r} is a table and would contain it"
+                )
         inner = self._backend.list_tables(self.path(name))
         if inner:
-            raise TableError(f"cannot create table {name!r}: its folder holds table(s) {', '.join(inner)}")
+            raise TableError(
+                f"cannot create table {name!r}: its folder holds table(s) {', '.join(inner)}"
+            )
 
     def _conform(self, name: str, path: str, df: DataFrame) -> DataFrame:
         """Check ``df`` against the table's schema and reorder its columns to match."""
@@ -307,4 +336,6 @@ class TableStore:
             return df
         expected = self._backend.schema(path)
         check_schema(name, expected, df.schema)
-        return df.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in expected.fields])
+        return df.select(
+            *[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in expected.fields]
+        )

@@ -213,7 +213,9 @@ class DeltaRsBackend:
     mapping, deletion vectors in use) are refused with a :class:`TableError`.
     """
 
-    def __init__(self, spark: SparkSession, storage_options: dict[str, str], max_retries: int) -> None:
+    def __init__(
+        self, spark: SparkSession, storage_options: dict[str, str], max_retries: int
+    ) -> None:
         import deltalake
 
         self._dl = deltalake
@@ -269,7 +271,7 @@ class DeltaRsBackend:
         values = [actions.column(f"partition.{c}").to_pylist() for c in parts]
         return [
             _File(rel, f"{root}/{unquote(rel)}", int(size), tuple(v[i] for v in values))
-            for i, (rel, size) in enumerate(zip(rels, sizes))
+            for i, (rel, size) in enumerate(zip(rels, sizes, strict=False))
         ]
 
     def _frame(self, dt: Any, path: str, files: list[_File] | None = None) -> DataFrame:
@@ -287,13 +289,18 @@ class DeltaRsBackend:
             groups[f.partition].append(f.path)
         frames = []
         for values, paths in groups.items():
-            const = dict(zip(parts, values))
+            const = dict(zip(parts, values, strict=False))
             df = self.spark.read.schema(data_schema).parquet(*paths)
-            frames.append(df.select(*[
-                F.lit(const[f.name]).cast(f.dataType).alias(f.name) if f.name in const
-                else F.col(f"`{f.name}`")
-                for f in schema.fields
-            ]))
+            frames.append(
+                df.select(
+                    *[
+                        F.lit(const[f.name]).cast(f.dataType).alias(f.name)
+                        if f.name in const
+                        else F.col(f"`{f.name}`")
+                        for f in schema.fields
+                    ]
+                )
+            )
         return reduce(DataFrame.unionByName, frames)
 
     def read(self, path: str, *, version: int | None, as_of: datetime | None) -> DataFrame:
@@ -312,10 +319,18 @@ class DeltaRsBackend:
 
     def _version_as_of(self, path: str, as_of: datetime) -> int:
         """The latest version committed at or before ``as_of`` (naive = UTC)."""
-        limit_ms = int((as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)).timestamp() * 1000)
-        versions = [int(h["version"]) for h in self._table(path).history() if int(h.get("timestamp", 0)) <= limit_ms]
+        limit_ms = int(
+            (as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)).timestamp() * 1000
+        )
+        versions = [
+            int(h["version"])
+            for h in self._table(path).history()
+            if int(h.get("timestamp", 0)) <= limit_ms
+        ]
         if not versions:
-            raise TableError(f"table at {path} has no version as of {as_of.isoformat()} (it did not exist yet)")
+            raise TableError(
+                f"table at {path} has no version as of {as_of.isoformat()} (it did not exist yet)"
+            )
         return max(versions)
 
     def schema(self, path: str) -> StructType:
@@ -352,11 +367,16 @@ class DeltaRsBackend:
         for rel, size, mtime in self.fs.list_files_recursive(f"{path}/{sub}"):
             folder = rel.rpartition("/")[0]
             values = _partition_dirs(folder) if partition_by else {}
-            adds.append(self._dl.transaction.AddAction(
-                path=f"{sub}/{rel}", size=size,  # delta-rs URL-encodes action paths itself
-                partition_values={c: values.get(c) for c in partition_by},
-                modification_time=mtime, data_change=True, stats="{}",
-            ))
+            adds.append(
+                self._dl.transaction.AddAction(
+                    path=f"{sub}/{rel}",
+                    size=size,  # delta-rs URL-encodes action paths itself
+                    partition_values={c: values.get(c) for c in partition_by},
+                    modification_time=mtime,
+                    data_change=True,
+                    stats="{}",
+                )
+            )
         return adds
 
     def _delta_schema(self, df: DataFrame) -> Any:
@@ -377,17 +397,25 @@ class DeltaRsBackend:
                     dt = self._table(path)
                     # the table's own schema: keeps column metadata, comments and nullability
                     dt.create_write_transaction(
-                        adds, mode="append", schema=dt.schema(),
+                        adds,
+                        mode="append",
+                        schema=dt.schema(),
                         partition_by=self._partition_columns(dt) or None,
                         commit_properties=self._props(),
                     )
                 else:
-                    keep = self.properties(path) if mode == "overwrite" and self.exists(path) else None
+                    keep = (
+                        self.properties(path) if mode == "overwrite" and self.exists(path) else None
+                    )
                     self._dl.transaction.create_table_with_add_actions(
-                        path, self._delta_schema(df), adds,
+                        path,
+                        self._delta_schema(df),
+                        adds,
                         mode="overwrite" if mode == "overwrite" else "error",
-                        partition_by=parts or None, configuration=keep,
-                        storage_options=self.opts, commit_properties=self._props(),
+                        partition_by=parts or None,
+                        configuration=keep,
+                        storage_options=self.opts,
+                        commit_properties=self._props(),
                     )
                 return self.version(path)
             except self._dl.exceptions.CommitFailedError:
@@ -421,11 +449,15 @@ class DeltaRsBackend:
             old = self._frame(dt, path, touched)
             adds = self._write_files(path, rewrite(old), self._partition_columns(dt))
             now_ms = int(time.time() * 1000)
-            removes = [self._dl.transaction.RemoveAction(unquote(f.rel), True, now_ms, f.size)
-                       for f in touched]  # decoded: delta-rs encodes action paths itself
+            removes = [
+                self._dl.transaction.RemoveAction(unquote(f.rel), True, now_ms, f.size)
+                for f in touched
+            ]  # decoded: delta-rs encodes action paths itself
             try:
                 dt.create_write_transaction(
-                    adds + removes, mode="append", schema=dt.schema(),
+                    adds + removes,
+                    mode="append",
+                    schema=dt.schema(),
                     partition_by=self._partition_columns(dt) or None,
                     commit_properties=self._props(),
                 )
@@ -451,7 +483,9 @@ class DeltaRsBackend:
     def replace_where(self, path: str, df: DataFrame, cond: Column) -> int:
         hit = F.coalesce(cond, F.lit(False))
         return self._rewrite(
-            path, lambda fr: fr.filter(hit), lambda old: old.filter(~hit).unionByName(df),
+            path,
+            lambda fr: fr.filter(hit),
+            lambda old: old.filter(~hit).unionByName(df),
             untouched=lambda: self.append(path, df),
         )
 
@@ -470,7 +504,9 @@ class DeltaRsBackend:
     def vacuum(self, path: str, retention_hours: int) -> list[str]:
         return list(
             self._table(path).vacuum(
-                retention_hours=retention_hours, dry_run=False,
-                enforce_retention_duration=False, full=True,
+                retention_hours=retention_hours,
+                dry_run=False,
+                enforce_retention_duration=False,
+                full=True,
             )
         )

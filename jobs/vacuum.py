@@ -27,7 +27,9 @@ from jobs.context import JobContext
 from jobs.errors import UsageError
 from jobs.restoration_rows import JOURNAL_TABLE
 
-_INTERVAL = re.compile(r"^\s*interval\s+(\d+)\s+(hour|hours|day|days|week|weeks)\s*$", re.IGNORECASE)
+_INTERVAL = re.compile(
+    r"^\s*interval\s+(\d+)\s+(hour|hours|day|days|week|weeks)\s*$", re.IGNORECASE
+)
 _HOURS = {"hour": 1, "day": 24, "week": 168}
 
 
@@ -45,7 +47,8 @@ def check_retention(cfg: Config, retention_hours: int | None, *, force: bool) ->
         raise UsageError(
             f"--retention-hours {hours} is below the configured minimum of {minimum} hours "
             "(storage.vacuum_retention_hours): readers of older versions may fail; "
-            "pass --force to go below it")
+            "pass --force to go below it"
+        )
     return hours
 
 
@@ -87,16 +90,20 @@ class VacuumReport:
 
     def text(self) -> str:
         """A few human lines for the CLI."""
-        head = (f"vacuum of the audited tables (retention {self.retention_hours} hours): "
-                f"{len(self.tables)} tables, {self.files_removed} files removed")
+        head = (
+            f"vacuum of the audited tables (retention {self.retention_hours} hours): "
+            f"{len(self.tables)} tables, {self.files_removed} files removed"
+        )
         lines = [head]
         for t in self.tables:
             n = t.files_removed if t.files_removed is not None else "n/a (not reported)"
             lines.append(f"  {t.table:<32} files removed {n}")
             if t.recent_purges:
-                lines.append(f"    {t.recent_purges} purges committed within the last "
-                             f"{self.retention_hours} hours: their rows stay in Delta history "
-                             "until a later vacuum")
+                lines.append(
+                    f"    {t.recent_purges} purges committed within the last "
+                    f"{self.retention_hours} hours: their rows stay in Delta history "
+                    "until a later vacuum"
+                )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -105,8 +112,13 @@ def purged_tables(ctx: JobContext) -> list[str]:
     """Audited tables a committed purge removed rows from (from ``purge_journal``)."""
     if not ctx.store.exists(JOURNAL_TABLE):
         return []
-    rows = (ctx.store.read(JOURNAL_TABLE).filter(F.col("state") == "committed")
-            .select("table").distinct().collect())
+    rows = (
+        ctx.store.read(JOURNAL_TABLE)
+        .filter(F.col("state") == "committed")
+        .select("table")
+        .distinct()
+        .collect()
+    )
     return sorted(r.table for r in rows)
 
 
@@ -138,17 +150,23 @@ def vacuum_audited(
     names = list(dict.fromkeys(tables)) if tables else purged_tables(ctx)
     for name in names:
         if not ctx.audited.exists(name):
-            raise UsageError(f"--table {name}: no such table in the audited warehouse "
-                             f"{ctx.cfg.audited_warehouse}")
+            raise UsageError(
+                f"--table {name}: no such table in the audited warehouse "
+                f"{ctx.cfg.audited_warehouse}"
+            )
     if not names:
-        report.notes.append("no purge has committed on an audited table: nothing to vacuum "
-                            "(name tables with --table)")
+        report.notes.append(
+            "no purge has committed on an audited table: nothing to vacuum "
+            "(name tables with --table)"
+        )
         return report
     for name in names:
         own = table_minimum_hours(ctx.audited.properties(name))
         if own is not None and hours < own and not force:
-            raise UsageError(f"{name}: --retention-hours {hours} is below the table's "
-                             f"delta.deletedFileRetentionDuration ({own} hours); pass --force")
+            raise UsageError(
+                f"{name}: --retention-hours {hours} is below the table's "
+                f"delta.deletedFileRetentionDuration ({own} hours); pass --force"
+            )
     recent = _recent_purges(ctx, hours, now or datetime.now(UTC).replace(tzinfo=None))
     for name in names:
         removed = ctx.audited.vacuum(name, hours)
@@ -162,7 +180,11 @@ def _recent_purges(ctx: JobContext, hours: int, now: datetime) -> dict[str, int]
     if not ctx.store.exists(JOURNAL_TABLE):
         return {}
     since = now - timedelta(hours=hours)
-    rows = (ctx.store.read(JOURNAL_TABLE)
-            .filter((F.col("state") == "committed") & (F.col("committed_at") > F.lit(since)))
-            .groupBy("table").agg(F.countDistinct("purge_id").alias("n")).collect())
+    rows = (
+        ctx.store.read(JOURNAL_TABLE)
+        .filter((F.col("state") == "committed") & (F.col("committed_at") > F.lit(since)))
+        .groupBy("table")
+        .agg(F.countDistinct("purge_id").alias("n"))
+        .collect()
+    )
     return {r.table: int(r.n) for r in rows}

@@ -25,19 +25,30 @@ def graph_edges(edges: DataFrame) -> DataFrame:
     ).select(
         node_col("source_asset", "source_column").alias("src"),
         node_col("target_asset", "target_column").alias("dst"),
-        "confidence", "masking", F.lit("column").alias("level"),
-        F.col("source_asset").alias("src_asset"), F.col("source_column").alias("src_column"),
-        F.col("target_asset").alias("dst_asset"), F.col("target_column").alias("dst_column"),
+        "confidence",
+        "masking",
+        F.lit("column").alias("level"),
+        F.col("source_asset").alias("src_asset"),
+        F.col("source_column").alias("src_column"),
+        F.col("target_asset").alias("dst_asset"),
+        F.col("target_column").alias("dst_column"),
     )
     table_level = edges.select(
-        F.col("source_asset").alias("src"), F.col("target_asset").alias("dst"), "confidence",
-        "masking", F.lit("table").alias("level"),
-        F.col("source_asset").alias("src_asset"), F.lit(None).cast("string").alias("src_column"),
-        F.col("target_asset").alias("dst_asset"), F.lit(None).cast("string").alias("dst_column"),
+        F.col("source_asset").alias("src"),
+        F.col("target_asset").alias("dst"),
+        "confidence",
+        "masking",
+        F.lit("table").alias("level"),
+        F.col("source_asset").alias("src_asset"),
+        F.lit(None).cast("string").alias("src_column"),
+        F.col("target_asset").alias("dst_asset"),
+        F.lit(None).cast("string").alias("dst_column"),
     ).filter(F.col("src") != F.col("dst"))
-    return col_level.unionByName(table_level).groupBy(
-        "src", "dst", "level", "src_asset", "src_column", "dst_asset", "dst_column"
-    ).agg(F.max("confidence").alias("confidence"), every_masked().alias("masking"))
+    return (
+        col_level.unionByName(table_level)
+        .groupBy("src", "dst", "level", "src_asset", "src_column", "dst_asset", "dst_column")
+        .agg(F.max("confidence").alias("confidence"), every_masked().alias("masking"))
+    )
 
 
 def last_hops(edges: DataFrame) -> DataFrame:
@@ -47,12 +58,24 @@ def last_hops(edges: DataFrame) -> DataFrame:
     Returns:
         DataFrame[_src, _dst, transformation_type, transformation_subtype, masking].
     """
-    best = edges.select(
-        node_col("source_asset", "source_column").alias("_src"),
-        node_col("target_asset", "target_column").alias("_dst"),
-        F.struct(F.col("confidence").alias("c"), F.col("transformation_type").alias("t"),
-                 F.col("transformation_subtype").alias("s")).alias("_e"),
-        F.col("masking").cast("boolean").alias("_m"),
-    ).groupBy("_src", "_dst").agg(F.max("_e").alias("_e"), every_masked("_m").alias("masking"))
-    return best.select("_src", "_dst", F.col("_e.t").alias("transformation_type"),
-                       F.col("_e.s").alias("transformation_subtype"), "masking")
+    best = (
+        edges.select(
+            node_col("source_asset", "source_column").alias("_src"),
+            node_col("target_asset", "target_column").alias("_dst"),
+            F.struct(
+                F.col("confidence").alias("c"),
+                F.col("transformation_type").alias("t"),
+                F.col("transformation_subtype").alias("s"),
+            ).alias("_e"),
+            F.col("masking").cast("boolean").alias("_m"),
+        )
+        .groupBy("_src", "_dst")
+        .agg(F.max("_e").alias("_e"), every_masked("_m").alias("masking"))
+    )
+    return best.select(
+        "_src",
+        "_dst",
+        F.col("_e.t").alias("transformation_type"),
+        F.col("_e.s").alias("transformation_subtype"),
+        "masking",
+    )

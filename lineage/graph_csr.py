@@ -98,7 +98,8 @@ def build_csr(src: Any, dst: Any, confidence: Any) -> CsrGraph:
     """
     src_arr, dst_arr = _strings(src), _strings(dst)
     conf = np.asarray(
-        confidence.to_numpy(zero_copy_only=False) if isinstance(confidence, pa.Array)
+        confidence.to_numpy(zero_copy_only=False)
+        if isinstance(confidence, pa.Array)
         else confidence,
         dtype=np.float64,
     )

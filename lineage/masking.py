@@ -37,7 +37,8 @@ def hop_masking(edges: DataFrame, src: str = "src", dst: str = "dst") -> DataFra
         dst: the column holding the target node name.
     """
     return edges.groupBy(F.col(src).alias("src"), F.col(dst).alias("dst")).agg(
-        every_masked().alias("masking"))
+        every_masked().alias("masking")
+    )
 
 
 def with_path_masking(hops: DataFrame, path: str = "path") -> Callable[[DataFrame], DataFrame]:
@@ -51,29 +52,37 @@ def with_path_masking(hops: DataFrame, path: str = "path") -> Callable[[DataFram
         hops: :func:`hop_masking`'s result.
         path: the array<string> column with the path's nodes, source first.
     """
-    hop = hops.select(F.col("src").alias("_hs"), F.col("dst").alias("_hd"),
-                      F.col("masking").alias("_hm"))
+    hop = hops.select(
+        F.col("src").alias("_hs"), F.col("dst").alias("_hd"), F.col("masking").alias("_hm")
+    )
 
     def run(rows: DataFrame) -> DataFrame:
         keyed = rows.withColumn("_rid", F.monotonically_increasing_id())
         n = F.size(F.col(path))
         pairs = keyed.select(
-            "_rid", n.alias("_n"),
-            F.posexplode(F.arrays_zip(
-                F.slice(F.col(path), 1, F.greatest(n - 1, F.lit(1))).alias("s"),
-                F.slice(F.col(path), 2, F.greatest(n - 1, F.lit(1))).alias("d"),
-            )).alias("_pos", "_p"),
+            "_rid",
+            n.alias("_n"),
+            F.posexplode(
+                F.arrays_zip(
+                    F.slice(F.col(path), 1, F.greatest(n - 1, F.lit(1))).alias("s"),
+                    F.slice(F.col(path), 2, F.greatest(n - 1, F.lit(1))).alias("d"),
+                )
+            ).alias("_pos", "_p"),
         ).where(F.col("_p.d").isNotNull())
-        masked = pairs.join(hop, (F.col("_p.s") == F.col("_hs")) & (F.col("_p.d") == F.col("_hd")),
-                            "left")
+        masked = pairs.join(
+            hop, (F.col("_p.s") == F.col("_hs")) & (F.col("_p.d") == F.col("_hd")), "left"
+        )
         per_row = masked.groupBy("_rid").agg(
             F.max(F.coalesce("_hm", F.lit(False))).alias("masked_on_path"),
-            F.max(F.when(F.col("_pos") == F.col("_n") - 2, F.coalesce("_hm", F.lit(False))))
-            .alias("last_hop_masked"),
+            F.max(F.when(F.col("_pos") == F.col("_n") - 2, F.coalesce("_hm", F.lit(False)))).alias(
+                "last_hop_masked"
+            ),
         )
-        return (keyed.join(per_row, "_rid", "left")
-                .withColumn("masked_on_path", F.coalesce("masked_on_path", F.lit(False)))
-                .withColumn("last_hop_masked", F.coalesce("last_hop_masked", F.lit(False)))
-                .drop("_rid"))
+        return (
+            keyed.join(per_row, "_rid", "left")
+            .withColumn("masked_on_path", F.coalesce("masked_on_path", F.lit(False)))
+            .withColumn("last_hop_masked", F.coalesce("last_hop_masked", F.lit(False)))
+            .drop("_rid")
+        )
 
     return run

@@ -358,16 +358,16 @@ class _Script:
         cols = plan.columns
         if plan.created:  # CTAS, CREATE VIEW, SELECT INTO: the query names the new columns
             if cols is not None and len(cols) == len(outputs) and "*" not in names:
-                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs, strict=False)], 1.0
             return outputs, 1.0
         if cols is None and known is not None:
             cols = [c for c in known if c not in plan.static_partitions]
             cols += [c for c in plan.dynamic_partitions if c not in cols]
         if "*" not in names and cols is not None:
             if len(cols) == len(outputs):
-                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs, strict=False)], 1.0
             if plan.columns is None and len(outputs) < len(cols):
-                return [(c, lin) for c, (_, lin) in zip(cols, outputs)], 1.0
+                return [(c, lin) for c, (_, lin) in zip(cols, outputs, strict=False)], 1.0
         return outputs, POSITIONAL_GUESS
 
     def _query(self, query: exp.Expr, tolerant: int) -> ScopeLineage:

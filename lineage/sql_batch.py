@@ -70,7 +70,9 @@ def make_extractor(
             fps = batch["fingerprint"] if "fingerprint" in batch else [None] * n
             dialects = batch["dialect"] if "dialect" in batch else [None] * n
             defaults = batch["default_schema"] if "default_schema" in batch else [None] * n
-            for fp, dialect, sql, default in zip(fps, dialects, batch["sql"], defaults):
+            for fp, dialect, sql, default in zip(
+                fps, dialects, batch["sql"], defaults, strict=False
+            ):
                 rows.extend(
                     extract_rows(fp, _clean(dialect), sql, _clean(default), prepared, max_sql_bytes)
                 )

@@ -337,7 +337,7 @@ def _blank_gaps(out: list[str], tokens: list, keep: list[bool]) -> None:
     """Blank comments and other text between two tokens not both kept."""
     prev_end = -1
     prev_keep = False
-    for tok, kept in zip(tokens, keep):
+    for tok, kept in zip(tokens, keep, strict=False):
         if not (kept and prev_keep):
             for k in range(prev_end + 1, tok.start):
                 if out[k] != "\n" and not out[k].isspace():

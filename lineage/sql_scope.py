@@ -353,14 +353,14 @@ class Walker:
             cands = [src for _, src in scope.selected_sources.values()]
         has = [self._has_column(s, name) for s in cands]
         if True in has:
-            cands = [s for s, h in zip(cands, has) if h is True]
+            cands = [s for s, h in zip(cands, has, strict=False) if h is True]
         elif env.lateral and name in env.lateral and _lateral(env.lateral[name], name):
             # a lateral column alias (Spark, Databricks, Snowflake, Redshift, Teradata) when
             # no source is known to have the column
             compose(acc, env.lateral[name], rank, mask, ind, 1.0)
             return
         elif None in has:
-            cands = [s for s, h in zip(cands, has) if h is None]
+            cands = [s for s, h in zip(cands, has, strict=False) if h is None]
         elif cands:
             # every schema says no: a correlated reference to an outer query, or, for a single
             # source, a column its (stale) schema misses; over a join, no edge from any of them
@@ -380,7 +380,7 @@ class Walker:
             cands = [src for _, src in scope.selected_sources.values()]
             has = [self._has_column(s, name) for s in cands]
             for want in (True, None):
-                found = [s for s, h in zip(cands, has) if h is want]
+                found = [s for s, h in zip(cands, has, strict=False) if h is want]
                 if found:
                     return found
         return []

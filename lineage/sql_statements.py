@@ -306,7 +306,7 @@ def _merge(stmt: exp.Merge) -> Plan:
                 projections.append(_source_star(source_alias))
             elif isinstance(values, exp.Tuple):
                 names = [c.name for c in cols.expressions]
-                for name, value in zip(names, values.expressions):
+                for name, value in zip(names, values.expressions, strict=False):
                     projections.append(exp.alias_(value.copy(), name))
         select = exp.Select(
             expressions=projections or [_ignored()], from_=exp.From(this=target.copy())

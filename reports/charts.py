@@ -45,14 +45,27 @@ def trend_svg(points: Sequence[TrendPoint], *, y_title: str = "", color: str = "
         alt.Chart(alt.Data(values=values))
         .mark_line(point=alt.OverlayMarkDef(size=18, color=color), color=color, strokeWidth=1.5)
         .encode(
-            x=alt.X("run_date:T", title=None, axis=alt.Axis(
-                format="%m-%d", labelFontSize=9,
-                tickCount={"interval": "day", "step": max(1, len(points) // 4)})),
-            y=alt.Y("value:Q", title=y_title or None,
-                    axis=alt.Axis(tickCount=alt.Undefined if ticks else 3, labelFontSize=9, titleFontSize=9,
-                                  values=ticks or alt.Undefined,
-                                  format="d" if ticks else alt.Undefined),
-                    scale=alt.Scale(domain=[0, ticks[-1]]) if ticks else alt.Scale(zero=True)),
+            x=alt.X(
+                "run_date:T",
+                title=None,
+                axis=alt.Axis(
+                    format="%m-%d",
+                    labelFontSize=9,
+                    tickCount={"interval": "day", "step": max(1, len(points) // 4)},
+                ),
+            ),
+            y=alt.Y(
+                "value:Q",
+                title=y_title or None,
+                axis=alt.Axis(
+                    tickCount=alt.Undefined if ticks else 3,
+                    labelFontSize=9,
+                    titleFontSize=9,
+                    values=ticks or alt.Undefined,
+                    format="d" if ticks else alt.Undefined,
+                ),
+                scale=alt.Scale(domain=[0, ticks[-1]]) if ticks else alt.Scale(zero=True),
+            ),
             tooltip=["run_date:T", "value:Q"],
         )
         .properties(width=WIDTH, height=HEIGHT, background="white")

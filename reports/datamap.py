@@ -18,17 +18,44 @@ STORAGE_KINDS = frozenset({"table", "file", "log", "feature", "model", "view"})
 """Asset kinds that hold a copy of the data (storage locations in Article 30 terms)."""
 
 FLOW_COLUMNS = (
-    "data_category", "source_asset", "source_column", "target_asset", "target_column", "kind",
-    "zone", "owner", "depth", "transformation_type", "transformation_subtype", "masking",
-    "masked_on_path", "confidence", "retention_days", "path",
+    "data_category",
+    "source_asset",
+    "source_column",
+    "target_asset",
+    "target_column",
+    "kind",
+    "zone",
+    "owner",
+    "depth",
+    "transformation_type",
+    "transformation_subtype",
+    "masking",
+    "masked_on_path",
+    "confidence",
+    "retention_days",
+    "path",
 )
 CATEGORY_ASSET_COLUMNS = (
-    "target_asset", "kind", "zone", "owner", "from_columns", "target_columns", "transformations",
-    "masking", "confidence", "min_depth", "retention_days",
+    "target_asset",
+    "kind",
+    "zone",
+    "owner",
+    "from_columns",
+    "target_columns",
+    "transformations",
+    "masking",
+    "confidence",
+    "min_depth",
+    "retention_days",
 )
 ARTICLE30_COLUMNS = (
-    "data_category", "data_subjects", "personal_data", "purposes", "recipients",
-    "retention_days", "storage_locations",
+    "data_category",
+    "data_subjects",
+    "personal_data",
+    "purposes",
+    "recipients",
+    "retention_days",
+    "storage_locations",
 )
 
 
@@ -88,10 +115,13 @@ def flows(dm: DataMap) -> list[dict[str, Any]]:
         (str(c.get("asset_id")), str(c.get("column"))): c.get("data_category")
         for c in dm.personal_columns
     }
-    cats.update({
-        (str(c.get("name")), str(c.get("column"))): c.get("data_category")
-        for c in dm.personal_columns if c.get("name")
-    })
+    cats.update(
+        {
+            (str(c.get("name")), str(c.get("column"))): c.get("data_category")
+            for c in dm.personal_columns
+            if c.get("name")
+        }
+    )
     out = []
     for r in dm.reach:
         a = idx.get(str(r.get("target_asset")), {})
@@ -109,9 +139,16 @@ def flows(dm: DataMap) -> list[dict[str, Any]]:
             retention_days=retention_for(cat, dm.retention_days),
         )
         out.append(row)
-    out.sort(key=lambda r: (str(r["data_category"]), str(r["source_asset"]),
-                            str(r["source_column"]), r["depth"] or 0, str(r["target_asset"]),
-                            str(r["target_column"])))
+    out.sort(
+        key=lambda r: (
+            str(r["data_category"]),
+            str(r["source_asset"]),
+            str(r["source_column"]),
+            r["depth"] or 0,
+            str(r["target_asset"]),
+            str(r["target_column"]),
+        )
+    )
     return out
 
 
@@ -126,15 +163,17 @@ def by_column(dm: DataMap, flow_rows: list[dict[str, Any]]) -> list[ColumnMap]:
         asset = str(c.get("name") or _name(c.get("asset_id"), idx))
         a = idx.get(asset, {})
         cat = str(c.get("data_category") or "")
-        out.append(ColumnMap(
-            asset=asset,
-            column=str(c.get("column")),
-            data_category=cat,
-            zone=str(c.get("zone") or a.get("zone") or ""),
-            owner=str(c.get("owner") or a.get("owner") or ""),
-            retention_days=retention_for(cat, dm.retention_days),
-            flows=tuple(grouped.get((asset, str(c.get("column"))), ())),
-        ))
+        out.append(
+            ColumnMap(
+                asset=asset,
+                column=str(c.get("column")),
+                data_category=cat,
+                zone=str(c.get("zone") or a.get("zone") or ""),
+                owner=str(c.get("owner") or a.get("owner") or ""),
+                retention_days=retention_for(cat, dm.retention_days),
+                flows=tuple(grouped.get((asset, str(c.get("column"))), ())),
+            )
+        )
     out.sort(key=lambda m: (m.data_category, m.asset, m.column))
     return out
 
@@ -164,23 +203,29 @@ def category_assets(maps: list[ColumnMap]) -> list[dict[str, Any]]:
         masked = [bool(f.get("masked_on_path", f.get("masking"))) for f in fl]
         confs = [float(f["confidence"]) for f in fl if f.get("confidence") is not None]
         depths = [int(f["depth"]) for f in fl if f.get("depth") is not None]
-        subtypes = {str(f.get("transformation_subtype") or f.get("transformation_type") or "")
-                    for f in fl} - {""}
-        rows.append({
-            "target_asset": asset,
-            "kind": fl[0].get("kind"),
-            "zone": fl[0].get("zone"),
-            "owner": fl[0].get("owner"),
-            "from_columns": sorted({f"{m.asset}.{m.column}" for m, _ in pairs}),
-            "target_columns": sorted({str(f.get("target_column")) for f in fl
-                                      if f.get("target_column") is not None}),
-            "transformations": sorted(subtypes),
-            "masking": "yes" if all(masked) else ("partly" if any(masked) else "no"),
-            "confidence": max(confs) if confs else None,
-            "min_depth": min(depths) if depths else None,
-            "retention_days": min((m.retention_days for m, _ in pairs
-                                   if m.retention_days is not None), default=None),
-        })
+        subtypes = {
+            str(f.get("transformation_subtype") or f.get("transformation_type") or "") for f in fl
+        } - {""}
+        rows.append(
+            {
+                "target_asset": asset,
+                "kind": fl[0].get("kind"),
+                "zone": fl[0].get("zone"),
+                "owner": fl[0].get("owner"),
+                "from_columns": sorted({f"{m.asset}.{m.column}" for m, _ in pairs}),
+                "target_columns": sorted(
+                    {str(f.get("target_column")) for f in fl if f.get("target_column") is not None}
+                ),
+                "transformations": sorted(subtypes),
+                "masking": "yes" if all(masked) else ("partly" if any(masked) else "no"),
+                "confidence": max(confs) if confs else None,
+                "min_depth": min(depths) if depths else None,
+                "retention_days": min(
+                    (m.retention_days for m, _ in pairs if m.retention_days is not None),
+                    default=None,
+                ),
+            }
+        )
     return rows
 
 
@@ -212,15 +257,17 @@ def article30(dm: DataMap, columns: list[ColumnMap]) -> list[dict[str, Any]]:
         purposes = [
             f"{z}: {dm.zone_purposes[z]}" if z in dm.zone_purposes else z for z in sorted(zones)
         ]
-        rows.append({
-            "data_category": cat,
-            "data_subjects": subjects_for(cat, dm.data_subjects),
-            "personal_data": sorted(f"{m.asset}.{m.column}" for m in maps),
-            "purposes": purposes,
-            "recipients": sorted(recipients),
-            "retention_days": retention_for(cat, dm.retention_days),
-            "storage_locations": sorted(storage),
-        })
+        rows.append(
+            {
+                "data_category": cat,
+                "data_subjects": subjects_for(cat, dm.data_subjects),
+                "personal_data": sorted(f"{m.asset}.{m.column}" for m in maps),
+                "purposes": purposes,
+                "recipients": sorted(recipients),
+                "retention_days": retention_for(cat, dm.retention_days),
+                "storage_locations": sorted(storage),
+            }
+        )
     return rows
 
 
@@ -229,7 +276,7 @@ def _split_hop(hop: str, names: list[str]) -> tuple[str, str | None]:
         if hop == name:
             return name, None
         if hop.startswith(name + "."):
-            return name, hop[len(name) + 1:]
+            return name, hop[len(name) + 1 :]
     asset, _, column = hop.rpartition(".")
     return (asset, column) if asset else (hop, None)
 
@@ -248,12 +295,22 @@ def graph_from_reach(dm: DataMap, violations: tuple[dict[str, Any], ...] = ()) -
         hops = [str(h) for h in path] if isinstance(path, list | tuple) and len(path) > 1 else []
         pairs = [(_split_hop(a, names), _split_hop(b, names)) for a, b in pairwise(hops)]
         if not pairs:
-            pairs = [((str(r.get("source_asset")), r.get("source_column")),
-                      (str(r.get("target_asset")), r.get("target_column")))]
+            pairs = [
+                (
+                    (str(r.get("source_asset")), r.get("source_column")),
+                    (str(r.get("target_asset")), r.get("target_column")),
+                )
+            ]
         for (sa, sc), (ta, tc) in pairs:
-            edges.setdefault((sa, sc, ta, tc), {
-                "source_asset": sa, "source_column": sc, "target_asset": ta, "target_column": tc,
-            })
+            edges.setdefault(
+                (sa, sc, ta, tc),
+                {
+                    "source_asset": sa,
+                    "source_column": sc,
+                    "target_asset": ta,
+                    "target_column": tc,
+                },
+            )
     last = {(str(r.get("target_asset")), r.get("target_column")): r for r in dm.reach}
     for e in edges.values():
         hop = last.get((e["target_asset"], e["target_column"]), {})

@@ -14,13 +14,26 @@ from markupsafe import Markup, escape
 from reports.model import DeletionCase, as_datetime
 
 SUMMARY_COLUMNS = (
-    "deletion_id", "subject_key", "subject_type", "requested_at", "sla_days", "due_at",
-    "completed_at", "status", "anomalies", "tables_scanned", "tables_unverifiable",
+    "deletion_id",
+    "subject_key",
+    "subject_type",
+    "requested_at",
+    "sla_days",
+    "due_at",
+    "completed_at",
+    "status",
+    "anomalies",
+    "tables_scanned",
+    "tables_unverifiable",
     "residual_rows",
 )
 EVENT_COLOURS = {
-    "scheduled": "#4e79a7", "started": "#59a14f", "progress": "#76b7b2", "rerun": "#edc948",
-    "exception": "#c0392b", "completed": "#1b7837",
+    "scheduled": "#4e79a7",
+    "started": "#59a14f",
+    "progress": "#76b7b2",
+    "rerun": "#edc948",
+    "exception": "#c0392b",
+    "completed": "#1b7837",
 }
 
 
@@ -42,7 +55,8 @@ class CaseView:
     def attention(self) -> bool:
         """Whether the request needs an auditor's attention."""
         return self.summary["status"] in {"overdue", "completed late"} or bool(
-            self.summary["anomalies"] or self.summary["residual_rows"]
+            self.summary["anomalies"]
+            or self.summary["residual_rows"]
             or self.summary.get("tables_unverifiable")
         )
 
@@ -88,17 +102,31 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
         "tables_unverifiable": sum(r.get("status") == "unverifiable" for r in case.residuals),
         "residual_rows": sum(int(r.get("rows_found") or 0) for r in case.residuals),
     }
-    timeline: list[dict[str, Any]] = [
-        {"ts": requested, "event": "requested", "detail": "", "points_deleted": None}
-    ] if requested else []
+    timeline: list[dict[str, Any]] = (
+        [{"ts": requested, "event": "requested", "detail": "", "points_deleted": None}]
+        if requested
+        else []
+    )
     timeline += [
-        {"ts": e["ts"], "event": e.get("event"), "detail": e.get("detail") or "",
-         "points_deleted": e.get("points_deleted"), "object": e.get("object_id")}
+        {
+            "ts": e["ts"],
+            "event": e.get("event"),
+            "detail": e.get("detail") or "",
+            "points_deleted": e.get("points_deleted"),
+            "object": e.get("object_id"),
+        }
         for e in events
     ]
     if due:
-        timeline.append({"ts": due, "event": "SLA due", "detail": f"{sla} days",
-                         "points_deleted": None, "deadline": True})
+        timeline.append(
+            {
+                "ts": due,
+                "event": "SLA due",
+                "detail": f"{sla} days",
+                "points_deleted": None,
+                "deadline": True,
+            }
+        )
     timeline.sort(key=lambda e: (e["ts"] is None, e["ts"] or datetime.min))
     for e in timeline:
         e["day"] = _day(e["ts"], requested)
@@ -120,16 +148,24 @@ def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:
         return left + (right - left) * (ts - start).total_seconds() / span
 
     parts = [
-        (f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="44" '
-         f'role="img"><title>Lifecycle of deletion {escape(view.case.deletion_id)}</title>'),
+        (
+            f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="44" '
+            f'role="img"><title>Lifecycle of deletion {escape(view.case.deletion_id)}</title>'
+        ),
         f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#999"/>',
         f'<text x="{left}" y="40" font-size="9" fill="#555">{start:%Y-%m-%d}</text>',
-        (f'<text x="{right}" y="40" font-size="9" fill="#555" text-anchor="end">'
-         f"{end:%Y-%m-%d}</text>"),
-        (f'<line class="run" x1="{x(run_end):.1f}" y1="12" x2="{x(run_end):.1f}" y2="32" '
-         f'stroke="#555" stroke-dasharray="2 2"><title>run date {run_date}</title></line>'),
-        (f'<text x="{x(run_end) - 3:.1f}" y="10" font-size="9" fill="#555" text-anchor="end">'
-         "run</text>"),
+        (
+            f'<text x="{right}" y="40" font-size="9" fill="#555" text-anchor="end">'
+            f"{end:%Y-%m-%d}</text>"
+        ),
+        (
+            f'<line class="run" x1="{x(run_end):.1f}" y1="12" x2="{x(run_end):.1f}" y2="32" '
+            f'stroke="#555" stroke-dasharray="2 2"><title>run date {run_date}</title></line>'
+        ),
+        (
+            f'<text x="{x(run_end) - 3:.1f}" y="10" font-size="9" fill="#555" text-anchor="end">'
+            "run</text>"
+        ),
     ]
     for e in pts:
         cx = x(e["ts"])

@@ -28,8 +28,18 @@ CHAR_W = 6.6
 PAD = 16
 LAYER_GAP = 70
 ROW_GAP = 14
-ZONE_COLOURS = ("#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#edc948", "#9c755f",
-                "#bab0ac", "#ff9da7", "#86bcb6")
+ZONE_COLOURS = (
+    "#4e79a7",
+    "#59a14f",
+    "#b07aa1",
+    "#f28e2b",
+    "#76b7b2",
+    "#edc948",
+    "#9c755f",
+    "#bab0ac",
+    "#ff9da7",
+    "#86bcb6",
+)
 VIOLATION = "#c0392b"
 
 
@@ -123,7 +133,13 @@ def _build(view: GraphView) -> tuple[dict[str, _Node], dict[tuple[str, str], _Ed
             nodes[nid] = _Node(nid, name, sub, str(a.get("kind") or ""), str(a.get("zone") or ""))
         return nid
 
-    order = ("source_asset", "source_column", "target_asset", "target_column", "transformation_subtype")
+    order = (
+        "source_asset",
+        "source_column",
+        "target_asset",
+        "target_column",
+        "transformation_subtype",
+    )
     for e in sorted(view.edges, key=lambda e: tuple(str(e.get(k) or "") for k in order)):
         s = node(e.get("source_asset"), e.get("source_column"))
         t = node(e.get("target_asset"), e.get("target_column"))
@@ -136,7 +152,8 @@ def _build(view: GraphView) -> tuple[dict[str, _Node], dict[tuple[str, str], _Ed
         conf = e.get("confidence")
         col = f"{e.get('source_column') or '*'}→{e.get('target_column') or '*'}"
         edge.details.append(
-            f"{col} {sub}" + (f" conf {float(conf):.2f}" if conf is not None else "")
+            f"{col} {sub}"
+            + (f" conf {float(conf):.2f}" if conf is not None else "")
             + (" masked" if e.get("masking") else "")
         )
     ids = set(nodes)
@@ -254,14 +271,18 @@ def draw_lineage(view: GraphView | None) -> Markup:
     width, height = _layout(nodes, edges)
     colours = zone_colours(n.zone for n in nodes.values() if n.zone)
     out = [
-        (f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" '
-         f'width="{_f(width)}" height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}">'),
+        (
+            f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" '
+            f'width="{_f(width)}" height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}">'
+        ),
         "<title>Lineage graph, sources on the left, sinks on the right</title>",
-        ('<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/>'
-         '</marker><marker id="arr-v" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-         f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-         f'fill="{VIOLATION}"/></marker></defs>'),
+        (
+            '<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+            'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/>'
+            '</marker><marker id="arr-v" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+            f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
+            f'fill="{VIOLATION}"/></marker></defs>'
+        ),
     ]
     for e in sorted(edges.values(), key=lambda e: e.violating):
         src, dst = nodes[e.src], nodes[e.dst]
@@ -289,7 +310,7 @@ def draw_lineage(view: GraphView | None) -> Markup:
         out.append(
             f'<g class="node" data-node="{escape(n.id)}" data-kind="{escape(n.kind)}" '
             f'data-zone="{escape(n.zone)}"><title>{escape(n.id)} ({escape(n.kind or "asset")}, '
-            f'zone {escape(n.zone or "none")})</title>'
+            f"zone {escape(n.zone or 'none')})</title>"
             f'<rect x="{_f(x0)}" y="{_f(y0)}" width="{_f(n.w)}" height="{NODE_H}" rx="4" '
             f'fill="#fff" stroke="{border}" stroke-width="{2 if n.violating else 1}"/>'
             f'<rect x="{_f(x0)}" y="{_f(y0)}" width="6" height="{NODE_H}" rx="2" '
@@ -304,8 +325,7 @@ def draw_lineage(view: GraphView | None) -> Markup:
     legend = ['<ul class="legend">']
     for z in zones:
         legend.append(
-            f'<li><span class="swatch" style="background:{colours[z]}"></span>'
-            f"zone {escape(z)}</li>"
+            f'<li><span class="swatch" style="background:{colours[z]}"></span>zone {escape(z)}</li>'
         )
     legend.append(
         f'<li><span class="line" style="border-top:2px dashed {VIOLATION}"></span>'
@@ -320,6 +340,10 @@ def draw_lineage(view: GraphView | None) -> Markup:
             "paths first, then the best connected nodes); the tables list every flow.</p>"
         )
     return Markup(
-        '<figure class="graph"><div class="scroll">' + "".join(out) + "</div>"
-        + "".join(legend) + note + "</figure>"
+        '<figure class="graph"><div class="scroll">'
+        + "".join(out)
+        + "</div>"
+        + "".join(legend)
+        + note
+        + "</figure>"
     )

@@ -35,8 +35,18 @@ from reports.safety import Guard
 from reports.sections import group_anchor
 
 _ISO_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
-IMPACT_COLUMNS = ("asset", "column", "kind", "owner", "zone", "depth", "confidence", "breaking",
-                  "reason", "path")
+IMPACT_COLUMNS = (
+    "asset",
+    "column",
+    "kind",
+    "owner",
+    "zone",
+    "depth",
+    "confidence",
+    "breaking",
+    "reason",
+    "path",
+)
 
 
 def cell(value: Any, column: str = "") -> str:
@@ -148,20 +158,36 @@ def _clean_case(c: DeletionCase, g: Guard) -> DeletionCase:
     )
 
 
-MANIFEST_COLUMNS = ("run_date", "job", "status", "started_at", "finished_at", "duration_s",
-                    "inputs_read", "rows_written", "rows_rejected", "engine", "version")
+MANIFEST_COLUMNS = (
+    "run_date",
+    "job",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "inputs_read",
+    "rows_written",
+    "rows_rejected",
+    "engine",
+    "version",
+)
 
 
 def _manifest_section(data: NightlyReport) -> Section:
     """The run_manifest detail page: this run's steps, then the earlier runs of the history."""
     steps = list(data.steps) + [h for h in data.history if h.run_date != data.run_date]
     rows = [
-        {**{c: getattr(s, c) for c in MANIFEST_COLUMNS if c != "duration_s"},
-         "duration_s": s.duration_s}
+        {
+            **{c: getattr(s, c) for c in MANIFEST_COLUMNS if c != "duration_s"},
+            "duration_s": s.duration_s,
+        }
         for s in steps
     ]
     return Section(
-        key="run_manifest", title="Run manifest", rows=rows, columns=MANIFEST_COLUMNS,
+        key="run_manifest",
+        title="Run manifest",
+        rows=rows,
+        columns=MANIFEST_COLUMNS,
         description="One row per job run: this run's steps first, then the earlier runs.",
         findings=False,
     )
@@ -174,12 +200,20 @@ def _datamap_pages(w: _Writer, d: DataMap, *, nav: bool, generated_at: Any) -> N
     w.exports(flows, dm_view.FLOW_COLUMNS, "datamap-flows")
     w.exports(art30, dm_view.ARTICLE30_COLUMNS, "datamap-article30")
     w.page(
-        "datamap.html", "datamap.html", dm=d, flows=flows, columns=columns,
-        categories=dm_view.by_category(columns), art30=art30,
-        category_assets=dm_view.category_assets, category_columns=dm_view.CATEGORY_ASSET_COLUMNS,
-        flow_columns=dm_view.FLOW_COLUMNS, art30_columns=dm_view.ARTICLE30_COLUMNS,
+        "datamap.html",
+        "datamap.html",
+        dm=d,
+        flows=flows,
+        columns=columns,
+        categories=dm_view.by_category(columns),
+        art30=art30,
+        category_assets=dm_view.category_assets,
+        category_columns=dm_view.CATEGORY_ASSET_COLUMNS,
+        flow_columns=dm_view.FLOW_COLUMNS,
+        art30_columns=dm_view.ARTICLE30_COLUMNS,
         graph=draw_lineage(d.graph or (dm_view.graph_from_reach(d) if d.reach else None)),
-        nav=nav, generated_at=generated_at,
+        nav=nav,
+        generated_at=generated_at,
     )
 
 
@@ -193,20 +227,33 @@ def _deletion_pages(w: _Writer, data: NightlyReport, cases: Sequence[DeletionCas
     w.exports(summary, del_view.SUMMARY_COLUMNS, "deletions")
 
     def flat(attr: str) -> tuple[list[dict[str, Any]], list[str]]:
-        rows = [{"deletion_id": v.case.deletion_id, **r} for v in views for r in getattr(v.case, attr)]
+        rows = [
+            {"deletion_id": v.case.deletion_id, **r} for v in views for r in getattr(v.case, attr)
+        ]
         cols: dict[str, None] = {"deletion_id": None}
         for r in rows:
             cols.update(dict.fromkeys(r))
         return rows, list(cols)
 
-    for attr, stem in (("events", "deletion-events"), ("anomalies", "deletion-anomalies"),
-                       ("residuals", "deletion-residuals"), ("history", "deletion-history")):
+    for attr, stem in (
+        ("events", "deletion-events"),
+        ("anomalies", "deletion-anomalies"),
+        ("residuals", "deletion-residuals"),
+        ("history", "deletion-history"),
+    ):
         w.exports(*flat(attr), stem)
-    timelines = {v.case.deletion_id: del_view.timeline_svg(v, run_date=data.run_date)
-                 for v in views}
+    timelines = {
+        v.case.deletion_id: del_view.timeline_svg(v, run_date=data.run_date) for v in views
+    }
     w.page(
-        "deletions.html", "deletions.html", data=data, views=views, summary=summary,
-        summary_columns=del_view.SUMMARY_COLUMNS, timelines=timelines, nav=True,
+        "deletions.html",
+        "deletions.html",
+        data=data,
+        views=views,
+        summary=summary,
+        summary_columns=del_view.SUMMARY_COLUMNS,
+        timelines=timelines,
+        nav=True,
         generated_at=data.generated_at,
     )
 
@@ -241,20 +288,34 @@ def render_nightly(data: NightlyReport, out_dir: Path | str) -> list[Path]:
         if s.group_by:
             for r in s.rows:
                 groups.setdefault(str(r.get(s.group_by)), []).append(r)
-        w.page("detail.html", f"details/{s.key}.html", s=s, groups=groups, nav=True,
-               data=data, generated_at=data.generated_at)
+        w.page(
+            "detail.html",
+            f"details/{s.key}.html",
+            s=s,
+            groups=groups,
+            nav=True,
+            data=data,
+            generated_at=data.generated_at,
+        )
     keys = {s.key for s in sections}
-    w.page("index.html", "index.html", data=data,
-           sections=[s for s in sections if s.key != "run_manifest"],
-           rejected_page="rejected_inputs" if "rejected_inputs" in keys else "run_manifest",
-           has_datamap=True, cases=len(cases), nav=True,
-           generated_at=data.generated_at)
+    w.page(
+        "index.html",
+        "index.html",
+        data=data,
+        sections=[s for s in sections if s.key != "run_manifest"],
+        rejected_page="rejected_inputs" if "rejected_inputs" in keys else "run_manifest",
+        has_datamap=True,
+        cases=len(cases),
+        nav=True,
+        generated_at=data.generated_at,
+    )
     pages = [p for p in w.paths if p.suffix == ".html"]
     return pages + [p for p in w.paths if p.suffix != ".html"]
 
 
-def render_datamap(data: DataMap, out_dir: Path | str, *,
-                   generated_at: datetime | None = None) -> list[Path]:
+def render_datamap(
+    data: DataMap, out_dir: Path | str, *, generated_at: datetime | None = None
+) -> list[Path]:
     """Render the GDPR data map alone (``compliance datamap ... --format html``).
 
     Returns:
@@ -277,10 +338,17 @@ def render_impact(data: ImpactReport, out_dir: Path | str) -> list[Path]:
     extra = [c for r in rows for c in r if c not in IMPACT_COLUMNS]
     columns = list(IMPACT_COLUMNS) + list(dict.fromkeys(extra))
     w.exports(rows, columns, "impact")
-    w.page("impact.html", "impact.html", data=data, rows=rows, columns=columns,
-           breaking=sum(1 for r in rows if r.get("breaking")),
-           graph=draw_lineage(w.clean_graph(data.graph, "impact.graph")), nav=False,
-           generated_at=data.generated_at)
+    w.page(
+        "impact.html",
+        "impact.html",
+        data=data,
+        rows=rows,
+        columns=columns,
+        breaking=sum(1 for r in rows if r.get("breaking")),
+        graph=draw_lineage(w.clean_graph(data.graph, "impact.graph")),
+        nav=False,
+        generated_at=data.generated_at,
+    )
     return w.paths
 
 

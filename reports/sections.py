@@ -134,8 +134,9 @@ def rejected_inputs(
     )
 
 
-def new_flows(rows: Sequence[Row], *, total: int | None = None,
-              trend: Sequence[Any] = ()) -> Section:
+def new_flows(
+    rows: Sequence[Row], *, total: int | None = None, trend: Sequence[Any] = ()
+) -> Section:
     """Flows of personal data not seen in the previous night's closure."""
     return Section(
         key="new_flows",
@@ -210,8 +211,9 @@ def deletion_anomalies(
     )
 
 
-def residual_findings(rows: Sequence[Row], *, total: int | None = None,
-                      trend: Sequence[Any] = ()) -> Section:
+def residual_findings(
+    rows: Sequence[Row], *, total: int | None = None, trend: Sequence[Any] = ()
+) -> Section:
     """Rows of deleted subjects still found downstream (lineage-driven residual scan)."""
     present = sum(int(r.get("rows_found") or 0) for r in rows)
     n = len(rows) if total is None else total
@@ -230,8 +232,9 @@ def residual_findings(rows: Sequence[Row], *, total: int | None = None,
     )
 
 
-def retention_violations(rows: Sequence[Row], *, total: int | None = None,
-                         trend: Sequence[Any] = ()) -> Section:
+def retention_violations(
+    rows: Sequence[Row], *, total: int | None = None, trend: Sequence[Any] = ()
+) -> Section:
     """Data kept longer than its category's retention (including Delta's own retention)."""
     return Section(
         key="retention_violations",
@@ -254,8 +257,12 @@ def annotation_findings(
     """Static and dynamic deletion-annotation validation findings."""
     if rows and group_by not in rows[0]:
         return Section(
-            key="annotation_findings", title="Annotation findings", rows=rows, total=total,
-            trend=trend, description="Deletion annotations that are missing or disagree with "
+            key="annotation_findings",
+            title="Annotation findings",
+            rows=rows,
+            total=total,
+            trend=trend,
+            description="Deletion annotations that are missing or disagree with "
             "the observed edges.",
         )
     return _grouped(

@@ -34,8 +34,10 @@ NOW = datetime(2026, 11, 22, 10, 30, 0)
 
 CUSTOMERS = "customer_id bigint, email string, created_at timestamp"
 ORDERS = "order_id bigint, customer_id bigint, amount decimal(10,2), receipt binary"
-FINDINGS = ("deletion_id string, subject_key string, asset string, column string, rows_found long, "
-            "deleted_at timestamp, days_overdue int, status string, detail string, run_date date")
+FINDINGS = (
+    "deletion_id string, subject_key string, asset string, column string, rows_found long, "
+    "deleted_at timestamp, days_overdue int, status string, detail string, run_date date"
+)
 
 T1 = datetime(2026, 1, 2, 3, 4, 5)
 T2 = datetime(2026, 2, 3, 4, 5, 6)
@@ -83,8 +85,9 @@ class World:
         return self.ctx.spark.createDataFrame(rows, schema)
 
 
-def build_world(spark: SparkSession, tmp_path: Path, *, keyring: Keyring | None = None,
-                conf: str | None = None) -> World:
+def build_world(
+    spark: SparkSession, tmp_path: Path, *, keyring: Keyring | None = None, conf: str | None = None
+) -> World:
     """Write the audited tables and tonight's residual findings; return the job context.
 
     Args:
@@ -105,11 +108,54 @@ def build_world(spark: SparkSession, tmp_path: Path, *, keyring: Keyring | None 
     pkey = load_or_create(cfg.keys.dir)
     deleted_at = datetime(2026, 11, 1)
     findings = [
-        ("del-2", pkey.subject_key("2"), "crm.customers", "customer_id", 2, deleted_at, 21, "residual", None, TODAY),
-        ("del-2", pkey.subject_key("2"), "app.orders", "customer_id", 2, deleted_at, 21, "residual", None, TODAY),
-        ("del-3", pkey.subject_key("cy@example.com"), "crm.customers", "email", 1, deleted_at, 21, "residual",
-         None, TODAY),
-        ("del-9", None, "crm.gone", "email", None, deleted_at, 21, "unverifiable", "no table", TODAY),
+        (
+            "del-2",
+            pkey.subject_key("2"),
+            "crm.customers",
+            "customer_id",
+            2,
+            deleted_at,
+            21,
+            "residual",
+            None,
+            TODAY,
+        ),
+        (
+            "del-2",
+            pkey.subject_key("2"),
+            "app.orders",
+            "customer_id",
+            2,
+            deleted_at,
+            21,
+            "residual",
+            None,
+            TODAY,
+        ),
+        (
+            "del-3",
+            pkey.subject_key("cy@example.com"),
+            "crm.customers",
+            "email",
+            1,
+            deleted_at,
+            21,
+            "residual",
+            None,
+            TODAY,
+        ),
+        (
+            "del-9",
+            None,
+            "crm.gone",
+            "email",
+            None,
+            deleted_at,
+            21,
+            "unverifiable",
+            "no table",
+            TODAY,
+        ),
     ]
     store.append("residual_findings", spark.createDataFrame(findings, FINDINGS))
     logs = io.StringIO()

@@ -78,7 +78,9 @@ def demo_run(spark, tmp_path_factory):
     conf.write_text(f"home: {home}\n", encoding="utf-8")
     code = main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"])
     return SimpleNamespace(
-        home=home, conf=conf, exit_code=code,
+        home=home,
+        conf=conf,
+        exit_code=code,
         store=TableStore(spark, str(home / "warehouse")),
         audited=TableStore(spark, str(home / "company")),
         truth=json.loads((home / "ground_truth.json").read_text(encoding="utf-8")),

@@ -16,8 +16,10 @@ from audits.annotations_heuristics import (
 
 T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
 D = timedelta(days=1)
-INVENTORY = ("edge_type string, src_type string, src_id string, dst_type string, dst_id string, "
-             "created_at timestamp, deleted_src boolean")
+INVENTORY = (
+    "edge_type string, src_type string, src_id string, dst_type string, dst_id string, "
+    "created_at timestamp, deleted_src boolean"
+)
 
 
 def _inventory(spark):
@@ -40,8 +42,13 @@ def _inventory(spark):
 
 def test_refcount_declared_but_truly_deep_is_a_finding(spark):
     annotations = {
-        "objects": {"user": "directly", "team": "not_deleted", "file": "by_any",
-                    "archive": "not_deleted", "label": "by_any"},
+        "objects": {
+            "user": "directly",
+            "team": "not_deleted",
+            "file": "by_any",
+            "archive": "not_deleted",
+            "label": "by_any",
+        },
         "edges": {
             "member": {"src": "user", "dst": "team", "deletion": "shallow"},
             "uploads": {"src": "user", "dst": "file", "deletion": "refcount"},
@@ -51,29 +58,45 @@ def test_refcount_declared_but_truly_deep_is_a_finding(spark):
             "tags": {"src": "user", "dst": "label", "deletion": "refcount"},
         },
     }
-    predictions = predict_annotations(edge_features(_inventory(spark)),
-                                      HeuristicOptions(min_edges=1))
+    predictions = predict_annotations(
+        edge_features(_inventory(spark)), HeuristicOptions(min_edges=1)
+    )
     want = spark.createDataFrame(
-        [(
-            "refcount_looks_deep", "uploads", "file",
-            "declared refcount, observed edges suggest deep (new_owned; 3 edges: 100.0% new and "
-            "owned, 0.0% shared targets, 0.0% older targets)",
-        )],
+        [
+            (
+                "refcount_looks_deep",
+                "uploads",
+                "file",
+                "declared refcount, observed edges suggest deep (new_owned; 3 edges: 100.0% new and "
+                "owned, 0.0% shared targets, 0.0% older targets)",
+            )
+        ],
         FINDINGS_SCHEMA,
     )
-    assert_df_equality(heuristic_findings(predictions, annotations), want,
-                       ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(
+        heuristic_findings(predictions, annotations),
+        want,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
 
 
 def test_deep_is_suggested_when_the_target_type_is_deletable(spark):
     annotations = {
-        "objects": {"user": "directly", "team": "not_deleted", "file": "by_any",
-                    "archive": "by_any", "label": "by_any"},
+        "objects": {
+            "user": "directly",
+            "team": "not_deleted",
+            "file": "by_any",
+            "archive": "by_any",
+            "label": "by_any",
+        },
         "edges": {"archives": {"src": "user", "dst": "archive", "deletion": "shallow"}},
     }
-    predictions = predict_annotations(edge_features(_inventory(spark)),
-                                      HeuristicOptions(min_edges=1))
+    predictions = predict_annotations(
+        edge_features(_inventory(spark)), HeuristicOptions(min_edges=1)
+    )
     got = heuristic_findings(predictions, annotations).select("finding", "edge_type")
-    want = spark.createDataFrame([("heuristic_predicts_deep", "archives")],
-                                 "finding string, edge_type string")
+    want = spark.createDataFrame(
+        [("heuristic_predicts_deep", "archives")], "finding string, edge_type string"
+    )
     assert_df_equality(got, want, ignore_nullable=True)

@@ -39,7 +39,9 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
             if node.level:
                 up = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*up, base] if base else up)
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names
+            ]
         for t in targets:
             while t and t not in known:
                 t = t.rpartition(".")[0]
@@ -56,8 +58,11 @@ def _graph() -> dict[str, set[str]]:
 
 def test_the_core_never_imports_the_shell():
     offenders = sorted(
-        f"{m} imports {t}" for m, targets in _graph().items() if m.split(".")[0] in CORE
-        for t in targets if t.split(".")[0] == "jobs"
+        f"{m} imports {t}"
+        for m, targets in _graph().items()
+        if m.split(".")[0] in CORE
+        for t in targets
+        if t.split(".")[0] == "jobs"
     )
     assert offenders == []
 
@@ -79,7 +84,7 @@ def test_there_is_no_import_circle():
             if t.startswith(m + ".") or m.startswith(t + "."):
                 continue  # a package and its own modules
             if state.get(t) == 1:
-                cycles.append(stack[stack.index(t):] + [t])
+                cycles.append(stack[stack.index(t) :] + [t])
             elif t not in state:
                 visit(t)
         stack.pop()

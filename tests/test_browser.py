@@ -24,9 +24,17 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
 ]
 PAGES = ("index.html", "datamap.html", "deletions.html")
 
@@ -36,7 +44,9 @@ def _chromium() -> str:
         return CHROMIUM
     found = shutil.which("chromium")
     if not found:
-        pytest.skip(f"headless Chromium not installed ({CHROMIUM} missing; apt-get install chromium)")
+        pytest.skip(
+            f"headless Chromium not installed ({CHROMIUM} missing; apt-get install chromium)"
+        )
     return found
 
 
@@ -45,7 +55,11 @@ def _run(binary: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]
     profile.mkdir()
     return subprocess.run(
         [binary, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -65,14 +79,14 @@ def png_size_and_spread(path: Path) -> tuple[int, int, float]:
     except ImportError:
         idat, pos = b"", 8
         while pos < len(data):
-            (length,) = struct.unpack(">I", data[pos:pos + 4])
-            kind = data[pos + 4:pos + 8]
+            (length,) = struct.unpack(">I", data[pos : pos + 4])
+            kind = data[pos + 4 : pos + 8]
             if kind == b"IDAT":
-                idat += data[pos + 8:pos + 8 + length]
+                idat += data[pos + 8 : pos + 8 + length]
             pos += 12 + length
         raw = zlib.decompress(idat)
         stride = len(raw) // height
-        rows = {raw[r * stride:(r + 1) * stride] for r in range(1, height)}
+        rows = {raw[r * stride : (r + 1) * stride] for r in range(1, height)}
         return width, height, 100.0 * (len(rows) - 1) / height
     with Image.open(path) as img:
         return width, height, ImageStat.Stat(img.convert("L")).stddev[0]

@@ -72,7 +72,9 @@ def test_misspelt_key_returns_2_naming_file_and_key(tmp_path, capsys, command):
     assert main([command, "--conf", str(cfg)]) == 2
     line = one_error_line(capsys)
     assert str(cfg) in line
-    assert "'deletion.idle_after_hour'" in line and "did you mean 'deletion.idle_after_hours'" in line
+    assert (
+        "'deletion.idle_after_hour'" in line and "did you mean 'deletion.idle_after_hours'" in line
+    )
 
 
 def test_ill_typed_value_returns_2(tmp_path, capsys):

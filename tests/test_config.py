@@ -50,7 +50,9 @@ def test_defaults_load_and_paths_resolve_under_home(tmp_path, monkeypatch):
     # typed values
     assert cfg.storage.engine == "auto"
     assert cfg.spark.master == "local[*]" and cfg.spark.conf == {}
-    assert cfg.deletion.idle_after_hours == 24.0 and isinstance(cfg.deletion.idle_after_hours, float)
+    assert cfg.deletion.idle_after_hours == 24.0 and isinstance(
+        cfg.deletion.idle_after_hours, float
+    )
     assert cfg.deletion.progress_events == 3 and isinstance(cfg.deletion.progress_events, int)
     assert cfg.lineage.max_depth is None
     assert cfg.keys.rotate_daily is True
@@ -79,7 +81,9 @@ lineage:
     assert cfg.home == str(tmp_path / "state")
     assert cfg.warehouse == "/data/wh"  # absolute: kept
     assert cfg.inputs.query_logs == str(tmp_path / "state" / "logs" / "queries")
-    assert cfg.inputs.openlineage == str(tmp_path / "state" / "inputs" / "openlineage")  # default kept
+    assert cfg.inputs.openlineage == str(
+        tmp_path / "state" / "inputs" / "openlineage"
+    )  # default kept
     assert cfg.deletion.idle_after_hours == 6.0
     assert cfg.deletion.progress_events == 3  # sibling keys keep their defaults
     assert cfg.spark.conf == {"spark.executor.memory": "8g"}
@@ -88,7 +92,10 @@ lineage:
 
 
 def test_uri_paths_are_kept_as_they_are(tmp_path):
-    path = write(tmp_path, f"home: {tmp_path}\nwarehouse: s3://bucket/wh\ninputs:\n  query_logs: hdfs://nn/logs\n")
+    path = write(
+        tmp_path,
+        f"home: {tmp_path}\nwarehouse: s3://bucket/wh\ninputs:\n  query_logs: hdfs://nn/logs\n",
+    )
     cfg = load_config(path, env={})
     assert cfg.warehouse == "s3://bucket/wh"
     assert cfg.inputs.query_logs == "hdfs://nn/logs"
@@ -103,7 +110,11 @@ def test_empty_overlay_file_means_defaults(tmp_path):
     ("text", "key", "suggestion"),
     [
         ("warehose: /x\n", "warehose", "warehouse"),
-        ("deletion:\n  idle_after_hour: 3\n", "deletion.idle_after_hour", "deletion.idle_after_hours"),
+        (
+            "deletion:\n  idle_after_hour: 3\n",
+            "deletion.idle_after_hour",
+            "deletion.idle_after_hours",
+        ),
         ("inputs:\n  query_log: x\n", "inputs.query_log", "inputs.query_logs"),
         ("storage:\n  engin: auto\n", "storage.engin", "storage.engine"),
     ],
@@ -150,7 +161,10 @@ def test_null_for_a_required_key_says_missing(tmp_path):
 
 
 def test_null_is_accepted_where_the_key_is_optional(tmp_path):
-    cfg = load_config(write(tmp_path, "lineage:\n  max_depth: null\nobservability:\n  openlineage_sink: null\n"), env={})
+    cfg = load_config(
+        write(tmp_path, "lineage:\n  max_depth: null\nobservability:\n  openlineage_sink: null\n"),
+        env={},
+    )
     assert cfg.lineage.max_depth is None and cfg.observability.openlineage_sink is None
 
 
@@ -162,7 +176,10 @@ def test_unknown_engine(tmp_path):
 
 @pytest.mark.parametrize("engine", ["auto", "spark", "delta-rs"])
 def test_every_known_engine_is_accepted(tmp_path, engine):
-    assert load_config(write(tmp_path, f"storage:\n  engine: {engine}\n"), env={}).storage.engine == engine
+    assert (
+        load_config(write(tmp_path, f"storage:\n  engine: {engine}\n"), env={}).storage.engine
+        == engine
+    )
 
 
 def test_min_confidence_out_of_range(tmp_path):
@@ -211,7 +228,9 @@ def test_environment_overrides_home_warehouse_and_master(tmp_path):
     assert cfg.home == str(tmp_path / "h")
     assert cfg.warehouse == "s3://bucket/warehouse"
     assert cfg.spark.master == "spark://master:7077"
-    assert cfg.inputs.catalog == str(tmp_path / "h" / "inputs" / "catalog.yaml")  # follows the new home
+    assert cfg.inputs.catalog == str(
+        tmp_path / "h" / "inputs" / "catalog.yaml"
+    )  # follows the new home
 
 
 def test_relative_warehouse_from_the_environment_resolves_under_home(tmp_path):
@@ -222,7 +241,9 @@ def test_relative_warehouse_from_the_environment_resolves_under_home(tmp_path):
 
 def test_empty_environment_values_are_ignored(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cfg = load_config(env={"COMPLIANCE_HOME": "", "COMPLIANCE_WAREHOUSE": "", "COMPLIANCE_SPARK_MASTER": ""})
+    cfg = load_config(
+        env={"COMPLIANCE_HOME": "", "COMPLIANCE_WAREHOUSE": "", "COMPLIANCE_SPARK_MASTER": ""}
+    )
     assert cfg.home == str(tmp_path / ".compliance") and cfg.spark.master == "local[*]"
 
 

@@ -30,10 +30,17 @@ def ctx(spark, tmp_path_factory, demo_run):
 
 
 def closure_from(ctx, asset: str, column: str) -> set[tuple[str, str | None]]:
-    rows = ctx.store.read("lineage_closure").filter(
-        (F.col("run_date") == F.lit(RUN_DATE)) & (F.col("level") == "column")
-        & (F.col("source_asset") == asset) & (F.col("source_column") == column)
-    ).select("target_asset", "target_column").collect()
+    rows = (
+        ctx.store.read("lineage_closure")
+        .filter(
+            (F.col("run_date") == F.lit(RUN_DATE))
+            & (F.col("level") == "column")
+            & (F.col("source_asset") == asset)
+            & (F.col("source_column") == column)
+        )
+        .select("target_asset", "target_column")
+        .collect()
+    )
     return {(r.target_asset, r.target_column) for r in rows}
 
 
@@ -61,12 +68,19 @@ def test_column_json_matches_the_closure(ctx):
 
 def test_last_hop_transformation_and_masking(ctx):
     rows = json.loads(call(ctx, column=EMAIL)[0])
-    edges = ctx.store.read("lineage_edges").select(
-        F.concat_ws(".", "source_asset", "source_column").alias("src"),
-        F.when(F.col("target_column").isNull(), F.col("target_asset"))
-        .otherwise(F.concat_ws(".", "target_asset", "target_column")).alias("dst"),
-        "transformation_subtype", "confidence", F.coalesce("masking", F.lit(False)).alias("m"),
-    ).collect()
+    edges = (
+        ctx.store.read("lineage_edges")
+        .select(
+            F.concat_ws(".", "source_asset", "source_column").alias("src"),
+            F.when(F.col("target_column").isNull(), F.col("target_asset"))
+            .otherwise(F.concat_ws(".", "target_asset", "target_column"))
+            .alias("dst"),
+            "transformation_subtype",
+            "confidence",
+            F.coalesce("masking", F.lit(False)).alias("m"),
+        )
+        .collect()
+    )
     by_hop: dict[tuple[str, str], list] = {}
     for e in edges:
         by_hop.setdefault((e.src, e.dst), []).append(e)
@@ -95,8 +109,9 @@ def test_category_covers_every_column_of_it(ctx):
     rows = json.loads(call(ctx, category="user.contact")[0])
     assert rows and all(r["data_category"].startswith("user.contact") for r in rows)
     cols = ctx.store.read("columns").filter(F.col("data_category").startswith("user.contact."))
-    reaching = {(c.asset_id, c.column) for c in cols.collect()
-                if closure_from(ctx, c.asset_id, c.column)}
+    reaching = {
+        (c.asset_id, c.column) for c in cols.collect() if closure_from(ctx, c.asset_id, c.column)
+    }
     assert {(r["source_asset"], r["source_column"]) for r in rows} == reaching
 
 
@@ -112,8 +127,11 @@ def test_html_rendered(ctx, tmp_path):
 
 
 def test_subject_key(ctx):
-    found = ctx.store.read("residual_findings").filter(
-        (F.col("run_date") == F.lit(RUN_DATE)) & (F.col("status") == "residual")).collect()
+    found = (
+        ctx.store.read("residual_findings")
+        .filter((F.col("run_date") == F.lit(RUN_DATE)) & (F.col("status") == "residual"))
+        .collect()
+    )
     assert found
     key = found[0].subject_key
     out = json.loads(call(ctx, subject_key=key)[0])
@@ -125,15 +143,18 @@ def test_subject_key(ctx):
     assert key in BeautifulSoup(html, "html.parser").get_text()
 
 
-@pytest.mark.parametrize(("kw", "message"), [
-    ({"column": "crm.customers.emial"}, "did you mean crm.customers.email"),
-    ({"category": "user.contacts"}, "did you mean user.contact"),
-    ({"column": "email"}, "TABLE.COLUMN"),
-    ({}, "exactly one of"),
-    ({"column": EMAIL, "category": "user"}, "exactly one of"),
-    ({"subject_key": "100021"}, "sk_"),
-    ({"column": EMAIL, "fmt": "xml"}, "--format"),
-])
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"column": "crm.customers.emial"}, "did you mean crm.customers.email"),
+        ({"category": "user.contacts"}, "did you mean user.contact"),
+        ({"column": "email"}, "TABLE.COLUMN"),
+        ({}, "exactly one of"),
+        ({"column": EMAIL, "category": "user"}, "exactly one of"),
+        ({"subject_key": "100021"}, "sk_"),
+        ({"column": EMAIL, "fmt": "xml"}, "--format"),
+    ],
+)
 def test_usage_errors(ctx, kw, message):
     with pytest.raises(UsageError, match=message) as err:
         call(ctx, **kw)

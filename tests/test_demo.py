@@ -75,8 +75,11 @@ def parse_ts(value: Any) -> datetime | None:
 
 
 def digest_tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ------------------------------------------------------------------------- determinism & presence
@@ -129,7 +132,10 @@ def test_every_input_kind_present_and_counted(demo: Path, truth: dict[str, Any])
         assert truth["counts"][kind]["bad_lines"] == len(bad) > 0, kind
     for name in ("catalog.yaml", "policies.yaml", "annotations.yaml"):
         assert (demo / "inputs" / name).stat().st_size > 0
-    assert {p.suffix for p in (demo / "inputs" / "training_configs").iterdir()} == {".json", ".yaml"}
+    assert {p.suffix for p in (demo / "inputs" / "training_configs").iterdir()} == {
+        ".json",
+        ".yaml",
+    }
     assert any(p.suffix == ".gz" for p in (demo / "inputs" / "query_logs").iterdir())
 
 
@@ -140,9 +146,14 @@ def test_company_size(truth: dict[str, Any]) -> None:
 
 
 def test_no_timestamp_at_or_after_the_run_date(demo: Path) -> None:
-    fields = {"query_logs": "started_at", "openlineage": "eventTime", "probe_samples": "ts",
-              "deletion_events": "ts", "deletion_requests": "requested_at",
-              "edge_inventory": "created_at"}
+    fields = {
+        "query_logs": "started_at",
+        "openlineage": "eventTime",
+        "probe_samples": "ts",
+        "deletion_events": "ts",
+        "deletion_requests": "requested_at",
+        "edge_inventory": "created_at",
+    }
     for kind, field in fields.items():
         for _, _, rec in records(demo, kind):
             ts = parse_ts(rec.get(field))
@@ -191,8 +202,11 @@ def _classify(kind: str, line: str, known_deletions: set[str]) -> str | None:
     except json.JSONDecodeError:
         return "truncated_json"
     if kind == "query_logs":
-        required = ("job_id", "action", "table", "started_at") if "action" in rec else (
-            "query_id", "engine", "started_at", "sql")
+        required = (
+            ("job_id", "action", "table", "started_at")
+            if "action" in rec
+            else ("query_id", "engine", "started_at", "sql")
+        )
         ts_field = "started_at"
     elif kind == "openlineage":
         required, ts_field = ("eventType", "eventTime", "run", "job"), "eventTime"
@@ -203,8 +217,10 @@ def _classify(kind: str, line: str, known_deletions: set[str]) -> str | None:
     elif kind == "deletion_requests":
         required, ts_field = ("deletion_id", "subject_id", "requested_at"), "requested_at"
     else:
-        required, ts_field = ("edge_type", "src_id", "dst_id", "created_at", "deleted_src"), \
-            "created_at"
+        required, ts_field = (
+            ("edge_type", "src_id", "dst_id", "created_at", "deleted_src"),
+            "created_at",
+        )
     if any(k not in rec for k in required):
         return "missing_field"
     if parse_ts(rec[ts_field]) is None:
@@ -239,8 +255,10 @@ def valid_records(demo: Path, kind: str, known: set[str] | None = None) -> list[
 def test_bad_lines_are_exactly_the_injected_ones(demo: Path, truth: dict[str, Any]) -> None:
     known = {d["deletion_id"] for d in truth["deletions"]}
     expected: dict[tuple[str, int], str] = {
-        (f["file"], f["line"]): f["reason"] for f in truth["faults"]
-        if f["kind"] == "malformed_line" and f["line"] is not None}
+        (f["file"], f["line"]): f["reason"]
+        for f in truth["faults"]
+        if f["kind"] == "malformed_line" and f["line"] is not None
+    }
     found: dict[tuple[str, int], str] = {}
     for kind in INPUT_KINDS:
         if kind == "training_configs":
@@ -253,8 +271,15 @@ def test_bad_lines_are_exactly_the_injected_ones(demo: Path, truth: dict[str, An
                     found[(rel, i)] = reason
     assert found == expected
     reasons = set(expected.values())
-    assert {"truncated_json", "missing_field", "bad_timestamp", "bad_enum", "unknown_deletion_id",
-            "future_timestamp", "negative_points"} <= reasons
+    assert {
+        "truncated_json",
+        "missing_field",
+        "bad_timestamp",
+        "bad_enum",
+        "unknown_deletion_id",
+        "future_timestamp",
+        "negative_points",
+    } <= reasons
 
 
 def test_broken_training_config(demo: Path, truth: dict[str, Any]) -> None:
@@ -279,8 +304,9 @@ def _sql_lines(demo: Path) -> list[dict[str, Any]]:
     return [rec for rec in valid_records(demo, "query_logs") if "sql" in rec]
 
 
-def test_query_logs_parse_in_their_dialect_except_the_injected(demo: Path,
-                                                                truth: dict[str, Any]) -> None:
+def test_query_logs_parse_in_their_dialect_except_the_injected(
+    demo: Path, truth: dict[str, Any]
+) -> None:
     unparseable = {u["query_id"] for u in truth["faults"] if u["kind"] == "unparseable_sql"}
     assert len(unparseable) == truth["counts"]["query_logs"]["unparseable_sql"] >= 3
     ok: dict[tuple[str, str], bool] = {}
@@ -343,8 +369,14 @@ def test_true_column_flows_name_catalog_columns(demo: Path, truth: dict[str, Any
     flows = truth["sql"]["column_flows"]
     assert len(flows) > 400
     subtypes = {(f["type"], f["subtype"]) for f in flows}
-    assert {("DIRECT", "IDENTITY"), ("DIRECT", "TRANSFORMATION"), ("DIRECT", "AGGREGATION"),
-            ("INDIRECT", "JOIN"), ("INDIRECT", "FILTER"), ("INDIRECT", "GROUP_BY")} <= subtypes
+    assert {
+        ("DIRECT", "IDENTITY"),
+        ("DIRECT", "TRANSFORMATION"),
+        ("DIRECT", "AGGREGATION"),
+        ("INDIRECT", "JOIN"),
+        ("INDIRECT", "FILTER"),
+        ("INDIRECT", "GROUP_BY"),
+    } <= subtypes
     assert any(f["masking"] for f in flows)
     for f in flows:
         table, col = f["source"].rsplit(".", 1)
@@ -355,10 +387,15 @@ def test_true_column_flows_name_catalog_columns(demo: Path, truth: dict[str, Any
             assert asset is not None, f
             if f["type"] == "DIRECT":
                 assert asset.column(f["target"].rsplit(".", 1)[1]) is not None, f
-    assert {"source": "analytics.customer_profile.email",
-            "target": "ads.audience_segments.email_sha256", "type": "DIRECT",
-            "subtype": "TRANSFORMATION", "masking": True, "pipelines": ["etl.ads_audience"],
-            "dialects": ["spark"]} in flows
+    assert {
+        "source": "analytics.customer_profile.email",
+        "target": "ads.audience_segments.email_sha256",
+        "type": "DIRECT",
+        "subtype": "TRANSFORMATION",
+        "masking": True,
+        "pipelines": ["etl.ads_audience"],
+        "dialects": ["spark"],
+    } in flows
 
 
 # ------------------------------------------------------------------------- other signals
@@ -390,8 +427,11 @@ def test_openlineage_runs(demo: Path, truth: dict[str, Any]) -> None:
     assert all(kinds in (["START", "COMPLETE"], ["START", "FAIL"]) for kinds in runs.values())
     assert sum(k == ["START", "FAIL"] for k in runs.values()) == 1
     assert flows == {(f["source"], f["target"]) for f in truth["openlineage"]["table_flows"]}
-    direct = {(f["source"], f["target"]) for f in truth["openlineage"]["column_flows"]
-              if f["type"] == "DIRECT"}
+    direct = {
+        (f["source"], f["target"])
+        for f in truth["openlineage"]["column_flows"]
+        if f["type"] == "DIRECT"
+    }
     assert col_flows == direct and direct
     ignored = truth["openlineage"]["ignored_runs"][0]
     assert (ignored["source"], ignored["target"]) not in flows
@@ -399,18 +439,22 @@ def test_openlineage_runs(demo: Path, truth: dict[str, Any]) -> None:
 
 def test_probe_matches_recomputed_from_hashes(demo: Path, truth: dict[str, Any]) -> None:
     requests: dict[str, dict[str, list[tuple[str, set[str]]]]] = defaultdict(
-        lambda: {"source": [], "sink": []})
+        lambda: {"source": [], "sink": []}
+    )
     for rec in valid_records(demo, "probe_samples"):
         requests[rec["request_id"]][rec["role"]].append(
-            (f"{rec['asset']}.{rec['field']}", set(rec["value_hashes"])))
+            (f"{rec['asset']}.{rec['field']}", set(rec["value_hashes"]))
+        )
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
     for req in requests.values():
         for src, sh in req["source"]:
             for snk, kh in req["sink"]:
                 match = "EXACT" if kh == sh else "CONTAINS" if sh < kh else "NO_MATCH"
                 counts[(src, snk, match)] += 1
-    got = [{"source": s, "target": t, "match": m, "observations": c}
-           for (s, t, m), c in sorted(counts.items())]
+    got = [
+        {"source": s, "target": t, "match": m, "observations": c}
+        for (s, t, m), c in sorted(counts.items())
+    ]
     assert [g for g in got if g["match"] != "NO_MATCH"] == truth["probe_flows"]
     assert [g for g in got if g["match"] == "NO_MATCH"] == truth["probe_no_match_pairs"]
     assert {f["match"] for f in truth["probe_flows"]} == {"EXACT", "CONTAINS"}
@@ -420,21 +464,34 @@ def test_probe_matches_recomputed_from_hashes(demo: Path, truth: dict[str, Any])
     gated = {(f["source"], f["target"]) for f in truth["probe_not_observed"]}
     assert gated and gated <= static and not gated & observed
     assert {("api.signup.email", "app.users.email")} <= static & observed
-    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for r in requests.values()
-               for _, hs in r["source"] for h in hs)
+    assert all(
+        re.fullmatch(r"[0-9a-f]{64}", h)
+        for r in requests.values()
+        for _, hs in r["source"]
+        for h in hs
+    )
 
 
 def test_policy_violation_path(truth: dict[str, Any]) -> None:
     v = [x for x in truth["policy_violations"] if x["source"] == "crm.customers.religion"]
-    assert v == [{
-        "policy": "religion-never-in-ads", "category": "user.demographic.religious_belief",
-        "source": "crm.customers.religion", "target": "ads.audience_segments.religious_affinity",
-        "target_zone": "ads",
-        "path": ["crm.customers.religion", "staging.crm_customers.religion",
-                 "analytics.customer_profile.religion", "ads.audience_segments.religious_affinity"],
-    }]
+    assert v == [
+        {
+            "policy": "religion-never-in-ads",
+            "category": "user.demographic.religious_belief",
+            "source": "crm.customers.religion",
+            "target": "ads.audience_segments.religious_affinity",
+            "target_zone": "ads",
+            "path": [
+                "crm.customers.religion",
+                "staging.crm_customers.religion",
+                "analytics.customer_profile.religion",
+                "ads.audience_segments.religious_affinity",
+            ],
+        }
+    ]
     assert {x["target"] for x in truth["policy_violations"]} == {
-        "ads.audience_segments.religious_affinity"}
+        "ads.audience_segments.religious_affinity"
+    }
 
 
 # ------------------------------------------------------------------------- deletions
@@ -454,8 +511,15 @@ def test_injected_lifecycle_anomalies_are_in_the_events(demo: Path, truth: dict[
     for a in truth["deletion_anomalies"]:
         checks[a["deletion_id"]].add(a["check"])
     assert {c for cs in checks.values() for c in cs} == {
-        "not_started_on_time", "idle", "no_progress", "not_completed", "exception_loop",
-        "completed_without_start", "completed_late", "events_after_completion"}
+        "not_started_on_time",
+        "idle",
+        "no_progress",
+        "not_completed",
+        "exception_loop",
+        "completed_without_start",
+        "completed_late",
+        "events_after_completion",
+    }
     requests = {r["deletion_id"]: r for r in valid_records(demo, "deletion_requests")}
     for d in truth["deletions"]:
         evs = sorted(events[d["deletion_id"]], key=lambda e: e["ts"])
@@ -469,13 +533,16 @@ def test_injected_lifecycle_anomalies_are_in_the_events(demo: Path, truth: dict[
             assert late == ("not_started_on_time" in got), d
         elif "scheduled" in ts and parse_ts(evs[0]["scheduled_for"]) < MIDNIGHT:
             assert "not_started_on_time" in got
-        assert ("completed_without_start" in got) == ("completed" in kinds and "started" not in kinds)
+        assert ("completed_without_start" in got) == (
+            "completed" in kinds and "started" not in kinds
+        )
         assert ("exception_loop" in got) == (kinds.count("exception") >= 5)
         if "completed" not in kinds and "started" in kinds:
             assert "idle" in got and MIDNIGHT - parse_ts(evs[-1]["ts"]) > timedelta(days=1)
         if "completed" in kinds:
-            after = [e for e in evs if e["ts"] > next(x["ts"] for x in evs
-                                                       if x["event"] == "completed")]
+            after = [
+                e for e in evs if e["ts"] > next(x["ts"] for x in evs if x["event"] == "completed")
+            ]
             assert bool(after) == ("events_after_completion" in got), d
             sla = requests[d["deletion_id"]]["sla_days"] or 30
             took = ts["completed"] - parse_ts(requests[d["deletion_id"]]["requested_at"])
@@ -497,9 +564,11 @@ def test_residual_rows_in_the_warehouse(demo: Path, truth: dict[str, Any]) -> No
     residual = {(r["subject_id"], r["table"]): r["rows"] for r in truth["residual_rows"]}
     assert residual and all(n >= 1 for n in residual.values())
     done = {d["deletion_id"]: d["completed_at"] for d in truth["deletions"]}
-    completed_events = {d: next(e["ts"] for e in evs if e["event"] == "completed")
-                        for d, evs in _events(demo).items()
-                        if any(e["event"] == "completed" for e in evs)}
+    completed_events = {
+        d: next(e["ts"] for e in evs if e["event"] == "completed")
+        for d, evs in _events(demo).items()
+        if any(e["event"] == "completed" for e in evs)
+    }
     for r in truth["residual_rows"]:
         assert r["deleted_at"] == done[r["deletion_id"]] == completed_events[r["deletion_id"]]
     completed = {d["subject_id"] for d in truth["deletions"] if d["completed"]}
@@ -513,8 +582,9 @@ def test_residual_rows_in_the_warehouse(demo: Path, truth: dict[str, Any]) -> No
     assert {u["table"] for u in truth["unverifiable_tables"]} == {"archive.customers_snapshot"}
 
 
-def test_retention_violations_recomputed_from_the_warehouse(demo: Path,
-                                                            truth: dict[str, Any]) -> None:
+def test_retention_violations_recomputed_from_the_warehouse(
+    demo: Path, truth: dict[str, Any]
+) -> None:
     cat = load_catalog(demo / "inputs" / "catalog.yaml")
     got = []
     for table in sorted(truth["warehouse_tables"]):
@@ -545,20 +615,25 @@ def test_edge_inventory_and_annotations(demo: Path, truth: dict[str, Any]) -> No
         types.add(rec["edge_type"])
         dangling[rec["edge_type"]] += rec["deleted_src"]
     assert {d["edge_type"]: d["count"] for d in truth["dangling_edges"]} == {
-        k: v for k, v in dangling.items() if v}
+        k: v for k, v in dangling.items() if v
+    }
     ann = load_annotations(demo / "inputs" / "annotations.yaml")
     unannotated = types - set(ann.edges)
     assert unannotated == {"user_to_message"}
     true = truth["edge_deletion"]["true"]
     wrong = {t for t, e in ann.edges.items() if e.deletion != true[t]}
     assert wrong == {"user_to_photo", "comment_to_post"}
-    findings = {(f["check"], f.get("edge_type") or f.get("object_type"))
-                for f in truth["annotation_findings"]}
-    assert findings == {("unannotated_edge_type", "user_to_message"),
-                        ("unreachable_object_type", "photo"),
-                        ("unreachable_object_type", "message"),
-                        ("annotation_disagreement", "user_to_photo"),
-                        ("annotation_disagreement", "comment_to_post")}
+    findings = {
+        (f["check"], f.get("edge_type") or f.get("object_type"))
+        for f in truth["annotation_findings"]
+    }
+    assert findings == {
+        ("unannotated_edge_type", "user_to_message"),
+        ("unreachable_object_type", "photo"),
+        ("unreachable_object_type", "message"),
+        ("annotation_disagreement", "user_to_photo"),
+        ("annotation_disagreement", "comment_to_post"),
+    }
 
 
 def test_deletion_requests_carry_raw_subject_ids(demo: Path, truth: dict[str, Any]) -> None:
@@ -570,7 +645,9 @@ def test_deletion_requests_carry_raw_subject_ids(demo: Path, truth: dict[str, An
     assert not any(e["object_id"] in ids for evs in _events(demo).values() for e in evs)
 
 
-def test_hostile_strings_are_present_where_the_truth_says(demo: Path, truth: dict[str, Any]) -> None:
+def test_hostile_strings_are_present_where_the_truth_says(
+    demo: Path, truth: dict[str, Any]
+) -> None:
     hostile = [f for f in truth["faults"] if f["kind"] in ("hostile_table_name", "hostile_text")]
     assert {f["kind"] for f in hostile} == {"hostile_table_name", "hostile_text"}
     table = next(f["table"] for f in hostile if f["kind"] == "hostile_table_name")
@@ -590,8 +667,9 @@ def test_hostile_strings_are_present_where_the_truth_says(demo: Path, truth: dic
 def test_review_cascade_truth_matches_an_independent_graph(truth: dict[str, Any]) -> None:
     nx = pytest.importorskip("networkx")
     g = nx.DiGraph()
-    g.add_edges_from((f["source"], f["target"]) for flows in truth["table_flows"].values()
-                     for f in flows)
+    g.add_edges_from(
+        (f["source"], f["target"]) for flows in truth["table_flows"].values() for f in flows
+    )
     roots = [n for n in g if g.in_degree(n) == 0]
     assert "api.signup" in roots and "crm.customers" not in roots
     for node, hidden in truth["review_cascade"]["hidden"].items():
@@ -600,11 +678,14 @@ def test_review_cascade_truth_matches_an_independent_graph(truth: dict[str, Any]
         still = set().union(*(nx.descendants(without, r) | {r} for r in roots if r != node))
         assert sorted(nx.descendants(g, node) - still) == hidden, node
     assert truth["review_cascade"]["hidden"]["analytics.customer_profile"] == [
-        "ads.audience_segments", "ads.lookalike_seed"]
+        "ads.audience_segments",
+        "ads.lookalike_seed",
+    ]
 
 
-def test_identity_lineage_reaches_exactly_the_audited_copies(demo: Path,
-                                                             truth: dict[str, Any]) -> None:
+def test_identity_lineage_reaches_exactly_the_audited_copies(
+    demo: Path, truth: dict[str, Any]
+) -> None:
     """Every downstream table holding identifier copies (IDENTITY chains from a source
     identifier) is in the audited warehouse or listed as unverifiable, and vice versa."""
     cat = load_catalog(demo / "inputs" / "catalog.yaml")
@@ -612,8 +693,11 @@ def test_identity_lineage_reaches_exactly_the_audited_copies(demo: Path,
     for f in truth["sql"]["column_flows"] + truth["openlineage"]["column_flows"]:
         if f["type"] == "DIRECT" and f["subtype"] == "IDENTITY":
             identity[f["source"]].add(f["target"])
-    sources = [f"{a}.{c}" for a, c in cat.identifier_columns()
-               if cat.asset(a).zone == "source" and cat.asset(a).kind == "table"]
+    sources = [
+        f"{a}.{c}"
+        for a, c in cat.identifier_columns()
+        if cat.asset(a).zone == "source" and cat.asset(a).kind == "table"
+    ]
     reached, todo = set(sources), list(sources)
     while todo:
         for nxt in identity.get(todo.pop(), ()):

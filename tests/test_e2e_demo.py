@@ -24,9 +24,16 @@ def test_nightly_exits_zero_and_records_every_step(demo_run):
 
 def test_every_input_line_is_landed_or_rejected(demo_run):
     counts = demo_run.truth["counts"]
-    ledger = demo_run.store.read("landed_files").groupBy("kind").agg(
-        F.sum("lines").alias("lines"), F.sum("accepted").alias("acc"),
-        F.sum("rejected").alias("rej"), F.sum("held").alias("held"))
+    ledger = (
+        demo_run.store.read("landed_files")
+        .groupBy("kind")
+        .agg(
+            F.sum("lines").alias("lines"),
+            F.sum("accepted").alias("acc"),
+            F.sum("rejected").alias("rej"),
+            F.sum("held").alias("held"),
+        )
+    )
     got = {r.kind: (r.lines, r.acc, r.rej, r.held) for r in ledger.collect()}
     for kind, c in counts.items():
         lines, acc, rej, held = got[kind]
@@ -38,8 +45,14 @@ def test_every_input_line_is_landed_or_rejected(demo_run):
 
 
 def test_injected_bad_lines_are_rejected_with_file_line_and_reason(demo_run):
-    rejected = {(r.source, r.location): r.reason for r in demo_run.store.read("rejected_inputs").collect()}
-    expected = [f for f in demo_run.truth["faults"] if f.get("expect") == "rejected_inputs" and f.get("line")]
+    rejected = {
+        (r.source, r.location): r.reason for r in demo_run.store.read("rejected_inputs").collect()
+    }
+    expected = [
+        f
+        for f in demo_run.truth["faults"]
+        if f.get("expect") == "rejected_inputs" and f.get("line")
+    ]
     assert expected
     for fault in expected:
         key = (str(demo_run.home / fault["file"]), f"line {fault['line']}")
@@ -57,34 +70,52 @@ def test_raw_subject_ids_never_reach_the_warehouse(demo_run):
     assert "subject_id" not in requests.columns
     assert requests.filter(~F.col("subject_key").startswith("sk_")).count() == 0
     raw_ids = {d["subject_id"] for d in demo_run.truth["deletions"]}
-    leaked = demo_run.store.read("rejected_inputs").filter(F.col("kind") == "deletion_requests").filter(
-        F.col("raw").rlike("|".join(f'"{i}"' for i in raw_ids))).count()
+    leaked = (
+        demo_run.store.read("rejected_inputs")
+        .filter(F.col("kind") == "deletion_requests")
+        .filter(F.col("raw").rlike("|".join(f'"{i}"' for i in raw_ids)))
+        .count()
+    )
     assert leaked == 0
 
 
 def test_sql_column_lineage_precision_and_recall(demo_run):
-    truth = {(f["source"], f["target"], f["type"], f["subtype"]) for f in demo_run.truth["sql"]["column_flows"]}
+    truth = {
+        (f["source"], f["target"], f["type"], f["subtype"])
+        for f in demo_run.truth["sql"]["column_flows"]
+    }
     got = {
-        (_flow(r.source_asset, r.source_column), _flow(r.target_asset, r.target_column),
-         r.transformation_type, r.transformation_subtype)
-        for r in demo_run.store.read("lineage_edges").filter(
-            (F.col("signal") == "sql") & F.col("source_column").isNotNull()).collect()
+        (
+            _flow(r.source_asset, r.source_column),
+            _flow(r.target_asset, r.target_column),
+            r.transformation_type,
+            r.transformation_subtype,
+        )
+        for r in demo_run.store.read("lineage_edges")
+        .filter((F.col("signal") == "sql") & F.col("source_column").isNotNull())
+        .collect()
     }
     tp = len(truth & got)
     precision, recall = tp / len(got), tp / len(truth)
-    print(f"SQL column edges: precision {precision:.4f} recall {recall:.4f} ({tp}/{len(got)}, {tp}/{len(truth)})")
+    print(
+        f"SQL column edges: precision {precision:.4f} recall {recall:.4f} ({tp}/{len(got)}, {tp}/{len(truth)})"
+    )
     assert precision >= 0.99 and recall >= 0.99
 
 
 def test_unparseable_queries_are_rejected_with_the_parser_message(demo_run):
-    sql_rejects = demo_run.store.read("rejected_inputs").filter(F.col("reason").startswith("SQL not analysed"))
+    sql_rejects = demo_run.store.read("rejected_inputs").filter(
+        F.col("reason").startswith("SQL not analysed")
+    )
     assert sql_rejects.count() >= demo_run.truth["counts"]["query_logs"]["unparseable_sql"]
     assert sql_rejects.filter(~F.col("location").startswith("line ")).count() == 0
 
 
 def test_policy_violating_flow_is_found_with_its_path(demo_run):
     got = {
-        (_flow(r.source_asset, r.source_column), _flow(r.target_asset, r.target_column)): list(r.path)
+        (_flow(r.source_asset, r.source_column), _flow(r.target_asset, r.target_column)): list(
+            r.path
+        )
         for r in demo_run.store.read("policy_violations").collect()
     }
     for v in demo_run.truth["policy_violations"]:
@@ -93,8 +124,12 @@ def test_policy_violating_flow_is_found_with_its_path(demo_run):
 
 
 def test_deletion_anomalies_match_the_injected_ones(demo_run):
-    got = {(r.deletion_id, r.check) for r in demo_run.store.read("deletion_anomalies").filter(
-        F.col("status") == "open").collect()}
+    got = {
+        (r.deletion_id, r.check)
+        for r in demo_run.store.read("deletion_anomalies")
+        .filter(F.col("status") == "open")
+        .collect()
+    }
     truth = {(a["deletion_id"], a["check"]) for a in demo_run.truth["deletion_anomalies"]}
     assert got == truth
 
@@ -102,7 +137,10 @@ def test_deletion_anomalies_match_the_injected_ones(demo_run):
 def test_residual_rows_of_deleted_subjects_are_found_and_nothing_else(demo_run):
     rows = demo_run.store.read("residual_findings").collect()
     got = {(r.deletion_id, r.asset, r.column, r.rows_found) for r in rows if r.status == "residual"}
-    truth = {(x["deletion_id"], x["table"], x["column"], x["rows"]) for x in demo_run.truth["residual_rows"]}
+    truth = {
+        (x["deletion_id"], x["table"], x["column"], x["rows"])
+        for x in demo_run.truth["residual_rows"]
+    }
     assert got == truth
     unverifiable = {r.asset for r in rows if r.status == "unverifiable"}
     assert unverifiable == {x["table"] for x in demo_run.truth["unverifiable_tables"]}
@@ -110,7 +148,11 @@ def test_residual_rows_of_deleted_subjects_are_found_and_nothing_else(demo_run):
 
 
 def test_retention_breaches_are_reported_and_nothing_else(demo_run):
-    got = {(r.table, r.column) for r in demo_run.store.read("retention_violations").collect() if r.column}
+    got = {
+        (r.table, r.column)
+        for r in demo_run.store.read("retention_violations").collect()
+        if r.column
+    }
     truth = {(x["table"], x["column"]) for x in demo_run.truth["retention_violations"]}
     assert got == truth
 
@@ -132,20 +174,41 @@ def test_cascading_exclusion_hides_exactly_the_exclusive_downstream(demo_run, sp
     from lineage.flows import graph_edges
     from lineage.review import hidden_nodes
 
-    table_graph = graph_edges(demo_run.store.read("lineage_edges")).filter(F.col("level") == "table")
+    table_graph = graph_edges(demo_run.store.read("lineage_edges")).filter(
+        F.col("level") == "table"
+    )
     for node, hidden in demo_run.truth["review_cascade"]["hidden"].items():
         decisions = spark.createDataFrame(
             [(node, "exclude", True, "test", "false positive", datetime(2026, 11, 22, 9))],
-            "node string, decision string, cascade boolean, reviewer string, reason string, decided_at timestamp")
-        got = {r.node for r in hidden_nodes(table_graph.select("src", "dst", "confidence"), decisions).collect()}
+            "node string, decision string, cascade boolean, reviewer string, reason string, decided_at timestamp",
+        )
+        got = {
+            r.node
+            for r in hidden_nodes(
+                table_graph.select("src", "dst", "confidence"), decisions
+            ).collect()
+        }
         assert got == {node, *hidden}, node
 
 
 def test_impact_of_dropping_an_identifier_lists_the_dashboards(demo_run, capsys):
     from jobs.cli import main
 
-    code = main(["impact", "crm.customers", "--drop-column", "customer_id", "--format", "json",
-                 "--conf", str(demo_run.conf), "--run-date", "2026-11-22", "--quiet"])
+    code = main(
+        [
+            "impact",
+            "crm.customers",
+            "--drop-column",
+            "customer_id",
+            "--format",
+            "json",
+            "--conf",
+            str(demo_run.conf),
+            "--run-date",
+            "2026-11-22",
+            "--quiet",
+        ]
+    )
     assert code == 0
     import json
 
@@ -163,8 +226,22 @@ def test_impact_of_rename_and_retype_and_a_malformed_spec(demo_run, capsys):
     from jobs.cli import main
 
     common = ["--conf", str(demo_run.conf), "--run-date", "2026-11-22", "--quiet"]
-    assert main(["impact", "crm.customers", "--rename-column", "email=mail",
-                 "--retype-column", "customer_id=bigint", "--format", "json", *common]) == 0
+    assert (
+        main(
+            [
+                "impact",
+                "crm.customers",
+                "--rename-column",
+                "email=mail",
+                "--retype-column",
+                "customer_id=bigint",
+                "--format",
+                "json",
+                *common,
+            ]
+        )
+        == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["changes"] == ["rename email to mail", "retype customer_id to bigint"]
     assert answer["affected"]
@@ -181,10 +258,27 @@ def test_openlineage_export_is_valid(demo_run, tmp_path):
     from jobs.cli import main
 
     out = tmp_path / "ol.jsonl"
-    assert main(["export", "openlineage", "--out", str(out), "--conf", str(demo_run.conf),
-                 "--run-date", "2026-11-22", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "openlineage",
+                "--out",
+                str(out),
+                "--conf",
+                str(demo_run.conf),
+                "--run-date",
+                "2026-11-22",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     events = [json.loads(line) for line in out.read_text().splitlines()]
-    targets = {r.target_asset for r in demo_run.store.read("lineage_edges").select("target_asset").distinct().collect()}
+    targets = {
+        r.target_asset
+        for r in demo_run.store.read("lineage_edges").select("target_asset").distinct().collect()
+    }
     assert {e["outputs"][0]["name"] for e in events} == targets
     for e in events:
         assert e["eventType"] in {s.value for s in RunState}
@@ -208,13 +302,17 @@ def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_p
     store = TableStore(demo_run.store.spark, str(home / "warehouse"))
 
     def residual_tables():
-        return {(r.deletion_id, r.asset) for r in store.read("residual_findings").filter(
-            F.col("status") == "residual").collect()}
+        return {
+            (r.deletion_id, r.asset)
+            for r in store.read("residual_findings").filter(F.col("status") == "residual").collect()
+        }
 
     before = residual_tables()
     assert before == {(x["deletion_id"], x["table"]) for x in demo_run.truth["residual_rows"]}
     assert main(["purge", "--all-findings", *args]) == 0
-    assert store.read("restoration_log").count() == sum(x["rows"] for x in demo_run.truth["residual_rows"])
+    assert store.read("restoration_log").count() == sum(
+        x["rows"] for x in demo_run.truth["residual_rows"]
+    )
     assert main(["audit", *args]) == 0
     assert residual_tables() == set()
     restored_id = sorted(before)[0][0]
@@ -232,8 +330,21 @@ def test_lineage_down_now_and_as_of_a_date_before_any_lineage(demo_run, capsys):
     assert main(["lineage", "down", "crm.customers.email", "--depth", "2", *args]) == 0
     now = capsys.readouterr().out
     assert "staging.crm_customers.email" in now
-    assert main(["lineage", "down", "crm.customers.email", "--depth", "2", "--as-of",
-                 date.today().isoformat(), *args]) == 0
+    assert (
+        main(
+            [
+                "lineage",
+                "down",
+                "crm.customers.email",
+                "--depth",
+                "2",
+                "--as-of",
+                date.today().isoformat(),
+                *args,
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.splitlines()[1:] == now.splitlines()[1:]
     assert main(["lineage", "down", "crm.customers.email", "--as-of", "2001-01-01", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()

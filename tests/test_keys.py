@@ -134,8 +134,11 @@ def test_rotation_destroys_keys_at_the_window_and_keeps_younger(ring: FileKeyrin
             key_id_for(TODAY - timedelta(days=91)),
             key_id_for(TODAY - timedelta(days=90)),
         ),
-        kept=(key_id_for(TODAY - timedelta(days=89)), key_id_for(TODAY - timedelta(days=1)),
-              "k-20261122"),
+        kept=(
+            key_id_for(TODAY - timedelta(days=89)),
+            key_id_for(TODAY - timedelta(days=1)),
+            "k-20261122",
+        ),
         retention_days=90,
         destroyed_ages=(120, 91, 90),
     )
@@ -199,8 +202,15 @@ def test_no_key_bytes_in_status_reprs_or_logs(ring: FileKeyring, caplog) -> None
     report = ring.rotate(TODAY)
     live = ring.live_keys(TODAY)
     shown = " ".join(
-        [repr(ring), repr(report), repr(ring.status(TODAY)), repr(live), str(live),
-         caplog.text, *(f"{k} {k!r} {k!s:>10}" for k in live.values())]
+        [
+            repr(ring),
+            repr(report),
+            repr(ring.status(TODAY)),
+            repr(live),
+            str(live),
+            caplog.text,
+            *(f"{k} {k!r} {k!s:>10}" for k in live.values()),
+        ]
     )
     assert "destroyed restoration-log key" in caplog.text
     for key in keys + list(live.values()):

@@ -41,7 +41,10 @@ def _maps_as_sorted_entries(df):
 
 def eq(actual, expected) -> None:
     assert_df_equality(
-        actual, expected, ignore_row_order=True, ignore_nullable=True,
+        actual,
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
         transforms=[_maps_as_sorted_entries],
     )
 
@@ -66,31 +69,123 @@ VALID = (
 EXTRA = '{"deletion_id":"d2","event":"completed","ts":"2026-11-20T11:00:00+01:00","shard":"eu-1","attempt":2}'
 TRUNCATED = '{"deletion_id":"d3","event":"sta'
 BAD_TS = '{"deletion_id":"d4","event":"progress","ts":"yesterday"}'
-BAD_POINTS = '{"deletion_id":"d5","event":"progress","ts":"2026-11-20T10:00:00Z","points_deleted":"many"}'
+BAD_POINTS = (
+    '{"deletion_id":"d5","event":"progress","ts":"2026-11-20T10:00:00Z","points_deleted":"many"}'
+)
 NOT_OBJECT = '["d6", "started"]'
 
 
 def test_parse_lines_deletion_events(spark):
     raw = spark.createDataFrame(
-        [("e.jsonl", 1, VALID), ("e.jsonl", 2, EXTRA), ("e.jsonl", 4, TRUNCATED),
-         ("e.jsonl", 5, BAD_TS), ("e.jsonl", 6, BAD_POINTS), ("f.jsonl", 1, NOT_OBJECT)],
+        [
+            ("e.jsonl", 1, VALID),
+            ("e.jsonl", 2, EXTRA),
+            ("e.jsonl", 4, TRUNCATED),
+            ("e.jsonl", 5, BAD_TS),
+            ("e.jsonl", 6, BAD_POINTS),
+            ("f.jsonl", 1, NOT_OBJECT),
+        ],
         RAW,
     )
     expected = spark.createDataFrame(
         [
-            ("e.jsonl", 1, VALID, "d1", "u1", "user", "started", datetime(2026, 11, 20, 10, 0),
-             datetime(2026, 11, 20, 9, 30), 5, None, {}, None, None),
+            (
+                "e.jsonl",
+                1,
+                VALID,
+                "d1",
+                "u1",
+                "user",
+                "started",
+                datetime(2026, 11, 20, 10, 0),
+                datetime(2026, 11, 20, 9, 30),
+                5,
+                None,
+                {},
+                None,
+                None,
+            ),
             # the +01:00 offset is converted to UTC; unknown fields are kept (as text) in `extra`
-            ("e.jsonl", 2, EXTRA, "d2", None, None, "completed", datetime(2026, 11, 20, 10, 0),
-             None, None, None, {"shard": "eu-1", "attempt": "2"}, None, None),
-            ("e.jsonl", 4, TRUNCATED, None, None, None, None, None, None, None, None, None,
-             "malformed JSON: not a complete JSON object", None),
-            ("e.jsonl", 5, BAD_TS, "d4", None, None, "progress", None, None, None, None, {}, None,
-             "field 'ts' is not a valid timestamp"),
-            ("e.jsonl", 6, BAD_POINTS, "d5", None, None, "progress", datetime(2026, 11, 20, 10, 0),
-             None, None, None, {}, None, "field 'points_deleted' is not a valid bigint"),
-            ("f.jsonl", 1, NOT_OBJECT, None, None, None, None, None, None, None, None, None,
-             "malformed JSON: not a complete JSON object", None),
+            (
+                "e.jsonl",
+                2,
+                EXTRA,
+                "d2",
+                None,
+                None,
+                "completed",
+                datetime(2026, 11, 20, 10, 0),
+                None,
+                None,
+                None,
+                {"shard": "eu-1", "attempt": "2"},
+                None,
+                None,
+            ),
+            (
+                "e.jsonl",
+                4,
+                TRUNCATED,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "malformed JSON: not a complete JSON object",
+                None,
+            ),
+            (
+                "e.jsonl",
+                5,
+                BAD_TS,
+                "d4",
+                None,
+                None,
+                "progress",
+                None,
+                None,
+                None,
+                None,
+                {},
+                None,
+                "field 'ts' is not a valid timestamp",
+            ),
+            (
+                "e.jsonl",
+                6,
+                BAD_POINTS,
+                "d5",
+                None,
+                None,
+                "progress",
+                datetime(2026, 11, 20, 10, 0),
+                None,
+                None,
+                None,
+                {},
+                None,
+                "field 'points_deleted' is not a valid bigint",
+            ),
+            (
+                "f.jsonl",
+                1,
+                NOT_OBJECT,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "malformed JSON: not a complete JSON object",
+                None,
+            ),
         ],
         EVENTS_PARSED,
     )
@@ -103,9 +198,34 @@ def test_parse_lines_probe_samples_array_and_nested_values(spark):
     raw = spark.createDataFrame([("p.jsonl", 1, good), ("p.jsonl", 2, not_array)], RAW)
     expected = spark.createDataFrame(
         [
-            ("p.jsonl", 1, good, "p1", datetime(2026, 11, 20, 10), "sink", "a.b", None, ["h1", "h2"], {}, None, None),
-            ("p.jsonl", 2, not_array, "p2", datetime(2026, 11, 20, 10), "sink", "a.b", None, None, {}, None,
-             "field 'value_hashes' is not a valid array<string>"),
+            (
+                "p.jsonl",
+                1,
+                good,
+                "p1",
+                datetime(2026, 11, 20, 10),
+                "sink",
+                "a.b",
+                None,
+                ["h1", "h2"],
+                {},
+                None,
+                None,
+            ),
+            (
+                "p.jsonl",
+                2,
+                not_array,
+                "p2",
+                datetime(2026, 11, 20, 10),
+                "sink",
+                "a.b",
+                None,
+                None,
+                {},
+                None,
+                "field 'value_hashes' is not a valid array<string>",
+            ),
         ],
         "source string, line bigint, value string, request_id string, ts timestamp, role string, asset string, "
         "field string, value_hashes array<string>, extra map<string,string>, _parse_error string, _type_error string",
@@ -123,8 +243,10 @@ def reasons(spark, kind, lines, cutoff=CUTOFF):
 
 
 REASONS = "line bigint, _reject_reason string"
-HELD = ("field 'ts' is after the run's window (ends 2026-11-22 00:00 UTC): held for the run whose "
-        "window holds it")
+HELD = (
+    "field 'ts' is after the run's window (ends 2026-11-22 00:00 UTC): held for the run whose "
+    "window holds it"
+)
 
 
 def ev(**fields) -> str:
@@ -137,25 +259,28 @@ def ev(**fields) -> str:
 
 def test_split_reasons_for_deletion_event_rules(spark):
     lines = [
-        ev(),                                        # 1 accepted
-        ev(event="deleted"),                         # 2 bad enum
-        ev(ts="2026-11-22T00:00:01Z"),               # 3 one second after the cutoff
-        ev(ts="2026-11-22T00:00:00Z"),               # 4 exactly at the cutoff: accepted
-        ev(ts="2026-11-22T01:00:00+01:00"),          # 5 the cutoff, written with an offset: accepted
-        ev(ts="1999-12-31T23:59:59Z"),               # 6 before 2000
-        ev(points_deleted=-1),                       # 7 negative
-        ev(points_deleted=0),                        # 8 zero is fine
-        ev(deletion_id=...),                         # 9 required field absent
-        ev(deletion_id=None),                        # 10 required field null
-        ev(ts=...),                                  # 11 required timestamp absent
-        TRUNCATED,                                   # 12 malformed
-        BAD_TS,                                      # 13 wrong type
-        ev(event="exception", shard="x"),            # 14 extra fields do not reject
+        ev(),  # 1 accepted
+        ev(event="deleted"),  # 2 bad enum
+        ev(ts="2026-11-22T00:00:01Z"),  # 3 one second after the cutoff
+        ev(ts="2026-11-22T00:00:00Z"),  # 4 exactly at the cutoff: accepted
+        ev(ts="2026-11-22T01:00:00+01:00"),  # 5 the cutoff, written with an offset: accepted
+        ev(ts="1999-12-31T23:59:59Z"),  # 6 before 2000
+        ev(points_deleted=-1),  # 7 negative
+        ev(points_deleted=0),  # 8 zero is fine
+        ev(deletion_id=...),  # 9 required field absent
+        ev(deletion_id=None),  # 10 required field null
+        ev(ts=...),  # 11 required timestamp absent
+        TRUNCATED,  # 12 malformed
+        BAD_TS,  # 13 wrong type
+        ev(event="exception", shard="x"),  # 14 extra fields do not reject
     ]
     expected = spark.createDataFrame(
         [
             (1, None),
-            (2, "field 'event' not one of scheduled, started, progress, rerun, exception, completed"),
+            (
+                2,
+                "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
+            ),
             (3, None),  # after the cutoff: held, not rejected (test_the_cutoff_moves_with_the_run)
             (4, None),
             (5, None),
@@ -224,8 +349,10 @@ def test_the_cutoff_moves_with_the_run(spark):
     for cutoff, held in ((CUTOFF, HELD), (datetime(2026, 11, 23), None)):
         suite = build_suite(DELETION_EVENTS, cutoff=cutoff)
         split = split_by_suite(parse_lines(raw, DELETION_EVENTS), suite)
-        eq(split.select("line", "_reject_reason", "_held_reason"),
-           spark.createDataFrame([(1, None, held)], schema))
+        eq(
+            split.select("line", "_reject_reason", "_held_reason"),
+            spark.createDataFrame([(1, None, held)], schema),
+        )
 
 
 # -- read_lines -------------------------------------------------------------------------------------
@@ -242,8 +369,13 @@ def test_read_lines_numbers_lines_across_gzip_and_plain_files(spark, tmp_path):
     assert [f.path for f in files] == [str(gz), str(plain)]
     expected = spark.createDataFrame(
         [
-            (str(gz), 1, "first"), (str(gz), 3, "third"), (str(gz), 5, "fifth"),
-            (str(plain), 1, "one"), (str(plain), 2, "two"), (str(plain), 5, "five"), (str(plain), 6, "six"),
+            (str(gz), 1, "first"),
+            (str(gz), 3, "third"),
+            (str(gz), 5, "fifth"),
+            (str(plain), 1, "one"),
+            (str(plain), 2, "two"),
+            (str(plain), 5, "five"),
+            (str(plain), 6, "six"),
         ],
         RAW,
     )
@@ -265,7 +397,10 @@ def test_read_lines_numbers_lines_of_a_file_split_across_partitions(spark, tmp_p
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     small = tmp_path / "small.jsonl"
     small.write_text('{"n":1}\n\n{"n":3}\n', encoding="utf-8")
-    old = {k: spark.conf.get(k) for k in ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")}
+    old = {
+        k: spark.conf.get(k)
+        for k in ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")
+    }
     spark.conf.set("spark.sql.files.maxPartitionBytes", "256")
     spark.conf.set("spark.sql.files.openCostInBytes", "1")
     try:
@@ -296,8 +431,13 @@ KINDS_TABLES = {
 }
 # non-blank lines (documents for training configs) per kind in tests/fixtures/landing/inputs
 LINES_READ = {
-    "query_logs": 5, "openlineage": 3, "probe_samples": 3, "deletion_events": 4,
-    "deletion_requests": 6, "edge_inventory": 3, "training_configs": 3,
+    "query_logs": 5,
+    "openlineage": 3,
+    "probe_samples": 3,
+    "deletion_events": 4,
+    "deletion_requests": 6,
+    "edge_inventory": 3,
+    "training_configs": 3,
 }
 RAW_SUBJECT_IDS = ["alice@example.com", "bob-4242", "carol-secret-99", "dave-77"]
 
@@ -318,11 +458,16 @@ def landed(spark, tmp_path_factory):
     shutil.copytree(FIXTURES, inputs)
     # probe samples arrive gzip-compressed
     probes = inputs / "probe_samples" / "probes.jsonl"
-    with open(probes, "rb") as src, gzip.open(inputs / "probe_samples" / "probes.jsonl.gz", "wb") as dst:
+    with (
+        open(probes, "rb") as src,
+        gzip.open(inputs / "probe_samples" / "probes.jsonl.gz", "wb") as dst,
+    ):
         dst.write(src.read())
     probes.unlink()
     (inputs / "catalog.yaml").write_text("", encoding="utf-8")
-    (home / "conf.yaml").write_text(f"home: {home}\nstorage:\n  engine: delta-rs\n", encoding="utf-8")
+    (home / "conf.yaml").write_text(
+        f"home: {home}\nstorage:\n  engine: delta-rs\n", encoding="utf-8"
+    )
 
     rc1 = _land(home, "2026-11-21")
     store = TableStore(spark, str(home / "warehouse"), engine="delta-rs")
@@ -343,7 +488,14 @@ def landed(spark, tmp_path_factory):
     rc3 = _land(home, "2026-11-22")
     v3 = {name: store.version(name) for name in store.list_tables()}
     return SimpleNamespace(
-        home=home, inputs=inputs, store=store, rc=(rc1, rc2, rc3), v1=v1, v2=v2, v3=v3, manifest1=manifest1
+        home=home,
+        inputs=inputs,
+        store=store,
+        rc=(rc1, rc2, rc3),
+        v1=v1,
+        v2=v2,
+        v3=v3,
+        manifest1=manifest1,
     )
 
 
@@ -373,32 +525,103 @@ def test_rows_read_equal_landed_plus_rejected_for_every_kind(landed):
 
 def test_rejected_inputs_have_file_line_and_reason(spark, landed):
     store, v1 = landed.store, landed.v1
-    got = store.read("rejected_inputs", version=v1["rejected_inputs"]).select("source", "location", "reason", "kind")
+    got = store.read("rejected_inputs", version=v1["rejected_inputs"]).select(
+        "source", "location", "reason", "kind"
+    )
     s = lambda rel: src(landed, rel)  # noqa: E731
     expected = spark.createDataFrame(
         [
-            (s("query_logs/queries.jsonl"), "line 4", "malformed JSON: not a complete JSON object", "query_logs"),
-            (s("query_logs/queries.jsonl"), "line 5", "missing field 'sql' or 'action'", "query_logs"),
-            (s("query_logs/queries.jsonl"), "line 6", "field 'status' not one of ok, failed", "query_logs"),
-            (s("openlineage/events.jsonl"), "line 2",
-             "field 'eventType' not one of START, RUNNING, COMPLETE, ABORT, FAIL, OTHER", "openlineage"),
-            (s("openlineage/events.jsonl"), "line 3", "missing required field 'job.name'", "openlineage"),
-            (s("probe_samples/probes.jsonl.gz"), "line 3", "missing required field 'value_hashes'", "probe_samples"),
-            (s("probe_samples/probes.jsonl.gz"), "line 4", "field 'role' not one of source, sink", "probe_samples"),
-            (s("deletion_events/events.jsonl"), "line 3", "field 'points_deleted' is negative", "deletion_events"),
-            (s("deletion_requests/requests.jsonl"), "line 3", "field 'requested_at' is not a valid timestamp",
-             "deletion_requests"),
-            (s("deletion_requests/requests.jsonl"), "line 4", "malformed JSON: not a complete JSON object",
-             "deletion_requests"),
-            (s("deletion_requests/requests.jsonl"), "line 5", "field 'sla_days' is negative", "deletion_requests"),
+            (
+                s("query_logs/queries.jsonl"),
+                "line 4",
+                "malformed JSON: not a complete JSON object",
+                "query_logs",
+            ),
+            (
+                s("query_logs/queries.jsonl"),
+                "line 5",
+                "missing field 'sql' or 'action'",
+                "query_logs",
+            ),
+            (
+                s("query_logs/queries.jsonl"),
+                "line 6",
+                "field 'status' not one of ok, failed",
+                "query_logs",
+            ),
+            (
+                s("openlineage/events.jsonl"),
+                "line 2",
+                "field 'eventType' not one of START, RUNNING, COMPLETE, ABORT, FAIL, OTHER",
+                "openlineage",
+            ),
+            (
+                s("openlineage/events.jsonl"),
+                "line 3",
+                "missing required field 'job.name'",
+                "openlineage",
+            ),
+            (
+                s("probe_samples/probes.jsonl.gz"),
+                "line 3",
+                "missing required field 'value_hashes'",
+                "probe_samples",
+            ),
+            (
+                s("probe_samples/probes.jsonl.gz"),
+                "line 4",
+                "field 'role' not one of source, sink",
+                "probe_samples",
+            ),
+            (
+                s("deletion_events/events.jsonl"),
+                "line 3",
+                "field 'points_deleted' is negative",
+                "deletion_events",
+            ),
+            (
+                s("deletion_requests/requests.jsonl"),
+                "line 3",
+                "field 'requested_at' is not a valid timestamp",
+                "deletion_requests",
+            ),
+            (
+                s("deletion_requests/requests.jsonl"),
+                "line 4",
+                "malformed JSON: not a complete JSON object",
+                "deletion_requests",
+            ),
+            (
+                s("deletion_requests/requests.jsonl"),
+                "line 5",
+                "field 'sla_days' is negative",
+                "deletion_requests",
+            ),
             # JSON Lines are strict JSON: a single-quoted line is malformed (and its subject id redacted)
-            (s("deletion_requests/requests.jsonl"), "line 6", "malformed JSON: not a complete JSON object",
-             "deletion_requests"),
-            (s("edge_inventory/edges.jsonl"), "line 2", "missing required field 'dst_id'", "edge_inventory"),
-            (s("edge_inventory/edges.jsonl"), "line 3", "field 'deleted_src' is not a valid boolean",
-             "edge_inventory"),
-            (s("training_configs/nomodel.json"), "line 1", "missing required field 'output_model'",
-             "training_configs"),
+            (
+                s("deletion_requests/requests.jsonl"),
+                "line 6",
+                "malformed JSON: not a complete JSON object",
+                "deletion_requests",
+            ),
+            (
+                s("edge_inventory/edges.jsonl"),
+                "line 2",
+                "missing required field 'dst_id'",
+                "edge_inventory",
+            ),
+            (
+                s("edge_inventory/edges.jsonl"),
+                "line 3",
+                "field 'deleted_src' is not a valid boolean",
+                "edge_inventory",
+            ),
+            (
+                s("training_configs/nomodel.json"),
+                "line 1",
+                "missing required field 'output_model'",
+                "training_configs",
+            ),
         ],
         "source string, location string, reason string, kind string",
     )
@@ -415,7 +638,10 @@ def test_rejected_raw_text_and_run_date(landed):
         for r in store.read("rejected_inputs", version=v1["rejected_inputs"]).collect()
     }
     r = rows[(src(landed, "query_logs/queries.jsonl"), "line 6")]
-    assert r.raw == '{"query_id":"q5","started_at":"2026-11-20T05:00:00Z","sql":"SELECT 2","status":"running"}'
+    assert (
+        r.raw
+        == '{"query_id":"q5","started_at":"2026-11-20T05:00:00Z","sql":"SELECT 2","status":"running"}'
+    )
     assert all(x.run_date == date(2026, 11, 21) for x in rows.values())
 
 
@@ -434,7 +660,9 @@ def test_landed_rows_are_typed_and_keep_their_origin(spark, landed):
         "line bigint, landed_on date",
     )
     eq(got, expected)
-    q = store.read("landed_query_logs", version=v1["landed_query_logs"]).select("query_id", "job_id", "action", "extra", "line")
+    q = store.read("landed_query_logs", version=v1["landed_query_logs"]).select(
+        "query_id", "job_id", "action", "extra", "line"
+    )
     eq(
         q,
         spark.createDataFrame(
@@ -454,13 +682,25 @@ def test_deletion_requests_land_with_subject_keys_and_no_raw_subject_id(spark, l
     alice = key.subject_key("alice@example.com")
     assert re.fullmatch(r"sk_[0-9a-f]{32}", alice)
     expected = spark.createDataFrame(
-        [("r1", alice, "user", datetime(2026, 11, 19, 8), 30, {}, 1),
-         ("r2", alice, "user", datetime(2026, 11, 20, 8), None, {"channel": "web"}, 2)],
+        [
+            ("r1", alice, "user", datetime(2026, 11, 19, 8), 30, {}, 1),
+            ("r2", alice, "user", datetime(2026, 11, 20, 8), None, {"channel": "web"}, 2),
+        ],
         "deletion_id string, subject_key string, subject_type string, requested_at timestamp, sla_days int, "
         "extra map<string,string>, line bigint",
     )
-    eq(table.select("deletion_id", "subject_key", "subject_type", "requested_at", "sla_days", "extra", "line"),
-       expected)
+    eq(
+        table.select(
+            "deletion_id",
+            "subject_key",
+            "subject_type",
+            "requested_at",
+            "sla_days",
+            "extra",
+            "line",
+        ),
+        expected,
+    )
 
 
 def _tables_containing(store, versions, needle: str) -> list[str]:
@@ -519,16 +759,26 @@ def test_second_run_for_the_same_date_changes_no_data_table(landed):
 
 def test_rerun_keeps_one_manifest_row_per_step_and_date(spark, landed):
     store, v2 = landed.store, landed.v2
-    got = store.read("run_manifest", version=v2["run_manifest"]).select("job", "run_date", "status", "engine")
-    eq(got, spark.createDataFrame([("land", date(2026, 11, 21), "ok", "delta-rs")],
-                                  "job string, run_date date, status string, engine string"))
+    got = store.read("run_manifest", version=v2["run_manifest"]).select(
+        "job", "run_date", "status", "engine"
+    )
+    eq(
+        got,
+        spark.createDataFrame(
+            [("land", date(2026, 11, 21), "ok", "delta-rs")],
+            "job string, run_date date, status string, engine string",
+        ),
+    )
 
 
 def test_run_manifest_has_a_row_for_land_per_run_date(spark, landed):
     store = landed.store
     got = store.read("run_manifest").select("job", "run_date", "status", "engine", "error")
     expected = spark.createDataFrame(
-        [("land", date(2026, 11, 21), "ok", "delta-rs", None), ("land", date(2026, 11, 22), "ok", "delta-rs", None)],
+        [
+            ("land", date(2026, 11, 21), "ok", "delta-rs", None),
+            ("land", date(2026, 11, 22), "ok", "delta-rs", None),
+        ],
         "job string, run_date date, status string, engine string, error string",
     )
     eq(got, expected)
@@ -546,17 +796,35 @@ def test_late_file_is_landed_by_the_next_run_without_duplicates(spark, landed):
     # earlier rows unchanged, the line held by the first run landed, one new row from the late file
     held = spark.createDataFrame(
         [("d1", "progress", src(landed, "deletion_events/events.jsonl"), 2)],
-        "deletion_id string, event string, source_file string, line bigint")
+        "deletion_id string, event string, source_file string, line bigint",
+    )
     eq(now.filter(F.col("source_file") != late), before.unionByName(held))
     assert store.read("held_inputs").count() == 0
-    eq(now.filter(F.col("source_file") == late),
-       spark.createDataFrame([("d2", "scheduled", late, 1)], "deletion_id string, event string, source_file string, line bigint"))
-    late_rejects = store.read("rejected_inputs").filter(F.col("source") == late).select("location", "reason", "run_date")
-    eq(late_rejects, spark.createDataFrame(
-        [("line 2", "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
-          date(2026, 11, 22))],
-        "location string, reason string, run_date date",
-    ))
+    eq(
+        now.filter(F.col("source_file") == late),
+        spark.createDataFrame(
+            [("d2", "scheduled", late, 1)],
+            "deletion_id string, event string, source_file string, line bigint",
+        ),
+    )
+    late_rejects = (
+        store.read("rejected_inputs")
+        .filter(F.col("source") == late)
+        .select("location", "reason", "run_date")
+    )
+    eq(
+        late_rejects,
+        spark.createDataFrame(
+            [
+                (
+                    "line 2",
+                    "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
+                    date(2026, 11, 22),
+                )
+            ],
+            "location string, reason string, run_date date",
+        ),
+    )
     # kinds without new files were not rewritten by the third run
     for name in ("deletion_requests", "landed_openlineage", "landed_edge_inventory"):
         assert v3[name] == v1[name], name
@@ -566,7 +834,13 @@ def test_a_grown_file_is_relanded_without_duplicating_lines(spark, landed):
     store = landed.store
     q = store.read("landed_query_logs").select("query_id", "source_file", "line")
     f = src(landed, "query_logs/queries.jsonl")
-    eq(q, spark.createDataFrame([("q1", f, 1), (None, f, 2), ("q7", f, 7)], "query_id string, source_file string, line bigint"))
+    eq(
+        q,
+        spark.createDataFrame(
+            [("q1", f, 1), (None, f, 2), ("q7", f, 7)],
+            "query_id string, source_file string, line bigint",
+        ),
+    )
     rejected = store.read("rejected_inputs")
     # the late file's bad line; re-read query log lines are not duplicated
     assert rejected.count() == 16 + 1
@@ -578,14 +852,26 @@ def test_deletion_requests_land_hashed_match_keys_of_their_subjects(spark, lande
     import hmac as hmac_lib
 
     secret = (landed.home / "keys" / "pseudonym.key").read_bytes()
-    keyed = lambda text: "sk_" + hmac_lib.new(  # noqa: E731
-        secret, text.encode(), hashlib.sha256).hexdigest()[:32]
-    got = landed.store.read("subject_match_keys", version=landed.v1["subject_match_keys"]).where(
-        F.col("function").isin("sha256_hex", "md5_hex")).select("subject_key", "function",
-                                                                "match_key")
+
+    def keyed(text):
+        return (
+            "sk_"
+            + hmac_lib.new(  # noqa: E731
+                secret, text.encode(), hashlib.sha256
+            ).hexdigest()[:32]
+        )
+
+    got = (
+        landed.store.read("subject_match_keys", version=landed.v1["subject_match_keys"])
+        .where(F.col("function").isin("sha256_hex", "md5_hex"))
+        .select("subject_key", "function", "match_key")
+    )
     alice = "alice@example.com"
     expected = spark.createDataFrame(
-        [(keyed(alice), "sha256_hex", keyed(hashlib.sha256(alice.encode()).hexdigest())),
-         (keyed(alice), "md5_hex", keyed(hashlib.md5(alice.encode()).hexdigest()))],  # noqa: S324
-        "subject_key string, function string, match_key string")
+        [
+            (keyed(alice), "sha256_hex", keyed(hashlib.sha256(alice.encode()).hexdigest())),
+            (keyed(alice), "md5_hex", keyed(hashlib.md5(alice.encode()).hexdigest())),
+        ],  # noqa: S324
+        "subject_key string, function string, match_key string",
+    )
     eq(got, expected)

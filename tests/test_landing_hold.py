@@ -32,13 +32,13 @@ def _event(i: int, ts: str, **more) -> str:
 
 
 EVENTS = [
-    _event(1, "2026-11-10T10:00:00Z"),                 # before every window
-    _event(2, "2026-11-18T23:59:59Z"),                 # in the backfill's window
-    _event(3, "2026-11-19T00:00:01Z"),                 # just after the backfill's window
-    _event(4, "2026-11-21T08:00:00Z"),                 # in today's window only
-    _event(5, "2026-11-22T00:00:01Z"),                 # after today's window: still held
+    _event(1, "2026-11-10T10:00:00Z"),  # before every window
+    _event(2, "2026-11-18T23:59:59Z"),  # in the backfill's window
+    _event(3, "2026-11-19T00:00:01Z"),  # just after the backfill's window
+    _event(4, "2026-11-21T08:00:00Z"),  # in today's window only
+    _event(5, "2026-11-22T00:00:01Z"),  # after today's window: still held
     _event(6, "2026-11-20T10:00:00Z", event="bogus"),  # rejected whatever the date
-    _event(7, "1900-01-01T00:00:00Z"),                 # before 2000: rejected
+    _event(7, "1900-01-01T00:00:00Z"),  # before 2000: rejected
 ]
 QUERIES = [
     json.dumps({"query_id": "q1", "started_at": "2026-11-17T01:00:00Z", "sql": "SELECT 1"}),
@@ -79,10 +79,15 @@ def test_a_backfill_then_today_lands_what_one_run_for_today_lands(spark, tmp_pat
     _land(twice, BACKFILL)
     held = _store(spark, twice).read("held_inputs").select("kind", "line", "reason").collect()
     assert sorted((r.kind, r.line) for r in held) == [
-        ("deletion_events", 3), ("deletion_events", 4), ("deletion_events", 5), ("query_logs", 2)]
+        ("deletion_events", 3),
+        ("deletion_events", 4),
+        ("deletion_events", 5),
+        ("query_logs", 2),
+    ]
     assert {r.reason for r in held if r.kind == "deletion_events"} == {
         "field 'ts' is after the run's window (ends 2026-11-19 00:00 UTC): held for the run whose "
-        "window holds it"}
+        "window holds it"
+    }
     assert _store(spark, twice).read("landed_query_logs").select("query_id").collect() == [("q1",)]
     _land(twice, TODAY)
 
@@ -92,19 +97,23 @@ def test_a_backfill_then_today_lands_what_one_run_for_today_lands(spark, tmp_pat
         assert_df_equality(
             _without_dates_and_paths(_store(spark, twice).read(table), twice),
             _without_dates_and_paths(_store(spark, once).read(table), once),
-            ignore_row_order=True, ignore_nullable=True,
+            ignore_row_order=True,
+            ignore_nullable=True,
         )
     # and what that is, written out
     store = _store(spark, twice)
     ev = store.read("deletion_events")
     assert sorted((r.deletion_id, str(r.landed_on)) for r in ev.collect()) == [
-        ("d1", BACKFILL), ("d2", BACKFILL), ("d3", TODAY), ("d4", TODAY)]
+        ("d1", BACKFILL),
+        ("d2", BACKFILL),
+        ("d3", TODAY),
+        ("d4", TODAY),
+    ]
     held = [(r.line, r.kind) for r in store.read("held_inputs").collect()]
     assert held == [(5, "deletion_events")]
     rejected = {r.location: r.reason for r in store.read("rejected_inputs").collect()}
     assert rejected == {
-        "line 6":
-            "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
+        "line 6": "field 'event' not one of scheduled, started, progress, rerun, exception, completed",
         "line 7": "field 'ts' is before 2000-01-01",
     }
     (ledger,) = store.read("landed_files").filter(F.col("kind") == "deletion_events").collect()
@@ -117,7 +126,12 @@ def test_a_held_line_lands_once_its_window_comes_and_a_rerun_changes_nothing(spa
     _land(home, "2026-11-22")
     store = _store(spark, home)
     assert sorted(r.deletion_id for r in store.read("deletion_events").collect()) == [
-        "d1", "d2", "d3", "d4", "d5"]
+        "d1",
+        "d2",
+        "d3",
+        "d4",
+        "d5",
+    ]
     assert store.read("held_inputs").count() == 0
     versions = {t: store.version(t) for t in store.list_tables() if t != "run_manifest"}
     _land(home, "2026-11-22")
@@ -128,12 +142,15 @@ def test_an_appended_line_lands_alone(spark, tmp_path):
     home = _home(tmp_path / "a")
     _land(home, TODAY)
     with open(home / "inputs" / "query_logs" / "a.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"query_id": "q3", "started_at": "2026-11-21T01:00:00Z",
-                             "sql": "SELECT 3"}) + "\n")
+        fh.write(
+            json.dumps({"query_id": "q3", "started_at": "2026-11-21T01:00:00Z", "sql": "SELECT 3"})
+            + "\n"
+        )
     _land(home, "2026-11-22")
     store = _store(spark, home)
-    got = sorted((r.query_id, r.line, str(r.landed_on))
-                 for r in store.read("landed_query_logs").collect())
+    got = sorted(
+        (r.query_id, r.line, str(r.landed_on)) for r in store.read("landed_query_logs").collect()
+    )
     assert got == [("q1", 1, TODAY), ("q2", 2, TODAY), ("q3", 3, "2026-11-22")]
     (row,) = store.read("run_manifest").filter(F.col("run_date") == date(2026, 11, 22)).collect()
     # one new line read; written: it and the event held by the first run (d5), whose window came
@@ -152,8 +169,9 @@ def test_a_corrected_file_of_the_same_size_and_mtime_is_relanded(spark, tmp_path
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
     _land(home, "2026-11-22")
-    got = sorted((r.query_id, r.sql)
-                 for r in _store(spark, home).read("landed_query_logs").collect())
+    got = sorted(
+        (r.query_id, r.sql) for r in _store(spark, home).read("landed_query_logs").collect()
+    )
     assert got == [("q1", "SELECT 1"), ("q2", "SELECT 9")]
 
 
@@ -190,9 +208,19 @@ def test_the_manifest_adds_up_every_attempt_of_a_run_date(spark, tmp_path, monke
     assert (row.status, row.inputs_read, row.rows_written, row.rows_rejected) == ("failed", 2, 2, 0)
     probes = home / "inputs" / "probe_samples"
     probes.mkdir(parents=True)
-    (probes / "p.jsonl").write_text(json.dumps(
-        {"request_id": "p1", "ts": "2026-11-21T01:00:00Z", "role": "sink", "asset": "a.b",
-         "value_hashes": ["h"]}) + "\n", encoding="utf-8")
+    (probes / "p.jsonl").write_text(
+        json.dumps(
+            {
+                "request_id": "p1",
+                "ts": "2026-11-21T01:00:00Z",
+                "role": "sink",
+                "asset": "a.b",
+                "value_hashes": ["h"],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     assert main(args) == 0
     (row,) = store.read("run_manifest").collect()
     assert (row.status, row.inputs_read, row.rows_written, row.rows_rejected) == ("ok", 10, 7, 2)
@@ -201,10 +229,17 @@ def test_the_manifest_adds_up_every_attempt_of_a_run_date(spark, tmp_path, monke
     assert (row.status, row.inputs_read, row.rows_written, row.rows_rejected) == ("ok", 10, 7, 2)
 
 
-LANDED_TABLES = ("landed_query_logs", "landed_openlineage", "landed_probe_samples",
-                 "deletion_events", "deletion_requests", "landed_edge_inventory",
-                 "landed_training_configs",
-                 "rejected_inputs", "held_inputs")
+LANDED_TABLES = (
+    "landed_query_logs",
+    "landed_openlineage",
+    "landed_probe_samples",
+    "deletion_events",
+    "deletion_requests",
+    "landed_edge_inventory",
+    "landed_training_configs",
+    "rejected_inputs",
+    "held_inputs",
+)
 
 
 @pytest.mark.slow

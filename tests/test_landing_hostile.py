@@ -32,7 +32,8 @@ def _ge_context():
 def reasons(spark, kind, lines):
     raw = spark.createDataFrame([("in.jsonl", i + 1, v) for i, v in enumerate(lines)], RAW)
     return split_by_suite(parse_lines(raw, kind), build_suite(kind, cutoff=CUTOFF)).select(
-        "line", "_reject_reason")
+        "line", "_reject_reason"
+    )
 
 
 def q(**fields) -> str:
@@ -42,17 +43,17 @@ def q(**fields) -> str:
 def test_query_log_lines_that_used_to_be_coerced_or_half_read(spark):
     big = q(sql="SELECT '" + "x" * (MAX_LINE_CHARS + 10) + "'")
     lines = [
-        q(),                                          # 1 fine
-        q() + q(query_id="q2"),                       # 2 two objects glued together
-        q() + "," + q(query_id="q2"),                 # 3 two objects, comma separated
-        q() + " trailing words",                      # 4 garbage after the object
-        q(sql={"text": "SELECT 1"}),                  # 5 sql is an object
-        q(query_id=42),                               # 6 query_id is a number
-        q(engine=["trino"]),                          # 7 engine is a list
-        big,                                          # 8 a huge SQL string in valid JSON
-        q(started_at="1900-01-01T00:00:00Z"),         # 9 long ago
-        q(sql="SELECT 1;").replace(";", "\r"),      # 10 a bare CR inside the record
-        q(engine=None, query_id="q11"),               # 11 null is fine for an optional field
+        q(),  # 1 fine
+        q() + q(query_id="q2"),  # 2 two objects glued together
+        q() + "," + q(query_id="q2"),  # 3 two objects, comma separated
+        q() + " trailing words",  # 4 garbage after the object
+        q(sql={"text": "SELECT 1"}),  # 5 sql is an object
+        q(query_id=42),  # 6 query_id is a number
+        q(engine=["trino"]),  # 7 engine is a list
+        big,  # 8 a huge SQL string in valid JSON
+        q(started_at="1900-01-01T00:00:00Z"),  # 9 long ago
+        q(sql="SELECT 1;").replace(";", "\r"),  # 10 a bare CR inside the record
+        q(engine=None, query_id="q11"),  # 11 null is fine for an optional field
     ]
     expected = spark.createDataFrame(
         [
@@ -65,20 +66,28 @@ def test_query_log_lines_that_used_to_be_coerced_or_half_read(spark):
             (7, "field 'engine' is a list, expected a string"),
             (8, f"line too large: {len(big)} characters (at most {MAX_LINE_CHARS} are read)"),
             (9, "field 'started_at' is before 2000-01-01"),
-            (10, "a bare carriage return (CR) inside the line: "
-                 "a record split or joined by mistake?"),
+            (
+                10,
+                "a bare carriage return (CR) inside the line: a record split or joined by mistake?",
+            ),
             (11, None),
         ],
         REASONS,
     )
-    assert_df_equality(reasons(spark, QUERY_LOGS, lines), expected, ignore_row_order=True,
-                       ignore_nullable=True)
+    assert_df_equality(
+        reasons(spark, QUERY_LOGS, lines), expected, ignore_row_order=True, ignore_nullable=True
+    )
 
 
 def ol(**fields) -> str:
-    base = {"eventType": "COMPLETE", "eventTime": TS, "run": {"runId": "r1"},
-            "job": {"namespace": "n", "name": "j"}, "inputs": [{"namespace": "n", "name": "a"}],
-            "outputs": [{"namespace": "n", "name": "b"}]}
+    base = {
+        "eventType": "COMPLETE",
+        "eventTime": TS,
+        "run": {"runId": "r1"},
+        "job": {"namespace": "n", "name": "j"},
+        "inputs": [{"namespace": "n", "name": "a"}],
+        "outputs": [{"namespace": "n", "name": "b"}],
+    }
     return json.dumps({**base, **fields})
 
 
@@ -88,32 +97,40 @@ def out(column_lineage) -> list:
 
 def test_openlineage_events_whose_lineage_would_be_lost_without_a_word(spark):
     good_facet = {"fields": {"c": {"inputFields": [{"namespace": "n", "name": "a", "field": "c"}]}}}
-    shape = ("field 'outputs' has a columnLineage facet of the wrong shape (expected "
-             "fields.<column>.inputFields as a list): its column lineage would be lost")
+    shape = (
+        "field 'outputs' has a columnLineage facet of the wrong shape (expected "
+        "fields.<column>.inputFields as a list): its column lineage would be lost"
+    )
     lines = [
-        ol(),                                                        # 1 fine
-        ol(outputs=out(good_facet)),                                 # 2 fine, with a facet
-        ol(inputs="n.a"),                                            # 3 inputs as a string
-        ol(outputs={"namespace": "n", "name": "b"}),                 # 4 outputs as an object
+        ol(),  # 1 fine
+        ol(outputs=out(good_facet)),  # 2 fine, with a facet
+        ol(inputs="n.a"),  # 3 inputs as a string
+        ol(outputs={"namespace": "n", "name": "b"}),  # 4 outputs as an object
         ol(outputs=out({"fields": {"c": {"inputFields": "n.a.c"}}})),  # 5 inputFields a string
-        ol(outputs=out([good_facet])),                               # 6 the facet is a list
-        ol(outputs=out({"fields": ["c"]})),                          # 7 fields is a list
-        ol(outputs=out({"fields": {"c": "n.a.c"}})),                 # 8 a field is a string
-        ol(outputs=out({"dataset": {"name": "a"}})),                 # 9 dataset is an object
-        ol(outputs=out(None)),                                       # 10 a null facet is absent
+        ol(outputs=out([good_facet])),  # 6 the facet is a list
+        ol(outputs=out({"fields": ["c"]})),  # 7 fields is a list
+        ol(outputs=out({"fields": {"c": "n.a.c"}})),  # 8 a field is a string
+        ol(outputs=out({"dataset": {"name": "a"}})),  # 9 dataset is an object
+        ol(outputs=out(None)),  # 10 a null facet is absent
     ]
     expected = spark.createDataFrame(
         [
-            (1, None), (2, None),
+            (1, None),
+            (2, None),
             (3, "field 'inputs' is a string, expected a list"),
             (4, "field 'outputs' is an object, expected a list"),
-            (5, shape), (6, shape), (7, shape), (8, shape), (9, shape),
+            (5, shape),
+            (6, shape),
+            (7, shape),
+            (8, shape),
+            (9, shape),
             (10, None),
         ],
         REASONS,
     )
-    assert_df_equality(reasons(spark, OPENLINEAGE, lines), expected, ignore_row_order=True,
-                       ignore_nullable=True)
+    assert_df_equality(
+        reasons(spark, OPENLINEAGE, lines), expected, ignore_row_order=True, ignore_nullable=True
+    )
 
 
 def ev(**fields) -> str:
@@ -122,17 +139,19 @@ def ev(**fields) -> str:
 
 def test_every_timestamp_field_is_range_checked_and_late_events_are_held(spark):
     lines = [
-        ev(scheduled_for="2026-12-01T00:00:00Z"),    # 1 scheduled after the window: fine
-        ev(scheduled_for="0001-01-01T00:00:00Z"),    # 2 year 1
-        ev(scheduled_for="9999-12-31T00:00:00Z"),    # 3 year 9999
-        ev(ts="1900-01-01T00:00:00Z"),               # 4 the event time, long ago
-        ev(ts="2026-11-25T00:00:00Z"),               # 5 the event time after the window: held
+        ev(scheduled_for="2026-12-01T00:00:00Z"),  # 1 scheduled after the window: fine
+        ev(scheduled_for="0001-01-01T00:00:00Z"),  # 2 year 1
+        ev(scheduled_for="9999-12-31T00:00:00Z"),  # 3 year 9999
+        ev(ts="1900-01-01T00:00:00Z"),  # 4 the event time, long ago
+        ev(ts="2026-11-25T00:00:00Z"),  # 5 the event time after the window: held
     ]
     raw = spark.createDataFrame([("in.jsonl", i + 1, v) for i, v in enumerate(lines)], RAW)
     suite = build_suite(DELETION_EVENTS, cutoff=CUTOFF)
     split = split_by_suite(parse_lines(raw, DELETION_EVENTS), suite)
-    held = ("field 'ts' is after the run's window (ends 2026-11-22 00:00 UTC): held for the run "
-            "whose window holds it")
+    held = (
+        "field 'ts' is after the run's window (ends 2026-11-22 00:00 UTC): held for the run "
+        "whose window holds it"
+    )
     expected = spark.createDataFrame(
         [
             (1, None, None),
@@ -143,8 +162,12 @@ def test_every_timestamp_field_is_range_checked_and_late_events_are_held(spark):
         ],
         "line bigint, _reject_reason string, _held_reason string",
     )
-    assert_df_equality(split.select("line", "_reject_reason", "_held_reason"), expected,
-                       ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(
+        split.select("line", "_reject_reason", "_held_reason"),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -173,14 +196,19 @@ def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path
     store = TableStore(spark, str(tmp_path / "warehouse"), engine="delta-rs")
     landed = sorted((r.query_id, r.line) for r in store.read("landed_query_logs").collect())
     assert landed == [("q1", 1), ("q3", 3), ("q5", 5)]  # the CR did not shift the line numbers
-    got = {(Path(r.source).name, r.location): r.reason
-           for r in store.read("rejected_inputs").collect()}
-    hidden = ("file not read: its name or folder starts with '_' or '.' (hidden, as Hadoop tools "
-              "treat it); rename it to land it")
+    got = {
+        (Path(r.source).name, r.location): r.reason for r in store.read("rejected_inputs").collect()
+    }
+    hidden = (
+        "file not read: its name or folder starts with '_' or '.' (hidden, as Hadoop tools "
+        "treat it); rename it to land it"
+    )
     other = "file not read: its type is not one of .jsonl, .jsonl.gz, .json.gz, .ndjson, .ndjson.gz"
     assert got == {
-        ("a.jsonl", "line 2"):
-            "a bare carriage return (CR) inside the line: a record split or joined by mistake?",
+        (
+            "a.jsonl",
+            "line 2",
+        ): "a bare carriage return (CR) inside the line: a record split or joined by mistake?",
         ("a.jsonl", "line 4"): "invalid UTF-8 bytes in the line",
         ("_hidden.jsonl", "file"): hidden,
         (".dot.jsonl", "file"): hidden,

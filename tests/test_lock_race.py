@@ -98,7 +98,7 @@ def test_processes_started_together_never_hold_the_lock_at_once(tmp_path):
     for r, spans in intervals.items():
         assert spans, f"round {r}: nobody took the lock"
         spans.sort()
-        for (s1, e1, w1), (s2, e2, w2) in zip(spans, spans[1:]):
+        for (_s1, e1, w1), (s2, _e2, w2) in zip(spans, spans[1:], strict=False):
             if s2 < e1:
                 overlaps.append((r, w1, w2))
     assert overlaps == [], f"two holders at once (round, worker, worker): {overlaps}"

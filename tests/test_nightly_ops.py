@@ -23,9 +23,19 @@ from jobs.runner import warehouse_lock
 from jobs.tables import TableStore
 
 COMPARED = [
-    "landed_query_logs", "deletion_events", "deletion_requests", "rejected_inputs", "assets", "columns",
-    "lineage_edges", "lineage_closure", "policy_violations", "deletion_anomalies", "residual_findings",
-    "retention_violations", "annotation_findings",
+    "landed_query_logs",
+    "deletion_events",
+    "deletion_requests",
+    "rejected_inputs",
+    "assets",
+    "columns",
+    "lineage_edges",
+    "lineage_closure",
+    "policy_violations",
+    "deletion_anomalies",
+    "residual_findings",
+    "retention_violations",
+    "annotation_findings",
 ]
 
 
@@ -49,7 +59,10 @@ def _normalised(store: TableStore, name: str, home: Path):
         if f.dataType.simpleString() == "string":
             df = df.withColumn(f.name, F.regexp_replace(F.col(f.name), str(home), "<home>"))
         elif f.dataType.simpleString() == "array<string>":  # e.g. evidence naming input files
-            df = df.withColumn(f.name, F.transform(F.col(f.name), lambda x: F.regexp_replace(x, str(home), "<home>")))
+            df = df.withColumn(
+                f.name,
+                F.transform(F.col(f.name), lambda x: F.regexp_replace(x, str(home), "<home>")),
+            )
     return df
 
 
@@ -57,8 +70,13 @@ def _assert_same_tables(spark, ref_home: Path, other_home: Path) -> None:
     ref = TableStore(spark, str(ref_home / "warehouse"))
     other = TableStore(spark, str(other_home / "warehouse"))
     for name in COMPARED:
-        assert_df_equality(_normalised(other, name, other_home), _normalised(ref, name, ref_home),
-                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+        assert_df_equality(
+            _normalised(other, name, other_home),
+            _normalised(ref, name, ref_home),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )
 
 
 def _args(conf: Path) -> list[str]:
@@ -74,7 +92,9 @@ def _crash(*_a, **_k):
 
 
 @pytest.mark.slow
-def test_a_run_crashing_in_each_step_resumes_to_the_same_tables(demo_run, spark, tmp_path, monkeypatch):
+def test_a_run_crashing_in_each_step_resumes_to_the_same_tables(
+    demo_run, spark, tmp_path, monkeypatch
+):
     conf = _copy_home(demo_run, tmp_path / "h")
     import jobs.audit
     import jobs.ingest
@@ -91,7 +111,10 @@ def test_a_run_crashing_in_each_step_resumes_to_the_same_tables(demo_run, spark,
         return real_record(*a, **k)
 
     crash_points = [
-        ("land", lambda: monkeypatch.setattr(jobs.landing.ge_validation, "record", crash_on_third_kind)),
+        (
+            "land",
+            lambda: monkeypatch.setattr(jobs.landing.ge_validation, "record", crash_on_third_kind),
+        ),
         ("ingest", lambda: monkeypatch.setattr(jobs.ingest, "write_catalog", _crash)),
         ("closure", lambda: monkeypatch.setattr(jobs.policy_job, "policy_and_new_flows", _crash)),
         ("audit", lambda: monkeypatch.setattr(jobs.audit, "annotations", _crash)),
@@ -112,14 +135,21 @@ def test_a_killed_process_resumes_and_takes_over_its_stale_lock(demo_run, spark,
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jobs.cli", "nightly", *_args(conf)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     store = TableStore(spark, str(tmp_path / "k" / "warehouse"))
     deadline = time.monotonic() + 900
     try:
         while time.monotonic() < deadline:  # wait until landing has committed, then kill mid-ingest
-            if store.exists("run_manifest") and store.read("run_manifest").filter(
-                    (F.col("job") == "land") & (F.col("status") == "ok")).count():
+            if (
+                store.exists("run_manifest")
+                and store.read("run_manifest")
+                .filter((F.col("job") == "land") & (F.col("status") == "ok"))
+                .count()
+            ):
                 break
             if proc.poll() is not None:
                 pytest.fail("the nightly run ended before it could be killed")
@@ -154,5 +184,6 @@ def test_fail_on_findings_exits_one(demo_run):
 def test_forced_ingest_rerun_leaves_lineage_unchanged(demo_run, spark):
     before = demo_run.store.read("lineage_edges").localCheckpoint()
     assert main(["ingest", *_args(demo_run.conf)]) == 0
-    assert_df_equality(demo_run.store.read("lineage_edges"), before, ignore_row_order=True,
-                       ignore_nullable=True)
+    assert_df_equality(
+        demo_run.store.read("lineage_edges"), before, ignore_row_order=True, ignore_nullable=True
+    )

@@ -17,8 +17,12 @@ from jobs.registry import STEP_BY_NAME, STEPS, TABLES
 
 
 def _touched(demo_run) -> dict[str, dict[str, set[str]]]:
-    rows = demo_run.store.read("run_manifest").filter(F.col("status") == "ok") \
-        .select("job", "details").collect()
+    rows = (
+        demo_run.store.read("run_manifest")
+        .filter(F.col("status") == "ok")
+        .select("job", "details")
+        .collect()
+    )
     out = {}
     for r in rows:
         tables = json.loads(r.details)["tables"]
@@ -49,7 +53,9 @@ def test_each_step_touches_exactly_the_tables_it_declares(demo_run):
 
 def test_the_nightly_order_and_the_openlineage_events_come_from_the_registry():
     assert [n for n, _ in NIGHTLY] == [s.name for s in STEPS]
-    event = step_event("closure", "2026-11-22", "COMPLETE", now=datetime(2026, 11, 22, tzinfo=timezone.utc))
+    event = step_event(
+        "closure", "2026-11-22", "COMPLETE", now=datetime(2026, 11, 22, tzinfo=timezone.utc)
+    )
     spec = STEP_BY_NAME["closure"]
     assert [d["name"] for d in event["inputs"]] == list(spec.reads)
     assert [d["name"] for d in event["outputs"]] == list(spec.writes)

@@ -53,8 +53,14 @@ def make_context(spark, home: Path, **overrides: Any) -> JobContext:
         cfg = replace(cfg, **overrides)
     store = TableStore(spark, cfg.warehouse, engine=cfg.storage.engine)
     audited = TableStore(spark, cfg.audited_warehouse, engine=cfg.storage.engine)
-    return JobContext(cfg=cfg, spark=spark, store=store, audited=audited, run_date=RUN_DATE,
-                      log=Progress(quiet=True))
+    return JobContext(
+        cfg=cfg,
+        spark=spark,
+        store=store,
+        audited=audited,
+        run_date=RUN_DATE,
+        log=Progress(quiet=True),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +89,9 @@ def today(ctx, name: str):
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_step_result_and_latest_copy(report, ctx):
@@ -95,8 +102,14 @@ def test_step_result_and_latest_copy(report, ctx):
     written = files(folder)
     assert result.rows_written == len(written)
     assert files(latest) == written
-    assert {"index.html", "datamap.html", "deletions.html", "details/policy_violations.html",
-            "details/policy_violations.csv", "details/policy_violations.json"} <= set(written)
+    assert {
+        "index.html",
+        "datamap.html",
+        "deletions.html",
+        "details/policy_violations.html",
+        "details/policy_violations.csv",
+        "details/policy_violations.json",
+    } <= set(written)
 
 
 def test_rejected_inputs_count_and_no_raw(report, ctx):
@@ -105,8 +118,9 @@ def test_rejected_inputs_count_and_no_raw(report, ctx):
     n = rej.count()
     assert n > 0
     index = page(folder, "index.html")
-    link = index.find("a", href=re.compile(r"details/rejected_inputs\.html$"),
-                      string=re.compile(r"\d"))
+    link = index.find(
+        "a", href=re.compile(r"details/rejected_inputs\.html$"), string=re.compile(r"\d")
+    )
     assert link is not None and int(link.get_text().replace(",", "")) == n
     exported = json.loads((folder / "details/rejected_inputs.json").read_text())
     assert len(exported) == min(n, 500)
@@ -120,15 +134,20 @@ def test_rejected_inputs_count_and_no_raw(report, ctx):
 
 def test_policy_violation_to_ads_with_its_path(report, ctx):
     _, folder = report
-    ads = [r.asDict() for r in
-           today(ctx, "policy_violations").filter(F.col("zone") == "ads").collect()]
+    ads = [
+        r.asDict() for r in today(ctx, "policy_violations").filter(F.col("zone") == "ads").collect()
+    ]
     assert ads, "the demo injects a flow of religion into ads"
     detail = text(page(folder, "details/policy_violations.html"))
     for v in ads:
         assert " → ".join(v["path"]) in detail
         assert v["policy"] in detail
-    index_numbers = [a.get_text(strip=True) for a in page(folder, "index.html").find_all(
-        "a", href=re.compile(r"details/policy_violations\.html"))]
+    index_numbers = [
+        a.get_text(strip=True)
+        for a in page(folder, "index.html").find_all(
+            "a", href=re.compile(r"details/policy_violations\.html")
+        )
+    ]
     assert str(today(ctx, "policy_violations").count()) in index_numbers
 
 
@@ -141,7 +160,8 @@ def test_sections_show_the_run_dates_slices(report, ctx):
     anomalies = today(ctx, "deletion_anomalies").filter(F.col("status") == "open")
     rows = json.loads((folder / "details/deletion_anomalies.json").read_text())
     assert sorted((r["deletion_id"], r["check"]) for r in rows) == sorted(
-        (r.deletion_id, r.check) for r in anomalies.collect())
+        (r.deletion_id, r.check) for r in anomalies.collect()
+    )
     assert all(r["age_days"] is not None and r["age_days"] >= 0 for r in rows)
 
 
@@ -150,8 +170,9 @@ def test_lineage_coverage_numbers(report, ctx):
     assets = ctx.store.read("assets").count()
     edges = ctx.store.read("lineage_edges")
     touched = edges.select(F.col("source_asset").alias("a")).union(edges.select("target_asset"))
-    with_lineage = ctx.store.read("assets").join(
-        touched.distinct(), F.col("asset_id") == F.col("a")).count()
+    with_lineage = (
+        ctx.store.read("assets").join(touched.distinct(), F.col("asset_id") == F.col("a")).count()
+    )
     got = (result.details["assets_total"], result.details["assets_with_lineage"])
     assert got == (assets, with_lineage)
     assert f"{with_lineage} of {assets}" in text(page(folder, "index.html"))
@@ -167,7 +188,8 @@ def test_deletions_page_uses_pseudonymous_keys_only(report, ctx):
         assert r.subject_key in body and r.subject_key.startswith("sk_")
     truth = json.loads((Path(ctx.cfg.home) / "ground_truth.json").read_text())
     raw_ids = {str(d["subject_id"]) for d in truth["deletions"]} | {
-        str(r["subject_id"]) for r in truth["residual_rows"]}
+        str(r["subject_id"]) for r in truth["residual_rows"]
+    }
     assert raw_ids
     alternatives = "|".join(map(re.escape, sorted(raw_ids)))
     pattern = re.compile(r"(?<![0-9A-Za-z_])(" + alternatives + r")(?![0-9A-Za-z_])")
@@ -226,8 +248,9 @@ def test_rerun_is_identical(report, ctx):
 def test_missing_tables_give_empty_sections(spark, ctx, tmp_path):
     from jobs.report import run_report
 
-    empty = make_context(spark, Path(ctx.cfg.home), warehouse=str(tmp_path / "wh"),
-                         reports=str(tmp_path / "reports"))
+    empty = make_context(
+        spark, Path(ctx.cfg.home), warehouse=str(tmp_path / "wh"), reports=str(tmp_path / "reports")
+    )
     result = run_report(empty)
     index = page(tmp_path / "reports" / "latest", "index.html")
     assert "Nightly compliance report" in text(index)

@@ -24,7 +24,9 @@ def soup(path: Path) -> BeautifulSoup:
 def table_rows(table) -> tuple[list[str], list[list[str]]]:
     """Header column names (data-col) and body cell texts of a rendered table."""
     cols = [th.get("data-col") or th.get_text(strip=True) for th in table.thead.find_all("th")]
-    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in table.tbody.find_all("tr")]
+    rows = [
+        [td.get_text(strip=True) for td in tr.find_all("td")] for tr in table.tbody.find_all("tr")
+    ]
     return cols, rows
 
 
@@ -77,12 +79,19 @@ def test_run_summary_numbers_link_to_the_manifest(report):
     out, _ = report
     run = soup(out / "index.html").find("section", id="run")
     links = {a.get_text(): a["href"] for a in run.select(".summary a")}
-    assert links == {"4,671": "details/run_manifest.html", "2,211": "details/run_manifest.html",
-                     "6": "details/rejected_inputs.html"}
+    assert links == {
+        "4,671": "details/run_manifest.html",
+        "2,211": "details/run_manifest.html",
+        "6": "details/rejected_inputs.html",
+    }
     cols, rows = table_rows(soup(out / "details" / "run_manifest.html").select_one("#rows table"))
     assert [(r[cols.index("run_date")], r[cols.index("job")]) for r in rows][:5] == [
-        ("2026-03-14", "ingest"), ("2026-03-14", "closure"), ("2026-03-14", "audit"),
-        ("2026-03-14", "report"), ("2026-03-13", "ingest")]
+        ("2026-03-14", "ingest"),
+        ("2026-03-14", "closure"),
+        ("2026-03-14", "audit"),
+        ("2026-03-14", "report"),
+        ("2026-03-13", "ingest"),
+    ]
     assert len(rows) == 6
     assert json.loads((out / "details" / "run_manifest.json").read_text())[0]["duration_s"] == 137
 
@@ -91,8 +100,10 @@ def test_index_numbers_match_sections(report):
     out, _ = report
     index = soup(out / "index.html")
     card = index.find("section", id="rejected_inputs")
-    values = {li.select_one(".label").get_text(strip=True): li.select_one("a.num").get_text()
-              for li in card.select("ul.metrics li")}
+    values = {
+        li.select_one(".label").get_text(strip=True): li.select_one("a.num").get_text()
+        for li in card.select("ul.metrics li")
+    }
     assert values == {"total": "6", "unparseable_sql": "5", "missing_field:ts": "1"}
     assert "attention" in card["class"]
     assert "clean" in index.find("section", id="retention_violations")["class"]
@@ -120,11 +131,13 @@ def test_detail_page_rows_groups_and_exports_agree(report):
         csv_rows = list(csv.DictReader(fh))
     data = json.loads((out / "details" / "rejected_inputs.json").read_text())
     assert len(html_rows) == len(csv_rows) == len(data) == 3
+
     def key(r):
         return r["location"]
 
-    for h, c, j in zip(sorted(html_rows, key=key), sorted(csv_rows, key=key),
-                       sorted(data, key=key), strict=True):
+    for h, c, j in zip(
+        sorted(html_rows, key=key), sorted(csv_rows, key=key), sorted(data, key=key), strict=True
+    ):
         assert h["source"] == c["source"] == j["source"]
         assert h["reason"] == c["reason"] == j["reason"]
         assert j["run_date"] == "2026-03-14" == c["run_date"] == h["run_date"]
@@ -195,7 +208,10 @@ def test_datamap_page_article30_and_columns(report):
     cat = doc.find(id="cat-g-user-contact-email").find_next("table")
     ccols, crows = table_rows(cat)
     assert [(r[0], r[ccols.index("masking")], r[ccols.index("min_depth")]) for r in crows] == [
-        (sample.XSS, "no", "2"), ("dw.dim_customer", "no", "1"), ("ml.churn_model", "no", "2")]
+        (sample.XSS, "no", "2"),
+        ("dw.dim_customer", "no", "1"),
+        ("ml.churn_model", "no", "2"),
+    ]
     empty = doc.find(id="cat-g-user-unique-id").find_next("table")
     assert "stays in its source" in empty.get_text()
     block = doc.find(id="c-crm-customers-email")
@@ -211,23 +227,38 @@ def test_deletions_page_status_timeline_and_residuals(report):
     doc = soup(out / "deletions.html")
     cols, rows = table_rows(doc.find("table", id="requests"))
     status = {r[0]: r[cols.index("status")] for r in rows}
-    assert status == {"del-001": "completed on time", "del-002": "completed late",
-                      "del-003": "in progress"}
+    assert status == {
+        "del-001": "completed on time",
+        "del-002": "completed late",
+        "del-003": "in progress",
+    }
     assert [r[0] for r in rows][:2] == ["del-002", "del-003"]  # needing attention first
     case = doc.find("section", id="d-del-002")
     events = [li.b.get_text() for li in case.select("ol.timeline li")]
-    assert events == ["requested", "scheduled", "started", "exception", "rerun", "SLA due",
-                      "completed"]
+    assert events == [
+        "requested",
+        "scheduled",
+        "started",
+        "exception",
+        "rerun",
+        "SLA due",
+        "completed",
+    ]
     assert "[redacted e-mail]" in case.get_text() and "jane@example.com" not in doc.get_text()
     residual = case.find("h3", string="Residual scan per table").find_next("table")
     rcols, rrows = table_rows(residual)
     assert [(r[0], r[rcols.index("rows_found")]) for r in rrows] == [
-        ("dw.dim_customer", "2"), (sample.XSS, "0")]
+        ("dw.dim_customer", "2"),
+        (sample.XSS, "0"),
+    ]
     assert case.select("svg.timeline line.sla")
     exported = json.loads((out / "deletion-residuals.json").read_text())
     assert {(e["deletion_id"], e["asset"], e["rows_found"]) for e in exported} == {
-        ("del-001", "dw.dim_customer", 0), ("del-001", "ml.churn_model", 0),
-        ("del-002", "dw.dim_customer", 2), ("del-002", sample.XSS, 0)}
+        ("del-001", "dw.dim_customer", 0),
+        ("del-001", "ml.churn_model", 0),
+        ("del-002", "dw.dim_customer", 2),
+        ("del-002", sample.XSS, 0),
+    }
     assert "e-mail address(es)" in doc.find("footer").get_text()
 
 
@@ -244,8 +275,14 @@ def test_overdue_when_run_date_passes_sla(tmp_path):
 def test_render_datamap_alone(tmp_path):
     paths = render_datamap(sample.datamap(), tmp_path)
     assert sorted(p.name for p in paths) == sorted(
-        ["datamap.html", "datamap-flows.csv", "datamap-flows.json", "datamap-article30.csv",
-         "datamap-article30.json"])
+        [
+            "datamap.html",
+            "datamap-flows.csv",
+            "datamap-flows.json",
+            "datamap-article30.csv",
+            "datamap-article30.json",
+        ]
+    )
     doc = soup(tmp_path / "datamap.html")
     assert doc.find("nav") is None  # on-demand page: no links to pages that do not exist
     assert len(doc.select("svg.lineage polyline.violating")) == 2
@@ -271,8 +308,7 @@ def test_render_impact(tmp_path):
 def test_attention_banner_and_escaped_metric_labels(tmp_path):
     evil = "<img src=x onerror=alert(1)>"
     s = sec.rejected_inputs([{"source": "f", "location": "1", "reason": evil}])
-    render_nightly(NightlyReport(run_date="2026-03-14", sections=[s, sec.new_flows([])]),
-                   tmp_path)
+    render_nightly(NightlyReport(run_date="2026-03-14", sections=[s, sec.new_flows([])]), tmp_path)
     for page in ("index.html", "details/rejected_inputs.html"):
         doc = soup(tmp_path / page)
         assert doc.find_all("img") == [], page
@@ -281,5 +317,7 @@ def test_attention_banner_and_escaped_metric_labels(tmp_path):
     assert [a.get_text() for a in banner.find_all("a")] == ["Rejected inputs", "1"]
     clean = NightlyReport(run_date="2026-03-14", sections=[sec.new_flows([])])
     render_nightly(clean, tmp_path / "clean")
-    assert "No section needs attention" in soup(tmp_path / "clean" / "index.html").find(
-        id="attention").get_text()
+    assert (
+        "No section needs attention"
+        in soup(tmp_path / "clean" / "index.html").find(id="attention").get_text()
+    )

@@ -18,8 +18,9 @@ from reports.model import DataMap, GraphView, NightlyReport, Section, TrendPoint
 from reports.safety import Guard, ReportDataError
 
 
-@pytest.mark.parametrize("column", ["ciphertext", "iv", "mac", "key", "Key_Material", "subject_id",
-                                    "raw"])
+@pytest.mark.parametrize(
+    "column", ["ciphertext", "iv", "mac", "key", "Key_Material", "subject_id", "raw"]
+)
 def test_forbidden_columns_refuse_the_render(tmp_path, column):
     s = Section(key="restoration_log", title="t", rows=[{"entry_id": "e1", column: "x"}])
     with pytest.raises(ReportDataError, match=column):
@@ -38,11 +39,26 @@ def test_key_material_value_refuses_the_render(tmp_path):
 
 def test_guard_redacts_emails_in_nested_values_and_counts():
     g = Guard()
-    out = g.rows([{"detail": "mail a.b@example.org now", "path": ["x", "c@d.io"], "n": 3,
-                   "subject_key": "sk_0123456789abcdef"}], "t")
+    out = g.rows(
+        [
+            {
+                "detail": "mail a.b@example.org now",
+                "path": ["x", "c@d.io"],
+                "n": 3,
+                "subject_key": "sk_0123456789abcdef",
+            }
+        ],
+        "t",
+    )
     assert g.rows([{"subject_key": None}], "t") == [{"subject_key": None}]
-    assert out == [{"detail": "mail [redacted e-mail] now", "path": ["x", "[redacted e-mail]"],
-                    "n": 3, "subject_key": "sk_0123456789abcdef"}]
+    assert out == [
+        {
+            "detail": "mail [redacted e-mail] now",
+            "path": ["x", "[redacted e-mail]"],
+            "n": 3,
+            "subject_key": "sk_0123456789abcdef",
+        }
+    ]
     assert g.redactions == 2
 
 
@@ -62,29 +78,50 @@ def test_guard_turns_pandas_and_numpy_values_into_plain_python():
     import pandas as pd
 
     g = Guard()
-    row = {"a": np.int64(3), "b": float("nan"), "c": pd.NaT, "d": np.array(["x", "y"]),
-           "e": Decimal(2), "f": Decimal("0.5"),
-           "g": pd.Timestamp("2026-03-14T10:00:00+01:00").to_pydatetime()}
+    row = {
+        "a": np.int64(3),
+        "b": float("nan"),
+        "c": pd.NaT,
+        "d": np.array(["x", "y"]),
+        "e": Decimal(2),
+        "f": Decimal("0.5"),
+        "g": pd.Timestamp("2026-03-14T10:00:00+01:00").to_pydatetime(),
+    }
     out = g.rows([row], "t")[0]
-    assert out == {"a": 3, "b": None, "c": None, "d": ["x", "y"], "e": 2, "f": 0.5,
-                   "g": datetime(2026, 3, 14, 9, 0)}
+    assert out == {
+        "a": 3,
+        "b": None,
+        "c": None,
+        "d": ["x", "y"],
+        "e": 2,
+        "f": 0.5,
+        "g": datetime(2026, 3, 14, 9, 0),
+    }
     assert type(out["a"]) is int
 
 
 def test_rejected_inputs_builder_drops_raw_and_counts_by_reason():
-    s = sec.rejected_inputs([{"source": "f", "location": "line 1", "reason": "bad_json",
-                              "raw": "{secret}"},
-                             {"source": "f", "location": "line 2", "reason": "bad_json",
-                              "raw": "x"}])
+    s = sec.rejected_inputs(
+        [
+            {"source": "f", "location": "line 1", "reason": "bad_json", "raw": "{secret}"},
+            {"source": "f", "location": "line 2", "reason": "bad_json", "raw": "x"},
+        ]
+    )
     assert "raw" not in s.columns
     assert [(m.label, m.value, m.group) for m in s.metrics] == [
-        ("total", 2, None), ("bad_json", 2, "bad_json")]
+        ("total", 2, None),
+        ("bad_json", 2, "bad_json"),
+    ]
     assert s.group_by == "reason" and s.needs_attention
 
 
 def test_section_defaults_and_trend_normalisation():
-    s = Section(key="k", title="T", rows=[{"a": 1}, {"b": 2, "a": 3}],
-                trend=[("2026-01-02", 2), {"run_date": "2026-01-01", "value": 1}])
+    s = Section(
+        key="k",
+        title="T",
+        rows=[{"a": 1}, {"b": 2, "a": 3}],
+        trend=[("2026-01-02", 2), {"run_date": "2026-01-01", "value": 1}],
+    )
     assert s.columns == ("a", "b") and s.total == 2 and not s.truncated
     assert [t.value for t in s.trend] == [1.0, 2.0]
     assert s.metrics[0].value == 2 and s.needs_attention
@@ -94,16 +131,23 @@ def test_section_defaults_and_trend_normalisation():
 
 
 def test_restoration_log_section_flags_only_overdue_keys():
-    ok = sec.restoration_log(keys_active=90, keys_destroyed=3, entries_written=1,
-                             entries_restored=0, entries_expired=2)
+    ok = sec.restoration_log(
+        keys_active=90, keys_destroyed=3, entries_written=1, entries_restored=0, entries_expired=2
+    )
     assert not ok.needs_attention
-    bad = sec.restoration_log(keys_active=90, keys_destroyed=3, entries_written=1,
-                              entries_restored=0, entries_expired=2, keys_overdue=1)
+    bad = sec.restoration_log(
+        keys_active=90,
+        keys_destroyed=3,
+        entries_written=1,
+        entries_restored=0,
+        entries_expired=2,
+        keys_overdue=1,
+    )
     assert bad.needs_attention
 
 
 def test_csv_cells_and_exports(tmp_path):
-    assert csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert csv_cell("-3.5") == "-3.5"
     assert csv_cell(None) == "" and csv_cell(True) == "true"
     assert csv_cell(["a", "b"]) == '["a", "b"]'
@@ -145,11 +189,11 @@ def test_graph_is_capped_with_a_note():
 
 
 def test_graph_column_level_and_cycles():
-    edges = [{"source_asset": "a", "source_column": "x", "target_asset": "b", "target_column": "y"},
-             {"source_asset": "b", "source_column": "y", "target_asset": "a",
-              "target_column": "x"},
-             {"source_asset": "b", "source_column": "y", "target_asset": "c",
-              "target_column": None}]
+    edges = [
+        {"source_asset": "a", "source_column": "x", "target_asset": "b", "target_column": "y"},
+        {"source_asset": "b", "source_column": "y", "target_asset": "a", "target_column": "x"},
+        {"source_asset": "b", "source_column": "y", "target_asset": "c", "target_column": None},
+    ]
     doc = _svg(draw_lineage(GraphView(edges=edges, level="column")))
     assert {g["data-node"] for g in doc.select("g.node")} == {"a.x", "b.y", "c"}
     assert len(doc.select("polyline.edge")) == 3
@@ -166,26 +210,43 @@ def test_datamap_helpers():
     assert all(r["zone"] for r in f)
     cols = by_column(dm, f)
     assert [(c.asset, c.column, len(c.flows)) for c in cols] == [
-        ("crm.customers", "city", 2), ("crm.customers", "email", 3),
-        ("crm.customers", "customer_id", 0)]
+        ("crm.customers", "city", 2),
+        ("crm.customers", "email", 3),
+        ("crm.customers", "customer_id", 0),
+    ]
     art = {r["data_category"]: r for r in article30(dm, cols)}
     assert art["user.contact.address.city"]["recipients"] == ["data-eng", "finance"]
     assert art["user.contact.address.city"]["storage_locations"] == [
-        "crm.customers", "dw.dim_customer"]
+        "crm.customers",
+        "dw.dim_customer",
+    ]
     masked = [dict(f, masking=f["target_asset"] == "dw.dim_customer") for f in flows(dm)]
     cats = {r["target_asset"]: r for r in category_assets(by_column(dm, masked))}
     assert cats["dw.dim_customer"]["masking"] == "yes"
     assert cats["dw.dim_customer"]["from_columns"] == ["crm.customers.city", "crm.customers.email"]
     assert cats["dw.dim_customer"]["retention_days"] == 365
     # reach rows keyed by asset_id resolve to names
-    by_id = DataMap(personal_columns=[{"asset_id": "a1", "column": "email",
-                                       "data_category": "user.contact.email"}],
-                    reach=[{"source_asset": "a1", "source_column": "email", "target_asset": "a2",
-                            "target_column": "email", "depth": 1}],
-                    assets=sample.ASSETS)
+    by_id = DataMap(
+        personal_columns=[
+            {"asset_id": "a1", "column": "email", "data_category": "user.contact.email"}
+        ],
+        reach=[
+            {
+                "source_asset": "a1",
+                "source_column": "email",
+                "target_asset": "a2",
+                "target_column": "email",
+                "depth": 1,
+            }
+        ],
+        assets=sample.ASSETS,
+    )
     f = flows(by_id)
     assert (f[0]["source_asset"], f[0]["target_asset"], f[0]["owner"]) == (
-        "crm.customers", "dw.dim_customer", "data-eng")
+        "crm.customers",
+        "dw.dim_customer",
+        "data-eng",
+    )
     assert by_column(by_id, f)[0].flows == tuple(f)
 
 
@@ -213,7 +274,11 @@ def test_datamap_graph_is_drawn_from_reach_paths_when_not_given(tmp_path):
     render_datamap(dm, tmp_path)
     doc = BeautifulSoup((tmp_path / "datamap.html").read_text(), "html.parser")
     edges = {(e["data-src"], e["data-dst"]) for e in doc.select("svg.lineage polyline")}
-    assert edges == {("crm.customers", "dw.dim_customer"), ("dw.dim_customer", "ml.churn_model"),
-                     ("dw.dim_customer", sample.XSS), ("dw.dim_customer", "bi.revenue_by_city")}
+    assert edges == {
+        ("crm.customers", "dw.dim_customer"),
+        ("dw.dim_customer", "ml.churn_model"),
+        ("dw.dim_customer", sample.XSS),
+        ("dw.dim_customer", "bi.revenue_by_city"),
+    }
     kinds = {g["data-node"]: g["data-kind"] for g in doc.select("svg.lineage g.node")}
     assert kinds["bi.revenue_by_city"] == "dashboard"

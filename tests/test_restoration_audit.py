@@ -26,29 +26,47 @@ D91, D89 = TODAY - timedelta(days=91), TODAY - timedelta(days=89)
 
 
 def _purge(w, deletion_id, days_ago):
-    return purge(w.ctx, deletion_id=deletion_id, all_findings=False, dry_run=False, keyring=w.keyring,
-                 now=NOW - timedelta(days=days_ago))
+    return purge(
+        w.ctx,
+        deletion_id=deletion_id,
+        all_findings=False,
+        dry_run=False,
+        keyring=w.keyring,
+        now=NOW - timedelta(days=days_ago),
+    )
 
 
-def test_entry_from_91_days_ago_is_unrecoverable_after_rotation_while_89_days_restores(spark, tmp_path):
+def test_entry_from_91_days_ago_is_unrecoverable_after_rotation_while_89_days_restores(
+    spark, tmp_path
+):
     w = build_world(spark, tmp_path, conf="storage:\n  vacuum_retention_hours: 0\n")
     _purge(w, "del-2", 91)
     _purge(w, "del-3", 89)
     w.keyring.rotate(TODAY, 90)  # the 91-day-old key is destroyed; its entries are still in the log
 
     expired = restore(w.ctx, "del-2", keyring=w.keyring, now=NOW)
-    assert expired.inserted == 0 and expired.expired == 4 and "unrecoverable by design" in expired.text()
+    assert (
+        expired.inserted == 0
+        and expired.expired == 4
+        and "unrecoverable by design" in expired.text()
+    )
     assert restore(w.ctx, "del-3", keyring=w.keyring, now=NOW).inserted == 1
 
     step = rotate_keys_step(w.ctx, w.keyring)  # the nightly step: rotation and audit of the log
     assert step.findings == 0 and step.details["removed"] == 4 and step.details["entries"] == 5
     assert w.keyring.key_ids() == [f"k-{D89:%Y%m%d}", "k-20261122"]
     health = w.ctx.store.read("restoration_log_health")
-    eq(health, w.df([
-        (TODAY, D91, 91, 4, 0, 4, 0, 4, 0, 4, 0, 0),
-        (TODAY, D89, 89, 1, 0, 1, 1, 0, 0, 0, 0, 0),
-        (TODAY, TODAY, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0),
-    ], HEALTH_SCHEMA))
+    eq(
+        health,
+        w.df(
+            [
+                (TODAY, D91, 91, 4, 0, 4, 0, 4, 0, 4, 0, 0),
+                (TODAY, D89, 89, 1, 0, 1, 1, 0, 0, 0, 0, 0),
+                (TODAY, TODAY, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0),
+            ],
+            HEALTH_SCHEMA,
+        ),
+    )
 
     # the expired entries are gone from the table and, with a 0-hour retention, from its files
     log = w.ctx.store.read("restoration_log")
@@ -82,17 +100,24 @@ def test_log_audit_flags_a_surviving_key_readable_old_entries_and_tampering(spar
     _purge(w, "del-2", 91)
     _purge(w, "del-3", 0)
     log = w.ctx.store.read("restoration_log")
-    tampered = log.withColumn("iv", F.when(F.col("deletion_id") == "del-3", F.lit(bytes(16)))
-                              .otherwise(F.col("iv")))
+    tampered = log.withColumn(
+        "iv", F.when(F.col("deletion_id") == "del-3", F.lit(bytes(16))).otherwise(F.col("iv"))
+    )
     w.ctx.store.overwrite("restoration_log", tampered.localCheckpoint())
 
     report = keys_rotate(w.ctx, w.keyring, today=TODAY)
-    assert [(f.key_id, f.check) for f in report.key_findings] == [(f"k-{D91:%Y%m%d}", "key_past_window")]
+    assert [(f.key_id, f.check) for f in report.key_findings] == [
+        (f"k-{D91:%Y%m%d}", "key_past_window")
+    ]
     assert report.totals["readable_past_window"] == 4 and report.totals["tampered"] == 1
     assert report.findings == 1 + 4 + 1 and report.step_result().findings == 6
     assert report.totals["removed"] == 4  # removed from the log anyway: past the window
     text = report.text()
-    assert "KEY FINDING key_past_window" in text and "still open" in text and "tampered entries" in text
+    assert (
+        "KEY FINDING key_past_window" in text
+        and "still open" in text
+        and "tampered entries" in text
+    )
     assert w.ctx.store.read("restoration_log").count() == 1
 
 

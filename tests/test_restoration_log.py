@@ -50,8 +50,12 @@ KEY_B = RestorationKey("k-20261121", bytes(range(100, 132)))
 SECRET_ROW = '{"email":"alice@example.com","id":42,"name":"Alice Ünïcode"}'
 
 
-def _record(entry_id: str = "e1", deletion_id: str | None = "d1", row: str = SECRET_ROW,
-            created: datetime = datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=UTC)):
+def _record(
+    entry_id: str = "e1",
+    deletion_id: str | None = "d1",
+    row: str = SECRET_ROW,
+    created: datetime = datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=UTC),
+):
     return RestorationRecord(entry_id, deletion_id, "crm.customers", created, row)
 
 
@@ -80,9 +84,15 @@ def test_associated_data_is_sorted_key_json() -> None:
         ('e"\\2', None, "ünï.ç\u2028ode"),
     ]:
         expected = json.dumps(
-            {"created_at": 1763780645678901, "deletion_id": deletion_id, "entry_id": entry_id,
-             "table": table},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+            {
+                "created_at": 1763780645678901,
+                "deletion_id": deletion_id,
+                "entry_id": entry_id,
+                "table": table,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         ).encode("utf-8")
         assert associated_data(entry_id, deletion_id, table, 1763780645678901) == expected
 
@@ -107,7 +117,11 @@ def test_to_micros_takes_naive_as_utc() -> None:
 def test_round_trip_with_a_key_or_a_mapping() -> None:
     entry = encrypt_entry(_record(), KEY_A)
     assert (entry.entry_id, entry.deletion_id, entry.table, entry.key_id) == (
-        "e1", "d1", "crm.customers", "k-20261122")
+        "e1",
+        "d1",
+        "crm.customers",
+        "k-20261122",
+    )
     assert len(entry.iv) == 16 and len(entry.mac) == 32 and len(entry.ciphertext) % 16 == 0
     assert decrypt_entry(entry, KEY_A) == _record()
     assert decrypt_entry(entry, {"k-20261122": KEY_A, "k-20261121": KEY_B}) == _record()
@@ -136,8 +150,16 @@ def test_matches_an_independent_implementation_of_the_scheme() -> None:
 
     mac = hmac.HMAC(mac_key, hashes.SHA256())
     mac.update(b"\x01" + lp(b"k-20261122") + lp(iv) + lp(ciphertext) + ad)
-    assert entry == EncryptedEntry("e1", "d1", "crm.customers", _record().created_at,
-                                   "k-20261122", iv, ciphertext, mac.finalize())
+    assert entry == EncryptedEntry(
+        "e1",
+        "d1",
+        "crm.customers",
+        _record().created_at,
+        "k-20261122",
+        iv,
+        ciphertext,
+        mac.finalize(),
+    )
 
 
 # --- tampering ---------------------------------------------------------------------------------
@@ -148,32 +170,47 @@ def _tampered_cases() -> dict[str, tuple[EncryptedEntry, str]]:
     other = encrypt_entry(_record("e2"), KEY_A)
     rekeyed_b = encrypt_entry(_record("e1"), KEY_B)
     return {
-        "flipped ciphertext bit": (dataclasses.replace(good, ciphertext=_flip(good.ciphertext, 5)),
-                                   "tampered"),
+        "flipped ciphertext bit": (
+            dataclasses.replace(good, ciphertext=_flip(good.ciphertext, 5)),
+            "tampered",
+        ),
         "flipped last ciphertext bit": (
-            dataclasses.replace(good, ciphertext=_flip(good.ciphertext, -1, 0x80)), "tampered"),
+            dataclasses.replace(good, ciphertext=_flip(good.ciphertext, -1, 0x80)),
+            "tampered",
+        ),
         "flipped iv bit": (dataclasses.replace(good, iv=_flip(good.iv, 0)), "tampered"),
-        "ciphertext cut by a block": (dataclasses.replace(good, ciphertext=good.ciphertext[:-16]),
-                                      "tampered"),
-        "ciphertext cut mid-block": (dataclasses.replace(good, ciphertext=good.ciphertext[:-3]),
-                                     "truncated"),
+        "ciphertext cut by a block": (
+            dataclasses.replace(good, ciphertext=good.ciphertext[:-16]),
+            "tampered",
+        ),
+        "ciphertext cut mid-block": (
+            dataclasses.replace(good, ciphertext=good.ciphertext[:-3]),
+            "truncated",
+        ),
         "empty ciphertext": (dataclasses.replace(good, ciphertext=b""), "truncated"),
         "short iv": (dataclasses.replace(good, iv=good.iv[:8]), "truncated"),
         "short mac": (dataclasses.replace(good, mac=good.mac[:16]), "truncated"),
         "mac swapped with another entry": (dataclasses.replace(good, mac=other.mac), "tampered"),
         "ciphertext swapped with another entry": (
-            dataclasses.replace(good, iv=other.iv, ciphertext=other.ciphertext), "tampered"),
+            dataclasses.replace(good, iv=other.iv, ciphertext=other.ciphertext),
+            "tampered",
+        ),
         "entry id reordered": (dataclasses.replace(other, entry_id="e1"), "tampered"),
-        "re-labelled with another live key id": (dataclasses.replace(good, key_id="k-20261121"),
-                                                 "tampered"),
-        "re-keyed body under another id": (dataclasses.replace(rekeyed_b, key_id="k-20261122"),
-                                           "tampered"),
+        "re-labelled with another live key id": (
+            dataclasses.replace(good, key_id="k-20261121"),
+            "tampered",
+        ),
+        "re-keyed body under another id": (
+            dataclasses.replace(rekeyed_b, key_id="k-20261122"),
+            "tampered",
+        ),
         "deletion id changed": (dataclasses.replace(good, deletion_id="d2"), "tampered"),
         "deletion id removed": (dataclasses.replace(good, deletion_id=None), "tampered"),
         "table changed": (dataclasses.replace(good, table="crm.orders"), "tampered"),
         "created_at moved by 1us": (
             dataclasses.replace(good, created_at=good.created_at + timedelta(microseconds=1)),
-            "tampered"),
+            "tampered",
+        ),
     }
 
 
@@ -224,8 +261,16 @@ def test_entry_from_91_days_ago_is_unrecoverable_while_89_days_restores(tmp_path
 def test_key_repr_and_errors_never_show_key_bytes(caplog) -> None:
     caplog.set_level(logging.DEBUG)
     entry = encrypt_entry(_record(), KEY_A)
-    texts = [repr(KEY_A), str(KEY_A), f"{KEY_A}", f"{KEY_A!r:>200}", repr([KEY_A]),
-             repr({"k": KEY_A}), repr(entry), repr(_record())]
+    texts = [
+        repr(KEY_A),
+        str(KEY_A),
+        f"{KEY_A}",
+        f"{KEY_A!r:>200}",
+        repr([KEY_A]),
+        repr({"k": KEY_A}),
+        repr(entry),
+        repr(_record()),
+    ]
     for bad in [dataclasses.replace(entry, mac=entry.mac[::-1]), entry]:
         for keys in (KEY_B, {}, {"k-20261122": KEY_A}):
             try:
@@ -265,40 +310,57 @@ def test_key_refuses_text_pickling_and_json() -> None:
 
 def _plain_batch(rows: list[tuple]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist(
-        [dict(zip(["entry_id", "deletion_id", "table", "created_at", "row_json"], r))
-         for r in rows],
-        schema=pa.schema([("entry_id", pa.string()), ("deletion_id", pa.string()),
-                          ("table", pa.string()), ("created_at", pa.timestamp("us", tz="UTC")),
-                          ("row_json", pa.string())]),
+        [
+            dict(
+                zip(["entry_id", "deletion_id", "table", "created_at", "row_json"], r, strict=False)
+            )
+            for r in rows
+        ],
+        schema=pa.schema(
+            [
+                ("entry_id", pa.string()),
+                ("deletion_id", pa.string()),
+                ("table", pa.string()),
+                ("created_at", pa.timestamp("us", tz="UTC")),
+                ("row_json", pa.string()),
+            ]
+        ),
     )
 
 
 def test_batch_encryptor_matches_scalar_decrypt_and_rejects_null_rows() -> None:
     created = datetime(2026, 11, 22, 1, tzinfo=UTC)
-    batch = _plain_batch([("e1", "d1", "crm.customers", created, SECRET_ROW),
-                          ("e2", None, "crm.customers", created, "{}")])
+    batch = _plain_batch(
+        [
+            ("e1", "d1", "crm.customers", created, SECRET_ROW),
+            ("e2", None, "crm.customers", created, "{}"),
+        ]
+    )
     (out,) = list(make_encryptor({"k-20261122": KEY_A}, "k-20261122")([batch]))
     got = out.to_pylist()
-    for row, plain in zip(got, [SECRET_ROW, "{}"]):
+    for row, plain in zip(got, [SECRET_ROW, "{}"], strict=False):
         entry = EncryptedEntry(**row)
         assert decrypt_entry(entry, KEY_A).row_json == plain
     null_row = _plain_batch([("e3", "d1", "crm.customers", created, None)])
     with pytest.raises(RestorationLogError, match="1 rows with null row_json"):
         list(make_encryptor({"k-20261122": KEY_A}, "k-20261122")([null_row]))
-    with pytest.raises(RestorationLogError,
-                       match="^restoration_log: expired: key 'k-20200101' is not in"):
+    with pytest.raises(
+        RestorationLogError, match="^restoration_log: expired: key 'k-20200101' is not in"
+    ):
         make_encryptor({"k-20261122": KEY_A}, "k-20200101")
 
 
 def test_batch_associated_data_matches_scalar_for_strings_needing_escapes() -> None:
     created = datetime(2026, 11, 22, 1, 2, 3, 4, tzinfo=UTC)
-    awkward = [('e"1', "d\\1", "crm.ünï", created, "{}"),
-               ("e\n2", None, 'x"y', created, '{"a":1}'),
-               ("e3", "d\x01", "crm.customers", created, "[]")]
+    awkward = [
+        ('e"1', "d\\1", "crm.ünï", created, "{}"),
+        ("e\n2", None, 'x"y', created, '{"a":1}'),
+        ("e3", "d\x01", "crm.customers", created, "[]"),
+    ]
     vectorised = [("e1", "d1", "crm.ünï\u2028", created, "{}"), ("e2", None, "t", created, "")]
     for rows in (awkward, vectorised):
         (out,) = list(make_encryptor({KEY_A.key_id: KEY_A}, KEY_A.key_id)([_plain_batch(rows)]))
-        for row, (entry_id, *_, plain) in zip(out.to_pylist(), rows):
+        for row, (entry_id, *_, plain) in zip(out.to_pylist(), rows, strict=False):
             entry = EncryptedEntry(**row)
             assert (entry.entry_id, decrypt_entry(entry, KEY_A).row_json) == (entry_id, plain)
 
@@ -316,17 +378,27 @@ def test_batch_decryptor_turns_bad_entries_into_status_rows() -> None:
         dataclasses.replace(good, created_at=None),
     ]
     batch = pa.RecordBatch.from_pylist(
-        [dataclasses.asdict(e) for e in rows], schema=ENCRYPTED_SCHEMA_ARROW)
+        [dataclasses.asdict(e) for e in rows], schema=ENCRYPTED_SCHEMA_ARROW
+    )
     (out,) = list(make_decryptor({"k-20261122": KEY_A})([batch]))
     got = [(r["entry_id"], r["row_json"], r["status"], r["detail"]) for r in out.to_pylist()]
     assert got == [
         ("e1", SECRET_ROW, "ok", None),
         ("e2", None, "tampered", "truncated: iv, ciphertext or mac is missing"),
-        ("e3", None, "tampered", "tampered: MAC does not verify under key 'k-20261122': the "
-                                 "entry was modified, moved or re-keyed"),
+        (
+            "e3",
+            None,
+            "tampered",
+            "tampered: MAC does not verify under key 'k-20261122': the "
+            "entry was modified, moved or re-keyed",
+        ),
         ("e4", None, "expired", "key 'k-20261121' no longer exists (destroyed by rotation)"),
-        ("e5", None, "tampered",
-         "truncated: ciphertext is 63 bytes, not a positive multiple of 16"),
+        (
+            "e5",
+            None,
+            "tampered",
+            "truncated: ciphertext is 63 bytes, not a positive multiple of 16",
+        ),
         ("e6", None, "tampered", "truncated: iv is 17 bytes, expected 16"),
         ("e1", None, "tampered", "truncated: created_at is missing"),
     ]
@@ -342,10 +414,13 @@ def test_valid_mac_over_non_utf8_plaintext_is_tampered_not_a_crash() -> None:
         decrypt_entry(odd, KEY_A)
     good = encrypt_entry(_record("e1", created=created), KEY_A)
     batch = pa.RecordBatch.from_pylist(
-        [dataclasses.asdict(e) for e in (good, odd)], schema=ENCRYPTED_SCHEMA_ARROW)
+        [dataclasses.asdict(e) for e in (good, odd)], schema=ENCRYPTED_SCHEMA_ARROW
+    )
     (out,) = list(make_decryptor({KEY_A.key_id: KEY_A})([batch]))
     assert [(r["entry_id"], r["row_json"], r["status"]) for r in out.to_pylist()] == [
-        ("e1", SECRET_ROW, "ok"), ("e9", None, "tampered")]
+        ("e1", SECRET_ROW, "ok"),
+        ("e9", None, "tampered"),
+    ]
 
 
 @pytest.mark.parametrize("layout", ["plain", "large", "fixed_iv"])
@@ -363,8 +438,13 @@ def test_batch_decryptor_many_entries_two_keys_match_scalar_decrypt(layout: str)
         expected.append((f"e{i}", row, "ok", None))
     good = entries[5]
     entries[7] = dataclasses.replace(good, entry_id="e7")  # MAC over e5's associated data
-    expected[7] = ("e7", None, "tampered", "tampered: MAC does not verify under key "
-                   "'k-20261122': the entry was modified, moved or re-keyed")
+    expected[7] = (
+        "e7",
+        None,
+        "tampered",
+        "tampered: MAC does not verify under key "
+        "'k-20261122': the entry was modified, moved or re-keyed",
+    )
     ad = associated_data("e20", "d1", "crm.customers", to_micros(created))
     iv = bytes(range(16))
     sub = _SubKeys(KEY_A)
@@ -373,36 +453,57 @@ def test_batch_decryptor_many_entries_two_keys_match_scalar_decrypt(layout: str)
     ct = raw.update(b"sixteen bytes!!!" + b"\x00" * 15 + b"\x05") + raw.finalize()
     h = sub.mac_base.copy()
     h.update(sub.prefix + iv + len(ct).to_bytes(4, "big") + ct + ad)
-    entries[20] = EncryptedEntry("e20", "d1", "crm.customers", created, KEY_A.key_id, iv, ct,
-                                 h.finalize())
-    expected[20] = ("e20", None, "tampered", "tampered: bad PKCS7 padding after a valid MAC "
-                    "(entry written with another scheme)")
+    entries[20] = EncryptedEntry(
+        "e20", "d1", "crm.customers", created, KEY_A.key_id, iv, ct, h.finalize()
+    )
+    expected[20] = (
+        "e20",
+        None,
+        "tampered",
+        "tampered: bad PKCS7 padding after a valid MAC (entry written with another scheme)",
+    )
     schema = ENCRYPTED_SCHEMA_ARROW
     if layout == "large":
-        schema = pa.schema([pa.field(f.name, {pa.string(): pa.large_string(),
-                                              pa.binary(): pa.large_binary()}.get(f.type, f.type))
-                            for f in schema])
+        schema = pa.schema(
+            [
+                pa.field(
+                    f.name,
+                    {pa.string(): pa.large_string(), pa.binary(): pa.large_binary()}.get(
+                        f.type, f.type
+                    ),
+                )
+                for f in schema
+            ]
+        )
     if layout == "fixed_iv":
         schema = schema.set(schema.get_field_index("iv"), pa.field("iv", pa.binary(16)))
     padding_row = dataclasses.asdict(entries[0])
-    table = pa.Table.from_pylist([padding_row] + [dataclasses.asdict(e) for e in entries],
-                                 schema=schema)
+    table = pa.Table.from_pylist(
+        [padding_row] + [dataclasses.asdict(e) for e in entries], schema=schema
+    )
     batch = table.combine_chunks().to_batches()[0].slice(1)  # offsets start past row 0
     (out,) = list(make_decryptor({KEY_A.key_id: KEY_A, KEY_B.key_id: KEY_B})([batch]))
     got = [(r["entry_id"], r["row_json"], r["status"], r["detail"]) for r in out.to_pylist()]
     assert got == expected
     # the scalar path agrees on every entry that opens
-    for entry, (_, row, status, _) in zip(entries, expected):
+    for entry, (_, row, status, _) in zip(entries, expected, strict=False):
         if status == "ok":
             key = KEY_A if entry.key_id == KEY_A.key_id else KEY_B
             assert decrypt_entry(entry, key).row_json == row
 
 
-ENCRYPTED_SCHEMA_ARROW = pa.schema([
-    ("entry_id", pa.string()), ("deletion_id", pa.string()), ("table", pa.string()),
-    ("created_at", pa.timestamp("us", tz="UTC")), ("key_id", pa.string()), ("iv", pa.binary()),
-    ("ciphertext", pa.binary()), ("mac", pa.binary()),
-])
+ENCRYPTED_SCHEMA_ARROW = pa.schema(
+    [
+        ("entry_id", pa.string()),
+        ("deletion_id", pa.string()),
+        ("table", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("key_id", pa.string()),
+        ("iv", pa.binary()),
+        ("ciphertext", pa.binary()),
+        ("mac", pa.binary()),
+    ]
+)
 
 
 # --- Spark mapInArrow --------------------------------------------------------------------------
@@ -424,12 +525,13 @@ def test_spark_map_in_arrow_round_trip_with_expired_and_tampered(spark) -> None:
         ],
         PLAINTEXT_SCHEMA,
     )
-    encrypted = plain.mapInArrow(make_encryptor(ring.live_keys(TODAY), today_key.key_id),
-                                 ENCRYPTED_SCHEMA)
+    encrypted = plain.mapInArrow(
+        make_encryptor(ring.live_keys(TODAY), today_key.key_id), ENCRYPTED_SCHEMA
+    )
     # an entry written 91 days ago under a key that rotation then destroys
-    old = spark.createDataFrame([("e6", "d3", "crm.customers", t_old, '{"id":6}')],
-                                PLAINTEXT_SCHEMA).mapInArrow(
-        make_encryptor({old_key.key_id: old_key}, old_key.key_id), ENCRYPTED_SCHEMA)
+    old = spark.createDataFrame(
+        [("e6", "d3", "crm.customers", t_old, '{"id":6}')], PLAINTEXT_SCHEMA
+    ).mapInArrow(make_encryptor({old_key.key_id: old_key}, old_key.key_id), ENCRYPTED_SCHEMA)
     ring.rotate(TODAY)
     flipped_hex = F.concat(
         F.when(F.substring(F.hex("ciphertext"), 1, 1) == "0", "1").otherwise("0"),
@@ -437,27 +539,58 @@ def test_spark_map_in_arrow_round_trip_with_expired_and_tampered(spark) -> None:
     )
     stored = encrypted.unionByName(old).select(
         "entry_id",
-        F.when(F.col("entry_id") == "e4", F.lit("d9")).otherwise(F.col("deletion_id"))
+        F.when(F.col("entry_id") == "e4", F.lit("d9"))
+        .otherwise(F.col("deletion_id"))
         .alias("deletion_id"),
-        "table", "created_at", "key_id", "iv",
-        F.when(F.col("entry_id") == "e5", F.unhex(flipped_hex)).otherwise(F.col("ciphertext"))
+        "table",
+        "created_at",
+        "key_id",
+        "iv",
+        F.when(F.col("entry_id") == "e5", F.unhex(flipped_hex))
+        .otherwise(F.col("ciphertext"))
         .alias("ciphertext"),
         "mac",
     )
     opened = stored.mapInArrow(make_decryptor(ring.live_keys(TODAY)), DECRYPTED_SCHEMA)
-    mac_fail = "tampered: MAC does not verify under key 'k-20261122': the entry was modified, " \
-               "moved or re-keyed"
+    mac_fail = (
+        "tampered: MAC does not verify under key 'k-20261122': the entry was modified, "
+        "moved or re-keyed"
+    )
     expected = spark.createDataFrame(
         [
-            ("e1", "d1", "crm.customers", t0, "k-20261122", '{"email":"a@x.io","id":1}', "ok",
-             None),
+            (
+                "e1",
+                "d1",
+                "crm.customers",
+                t0,
+                "k-20261122",
+                '{"email":"a@x.io","id":1}',
+                "ok",
+                None,
+            ),
             ("e2", "d1", "crm.orders", t0, "k-20261122", '{"id":7,"note":"ünï"}', "ok", None),
-            ("e3", None, "crm.customers", t0, "k-20261122", '{"email":"c@x.io","id":3}', "ok",
-             None),
+            (
+                "e3",
+                None,
+                "crm.customers",
+                t0,
+                "k-20261122",
+                '{"email":"c@x.io","id":3}',
+                "ok",
+                None,
+            ),
             ("e4", "d9", "crm.customers", t0, "k-20261122", None, "tampered", mac_fail),
             ("e5", "d2", "crm.customers", t0, "k-20261122", None, "tampered", mac_fail),
-            ("e6", "d3", "crm.customers", t_old, "k-20260823", None, "expired",
-             "key 'k-20260823' no longer exists (destroyed by rotation)"),
+            (
+                "e6",
+                "d3",
+                "crm.customers",
+                t_old,
+                "k-20260823",
+                None,
+                "expired",
+                "key 'k-20260823' no longer exists (destroyed by rotation)",
+            ),
         ],
         DECRYPTED_SCHEMA,
     )
@@ -465,7 +598,8 @@ def test_spark_map_in_arrow_round_trip_with_expired_and_tampered(spark) -> None:
 
     # the keys are in the closure only: never in the plans
     plans = "\n".join(
-        df._jdf.queryExecution().toString() for df in (encrypted, old, stored, opened))
+        df._jdf.queryExecution().toString() for df in (encrypted, old, stored, opened)
+    )
     assert "MapInArrow" in plans
     for key in (today_key, old_key):
         for form in _forms(key.reveal_bytes())[1:]:
@@ -474,12 +608,16 @@ def test_spark_map_in_arrow_round_trip_with_expired_and_tampered(spark) -> None:
 
 def test_spark_entries_open_with_the_scalar_api(spark) -> None:
     t0 = datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC)
-    plain = spark.createDataFrame([("e1", "d1", "crm.customers", t0, SECRET_ROW)],
-                                  PLAINTEXT_SCHEMA)
-    rows = plain.mapInArrow(make_encryptor({KEY_A.key_id: KEY_A}, KEY_A.key_id),
-                            ENCRYPTED_SCHEMA).collect()
-    entry = EncryptedEntry(**{k: (bytes(v) if isinstance(v, (bytearray, memoryview)) else v)
-                              for k, v in rows[0].asDict().items()})
+    plain = spark.createDataFrame([("e1", "d1", "crm.customers", t0, SECRET_ROW)], PLAINTEXT_SCHEMA)
+    rows = plain.mapInArrow(
+        make_encryptor({KEY_A.key_id: KEY_A}, KEY_A.key_id), ENCRYPTED_SCHEMA
+    ).collect()
+    entry = EncryptedEntry(
+        **{
+            k: (bytes(v) if isinstance(v, (bytearray, memoryview)) else v)
+            for k, v in rows[0].asDict().items()
+        }
+    )
     assert decrypt_entry(entry, KEY_A).row_json == SECRET_ROW
 
 
@@ -491,12 +629,21 @@ def test_key_findings_flag_keys_past_the_window_and_from_the_future() -> None:
     for age in (95, 90, 89, 0, -1):
         ring.today_key(TODAY - timedelta(days=age))
     assert key_findings(ring.status(TODAY), retention_days=90) == [
-        KeyFinding("k-20260819", "key_past_window", "key k-20260819 is 95 days old; keys must "
-                   "be destroyed at 90 days (run 'compliance keys rotate')"),
-        KeyFinding("k-20260824", "key_past_window", "key k-20260824 is 90 days old; keys must "
-                   "be destroyed at 90 days (run 'compliance keys rotate')"),
-        KeyFinding("k-20261123", "key_from_future",
-                   "key k-20261123 is dated 1 days after the run date"),
+        KeyFinding(
+            "k-20260819",
+            "key_past_window",
+            "key k-20260819 is 95 days old; keys must "
+            "be destroyed at 90 days (run 'compliance keys rotate')",
+        ),
+        KeyFinding(
+            "k-20260824",
+            "key_past_window",
+            "key k-20260824 is 90 days old; keys must "
+            "be destroyed at 90 days (run 'compliance keys rotate')",
+        ),
+        KeyFinding(
+            "k-20261123", "key_from_future", "key k-20261123 is dated 1 days after the run date"
+        ),
     ]
 
 
@@ -508,8 +655,11 @@ def test_verify_log_and_health_per_day(spark) -> None:
         day = TODAY - timedelta(days=age)
         return datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
 
-    entries = [encrypt_entry(_record(f"e{age}-{i}", created=at(age)), keys[age])
-               for age in (0, 10, 91, 92) for i in range(2)]
+    entries = [
+        encrypt_entry(_record(f"e{age}-{i}", created=at(age)), keys[age])
+        for age in (0, 10, 91, 92)
+        for i in range(2)
+    ]
     entries[1] = dataclasses.replace(entries[1], mac=entries[0].mac)  # tampered today
     log = spark.createDataFrame([dataclasses.astuple(e) for e in entries], ENCRYPTED_SCHEMA)
     ring._destroy(keys[10].key_id)  # lost early

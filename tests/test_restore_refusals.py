@@ -24,8 +24,14 @@ ORDER_11 = '{"amount":20.00,"customer_id":2,"order_id":11,"receipt":"/w=="}'
 
 
 def _purge(w, deletion_id, now=NOW):
-    return purge(w.ctx, deletion_id=deletion_id, all_findings=False, dry_run=False,
-                 keyring=w.keyring, now=now)
+    return purge(
+        w.ctx,
+        deletion_id=deletion_id,
+        all_findings=False,
+        dry_run=False,
+        keyring=w.keyring,
+        now=now,
+    )
 
 
 def _outcomes(w):
@@ -66,8 +72,9 @@ def test_an_entry_moved_to_another_deletion_is_tampered_not_an_uncommitted_purge
     _purge(w, "del-3", now=NOW + timedelta(minutes=1))
     log = w.ctx.store.read("restoration_log")
     victim = log.filter(F.col("table") == "app.orders").orderBy("entry_id").first().entry_id
-    moved = log.withColumn("deletion_id", F.when(F.col("entry_id") == victim, "del-3")
-                           .otherwise(F.col("deletion_id")))
+    moved = log.withColumn(
+        "deletion_id", F.when(F.col("entry_id") == victim, "del-3").otherwise(F.col("deletion_id"))
+    )
     w.ctx.store.overwrite("restoration_log", moved.localCheckpoint())
 
     report = restore(w.ctx, "del-3", keyring=w.keyring, now=NOW)
@@ -86,6 +93,10 @@ def test_restore_exit_codes_expired_4_tampered_5_complete_0(spark, tmp_path):
 
     assert main(["restore", "del-2", *args]) == EXIT_EXPIRED == 4
     assert main(["restore", "del-3", *args]) == 0
-    w.ctx.store.append("restoration_log", w.ctx.store.read("restoration_log")
-                       .filter(F.col("deletion_id") == "del-3").localCheckpoint())
+    w.ctx.store.append(
+        "restoration_log",
+        w.ctx.store.read("restoration_log")
+        .filter(F.col("deletion_id") == "del-3")
+        .localCheckpoint(),
+    )
     assert main(["restore", "del-3", *args]) == EXIT_TAMPERED == 5

@@ -23,11 +23,17 @@ from sqlglot.optimizer.qualify import qualify
 from lineage.sql import extract_lineage
 
 CORPORA = next(
-    (p for p in (
-        Path(os.environ.get("COMPLIANCE_CORPORA", "/nonexistent")),
-        Path(__file__).resolve().parents[1].parent / "shared" / "corpora",  # ../shared next to the repo
-        Path("/work/shared/corpora"),
-    ) if p.is_dir()),
+    (
+        p
+        for p in (
+            Path(os.environ.get("COMPLIANCE_CORPORA", "/nonexistent")),
+            Path(__file__).resolve().parents[1].parent
+            / "shared"
+            / "corpora",  # ../shared next to the repo
+            Path("/work/shared/corpora"),
+        )
+        if p.is_dir()
+    ),
     Path(__file__).resolve().parents[1].parent / "shared" / "corpora",
 )
 

@@ -106,7 +106,10 @@ def test_upsert_inserts_replaces_by_key_and_is_idempotent(spark, store):
     expected = rows(spark, [(1, "ann", 1.0), (2, "BOB", 20.0), (3, "cy", 3.0), (4, "dee", 4.0)])
     eq(store.read("t"), expected)
     store.upsert("t", incoming, keys=["id"])
-    eq(store.read("t"), rows(spark, [(1, "ann", 1.0), (2, "BOB", 20.0), (3, "cy", 3.0), (4, "dee", 4.0)]))
+    eq(
+        store.read("t"),
+        rows(spark, [(1, "ann", 1.0), (2, "BOB", 20.0), (3, "cy", 3.0), (4, "dee", 4.0)]),
+    )
 
 
 def test_upsert_creates_a_missing_table(spark, store):
@@ -116,7 +119,9 @@ def test_upsert_creates_a_missing_table(spark, store):
 
 def test_upsert_with_null_keys_is_idempotent(spark, store):
     schema = "a string, b bigint, v string"
-    store.append("t", spark.createDataFrame([(None, 1, "x"), ("k", None, "y"), (None, None, "z")], schema))
+    store.append(
+        "t", spark.createDataFrame([(None, 1, "x"), ("k", None, "y"), (None, None, "z")], schema)
+    )
     incoming = spark.createDataFrame([(None, 1, "X"), (None, None, "Z"), ("k", 2, "new")], schema)
     store.upsert("t", incoming, keys=["a", "b"])
     expected = spark.createDataFrame(
@@ -127,7 +132,9 @@ def test_upsert_with_null_keys_is_idempotent(spark, store):
     store.upsert("t", incoming, keys=["a", "b"])
     eq(
         store.read("t"),
-        spark.createDataFrame([(None, 1, "X"), ("k", None, "y"), (None, None, "Z"), ("k", 2, "new")], schema),
+        spark.createDataFrame(
+            [(None, 1, "X"), ("k", None, "y"), (None, None, "Z"), ("k", 2, "new")], schema
+        ),
     )
 
 
@@ -178,13 +185,23 @@ def test_upsert_without_keys_or_with_unknown_key_is_refused(spark, store):
     ("schema", "data", "words"),
     [
         ("id bigint, name string", [(1, "a")], ["missing", "score"]),
-        ("id bigint, name string, score double, extra int", [(1, "a", 1.0, 9)], ["unexpected", "extra"]),
-        ("id string, name string, score double", [("1", "a", 1.0)], ["wrong type", "id", "string", "bigint"]),
+        (
+            "id bigint, name string, score double, extra int",
+            [(1, "a", 1.0, 9)],
+            ["unexpected", "extra"],
+        ),
+        (
+            "id string, name string, score double",
+            [("1", "a", 1.0)],
+            ["wrong type", "id", "string", "bigint"],
+        ),
     ],
     ids=["missing", "unexpected", "wrong-type"],
 )
 @pytest.mark.parametrize("op", ["append", "overwrite", "upsert"])
-def test_schema_mismatch_names_the_table_and_the_offending_columns(spark, store, schema, data, words, op):
+def test_schema_mismatch_names_the_table_and_the_offending_columns(
+    spark, store, schema, data, words, op
+):
     store.append("crm.customers", rows(spark, [(1, "a", 1.0)]))
     bad = spark.createDataFrame(data, schema)
     with pytest.raises(SchemaMismatchError) as err:
@@ -204,7 +221,11 @@ def test_column_order_differences_are_accepted(spark, store):
     store.append("t", rows(spark, [(1, "ann", 1.5)]))
     reordered = spark.createDataFrame([(2.5, "bob", 2)], "score double, name string, id bigint")
     store.append("t", reordered)
-    store.upsert("t", spark.createDataFrame([("ANN", 1, 9.0)], "name string, id bigint, score double"), keys=["id"])
+    store.upsert(
+        "t",
+        spark.createDataFrame([("ANN", 1, 9.0)], "name string, id bigint, score double"),
+        keys=["id"],
+    )
     eq(store.read("t"), rows(spark, [(1, "ANN", 9.0), (2, "bob", 2.5)]))
     assert [f.name for f in store.schema("t").fields] == ["id", "name", "score"]
 
@@ -213,7 +234,10 @@ def test_column_order_differences_are_accepted(spark, store):
 
 
 def test_delete_where_removes_exactly_the_matching_rows(spark, store):
-    store.append("t", rows(spark, [(1, "a", 1.0), (2, "b", 2.0), (3, None, 0.5), (4, "d", None), (5, "e", 5.0)]))
+    store.append(
+        "t",
+        rows(spark, [(1, "a", 1.0), (2, "b", 2.0), (3, None, 0.5), (4, "d", None), (5, "e", 5.0)]),
+    )
     store.delete_where("t", "score >= 2 AND id < 5")  # a null score does not match
     eq(store.read("t"), rows(spark, [(1, "a", 1.0), (3, None, 0.5), (4, "d", None), (5, "e", 5.0)]))
     # a Column condition: the row whose name is null is not matched (null is not true)
@@ -232,7 +256,9 @@ def test_delete_matching_removes_rows_equal_to_a_key_row(spark, store):
             [("a", 1, "x"), ("a", 2, "y"), ("b", 1, "z"), (None, 3, "n"), ("c", 4, "w")], schema
         ),
     )
-    keys = spark.createDataFrame([("a", 1, "ignored"), ("b", 1, "ignored"), ("b", 1, "dup"), (None, 3, "q")], schema)
+    keys = spark.createDataFrame(
+        [("a", 1, "ignored"), ("b", 1, "ignored"), ("b", 1, "dup"), (None, 3, "q")], schema
+    )
     store.delete_matching("t", keys, on=["tenant", "uid"])
     eq(store.read("t"), spark.createDataFrame([("a", 2, "y"), ("c", 4, "w")], schema))
 
@@ -284,7 +310,12 @@ def test_list_tables_finds_nested_dotted_tables(spark, store):
     store.append("crm.orders", one)
     store.append("run_manifest", one)
     store.append("app.events.clicks", one)
-    assert store.list_tables() == ["app.events.clicks", "crm.customers", "crm.orders", "run_manifest"]
+    assert store.list_tables() == [
+        "app.events.clicks",
+        "crm.customers",
+        "crm.orders",
+        "run_manifest",
+    ]
     info = store.info("crm.customers")
     assert (info.name, info.version) == ("crm.customers", 0) and info.files >= 1
 
@@ -301,7 +332,9 @@ def test_concurrent_appends_from_two_threads_all_land(spark, store):
             for i in range(per_thread):
                 batch = 100 * t + i
                 # two rows in two partitions: two data files that must commit together
-                df = spark.createDataFrame([(batch, "r1"), (batch, "r2")], "batch bigint, row string").repartition(2)
+                df = spark.createDataFrame(
+                    [(batch, "r1"), (batch, "r2")], "batch bigint, row string"
+                ).repartition(2)
                 store.append("c", df)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             errors.append(exc)

@@ -46,7 +46,9 @@ def test_vacuum_removes_the_purged_files_and_checks_the_retention(spark, tmp_pat
     report = vacuum_audited(w.ctx, retention_hours=0, force=True)
     gone = {t: before[t] - _data_files(w.ctx.audited.path(t)) for t in tables}
     assert all(stale[t] <= gone[t] for t in tables)  # every purged Parquet file is deleted
-    assert [(t.table, t.files_removed) for t in report.tables] == [(t, len(gone[t])) for t in tables]
+    assert [(t.table, t.files_removed) for t in report.tables] == [
+        (t, len(gone[t])) for t in tables
+    ]
     assert all(not _unreferenced(w.ctx.audited.path(t)) for t in tables)
     text = report.text()
     assert "crm.customers" in text and f"{report.files_removed} files removed" in text

@@ -58,8 +58,15 @@ from jobs.demo.truth import (
 from jobs.demo.warehouse import build_warehouse
 from jobs.errors import ConfigError
 
-INPUT_KINDS = ("query_logs", "openlineage", "training_configs", "probe_samples",
-               "deletion_events", "deletion_requests", "edge_inventory")
+INPUT_KINDS = (
+    "query_logs",
+    "openlineage",
+    "training_configs",
+    "probe_samples",
+    "deletion_events",
+    "deletion_requests",
+    "edge_inventory",
+)
 
 
 @dataclass(frozen=True)
@@ -84,14 +91,15 @@ class DemoSummary:
     tables: dict[str, int] = field(default_factory=dict)
     ground_truth: Path | None = None
 
-
     def __str__(self) -> str:
         lines = sum(c["lines"] for c in self.counts.values())
         bad = sum(c["bad_lines"] for c in self.counts.values())
-        return (f"{lines} input lines ({bad} injected bad) in {len(self.counts)} kinds, "
-                f"{len(self.tables)} audited tables ({sum(self.tables.values())} rows), "
-                f"as of {self.as_of}, seed {self.seed}, scale {self.scale}; "
-                f"ground truth in {self.ground_truth}")
+        return (
+            f"{lines} input lines ({bad} injected bad) in {len(self.counts)} kinds, "
+            f"{len(self.tables)} audited tables ({sum(self.tables.values())} rows), "
+            f"as of {self.as_of}, seed {self.seed}, scale {self.scale}; "
+            f"ground truth in {self.ground_truth}"
+        )
 
 
 def _rng(seed: int, part: str) -> random.Random:
@@ -144,8 +152,9 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
     write_configs(company, out)
     wh = build_warehouse(company, customers, deletions, as_of, seed, _rng(seed, "warehouse"), out)
 
-    counts: dict[str, dict[str, int]] = {k: {"files": 0, "lines": 0, "bad_lines": 0}
-                                         for k in INPUT_KINDS}
+    counts: dict[str, dict[str, int]] = {
+        k: {"files": 0, "lines": 0, "bad_lines": 0} for k in INPUT_KINDS
+    }
     for w in written:
         c = counts[w["kind"]]
         c["files"] += 1
@@ -157,9 +166,12 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
     sql = sql_truth(company)
     direct = [f for f in sql["column_flows"] + oltruth["column_flows"] if f["type"] == "DIRECT"]
     direct += [{"source": p["source"], "target": p["target"]} for p in probe_truth["probe_flows"]]
-    catalog_columns = {f"{a['name']}.{c['name']}": c["data_category"]
-                       for a in _catalog_doc(company)["assets"] for c in a.get("columns", [])
-                       if a["kind"] in ("table", "view", "api")}
+    catalog_columns = {
+        f"{a['name']}.{c['name']}": c["data_category"]
+        for a in _catalog_doc(company)["assets"]
+        for c in a.get("columns", [])
+        if a["kind"] in ("table", "view", "api")
+    }
     violations = policy_violations(company, direct, catalog_columns)
     extra = {
         "unparseable_sql": qtruth["unparseable_sql"],
@@ -179,18 +191,25 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
         "scale": scale,
         "conventions": CONVENTIONS,
         "counts": counts,
-        "assets": {"tables": sum(1 for t in company.tables.values() if t.kind == "table"),
-                   "views": sum(1 for t in company.tables.values() if t.kind == "view"),
-                   "pipelines": len(company.pipelines), "dashboards": len(company.dashboards),
-                   "models": len(company.models)},
+        "assets": {
+            "tables": sum(1 for t in company.tables.values() if t.kind == "table"),
+            "views": sum(1 for t in company.tables.values() if t.kind == "view"),
+            "pipelines": len(company.pipelines),
+            "dashboards": len(company.dashboards),
+            "models": len(company.models),
+        },
         "sql": sql,
         "table_flows": {
             "sql": sql["table_flows"],
             "read_write": read_write_truth(company),
             "openlineage": oltruth["table_flows"],
             "config": [f for f in config_truth["flows"] if f["level"] == "table"],
-            "probe": sorted({(p["source"].rsplit(".", 1)[0], p["target"].rsplit(".", 1)[0])
-                             for p in probe_truth["probe_flows"]}),
+            "probe": sorted(
+                {
+                    (p["source"].rsplit(".", 1)[0], p["target"].rsplit(".", 1)[0])
+                    for p in probe_truth["probe_flows"]
+                }
+            ),
         },
         "openlineage": oltruth,
         "config_flows": config_truth["flows"],
@@ -199,45 +218,77 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
         "probe_requests": probe_truth["requests"],
         "probe_not_observed": oltruth["not_observed_by_probes"],
         "policy_violations": violations,
-        "downstream": {col: {"columns": reach,
-                             "dashboards": sorted({".".join(n.split(".")[:2]) for n in reach
-                                                   if n.startswith("dash.")})}
-                       for col in ("crm.customers.customer_id", "crm.customers.email",
-                                   "app.users.user_id")
-                       for reach in [direct_closure(direct, col)]},
+        "downstream": {
+            col: {
+                "columns": reach,
+                "dashboards": sorted(
+                    {".".join(n.split(".")[:2]) for n in reach if n.startswith("dash.")}
+                ),
+            }
+            for col in ("crm.customers.customer_id", "crm.customers.email", "app.users.user_id")
+            for reach in [direct_closure(direct, col)]
+        },
         "deletion_anomalies": anomalies,
-        "deletions": [{"deletion_id": d.deletion_id, "subject_id": str(d.customer.customer_id),
-                       "object_id": d.object_id, "scenario": d.scenario,
-                       "completed": d.completed, "requested_at": iso(d.requested_at),
-                       "completed_at": iso(d.completed_at) if d.completed_at else None}
-                      for d in deletions],
+        "deletions": [
+            {
+                "deletion_id": d.deletion_id,
+                "subject_id": str(d.customer.customer_id),
+                "object_id": d.object_id,
+                "scenario": d.scenario,
+                "completed": d.completed,
+                "requested_at": iso(d.requested_at),
+                "completed_at": iso(d.completed_at) if d.completed_at else None,
+            }
+            for d in deletions
+        ],
         "residual_rows": wh["residual_rows"],
-        "unverifiable_tables": [{"table": "archive.customers_snapshot",
-                                 "reason": "in lineage with identifier copies, no Delta table"}],
+        "unverifiable_tables": [
+            {
+                "table": "archive.customers_snapshot",
+                "reason": "in lineage with identifier copies, no Delta table",
+            }
+        ],
         "retention_violations": wh["retention_violations"],
         "annotation_findings": expected_findings(),
         "dangling_edges": delf_truth["dangling"],
-        "edge_deletion": {"true": delf_truth["true_edge_deletion"],
-                          "declared": delf_truth["declared_edge_deletion"],
-                          "edges_per_type": delf_truth["edges_per_type"]},
+        "edge_deletion": {
+            "true": delf_truth["true_edge_deletion"],
+            "declared": delf_truth["declared_edge_deletion"],
+            "edges_per_type": delf_truth["edges_per_type"],
+        },
         "warehouse_tables": wh["rows_per_table"],
         "faults": faults(written + [dict(config_truth, kind="training_configs")], extra),
     }
-    truth["table_flows"]["probe"] = [{"source": s, "target": t}
-                                     for s, t in truth["table_flows"]["probe"]]
-    table_edges = sorted({(f["source"], f["target"]) for flows in truth["table_flows"].values()
-                          for f in flows})
+    truth["table_flows"]["probe"] = [
+        {"source": s, "target": t} for s, t in truth["table_flows"]["probe"]
+    ]
+    table_edges = sorted(
+        {(f["source"], f["target"]) for flows in truth["table_flows"].values() for f in flows}
+    )
     truth["review_cascade"] = {
         "graph": "table level, union of table_flows of every signal; roots have no inbound edge",
-        "hidden": {n: exclusive_downstream(table_edges, n)
-                   for n in ("analytics.customer_profile", "staging.crm_customers",
-                             "marketing.email_audience")},
+        "hidden": {
+            n: exclusive_downstream(table_edges, n)
+            for n in (
+                "analytics.customer_profile",
+                "staging.crm_customers",
+                "marketing.email_audience",
+            )
+        },
     }
     gt = out / "ground_truth.json"
-    gt.write_text(json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n",
-                  encoding="utf-8")
-    return DemoSummary(out=out, as_of=as_of, seed=seed, scale=scale, counts=counts,
-                       tables=wh["rows_per_table"], ground_truth=gt)
+    gt.write_text(
+        json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return DemoSummary(
+        out=out,
+        as_of=as_of,
+        seed=seed,
+        scale=scale,
+        counts=counts,
+        tables=wh["rows_per_table"],
+        ground_truth=gt,
+    )
 
 
 __all__ = ["INPUT_KINDS", "DemoSummary", "generate_demo"]

@@ -37,25 +37,53 @@ ZONES: dict[str, str] = {
     "bi": "dashboards",
 }
 SCHEMA_ZONE = {
-    "crm": "source", "app": "source", "billing": "source", "support": "source", "api": "source",
-    "staging": "staging", "analytics": "analytics", "marketing": "marketing", "ads": "ads",
-    "finance": "finance", "ml": "ml", "archive": "archive", "dash": "bi",
+    "crm": "source",
+    "app": "source",
+    "billing": "source",
+    "support": "source",
+    "api": "source",
+    "staging": "staging",
+    "analytics": "analytics",
+    "marketing": "marketing",
+    "ads": "ads",
+    "finance": "finance",
+    "ml": "ml",
+    "archive": "archive",
+    "dash": "bi",
 }
 SCHEMA_OWNER = {
-    "crm": "crm-team", "app": "app-team", "billing": "billing-team", "support": "support-team",
-    "api": "app-team", "staging": "data-eng", "analytics": "analytics-team",
-    "marketing": "growth-team", "ads": "growth-team", "finance": "finance-team", "ml": "ml-team",
-    "archive": "data-eng", "dash": "bi-team",
+    "crm": "crm-team",
+    "app": "app-team",
+    "billing": "billing-team",
+    "support": "support-team",
+    "api": "app-team",
+    "staging": "data-eng",
+    "analytics": "analytics-team",
+    "marketing": "growth-team",
+    "ads": "growth-team",
+    "finance": "finance-team",
+    "ml": "ml-team",
+    "archive": "data-eng",
+    "dash": "bi-team",
 }
 SYSTEM_DIALECT = {"crm": "trino", "app": "spark", "billing": "hive", "support": "presto"}
 
 # (name, grain, columns) of the source tables holding subject data
 _SOURCES: tuple[tuple[str, str, str], ...] = (
-    ("crm.customers", "customer",
-     ("customer_id email full_name phone country city religion date_of_birth segment created_at"
-     " updated_at")),
+    (
+        "crm.customers",
+        "customer",
+        (
+            "customer_id email full_name phone country city religion date_of_birth segment created_at"
+            " updated_at"
+        ),
+    ),
     ("crm.contacts", "event", "contact_id customer_id email phone contact_role created_at"),
-    ("crm.addresses", "customer", "address_id customer_id street postal_code city country created_at"),
+    (
+        "crm.addresses",
+        "customer",
+        "address_id customer_id street postal_code city country created_at",
+    ),
     ("crm.accounts", "customer", "account_id customer_id account_name industry created_at"),
     ("crm.consents", "event", "consent_id customer_id consent_type granted created_at"),
     ("crm.notes", "event", "note_id customer_id note_body created_at"),
@@ -69,15 +97,33 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("app.photos", "event", "photo_id user_id storage_uri created_at"),
     ("app.likes", "event", "like_id user_id post_id created_at"),
     ("app.messages", "event", "message_id user_id message_text created_at"),
-    ("billing.invoices", "event", "invoice_id customer_id amount currency invoice_status created_at"),
+    (
+        "billing.invoices",
+        "event",
+        "invoice_id customer_id amount currency invoice_status created_at",
+    ),
     ("billing.payments", "event", "payment_id invoice_id customer_id amount card_last4 created_at"),
-    ("billing.payment_methods", "customer",
-     "payment_method_id customer_id card_last4 card_brand iban created_at"),
-    ("billing.subscriptions", "customer", "subscription_id customer_id plan_id mrr sub_status created_at"),
+    (
+        "billing.payment_methods",
+        "customer",
+        "payment_method_id customer_id card_last4 card_brand iban created_at",
+    ),
+    (
+        "billing.subscriptions",
+        "customer",
+        "subscription_id customer_id plan_id mrr sub_status created_at",
+    ),
     ("billing.refunds", "event", "refund_id payment_id customer_id amount created_at"),
-    ("support.tickets", "event", "ticket_id customer_id email subject ticket_body priority created_at"),
-    ("support.ticket_comments", "event",
-     "ticket_comment_id ticket_id customer_id comment_body created_at"),
+    (
+        "support.tickets",
+        "event",
+        "ticket_id customer_id email subject ticket_body priority created_at",
+    ),
+    (
+        "support.ticket_comments",
+        "event",
+        "ticket_comment_id ticket_id customer_id comment_body created_at",
+    ),
     ("support.chats", "event", "chat_id customer_id transcript created_at"),
     ("support.satisfaction", "event", "survey_id ticket_id customer_id score created_at"),
 )
@@ -145,7 +191,9 @@ def join(table_alias: str, left: str, right: str, how: str = "LEFT") -> Join:
     return Join(table, alias, (lt, lc), (rt, rc), how)
 
 
-def make_table(name: str, cols: str, grain: str = "none", *, kind: str = "table", **kw: object) -> Table:
+def make_table(
+    name: str, cols: str, grain: str = "none", *, kind: str = "table", **kw: object
+) -> Table:
     """A table of the company with owner and zone derived from its schema.
 
     Args:
@@ -188,12 +236,27 @@ def add_sources_and_staging(company: Company) -> None:
                 func = {"email": "lower_trim", "phone": "trim", "full_name": "trim"}.get(c)
                 exprs.append(f"{c}={func}(s.{c})" if func else f"{c}=s.{c}")
             kind: StatementKind = "insert" if dialect in ("trino", "presto") else "insert_overwrite"
-            main.append(stmt(target, kind, f"{name} s", " ".join(exprs),
-                             filters=(("s", "created_at", "date"),),
-                             column_list=dialect == "trino"))
+            main.append(
+                stmt(
+                    target,
+                    kind,
+                    f"{name} s",
+                    " ".join(exprs),
+                    filters=(("s", "created_at", "date"),),
+                    column_list=dialect == "trino",
+                )
+            )
         company.pipelines.append(
-            Pipeline(f"etl.stage_{system}", dialect, "sql", tuple(main), hour=1,
-                     owner="data-eng", default_schema=None))
+            Pipeline(
+                f"etl.stage_{system}",
+                dialect,
+                "sql",
+                tuple(main),
+                hour=1,
+                owner="data-eng",
+                default_schema=None,
+            )
+        )
         refs: list[Statement] = []
         dims: list[Statement] = []
         for ref in _REFS[system].split():
@@ -203,21 +266,44 @@ def add_sources_and_staging(company: Company) -> None:
             company.add(make_table(dim, "ref_id name label", kind="view"))
             exprs = " ".join(f"{c}=r.{c}" for c in _REF_COLUMNS.split())
             refs.append(stmt(stg, "ctas", f"{src} r", exprs))
-            dims.append(stmt(dim, "view", f"{stg} r", "ref_id=r.ref_id name=r.name label=upper(r.label)",
-                             filters=(("r", "is_active", "true"),)))
-        ref_signal: Signal = {"crm": "sql", "app": "openlineage_columns", "billing": "openlineage",
-                              "support": "read_write"}[system]  # type: ignore[assignment]
+            dims.append(
+                stmt(
+                    dim,
+                    "view",
+                    f"{stg} r",
+                    "ref_id=r.ref_id name=r.name label=upper(r.label)",
+                    filters=(("r", "is_active", "true"),),
+                )
+            )
+        ref_signal: Signal = {
+            "crm": "sql",
+            "app": "openlineage_columns",
+            "billing": "openlineage",
+            "support": "read_write",
+        }[system]  # type: ignore[assignment]
         company.pipelines.append(
-            Pipeline(f"etl.stage_{system}_refs", dialect, ref_signal, tuple(refs), hour=0))
+            Pipeline(f"etl.stage_{system}_refs", dialect, ref_signal, tuple(refs), hour=0)
+        )
         company.pipelines.append(
-            Pipeline(f"etl.dims_{system}", dialect, "sql", tuple(dims), hour=3,
-                     default_schema="analytics" if system == "crm" else None))
+            Pipeline(
+                f"etl.dims_{system}",
+                dialect,
+                "sql",
+                tuple(dims),
+                hour=3,
+                default_schema="analytics" if system == "crm" else None,
+            )
+        )
 
 
 def add_aggregates(company: Company) -> None:
     """Add the daily and monthly aggregates of every event table and their pipelines."""
-    signals: dict[str, Signal] = {"crm": "read_write", "app": "sql", "billing": "openlineage_columns",
-                                  "support": "openlineage"}
+    signals: dict[str, Signal] = {
+        "crm": "read_write",
+        "app": "sql",
+        "billing": "openlineage_columns",
+        "support": "openlineage",
+    }
     for system in ("crm", "app", "billing", "support"):
         daily: list[Statement] = []
         monthly: list[Statement] = []
@@ -225,20 +311,37 @@ def add_aggregates(company: Company) -> None:
             if not name.startswith(system + ".") or grain != "event":
                 continue
             short = name.split(".")[1]
-            stg, d, m = (f"staging.{system}_{short}", f"analytics.{system}_{short}_daily",
-                         f"analytics.{system}_{short}_monthly")
+            stg, d, m = (
+                f"staging.{system}_{short}",
+                f"analytics.{system}_{short}_daily",
+                f"analytics.{system}_{short}_monthly",
+            )
             company.add(make_table(d, "day n_rows n_subjects"))
             company.add(make_table(m, "month n_rows n_subjects"))
             idc = _id_col(cols)
-            daily.append(stmt(d, "insert", f"{stg} s",
-                              f"day=cast_date(s.created_at) n_rows=count() "
-                              f"n_subjects=count_distinct(s.{idc})",
-                              filters=(("s", "created_at", "date"),)))
-            monthly.append(stmt(m, "ctas", f"{d} d",
-                                "month=month_trunc(d.day) n_rows=sum(d.n_rows) "
-                                "n_subjects=max(d.n_subjects)", cte=system == "crm"))
+            daily.append(
+                stmt(
+                    d,
+                    "insert",
+                    f"{stg} s",
+                    f"day=cast_date(s.created_at) n_rows=count() "
+                    f"n_subjects=count_distinct(s.{idc})",
+                    filters=(("s", "created_at", "date"),),
+                )
+            )
+            monthly.append(
+                stmt(
+                    m,
+                    "ctas",
+                    f"{d} d",
+                    "month=month_trunc(d.day) n_rows=sum(d.n_rows) n_subjects=max(d.n_subjects)",
+                    cte=system == "crm",
+                )
+            )
         dialect = SYSTEM_DIALECT[system]
-        company.pipelines.append(Pipeline(f"etl.daily_{system}", dialect, signals[system],
-                                          tuple(daily), hour=4))
-        company.pipelines.append(Pipeline(f"etl.monthly_{system}", dialect, "sql", tuple(monthly),
-                                          hour=5))
+        company.pipelines.append(
+            Pipeline(f"etl.daily_{system}", dialect, signals[system], tuple(daily), hour=4)
+        )
+        company.pipelines.append(
+            Pipeline(f"etl.monthly_{system}", dialect, "sql", tuple(monthly), hour=5)
+        )

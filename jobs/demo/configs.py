@@ -13,20 +13,29 @@ from jobs.demo.model import Column, Company
 from jobs.demo.signals import PROBE_API_COLUMNS
 
 POLICIES: list[dict[str, Any]] = [
-    {"name": "religion-never-in-ads",
-     "description": "religious beliefs never reach advertising",
-     "data_categories": ["user.demographic.religious_belief"],
-     "allowed_zones": ["source", "staging", "analytics"]},
-    {"name": "payment-data-in-finance-only",
-     "description": "card and bank data stay in billing and finance",
-     "data_categories": ["user.financial"],
-     "allowed_zones": ["source", "staging", "finance"]},
+    {
+        "name": "religion-never-in-ads",
+        "description": "religious beliefs never reach advertising",
+        "data_categories": ["user.demographic.religious_belief"],
+        "allowed_zones": ["source", "staging", "analytics"],
+    },
+    {
+        "name": "payment-data-in-finance-only",
+        "description": "card and bank data stay in billing and finance",
+        "data_categories": ["user.financial"],
+        "allowed_zones": ["source", "staging", "finance"],
+    },
 ]
 
 
 def _col(c: Column) -> dict[str, Any]:
-    return Flow(name=c.name, type=c.type, data_category=c.data_category,
-                is_identifier=c.is_identifier, classification=c.classification)
+    return Flow(
+        name=c.name,
+        type=c.type,
+        data_category=c.data_category,
+        is_identifier=c.is_identifier,
+        classification=c.classification,
+    )
 
 
 def catalog(company: Company) -> dict[str, Any]:
@@ -35,20 +44,46 @@ def catalog(company: Company) -> dict[str, Any]:
     for t in company.tables.values():
         if not t.in_catalog:
             continue
-        assets.append({"name": t.name, "kind": t.kind, "owner": t.owner, "zone": t.zone,
-                       "columns": [_col(c) for c in t.columns]})
+        assets.append(
+            {
+                "name": t.name,
+                "kind": t.kind,
+                "owner": t.owner,
+                "zone": t.zone,
+                "columns": [_col(c) for c in t.columns],
+            }
+        )
     for api, cols in PROBE_API_COLUMNS.items():
-        assets.append({"name": api, "kind": "api", "owner": SCHEMA_OWNER["api"],
-                       "zone": SCHEMA_ZONE["api"],
-                       "columns": [_col(column(c)) for c in cols.split()]})
+        assets.append(
+            {
+                "name": api,
+                "kind": "api",
+                "owner": SCHEMA_OWNER["api"],
+                "zone": SCHEMA_ZONE["api"],
+                "columns": [_col(column(c)) for c in cols.split()],
+            }
+        )
     for p in company.pipelines:
         first = company.tables.get(p.statements[0].target)
-        assets.append({"name": p.name, "kind": "pipeline", "owner": p.owner,
-                       "zone": first.zone if first else "analytics"})
+        assets.append(
+            {
+                "name": p.name,
+                "kind": "pipeline",
+                "owner": p.owner,
+                "zone": first.zone if first else "analytics",
+            }
+        )
     for d in company.dashboards:
         fields = sorted({c for _, cols in d.reads for c in cols})
-        assets.append({"name": d.name, "kind": "dashboard", "owner": d.owner, "zone": "bi",
-                       "columns": [_col(column(c)) for c in fields]})
+        assets.append(
+            {
+                "name": d.name,
+                "kind": "dashboard",
+                "owner": d.owner,
+                "zone": "bi",
+                "columns": [_col(column(c)) for c in fields],
+            }
+        )
     for m in company.models:
         assets.append({"name": m.name, "kind": "model", "owner": m.owner, "zone": "ml"})
     return {"retention_days": dict(RETENTION_DAYS), "assets": assets}
@@ -58,12 +93,19 @@ def write_configs(company: Company, out: Path) -> dict[str, Any]:
     """Write catalog.yaml, policies.yaml and annotations.yaml under ``<out>/inputs``."""
     root = out / "inputs"
     cat = catalog(company)
-    write_yaml(root / "catalog.yaml", cat,
-               "# Demo company catalog: assets with zones and classified columns.\n")
-    write_yaml(root / "policies.yaml", {"zones": dict(ZONES), "policies": POLICIES},
-               "# Policy zones: which data categories may flow into which zones.\n")
+    write_yaml(
+        root / "catalog.yaml",
+        cat,
+        "# Demo company catalog: assets with zones and classified columns.\n",
+    )
+    write_yaml(
+        root / "policies.yaml",
+        {"zones": dict(ZONES), "policies": POLICIES},
+        "# Policy zones: which data categories may flow into which zones.\n",
+    )
     ann = annotations()
     ann["edges"] = {k: Flow(v) for k, v in ann["edges"].items()}
-    write_yaml(root / "annotations.yaml", ann,
-               "# DELF deletion annotations of the demo object graph.\n")
+    write_yaml(
+        root / "annotations.yaml", ann, "# DELF deletion annotations of the demo object graph.\n"
+    )
     return {"assets": len(cat["assets"])}

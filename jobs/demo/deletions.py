@@ -60,22 +60,37 @@ def user_object_id(customer_id: int) -> str:
     return f"user:{(customer_id * 7919 + 13) % 10_000_019:08d}"
 
 
-def build_deletions(customers: list[Customer], as_of: date, scale: int, rng: random.Random
-                    ) -> list[Deletion]:
+def build_deletions(
+    customers: list[Customer], as_of: date, scale: int, rng: random.Random
+) -> list[Deletion]:
     """Plan the deletions and their lifecycle events."""
     midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     old_enough = [c for c in customers if (midnight - c.signup).days >= 70]
     mix = ["normal"] * 24 * scale + ["residual"] * 3 * scale + ["future"] * 3 * scale
     mix += [s for s in SCENARIOS if s not in ("normal", "residual", "future")] * scale
-    plan = list(zip(rng.sample(old_enough, len(mix)), mix))
+    plan = list(zip(rng.sample(old_enough, len(mix)), mix, strict=False))
     out: list[Deletion] = []
     for n, (cust, scenario) in enumerate(plan, start=1):
-        age = {"never_started": 10, "stalled": 12, "no_progress": 15, "exception_loop": 9,
-               "completed_without_start": 6.5, "not_completed": 45, "past_sla": 40,
-               "events_after_completion": 14, "future": 3}.get(scenario, rng.uniform(5, 60))
+        age = {
+            "never_started": 10,
+            "stalled": 12,
+            "no_progress": 15,
+            "exception_loop": 9,
+            "completed_without_start": 6.5,
+            "not_completed": 45,
+            "past_sla": 40,
+            "events_after_completion": 14,
+            "future": 3,
+        }.get(scenario, rng.uniform(5, 60))
         requested = midnight - timedelta(days=age, seconds=rng.randint(0, 40_000))
-        d = Deletion(f"del-{n:06d}", cust, user_object_id(cust.customer_id), scenario,
-                     requested, 14 if scenario == "past_sla" else rng.choice([30, 30, 30, None]))
+        d = Deletion(
+            f"del-{n:06d}",
+            cust,
+            user_object_id(cust.customer_id),
+            scenario,
+            requested,
+            14 if scenario == "past_sla" else rng.choice([30, 30, 30, None]),
+        )
         _events(d, midnight, rng)
         out.append(d)
     return out
@@ -85,11 +100,25 @@ def _events(d: Deletion, midnight: datetime, rng: random.Random) -> None:
     s = d.scenario
     ev = d.events
 
-    def add(event: str, ts: datetime, points: int | None = None, detail: str | None = None,
-            scheduled_for: datetime | None = None) -> None:
-        ev.append({"deletion_id": d.deletion_id, "object_id": d.object_id, "object_type": "user",
-                   "event": event, "ts": iso(ts), "points_deleted": points, "detail": detail,
-                   "scheduled_for": iso(scheduled_for) if scheduled_for else None})
+    def add(
+        event: str,
+        ts: datetime,
+        points: int | None = None,
+        detail: str | None = None,
+        scheduled_for: datetime | None = None,
+    ) -> None:
+        ev.append(
+            {
+                "deletion_id": d.deletion_id,
+                "object_id": d.object_id,
+                "object_type": "user",
+                "event": event,
+                "ts": iso(ts),
+                "points_deleted": points,
+                "detail": detail,
+                "scheduled_for": iso(scheduled_for) if scheduled_for else None,
+            }
+        )
 
     t = d.requested_at + timedelta(minutes=5)
     sched_for = d.requested_at + timedelta(hours=1)
@@ -103,8 +132,11 @@ def _events(d: Deletion, midnight: datetime, rng: random.Random) -> None:
     add("scheduled", t, scheduled_for=sched_for)
     if s == "never_started":
         return
-    delay = timedelta(hours=rng.randint(3, 6)) if s == "late_start" else timedelta(
-        minutes=rng.randint(1, 50))
+    delay = (
+        timedelta(hours=rng.randint(3, 6))
+        if s == "late_start"
+        else timedelta(minutes=rng.randint(1, 50))
+    )
     t = sched_for + delay
     add("started", t)
     step = timedelta(days=2) if s == "past_sla" else timedelta(hours=6)
@@ -140,42 +172,93 @@ def _events(d: Deletion, midnight: datetime, rng: random.Random) -> None:
         add("progress", t + timedelta(hours=8), 0, "late retry after completion")
 
 
-def write_deletion_inputs(deletions: list[Deletion], as_of: date, rng: random.Random
-                          ) -> tuple[list[JsonlFile], list[dict[str, Any]]]:
+def write_deletion_inputs(
+    deletions: list[Deletion], as_of: date, rng: random.Random
+) -> tuple[list[JsonlFile], list[dict[str, Any]]]:
     """Deletion request and lifecycle-event files (with bad lines); returns files and anomalies."""
     req = JsonlFile("deletion_requests", "requests.jsonl")
     evf = JsonlFile("deletion_events", "events.jsonl")
-    events = sorted((e for d in deletions for e in d.events),
-                    key=lambda e: (e["ts"], e["deletion_id"], e["event"]))
+    events = sorted(
+        (e for d in deletions for e in d.events),
+        key=lambda e: (e["ts"], e["deletion_id"], e["event"]),
+    )
     for e in events:
         evf.add(e)
     for d in deletions:
-        req.add({"deletion_id": d.deletion_id, "subject_id": str(d.customer.customer_id),
-                 "subject_type": "customer", "requested_at": iso(d.requested_at),
-                 "sla_days": d.sla_days})
+        req.add(
+            {
+                "deletion_id": d.deletion_id,
+                "subject_id": str(d.customer.customer_id),
+                "subject_type": "customer",
+                "requested_at": iso(d.requested_at),
+                "sla_days": d.sla_days,
+            }
+        )
     normal = next(d for d in deletions if d.scenario == "normal")
     base = dict(normal.events[-1])
     midnight = datetime.combine(as_of, time(), tzinfo=UTC)
-    evf.inject(rng, json.dumps(dict(base, deletion_id="del-999999"), sort_keys=True),
-               "unknown_deletion_id", "deletion del-999999 has no request")
-    evf.inject(rng, json.dumps(dict(base, event="progress", ts=iso(midnight + timedelta(days=10))),
-                               sort_keys=True), "future_timestamp", "ts after the run date")
-    evf.inject(rng, json.dumps(dict(base, event="progress", points_deleted=-40), sort_keys=True),
-               "negative_points", "points_deleted < 0")
-    evf.inject(rng, json.dumps(dict(base, event="paused"), sort_keys=True), "bad_enum",
-               "event not in scheduled|started|progress|rerun|exception|completed")
+    evf.inject(
+        rng,
+        json.dumps(dict(base, deletion_id="del-999999"), sort_keys=True),
+        "unknown_deletion_id",
+        "deletion del-999999 has no request",
+    )
+    evf.inject(
+        rng,
+        json.dumps(
+            dict(base, event="progress", ts=iso(midnight + timedelta(days=10))), sort_keys=True
+        ),
+        "future_timestamp",
+        "ts after the run date",
+    )
+    evf.inject(
+        rng,
+        json.dumps(dict(base, event="progress", points_deleted=-40), sort_keys=True),
+        "negative_points",
+        "points_deleted < 0",
+    )
+    evf.inject(
+        rng,
+        json.dumps(dict(base, event="paused"), sort_keys=True),
+        "bad_enum",
+        "event not in scheduled|started|progress|rerun|exception|completed",
+    )
     text = json.dumps(base, sort_keys=True)
     evf.inject(rng, text[: len(text) // 2], "truncated_json", "line cut in the middle")
-    evf.inject(rng, json.dumps({k: v for k, v in base.items() if k != "deletion_id"},
-                               sort_keys=True), "missing_field", "deletion_id absent")
-    rbase = {"deletion_id": "del-bad", "subject_id": "123", "subject_type": "customer",
-             "requested_at": iso(midnight - timedelta(days=3)), "sla_days": 30}
-    req.inject(rng, json.dumps({k: v for k, v in rbase.items() if k != "subject_id"},
-                               sort_keys=True), "missing_field", "subject_id absent")
-    req.inject(rng, json.dumps(dict(rbase, requested_at="not a date"), sort_keys=True),
-               "bad_timestamp", "requested_at is not ISO-8601")
-    req.inject(rng, json.dumps(dict(rbase, sla_days="thirty"), sort_keys=True), "bad_type",
-               "sla_days is not an integer")
-    anomalies = [{"deletion_id": d.deletion_id, "scenario": d.scenario, "check": c}
-                 for d in deletions for c in SCENARIOS[d.scenario][0]]
+    evf.inject(
+        rng,
+        json.dumps({k: v for k, v in base.items() if k != "deletion_id"}, sort_keys=True),
+        "missing_field",
+        "deletion_id absent",
+    )
+    rbase = {
+        "deletion_id": "del-bad",
+        "subject_id": "123",
+        "subject_type": "customer",
+        "requested_at": iso(midnight - timedelta(days=3)),
+        "sla_days": 30,
+    }
+    req.inject(
+        rng,
+        json.dumps({k: v for k, v in rbase.items() if k != "subject_id"}, sort_keys=True),
+        "missing_field",
+        "subject_id absent",
+    )
+    req.inject(
+        rng,
+        json.dumps(dict(rbase, requested_at="not a date"), sort_keys=True),
+        "bad_timestamp",
+        "requested_at is not ISO-8601",
+    )
+    req.inject(
+        rng,
+        json.dumps(dict(rbase, sla_days="thirty"), sort_keys=True),
+        "bad_type",
+        "sla_days is not an integer",
+    )
+    anomalies = [
+        {"deletion_id": d.deletion_id, "scenario": d.scenario, "check": c}
+        for d in deletions
+        for c in SCENARIOS[d.scenario][0]
+    ]
     return [req, evf], anomalies

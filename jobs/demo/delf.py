@@ -18,8 +18,14 @@ from jobs.demo.io import JsonlFile, iso
 from jobs.demo.population import Customer
 
 OBJECTS: dict[str, str] = {
-    "user": "directly", "post": "by_any", "comment": "by_any", "photo": "by_any",
-    "like": "by_any", "session": "short_ttl", "message": "by_any", "device": "by_x_only",
+    "user": "directly",
+    "post": "by_any",
+    "comment": "by_any",
+    "photo": "by_any",
+    "like": "by_any",
+    "session": "short_ttl",
+    "message": "by_any",
+    "device": "by_x_only",
     "group": "not_deleted",
 }
 # edge type: (src type, dst type, true deletion, declared deletion or None when unannotated)
@@ -27,13 +33,13 @@ EDGES: dict[str, tuple[str, str, str, str | None]] = {
     "user_to_post": ("user", "post", "deep", "deep"),
     "post_to_comment": ("post", "comment", "deep", "deep"),
     "user_to_comment": ("user", "comment", "deep", "deep"),
-    "comment_to_post": ("comment", "post", "shallow", "deep"),      # shallow declared deep
-    "user_to_photo": ("user", "photo", "deep", "shallow"),          # deep declared shallow
+    "comment_to_post": ("comment", "post", "shallow", "deep"),  # shallow declared deep
+    "user_to_photo": ("user", "photo", "deep", "shallow"),  # deep declared shallow
     "user_to_like": ("user", "like", "deep", "deep"),
     "like_to_post": ("like", "post", "shallow", "shallow"),
     "user_to_session": ("user", "session", "deep", "deep"),
     "user_to_device": ("user", "device", "deep", "deep"),
-    "user_to_message": ("user", "message", "deep", None),            # unannotated
+    "user_to_message": ("user", "message", "deep", None),  # unannotated
     "user_to_group": ("user", "group", "shallow", "shallow"),
     "user_to_friend": ("user", "user", "shallow", "shallow"),
 }
@@ -44,31 +50,54 @@ def annotations() -> dict[str, Any]:
     """The declared annotations (as written to annotations.yaml)."""
     return {
         "objects": dict(OBJECTS),
-        "edges": {name: {"src": s, "dst": d, "deletion": decl}
-                  for name, (s, d, _, decl) in EDGES.items() if decl is not None},
+        "edges": {
+            name: {"src": s, "dst": d, "deletion": decl}
+            for name, (s, d, _, decl) in EDGES.items()
+            if decl is not None
+        },
     }
 
 
 def expected_findings() -> list[dict[str, Any]]:
     """The annotation findings the static and dynamic validation must report."""
     return [
-        {"check": "unannotated_edge_type", "edge_type": "user_to_message",
-         "expect": "annotation_findings"},
-        {"check": "unreachable_object_type", "object_type": "photo",
-         "detail": "only inbound edge user_to_photo is declared shallow",
-         "expect": "annotation_findings"},
-        {"check": "unreachable_object_type", "object_type": "message",
-         "detail": "only inbound edge user_to_message is unannotated",
-         "expect": "annotation_findings"},
-        {"check": "annotation_disagreement", "edge_type": "user_to_photo", "declared": "shallow",
-         "true": "deep", "expect": "annotation_findings"},
-        {"check": "annotation_disagreement", "edge_type": "comment_to_post", "declared": "deep",
-         "true": "shallow", "expect": "annotation_findings"},
+        {
+            "check": "unannotated_edge_type",
+            "edge_type": "user_to_message",
+            "expect": "annotation_findings",
+        },
+        {
+            "check": "unreachable_object_type",
+            "object_type": "photo",
+            "detail": "only inbound edge user_to_photo is declared shallow",
+            "expect": "annotation_findings",
+        },
+        {
+            "check": "unreachable_object_type",
+            "object_type": "message",
+            "detail": "only inbound edge user_to_message is unannotated",
+            "expect": "annotation_findings",
+        },
+        {
+            "check": "annotation_disagreement",
+            "edge_type": "user_to_photo",
+            "declared": "shallow",
+            "true": "deep",
+            "expect": "annotation_findings",
+        },
+        {
+            "check": "annotation_disagreement",
+            "edge_type": "comment_to_post",
+            "declared": "deep",
+            "true": "shallow",
+            "expect": "annotation_findings",
+        },
     ]
 
 
-def build_edge_inventory(customers: list[Customer], deletions: list[Deletion], as_of: date,
-                         rng: random.Random) -> tuple[JsonlFile, dict[str, Any]]:
+def build_edge_inventory(
+    customers: list[Customer], deletions: list[Deletion], as_of: date, rng: random.Random
+) -> tuple[JsonlFile, dict[str, Any]]:
     """The edge inventory; edges of completed deletions are gone except the injected dangling."""
     midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     edges: list[dict[str, Any]] = []
@@ -83,9 +112,17 @@ def build_edge_inventory(customers: list[Customer], deletions: list[Deletion], a
 
     def edge(et: str, src: str, dst: str, ts: datetime) -> None:
         s, d, _, _ = EDGES[et]
-        edges.append({"edge_type": et, "src_type": s, "src_id": src, "dst_type": d, "dst_id": dst,
-                      "created_at": iso(min(ts, midnight - timedelta(days=2))),
-                      "deleted_src": False})
+        edges.append(
+            {
+                "edge_type": et,
+                "src_type": s,
+                "src_id": src,
+                "dst_type": d,
+                "dst_id": dst,
+                "created_at": iso(min(ts, midnight - timedelta(days=2))),
+                "deleted_src": False,
+            }
+        )
 
     groups = [f"group:{i:04d}" for i in range(15)]
     group_created = midnight - timedelta(days=2000)
@@ -114,7 +151,7 @@ def build_edge_inventory(customers: list[Customer], deletions: list[Deletion], a
         for fid, fc in rng.sample(users, min(len(users), rng.randint(0, 3))):
             if fid != uid:
                 edge("user_to_friend", uid, fid, max(c.signup, fc.signup) + timedelta(days=1))
-    for uid, c in users:
+    for uid, _c in users:
         if not posts:
             break
         for _ in range(rng.randint(0, 3)):
@@ -136,7 +173,11 @@ def build_edge_inventory(customers: list[Customer], deletions: list[Deletion], a
     while changed:
         changed = False
         for e in edges:
-            if e["src_id"] in gone and EDGES[e["edge_type"]][2] == "deep" and e["dst_id"] not in gone:
+            if (
+                e["src_id"] in gone
+                and EDGES[e["edge_type"]][2] == "deep"
+                and e["dst_id"] not in gone
+            ):
                 gone.add(e["dst_id"])
                 changed = True
     kept: list[dict[str, Any]] = []
@@ -151,19 +192,31 @@ def build_edge_inventory(customers: list[Customer], deletions: list[Deletion], a
         elif e["src_id"] not in gone and e["dst_id"] not in gone:
             kept.append(e)
     f = JsonlFile("edge_inventory", "edges.jsonl")
-    for e in sorted(kept + [x for v in dangling.values() for x in v],
-                    key=lambda e: (e["created_at"], e["edge_type"], e["src_id"], e["dst_id"])):
+    for e in sorted(
+        kept + [x for v in dangling.values() for x in v],
+        key=lambda e: (e["created_at"], e["edge_type"], e["src_id"], e["dst_id"]),
+    ):
         f.add(e)
     sample = dict(kept[0])
     text = json.dumps(sample, sort_keys=True)
     f.inject(rng, text[: len(text) // 2], "truncated_json", "line cut in the middle")
-    f.inject(rng, json.dumps(dict(sample, deleted_src="yes"), sort_keys=True), "bad_type",
-             "deleted_src is not a boolean")
-    f.inject(rng, json.dumps({k: v for k, v in sample.items() if k != "edge_type"},
-                             sort_keys=True), "missing_field", "edge_type absent")
+    f.inject(
+        rng,
+        json.dumps(dict(sample, deleted_src="yes"), sort_keys=True),
+        "bad_type",
+        "deleted_src is not a boolean",
+    )
+    f.inject(
+        rng,
+        json.dumps({k: v for k, v in sample.items() if k != "edge_type"}, sort_keys=True),
+        "missing_field",
+        "edge_type absent",
+    )
     truth = {
-        "dangling": [{"edge_type": t, "count": len(v), "src_ids": sorted({e["src_id"] for e in v})}
-                     for t, v in sorted(dangling.items())],
+        "dangling": [
+            {"edge_type": t, "count": len(v), "src_ids": sorted({e["src_id"] for e in v})}
+            for t, v in sorted(dangling.items())
+        ],
         "true_edge_deletion": {t: v[2] for t, v in EDGES.items()},
         "declared_edge_deletion": {t: v[3] for t, v in EDGES.items()},
         "edges_per_type": {t: sum(1 for e in kept if e["edge_type"] == t) for t in EDGES},

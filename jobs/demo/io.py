@@ -80,8 +80,9 @@ class JsonlFile:
         for i, line in enumerate(self.lines, start=1):
             if isinstance(line, BadLine):
                 text_lines.append(line.raw)
-                bad.append({"file": self.rel, "line": i, "reason": line.reason,
-                            "detail": line.detail})
+                bad.append(
+                    {"file": self.rel, "line": i, "reason": line.reason, "detail": line.detail}
+                )
             else:
                 text_lines.append(line)
         data = ("\n".join(text_lines) + "\n").encode("utf-8")
@@ -111,6 +112,12 @@ yaml.add_representer(Flow, _flow_mapping, Dumper=_DUMPER)
 def write_yaml(path: Path, obj: Any, header: str = "") -> None:
     """Write YAML deterministically (insertion order kept, block style except :class:`Flow`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=200)
+    text = yaml.dump(
+        obj,
+        Dumper=_DUMPER,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=200,
+    )
     path.write_text(header + text, encoding="utf-8")

@@ -14,16 +14,41 @@ from jobs.demo.sql import UNPARSEABLE_SQL, render_statement
 
 _ANALYSTS = ("ana", "bo", "chen", "dara", "eli", "fatima", "gus")
 _ADHOC: tuple[tuple[str, str], ...] = (
-    ("trino", ("SELECT country, sum(total_amount) AS revenue FROM analytics.country_kpis "
-              "WHERE total_amount > {n} GROUP BY country ORDER BY revenue DESC LIMIT {k}")),
-    ("presto", ("SELECT month, total_amount FROM finance.monthly_revenue "
-               "WHERE month >= DATE '{d}' AND currency = 'EUR'")),
-    ("trino", ("SELECT segment, count(*) FROM analytics.customer_360 WHERE n_sessions >= {k} "
-              "GROUP BY segment")),
-    ("presto", ("SELECT day, n_tickets FROM analytics.ticket_backlog WHERE day >= DATE '{d}' "
-               "AND priority <= {k}")),
-    ("trino", ("SELECT device_model, n_customers FROM analytics.device_models "
-              "ORDER BY n_customers DESC LIMIT {k}")),
+    (
+        "trino",
+        (
+            "SELECT country, sum(total_amount) AS revenue FROM analytics.country_kpis "
+            "WHERE total_amount > {n} GROUP BY country ORDER BY revenue DESC LIMIT {k}"
+        ),
+    ),
+    (
+        "presto",
+        (
+            "SELECT month, total_amount FROM finance.monthly_revenue "
+            "WHERE month >= DATE '{d}' AND currency = 'EUR'"
+        ),
+    ),
+    (
+        "trino",
+        (
+            "SELECT segment, count(*) FROM analytics.customer_360 WHERE n_sessions >= {k} "
+            "GROUP BY segment"
+        ),
+    ),
+    (
+        "presto",
+        (
+            "SELECT day, n_tickets FROM analytics.ticket_backlog WHERE day >= DATE '{d}' "
+            "AND priority <= {k}"
+        ),
+    ),
+    (
+        "trino",
+        (
+            "SELECT device_model, n_customers FROM analytics.device_models "
+            "ORDER BY n_customers DESC LIMIT {k}"
+        ),
+    ),
 )
 
 
@@ -31,8 +56,9 @@ def _ts(day: date, hour: int, minute: int, second: int) -> datetime:
     return datetime.combine(day, time(hour % 24, minute % 60, second % 60), tzinfo=UTC)
 
 
-def build_query_logs(company: Company, as_of: date, scale: int, rng: random.Random
-                     ) -> tuple[list[JsonlFile], dict[str, Any]]:
+def build_query_logs(
+    company: Company, as_of: date, scale: int, rng: random.Random
+) -> tuple[list[JsonlFile], dict[str, Any]]:
     """Build the query-log files.
 
     Args:
@@ -70,22 +96,41 @@ def build_query_logs(company: Company, as_of: date, scale: int, rng: random.Rand
             for i, st in enumerate(p.statements):
                 started = _ts(day, p.hour, minute + i, rng.randint(0, 59))
                 if p.signal == "sql":
-                    files[p.dialect].add({
-                        "query_id": qid(), "job_id": p.name, "engine": p.dialect,
-                        "user": "svc_airflow",
-                        "started_at": iso(started),
-                        "sql": render_statement(st, p.dialect, run_date, p.default_schema),
-                        "default_schema": p.default_schema,
-                        # a few nightly runs fail; the same statement succeeds on other nights
-                        "status": "failed" if k > 1 and rng.random() < 0.02 else "ok",
-                        "elapsed_ms": rng.randint(800, 240_000)})  # an extra field
+                    files[p.dialect].add(
+                        {
+                            "query_id": qid(),
+                            "job_id": p.name,
+                            "engine": p.dialect,
+                            "user": "svc_airflow",
+                            "started_at": iso(started),
+                            "sql": render_statement(st, p.dialect, run_date, p.default_schema),
+                            "default_schema": p.default_schema,
+                            # a few nightly runs fail; the same statement succeeds on other nights
+                            "status": "failed" if k > 1 and rng.random() < 0.02 else "ok",
+                            "elapsed_ms": rng.randint(800, 240_000),
+                        }
+                    )  # an extra field
                 else:
                     job = f"{p.name}/{i}/{day.isoformat()}"
                     for src in st.sources:
-                        rw.add({"job_id": job, "action": "READ", "table": src,
-                                "started_at": iso(started), "engine": "hive"})
-                    rw.add({"job_id": job, "action": "WRITE", "table": st.target,
-                            "started_at": iso(started + timedelta(seconds=30)), "engine": "hive"})
+                        rw.add(
+                            {
+                                "job_id": job,
+                                "action": "READ",
+                                "table": src,
+                                "started_at": iso(started),
+                                "engine": "hive",
+                            }
+                        )
+                    rw.add(
+                        {
+                            "job_id": job,
+                            "action": "WRITE",
+                            "table": st.target,
+                            "started_at": iso(started + timedelta(seconds=30)),
+                            "engine": "hive",
+                        }
+                    )
                     rw_jobs.append({"job_id": job, "pipeline": p.name})
         for d in company.dashboards:
             if d.signal != "read_write":
@@ -93,57 +138,124 @@ def build_query_logs(company: Company, as_of: date, scale: int, rng: random.Rand
             job = f"bi.refresh.{d.name.split('.', 1)[1]}/{day.isoformat()}"
             started = _ts(day, 7, rng.randint(0, 59), rng.randint(0, 59))
             for table, _ in d.reads:
-                rw.add({"job_id": job, "action": "READ", "table": table,
-                        "started_at": iso(started), "engine": "hive"})
-            rw.add({"job_id": job, "action": "WRITE", "table": d.name,
-                    "started_at": iso(started + timedelta(seconds=5)), "engine": "hive"})
+                rw.add(
+                    {
+                        "job_id": job,
+                        "action": "READ",
+                        "table": table,
+                        "started_at": iso(started),
+                        "engine": "hive",
+                    }
+                )
+            rw.add(
+                {
+                    "job_id": job,
+                    "action": "WRITE",
+                    "table": d.name,
+                    "started_at": iso(started + timedelta(seconds=5)),
+                    "engine": "hive",
+                }
+            )
         for _ in range(rng.randint(4, 8)):
             dialect, template = rng.choice(_ADHOC)
-            sql = template.format(n=rng.randint(100, 99999), k=rng.randint(1, 50),
-                                  d=(day - timedelta(days=rng.randint(1, 90))).isoformat())
-            files[dialect].add({
-                "query_id": qid(), "job_id": None, "engine": dialect,
-                "user": rng.choice(_ANALYSTS),
-                "started_at": iso(_ts(day, rng.randint(8, 18), rng.randint(0, 59),
-                                      rng.randint(0, 59))),
-                "sql": sql, "default_schema": None, "status": rng.choice(["ok"] * 9 + ["failed"])})
+            sql = template.format(
+                n=rng.randint(100, 99999),
+                k=rng.randint(1, 50),
+                d=(day - timedelta(days=rng.randint(1, 90))).isoformat(),
+            )
+            files[dialect].add(
+                {
+                    "query_id": qid(),
+                    "job_id": None,
+                    "engine": dialect,
+                    "user": rng.choice(_ANALYSTS),
+                    "started_at": iso(
+                        _ts(day, rng.randint(8, 18), rng.randint(0, 59), rng.randint(0, 59))
+                    ),
+                    "sql": sql,
+                    "default_schema": None,
+                    "status": rng.choice(["ok"] * 9 + ["failed"]),
+                }
+            )
 
     # unparseable statements: valid lines whose SQL no parser accepts (rejected at ingest)
     unparseable: list[dict[str, Any]] = []
     for dialect, sql in UNPARSEABLE_SQL:
         q = qid()
         f = files[dialect]
-        f.lines.insert(rng.randint(0, len(f.lines)), json.dumps(
-            {"query_id": q, "job_id": "adhoc", "engine": dialect, "user": "intern",
-             "started_at": iso(_ts(as_of - timedelta(days=2), 11, 0, 0)), "sql": sql,
-             "default_schema": None, "status": "ok"}, sort_keys=True,
-            separators=(", ", ": ")))
+        f.lines.insert(
+            rng.randint(0, len(f.lines)),
+            json.dumps(
+                {
+                    "query_id": q,
+                    "job_id": "adhoc",
+                    "engine": dialect,
+                    "user": "intern",
+                    "started_at": iso(_ts(as_of - timedelta(days=2), 11, 0, 0)),
+                    "sql": sql,
+                    "default_schema": None,
+                    "status": "ok",
+                },
+                sort_keys=True,
+                separators=(", ", ": "),
+            ),
+        )
         unparseable.append({"query_id": q, "engine": dialect, "file": f.rel})
 
     # malformed lines: landing must reject each with a reason
     for dialect in ("trino", "spark", "hive"):
         f = files[dialect]
-        sample = {"query_id": qid(), "job_id": "etl.broken", "engine": dialect, "user": "svc",
-                  "started_at": iso(_ts(as_of - timedelta(days=3), 2, 0, 0)),
-                  "sql": "SELECT 1", "default_schema": None, "status": "ok"}
+        sample = {
+            "query_id": qid(),
+            "job_id": "etl.broken",
+            "engine": dialect,
+            "user": "svc",
+            "started_at": iso(_ts(as_of - timedelta(days=3), 2, 0, 0)),
+            "sql": "SELECT 1",
+            "default_schema": None,
+            "status": "ok",
+        }
         full = json.dumps(sample, sort_keys=True)
         f.inject(rng, full[: len(full) // 2], "truncated_json", "line cut in the middle")
         missing = {k: v for k, v in sample.items() if k != "started_at"}
         missing["query_id"] = qid()
-        f.inject(rng, json.dumps(missing, sort_keys=True), "missing_field",
-                 "required field started_at absent")
+        f.inject(
+            rng,
+            json.dumps(missing, sort_keys=True),
+            "missing_field",
+            "required field started_at absent",
+        )
         bad_ts = dict(sample, query_id=qid(), started_at="2026-13-45T25:61:00Z")
-        f.inject(rng, json.dumps(bad_ts, sort_keys=True), "bad_timestamp",
-                 "started_at is not a timestamp")
+        f.inject(
+            rng,
+            json.dumps(bad_ts, sort_keys=True),
+            "bad_timestamp",
+            "started_at is not a timestamp",
+        )
         bad_enum = dict(sample, query_id=qid(), status="finished-ish")
-        f.inject(rng, json.dumps(bad_enum, sort_keys=True), "bad_enum",
-                 "status not in ok|failed|null")
-    rw_sample = {"job_id": "etl.broken/0", "table": "staging.crm_notes", "engine": "hive",
-                 "started_at": iso(_ts(as_of - timedelta(days=3), 2, 0, 0))}
-    rw.inject(rng, json.dumps(dict(rw_sample, action="DELETE"), sort_keys=True), "bad_enum",
-              "action not in READ|WRITE")
-    rw.inject(rng, json.dumps({k: v for k, v in dict(rw_sample, action="READ").items()
-                               if k != "started_at"}, sort_keys=True), "missing_field",
-              "required field started_at absent")
+        f.inject(
+            rng, json.dumps(bad_enum, sort_keys=True), "bad_enum", "status not in ok|failed|null"
+        )
+    rw_sample = {
+        "job_id": "etl.broken/0",
+        "table": "staging.crm_notes",
+        "engine": "hive",
+        "started_at": iso(_ts(as_of - timedelta(days=3), 2, 0, 0)),
+    }
+    rw.inject(
+        rng,
+        json.dumps(dict(rw_sample, action="DELETE"), sort_keys=True),
+        "bad_enum",
+        "action not in READ|WRITE",
+    )
+    rw.inject(
+        rng,
+        json.dumps(
+            {k: v for k, v in dict(rw_sample, action="READ").items() if k != "started_at"},
+            sort_keys=True,
+        ),
+        "missing_field",
+        "required field started_at absent",
+    )
     out = [*files.values(), rw]
     return out, {"unparseable_sql": unparseable, "nightly_days": days}

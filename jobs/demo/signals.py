@@ -19,9 +19,13 @@ from jobs.demo.sql import statement_flows
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.24.2/integration/spark"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
-COLUMN_FACET_URL = ("https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
-                    "#/$defs/ColumnLineageDatasetFacet")
-SCHEMA_FACET_URL = "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"
+COLUMN_FACET_URL = (
+    "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
+    "#/$defs/ColumnLineageDatasetFacet"
+)
+SCHEMA_FACET_URL = (
+    "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"
+)
 TABLE_NS = "warehouse"
 API_NS = "app-service"
 SERVICE_JOB = "svc.signup_handler"
@@ -31,8 +35,9 @@ _SERVICE_FLOWS: dict[str, tuple[tuple[str, str], ...]] = {
     "crm.customers": (("full_name", "full_name"), ("religion", "religion")),
 }
 # ... of which the probes never observe this one (a gated flow, seed 000)
-NOT_OBSERVED = ({"source": "api.signup.country", "target": "app.users.country",
-                 "static_signal": "openlineage"},)
+NOT_OBSERVED = (
+    {"source": "api.signup.country", "target": "app.users.country", "static_signal": "openlineage"},
+)
 BI_NS = "superset"
 
 
@@ -53,28 +58,56 @@ def _column_facet(st: Statement) -> dict[str, Any]:
         entry = {"namespace": TABLE_NS, "name": table, "field": col, "transformations": [tr]}
         if f.type == "DIRECT":
             fields.setdefault(f.target.rsplit(".", 1)[1], {"inputFields": []})[
-                "inputFields"].append(entry)
+                "inputFields"
+            ].append(entry)
         else:
             dataset.append(entry)
-    return {"_producer": PRODUCER, "_schemaURL": COLUMN_FACET_URL, "fields": fields,
-            "dataset": dataset}
+    return {
+        "_producer": PRODUCER,
+        "_schemaURL": COLUMN_FACET_URL,
+        "fields": fields,
+        "dataset": dataset,
+    }
 
 
-def _events(job: str, ns: str, run: str, start: datetime, inputs: list[dict[str, Any]],
-            outputs: list[dict[str, Any]], end_type: str = "COMPLETE") -> list[dict[str, Any]]:
-    base = {"producer": PRODUCER, "schemaURL": SCHEMA_URL,
-            "job": {"namespace": ns, "name": job, "facets": {}}}
+def _events(
+    job: str,
+    ns: str,
+    run: str,
+    start: datetime,
+    inputs: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+    end_type: str = "COMPLETE",
+) -> list[dict[str, Any]]:
+    base = {
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL,
+        "job": {"namespace": ns, "name": job, "facets": {}},
+    }
     bare_out = [_dataset(o["namespace"], o["name"]) for o in outputs]
     return [
-        dict(base, eventType="START", eventTime=iso_ms(start), run={"runId": run, "facets": {}},
-             inputs=[_dataset(i["namespace"], i["name"]) for i in inputs], outputs=bare_out),
-        dict(base, eventType=end_type, eventTime=iso_ms(start + timedelta(minutes=3, seconds=7)),
-             run={"runId": run, "facets": {}}, inputs=inputs, outputs=outputs),
+        dict(
+            base,
+            eventType="START",
+            eventTime=iso_ms(start),
+            run={"runId": run, "facets": {}},
+            inputs=[_dataset(i["namespace"], i["name"]) for i in inputs],
+            outputs=bare_out,
+        ),
+        dict(
+            base,
+            eventType=end_type,
+            eventTime=iso_ms(start + timedelta(minutes=3, seconds=7)),
+            run={"runId": run, "facets": {}},
+            inputs=inputs,
+            outputs=outputs,
+        ),
     ]
 
 
-def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Random
-                      ) -> tuple[list[JsonlFile], dict[str, Any]]:
+def build_openlineage(
+    company: Company, as_of: date, scale: int, rng: random.Random
+) -> tuple[list[JsonlFile], dict[str, Any]]:
     """OpenLineage RunEvents (START + COMPLETE, a failed run, bad lines) and their truth."""
     airflow = JsonlFile("openlineage", "airflow.jsonl")
     superset = JsonlFile("openlineage", "superset.jsonl")
@@ -87,92 +120,189 @@ def build_openlineage(company: Company, as_of: date, scale: int, rng: random.Ran
             if p.signal not in ("openlineage", "openlineage_columns"):
                 continue
             for i, st in enumerate(p.statements):
-                start = datetime.combine(day, time(p.hour, i % 60, rng.randint(0, 59)),
-                                         tzinfo=UTC)
+                start = datetime.combine(day, time(p.hour, i % 60, rng.randint(0, 59)), tzinfo=UTC)
                 facets: dict[str, Any] = {}
                 if p.signal == "openlineage_columns":
                     facets["columnLineage"] = _column_facet(st)
                     for f in statement_flows(st):
                         column_flows[(f.source, f.target, f.type, f.subtype)] = dict(
-                            f.as_dict(), job=p.name)
-                facets["schema"] = {"_producer": PRODUCER, "_schemaURL": SCHEMA_FACET_URL,
-                                    "fields": [{"name": e.target} for e in st.exprs]}
+                            f.as_dict(), job=p.name
+                        )
+                facets["schema"] = {
+                    "_producer": PRODUCER,
+                    "_schemaURL": SCHEMA_FACET_URL,
+                    "fields": [{"name": e.target} for e in st.exprs],
+                }
                 job = f"{p.name}.{st.target.split('.', 1)[1]}"
-                for ev in _events(job, "airflow", _run_id(rng), start,
-                                  [_dataset(TABLE_NS, s) for s in st.sources],
-                                  [_dataset(TABLE_NS, st.target, facets)]):
+                for ev in _events(
+                    job,
+                    "airflow",
+                    _run_id(rng),
+                    start,
+                    [_dataset(TABLE_NS, s) for s in st.sources],
+                    [_dataset(TABLE_NS, st.target, facets)],
+                ):
                     airflow.add(ev)
                 for s in st.sources:
                     table_flows.add((s, st.target, p.name))
         for d in company.dashboards:
             if d.signal != "openlineage_columns":
                 continue
-            start = datetime.combine(day, time(7, rng.randint(0, 59), rng.randint(0, 59)),
-                                     tzinfo=UTC)
+            start = datetime.combine(
+                day, time(7, rng.randint(0, 59), rng.randint(0, 59)), tzinfo=UTC
+            )
             fields: dict[str, Any] = {}
             for table, cols in d.reads:
                 table_flows.add((table, d.name, f"bi.refresh.{d.name.split('.', 1)[1]}"))
                 for c in cols:
                     fields.setdefault(c, {"inputFields": []})["inputFields"].append(
-                        {"namespace": TABLE_NS, "name": table, "field": c, "transformations": [
-                            {"type": "DIRECT", "subtype": "IDENTITY", "description": "",
-                             "masking": False}]})
+                        {
+                            "namespace": TABLE_NS,
+                            "name": table,
+                            "field": c,
+                            "transformations": [
+                                {
+                                    "type": "DIRECT",
+                                    "subtype": "IDENTITY",
+                                    "description": "",
+                                    "masking": False,
+                                }
+                            ],
+                        }
+                    )
                     column_flows[(f"{table}.{c}", f"{d.name}.{c}", "DIRECT", "IDENTITY")] = {
-                        "source": f"{table}.{c}", "target": f"{d.name}.{c}", "type": "DIRECT",
-                        "subtype": "IDENTITY", "masking": False, "job": d.name}
-            facet = {"columnLineage": {"_producer": PRODUCER, "_schemaURL": COLUMN_FACET_URL,
-                                       "fields": fields, "dataset": []}}
-            for ev in _events(f"bi.refresh.{d.name.split('.', 1)[1]}", BI_NS, _run_id(rng), start,
-                              [_dataset(TABLE_NS, t) for t, _ in d.reads],
-                              [_dataset(BI_NS, d.name, facet)]):
+                        "source": f"{table}.{c}",
+                        "target": f"{d.name}.{c}",
+                        "type": "DIRECT",
+                        "subtype": "IDENTITY",
+                        "masking": False,
+                        "job": d.name,
+                    }
+            facet = {
+                "columnLineage": {
+                    "_producer": PRODUCER,
+                    "_schemaURL": COLUMN_FACET_URL,
+                    "fields": fields,
+                    "dataset": [],
+                }
+            }
+            for ev in _events(
+                f"bi.refresh.{d.name.split('.', 1)[1]}",
+                BI_NS,
+                _run_id(rng),
+                start,
+                [_dataset(TABLE_NS, t) for t, _ in d.reads],
+                [_dataset(BI_NS, d.name, facet)],
+            ):
                 superset.add(ev)
         # the signup service declares its writes (static lineage of API fields into tables)
-        start = datetime.combine(day, time(12, rng.randint(0, 59), rng.randint(0, 59)),
-                                 tzinfo=UTC)
+        start = datetime.combine(day, time(12, rng.randint(0, 59), rng.randint(0, 59)), tzinfo=UTC)
         outputs = []
         for target, cols in sorted(_SERVICE_FLOWS.items()):
             fields = {}
             for src, col in cols:
-                fields[col] = {"inputFields": [{
-                    "namespace": API_NS, "name": "api.signup", "field": src, "transformations": [
-                        {"type": "DIRECT", "subtype": "IDENTITY", "description": "",
-                         "masking": False}]}]}
+                fields[col] = {
+                    "inputFields": [
+                        {
+                            "namespace": API_NS,
+                            "name": "api.signup",
+                            "field": src,
+                            "transformations": [
+                                {
+                                    "type": "DIRECT",
+                                    "subtype": "IDENTITY",
+                                    "description": "",
+                                    "masking": False,
+                                }
+                            ],
+                        }
+                    ]
+                }
                 column_flows[(f"api.signup.{src}", f"{target}.{col}", "DIRECT", "IDENTITY")] = {
-                    "source": f"api.signup.{src}", "target": f"{target}.{col}", "type": "DIRECT",
-                    "subtype": "IDENTITY", "masking": False, "job": SERVICE_JOB}
+                    "source": f"api.signup.{src}",
+                    "target": f"{target}.{col}",
+                    "type": "DIRECT",
+                    "subtype": "IDENTITY",
+                    "masking": False,
+                    "job": SERVICE_JOB,
+                }
             table_flows.add(("api.signup", target, SERVICE_JOB))
-            outputs.append(_dataset(TABLE_NS, target, {"columnLineage": {
-                "_producer": PRODUCER, "_schemaURL": COLUMN_FACET_URL, "fields": fields,
-                "dataset": []}}))
-        for ev in _events(SERVICE_JOB, "app-service", _run_id(rng), start,
-                          [_dataset(API_NS, "api.signup")], outputs):
+            outputs.append(
+                _dataset(
+                    TABLE_NS,
+                    target,
+                    {
+                        "columnLineage": {
+                            "_producer": PRODUCER,
+                            "_schemaURL": COLUMN_FACET_URL,
+                            "fields": fields,
+                            "dataset": [],
+                        }
+                    },
+                )
+            )
+        for ev in _events(
+            SERVICE_JOB,
+            "app-service",
+            _run_id(rng),
+            start,
+            [_dataset(API_NS, "api.signup")],
+            outputs,
+        ):
             airflow.add(ev)
     # a run that failed: its flows must not count (only COMPLETE events do)
     failed_day = as_of - timedelta(days=2)
-    for ev in _events("etl.partner_experiment", "airflow", _run_id(rng),
-                      datetime.combine(failed_day, time(9, 15), tzinfo=UTC),
-                      [_dataset(TABLE_NS, "analytics.customer_profile")],
-                      [_dataset(TABLE_NS, FAILED_RUN_TARGET)], end_type="FAIL"):
+    for ev in _events(
+        "etl.partner_experiment",
+        "airflow",
+        _run_id(rng),
+        datetime.combine(failed_day, time(9, 15), tzinfo=UTC),
+        [_dataset(TABLE_NS, "analytics.customer_profile")],
+        [_dataset(TABLE_NS, FAILED_RUN_TARGET)],
+        end_type="FAIL",
+    ):
         airflow.add(ev)
     # malformed lines
-    sample = _events("etl.broken", "airflow", _run_id(rng),
-                     datetime.combine(failed_day, time(3, 0), tzinfo=UTC),
-                     [_dataset(TABLE_NS, "staging.crm_notes")],
-                     [_dataset(TABLE_NS, "analytics.crm_notes_daily")])[1]
+    sample = _events(
+        "etl.broken",
+        "airflow",
+        _run_id(rng),
+        datetime.combine(failed_day, time(3, 0), tzinfo=UTC),
+        [_dataset(TABLE_NS, "staging.crm_notes")],
+        [_dataset(TABLE_NS, "analytics.crm_notes_daily")],
+    )[1]
     text = json.dumps(sample, sort_keys=True)
     airflow.inject(rng, text[: len(text) // 3], "truncated_json", "line cut in the middle")
-    airflow.inject(rng, json.dumps({k: v for k, v in sample.items() if k != "eventType"},
-                                   sort_keys=True), "missing_field", "eventType absent")
-    airflow.inject(rng, json.dumps(dict(sample, eventTime="yesterday at noon"), sort_keys=True),
-                   "bad_timestamp", "eventTime is not ISO-8601")
-    superset.inject(rng, json.dumps(dict(sample, eventType="FINISHED"), sort_keys=True),
-                    "bad_enum", "eventType not in START|RUNNING|COMPLETE|ABORT|FAIL|OTHER")
+    airflow.inject(
+        rng,
+        json.dumps({k: v for k, v in sample.items() if k != "eventType"}, sort_keys=True),
+        "missing_field",
+        "eventType absent",
+    )
+    airflow.inject(
+        rng,
+        json.dumps(dict(sample, eventTime="yesterday at noon"), sort_keys=True),
+        "bad_timestamp",
+        "eventTime is not ISO-8601",
+    )
+    superset.inject(
+        rng,
+        json.dumps(dict(sample, eventType="FINISHED"), sort_keys=True),
+        "bad_enum",
+        "eventType not in START|RUNNING|COMPLETE|ABORT|FAIL|OTHER",
+    )
     truth = {
         "table_flows": [{"source": s, "target": t, "job": j} for s, t, j in sorted(table_flows)],
         "column_flows": [column_flows[k] for k in sorted(column_flows)],
         "not_observed_by_probes": list(NOT_OBSERVED),
-        "ignored_runs": [{"job": "etl.partner_experiment", "eventType": "FAIL",
-                          "source": "analytics.customer_profile", "target": FAILED_RUN_TARGET}],
+        "ignored_runs": [
+            {
+                "job": "etl.partner_experiment",
+                "eventType": "FAIL",
+                "source": "analytics.customer_profile",
+                "target": FAILED_RUN_TARGET,
+            }
+        ],
     }
     return [airflow, superset], truth
 
@@ -184,11 +314,16 @@ def write_training_configs(company: Company, out: Path) -> dict[str, Any]:
     flows: list[dict[str, Any]] = []
     files: list[str] = []
     for m in company.models:
-        feats: list[Any] = [name if not srcs else {"name": name, "sources": list(srcs)}
-                            for name, srcs in m.features]
-        cfg = {"model_name": m.name, "input_dataset": f"asset://warehouse.table/{m.input_table}",
-               "features": feats, "output_model": f"asset://mlflow.model/{m.name}",
-               "hyperparameters": {"max_depth": 6, "learning_rate": 0.1}}
+        feats: list[Any] = [
+            name if not srcs else {"name": name, "sources": list(srcs)} for name, srcs in m.features
+        ]
+        cfg = {
+            "model_name": m.name,
+            "input_dataset": f"asset://warehouse.table/{m.input_table}",
+            "features": feats,
+            "output_model": f"asset://mlflow.model/{m.name}",
+            "hyperparameters": {"max_depth": 6, "learning_rate": 0.1},
+        }
         short = m.name.split(".", 1)[1]
         if m.config_format == "json":
             path = root / f"{short}.json"
@@ -202,33 +337,71 @@ def write_training_configs(company: Company, out: Path) -> dict[str, Any]:
             for s in srcs:
                 flows.append({"source": s, "target": f"{m.name}.{name}", "level": "feature"})
     broken = root / "broken_model.json"
-    broken.write_text(json.dumps({"model_name": "ml.broken_model", "features": ["x"],
-                                  "output_model": "asset://mlflow.model/ml.broken_model"},
-                                 indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return {"files": len(files) + 1, "lines": len(files) + 1, "bad_lines": 1, "flows": flows,
-            "bad": [{"file": "inputs/training_configs/broken_model.json", "line": None,
-                     "reason": "missing_field", "detail": "input_dataset absent"}]}
+    broken.write_text(
+        json.dumps(
+            {
+                "model_name": "ml.broken_model",
+                "features": ["x"],
+                "output_model": "asset://mlflow.model/ml.broken_model",
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return {
+        "files": len(files) + 1,
+        "lines": len(files) + 1,
+        "bad_lines": 1,
+        "flows": flows,
+        "bad": [
+            {
+                "file": "inputs/training_configs/broken_model.json",
+                "line": None,
+                "reason": "missing_field",
+                "detail": "input_dataset absent",
+            }
+        ],
+    }
 
 
 # (request kind, source fields, sinks: (asset, field, source fields it carries, how))
-_PROBES: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str, tuple[str, ...], str], ...]], ...] = (
-    ("api.signup", ("email", "full_name", "religion", "country"), (
-        ("app.users", "email", ("email",), "EXACT"),
-        ("crm.customers", "full_name", ("full_name",), "EXACT"),
-        ("crm.customers", "religion", ("religion",), "EXACT"),
-        ("app.sessions", "landing_page", (), "NONE"),
-    )),
-    ("api.support_form", ("email", "message"), (
-        ("support.tickets", "email", ("email",), "EXACT"),
-        ("support.tickets", "ticket_body", ("email", "message"), "CONTAINS"),
-    )),
-    ("api.checkout", ("card_last4", "full_name"), (
-        ("billing.payments", "card_last4", ("card_last4",), "EXACT"),
-        ("billing.invoices", "currency", (), "NONE"),
-    )),
+_PROBES: tuple[
+    tuple[str, tuple[str, ...], tuple[tuple[str, str, tuple[str, ...], str], ...]], ...
+] = (
+    (
+        "api.signup",
+        ("email", "full_name", "religion", "country"),
+        (
+            ("app.users", "email", ("email",), "EXACT"),
+            ("crm.customers", "full_name", ("full_name",), "EXACT"),
+            ("crm.customers", "religion", ("religion",), "EXACT"),
+            ("app.sessions", "landing_page", (), "NONE"),
+        ),
+    ),
+    (
+        "api.support_form",
+        ("email", "message"),
+        (
+            ("support.tickets", "email", ("email",), "EXACT"),
+            ("support.tickets", "ticket_body", ("email", "message"), "CONTAINS"),
+        ),
+    ),
+    (
+        "api.checkout",
+        ("card_last4", "full_name"),
+        (
+            ("billing.payments", "card_last4", ("card_last4",), "EXACT"),
+            ("billing.invoices", "currency", (), "NONE"),
+        ),
+    ),
 )
-PROBE_API_COLUMNS = {"api.signup": "email full_name religion country",
-                     "api.support_form": "email message", "api.checkout": "card_last4 full_name"}
+PROBE_API_COLUMNS = {
+    "api.signup": "email full_name religion country",
+    "api.support_form": "email message",
+    "api.checkout": "card_last4 full_name",
+}
 
 
 def probe_key(seed: int) -> bytes:
@@ -236,8 +409,9 @@ def probe_key(seed: int) -> bytes:
     return hashlib.sha256(f"demo-probe-key/{seed}".encode()).digest()
 
 
-def build_probes(as_of: date, seed: int, scale: int, rng: random.Random
-                 ) -> tuple[JsonlFile, dict[str, Any]]:
+def build_probes(
+    as_of: date, seed: int, scale: int, rng: random.Random
+) -> tuple[JsonlFile, dict[str, Any]]:
     """Probe samples: per request a few source observations and sink observations."""
     key = probe_key(seed)
 
@@ -253,21 +427,37 @@ def build_probes(as_of: date, seed: int, scale: int, rng: random.Random
             api, src_fields, sinks = _PROBES[rng.randrange(len(_PROBES))]
             n += 1
             req = f"req-{n:07d}"
-            ts = datetime.combine(day, time(rng.randint(0, 23), rng.randint(0, 59),
-                                            rng.randint(0, 59)), tzinfo=UTC)
+            ts = datetime.combine(
+                day, time(rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59)), tzinfo=UTC
+            )
             values = {fld: [f"{fld}:{req}:{rng.getrandbits(40):x}"] for fld in src_fields}
             values["message"] = [f"word{j}:{req}:{rng.getrandbits(30):x}" for j in range(3)]
             for fld in src_fields:
-                f.add({"request_id": req, "ts": iso(ts), "role": "source", "asset": api,
-                       "field": fld, "value_hashes": [h(v) for v in values[fld]]})
+                f.add(
+                    {
+                        "request_id": req,
+                        "ts": iso(ts),
+                        "role": "source",
+                        "asset": api,
+                        "field": fld,
+                        "value_hashes": [h(v) for v in values[fld]],
+                    }
+                )
             for asset, fld, carried, how in sinks:
                 if carried:
                     raw = [v for c in carried for v in values[c]]
                 else:
                     raw = [f"unrelated:{req}:{rng.getrandbits(40):x}"]
-                f.add({"request_id": req, "ts": iso(ts + timedelta(milliseconds=250)),
-                       "role": "sink", "asset": asset, "field": fld,
-                       "value_hashes": sorted(h(v) for v in raw)})
+                f.add(
+                    {
+                        "request_id": req,
+                        "ts": iso(ts + timedelta(milliseconds=250)),
+                        "role": "sink",
+                        "asset": asset,
+                        "field": fld,
+                        "value_hashes": sorted(h(v) for v in raw),
+                    }
+                )
                 for c in src_fields:
                     match = "NO_MATCH"
                     if how == "EXACT" and carried == (c,):
@@ -276,19 +466,40 @@ def build_probes(as_of: date, seed: int, scale: int, rng: random.Random
                         match = "CONTAINS"
                     key3 = (f"{api}.{c}", f"{asset}.{fld}", match)
                     counts[key3] = counts.get(key3, 0) + 1
-    sample = {"request_id": "req-bad", "ts": iso(datetime.combine(as_of - timedelta(days=1),
-                                                                  time(12), tzinfo=UTC)),
-              "role": "sink", "asset": "app.users", "field": "email", "value_hashes": [h("x")]}
+    sample = {
+        "request_id": "req-bad",
+        "ts": iso(datetime.combine(as_of - timedelta(days=1), time(12), tzinfo=UTC)),
+        "role": "sink",
+        "asset": "app.users",
+        "field": "email",
+        "value_hashes": [h("x")],
+    }
     text = json.dumps(sample, sort_keys=True)
     f.inject(rng, text[:40], "truncated_json", "line cut in the middle")
-    f.inject(rng, json.dumps(dict(sample, role="middle"), sort_keys=True), "bad_enum",
-             "role not in source|sink")
-    f.inject(rng, json.dumps({k: v for k, v in sample.items() if k != "request_id"},
-                             sort_keys=True), "missing_field", "request_id absent")
-    f.inject(rng, json.dumps(dict(sample, ts="32/11/2026"), sort_keys=True), "bad_timestamp",
-             "ts is not ISO-8601")
-    flows = [{"source": s, "target": t, "match": m, "observations": c}
-             for (s, t, m), c in sorted(counts.items())]
-    return f, {"probe_flows": [x for x in flows if x["match"] != "NO_MATCH"],
-               "no_match_pairs": [x for x in flows if x["match"] == "NO_MATCH"],
-               "requests": n}
+    f.inject(
+        rng,
+        json.dumps(dict(sample, role="middle"), sort_keys=True),
+        "bad_enum",
+        "role not in source|sink",
+    )
+    f.inject(
+        rng,
+        json.dumps({k: v for k, v in sample.items() if k != "request_id"}, sort_keys=True),
+        "missing_field",
+        "request_id absent",
+    )
+    f.inject(
+        rng,
+        json.dumps(dict(sample, ts="32/11/2026"), sort_keys=True),
+        "bad_timestamp",
+        "ts is not ISO-8601",
+    )
+    flows = [
+        {"source": s, "target": t, "match": m, "observations": c}
+        for (s, t, m), c in sorted(counts.items())
+    ]
+    return f, {
+        "probe_flows": [x for x in flows if x["match"] != "NO_MATCH"],
+        "no_match_pairs": [x for x in flows if x["match"] == "NO_MATCH"],
+        "requests": n,
+    }

@@ -30,8 +30,13 @@ class Flow:
 
     def as_dict(self) -> dict[str, object]:
         """JSON form for the ground truth."""
-        return {"source": self.source, "target": self.target, "type": self.type,
-                "subtype": self.subtype, "masking": self.masking}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "type": self.type,
+            "subtype": self.subtype,
+            "masking": self.masking,
+        }
 
 
 def statement_flows(st: Statement) -> list[Flow]:
@@ -117,21 +122,27 @@ def _filter(alias: str, name: str, kind: str, run_date: str) -> str:
 def _select(st: Statement, dialect: str, ds: str | None, run_date: str) -> str:
     cols = ",\n  ".join(f"{render_expr(e, dialect)} AS {e.target}" for e in st.exprs)
     if st.cte:
-        needed = sorted({c for e in st.exprs for a, c in e.refs if a == st.alias}
-                        | {c for a, c, _ in st.filters if a == st.alias}
-                        | {j.left[1] for j in st.joins if j.left[0] == st.alias})
+        needed = sorted(
+            {c for e in st.exprs for a, c in e.refs if a == st.alias}
+            | {c for a, c, _ in st.filters if a == st.alias}
+            | {j.left[1] for j in st.joins if j.left[0] == st.alias}
+        )
         inner_cols = ", ".join(f"{st.alias}.{c}" for c in needed)
         where = " AND ".join(_filter(a, c, k, run_date) for a, c, k in st.filters)
-        sql = (f"WITH base AS (\n  SELECT {inner_cols}\n  FROM {_q(st.source, dialect, ds)} "
-               f"{st.alias}" + (f"\n  WHERE {where}" if where else "") + "\n)\n"
-               f"SELECT\n  {cols}\nFROM base {st.alias}")
+        sql = (
+            f"WITH base AS (\n  SELECT {inner_cols}\n  FROM {_q(st.source, dialect, ds)} "
+            f"{st.alias}" + (f"\n  WHERE {where}" if where else "") + "\n)\n"
+            f"SELECT\n  {cols}\nFROM base {st.alias}"
+        )
         filters = ""
     else:
         sql = f"SELECT\n  {cols}\nFROM {_q(st.source, dialect, ds)} {st.alias}"
         filters = " AND ".join(_filter(a, c, k, run_date) for a, c, k in st.filters)
     for j in st.joins:
-        sql += (f"\n{j.how} JOIN {_q(j.table, dialect, ds)} {j.alias} "
-                f"ON {j.left[0]}.{j.left[1]} = {j.right[0]}.{j.right[1]}")
+        sql += (
+            f"\n{j.how} JOIN {_q(j.table, dialect, ds)} {j.alias} "
+            f"ON {j.left[0]}.{j.left[1]} = {j.right[0]}.{j.right[1]}"
+        )
     if filters:
         sql += f"\nWHERE {filters}"
     if st.aggregated:
@@ -141,8 +152,9 @@ def _select(st: Statement, dialect: str, ds: str | None, run_date: str) -> str:
     return sql
 
 
-def render_statement(st: Statement, dialect: str, run_date: str,
-                     default_schema: str | None = None) -> str:
+def render_statement(
+    st: Statement, dialect: str, run_date: str, default_schema: str | None = None
+) -> str:
     """Render one statement in ``dialect`` for the nightly run of ``run_date`` (YYYY-MM-DD)."""
     ds = default_schema
     target = _q(st.target, dialect, ds)
@@ -150,13 +162,16 @@ def render_statement(st: Statement, dialect: str, run_date: str,
     if st.kind == "merge":
         src = _q(st.source, dialect, ds)
         key = st.merge_key
-        sets = ", ".join(f"{e.target} = {render_expr(e, dialect)}" for e in st.exprs
-                         if e.target != key)
+        sets = ", ".join(
+            f"{e.target} = {render_expr(e, dialect)}" for e in st.exprs if e.target != key
+        )
         cols = ", ".join(e.target for e in st.exprs)
         vals = ", ".join(render_expr(e, dialect) for e in st.exprs)
-        return (f"MERGE INTO {target} AS t\nUSING {src} AS {st.alias}\n"
-                f"ON t.{key} = {st.alias}.{key}\nWHEN MATCHED THEN UPDATE SET {sets}\n"
-                f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})")
+        return (
+            f"MERGE INTO {target} AS t\nUSING {src} AS {st.alias}\n"
+            f"ON t.{key} = {st.alias}.{key}\nWHEN MATCHED THEN UPDATE SET {sets}\n"
+            f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
+        )
     select = _select(st, dialect, ds, run_date)
     for branch in st.union:
         select += "\nUNION ALL\n" + _select(branch, dialect, ds, run_date)
@@ -164,8 +179,10 @@ def render_statement(st: Statement, dialect: str, run_date: str,
         return f"CREATE OR REPLACE VIEW {target} AS\n{select}"
     if st.kind == "ctas":
         if dialect == "hive":
-            return (f"DROP TABLE IF EXISTS {target};\n"
-                    f"CREATE TABLE {target} STORED AS PARQUET AS\n{select}")
+            return (
+                f"DROP TABLE IF EXISTS {target};\n"
+                f"CREATE TABLE {target} STORED AS PARQUET AS\n{select}"
+            )
         if dialect == "spark":
             return f"CREATE OR REPLACE TABLE {target} USING delta AS\n{select}"
         return f"CREATE OR REPLACE TABLE {target} AS\n{select}"
@@ -189,8 +206,14 @@ def pipeline_flows(p: Pipeline) -> list[Flow]:
 
 # Statements injected into the query logs that no SQL parser should accept.
 UNPARSEABLE_SQL: tuple[tuple[str, str], ...] = (
-    ("trino", "INSERT INTO analytics.country_kpis SELECT country,, count( FROM analytics.customer_360"),
+    (
+        "trino",
+        "INSERT INTO analytics.country_kpis SELECT country,, count( FROM analytics.customer_360",
+    ),
     ("spark", "SELECT FROM WHERE GROUP BY ((("),
-    ("hive", "INSERT OVERWRITE TABLE staging.crm_notes SELECT * FROM crm.notes WHERE (created_at >"),
+    (
+        "hive",
+        "INSERT OVERWRITE TABLE staging.crm_notes SELECT * FROM crm.notes WHERE (created_at >",
+    ),
     ("presto", "CREATE TABLE analytics.tmp AS SELECT a.x FROM (SELECT 1"),
 )

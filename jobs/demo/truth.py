@@ -18,35 +18,35 @@ from jobs.demo.sql import Flow, pipeline_flows
 CONVENTIONS: dict[str, str] = {
     "names": "assets are 'schema.table' lower case, columns 'schema.table.column'",
     "direct": "each projected column: DIRECT edge from every column it reads; IDENTITY for a bare "
-              "column (renamed or not), TRANSFORMATION for scalar functions, AGGREGATION for "
-              "aggregates; masking=true for sha2/md5 and count",
+    "column (renamed or not), TRANSFORMATION for scalar functions, AGGREGATION for "
+    "aggregates; masking=true for sha2/md5 and count",
     "indirect": "columns in JOIN ON, WHERE and GROUP BY: INDIRECT JOIN/FILTER/GROUP_BY edge to the "
-                "target table (target has no column part), also when projected as well",
+    "target table (target has no column part), also when projected as well",
     "exclusions": "count(*) reads no column; a MERGE ON clause gives INDIRECT JOIN edges from "
-                  "both sides, the target's own key included (a self-edge)",
+    "both sides, the target's own key included (a self-edge)",
     "read_write": "split READ/WRITE lines share a job_id per statement run; a read and a write of "
-                  "the same job_id make a table-level flow",
+    "the same job_id make a table-level flow",
     "openlineage": "only COMPLETE events count; the FAIL run in ignored_runs must add no flow",
     "retention": "a row's age is its created_at; cutoff is as_of 00:00 UTC minus retention_days of "
-                 "the column's category (most specific prefix); no row lies within 2 days of a "
-                 "cutoff, so end-of-day cutoffs give the same rows; days_over is rounded up "
-                 "from the as_of 00:00 cutoff (one more with an end-of-day cutoff)",
+    "the column's category (most specific prefix); no row lies within 2 days of a "
+    "cutoff, so end-of-day cutoffs give the same rows; days_over is rounded up "
+    "from the as_of 00:00 cutoff (one more with an end-of-day cutoff)",
     "deletion_checks": "defaults: start_within 1h, idle_after 24h, progress_events 3, "
-                       "complete_within 30d, max_exceptions 5; every event is 2+ days before as_of",
+    "complete_within 30d, max_exceptions 5; every event is 2+ days before as_of",
     "subjects": "deletion requests carry subject_id = decimal customer id; the app user_id is "
-                "the same id space as the CRM customer_id",
+    "the same id space as the CRM customer_id",
     "warehouse": "every catalog table (kind table) with an identifier column is a Delta table at "
-                 "<out>/company/<schema>/<table>, except the one listed in unverifiable_tables; "
-                 "views and dashboards hold no rows (dashboard fields may be identifiers)",
+    "<out>/company/<schema>/<table>, except the one listed in unverifiable_tables; "
+    "views and dashboards hold no rows (dashboard fields may be identifiers)",
     "residual": "residual_rows lists, per completed deletion, every audited table still holding "
-                "rows of its subject (identifier column, row count); no other subject of a "
-                "completed deletion is left anywhere; subjects of pending deletions are untouched",
+    "rows of its subject (identifier column, row count); no other subject of a "
+    "completed deletion is left anywhere; subjects of pending deletions are untouched",
     "future": "deletions of scenario 'future' are scheduled_for after as_of (legitimately)",
     "downstream": "columns reachable over DIRECT column flows of every signal (sql, openlineage "
-                  "facets, probes); dashboards are the dash.* assets among them",
+    "facets, probes); dashboards are the dash.* assets among them",
     "policy": "policy_violations: every catalog column of a covered category (tables, views, "
-              "apis) to every column it reaches over DIRECT flows in a zone the policy does not "
-              "allow, with a shortest path",
+    "apis) to every column it reaches over DIRECT flows in a zone the policy does not "
+    "allow, with a shortest path",
 }
 
 
@@ -65,10 +65,13 @@ def sql_truth(company: Company) -> dict[str, Any]:
             for s in st.sources:
                 tables.setdefault((s, st.target), set()).add(p.name)
     return {
-        "column_flows": [dict(f.as_dict(), pipelines=sorted(v["pipelines"]),
-                              dialects=sorted(v["dialects"])) for f, v in sorted(cols.items())],
-        "table_flows": [{"source": s, "target": t, "jobs": sorted(j)}
-                        for (s, t), j in sorted(tables.items())],
+        "column_flows": [
+            dict(f.as_dict(), pipelines=sorted(v["pipelines"]), dialects=sorted(v["dialects"]))
+            for f, v in sorted(cols.items())
+        ],
+        "table_flows": [
+            {"source": s, "target": t, "jobs": sorted(j)} for (s, t), j in sorted(tables.items())
+        ],
     }
 
 
@@ -101,8 +104,9 @@ def zone_of(company: Company, asset: str) -> str | None:
     return None
 
 
-def policy_violations(company: Company, direct: list[dict[str, Any]],
-                      catalog_columns: dict[str, str | None]) -> list[dict[str, Any]]:
+def policy_violations(
+    company: Company, direct: list[dict[str, Any]], catalog_columns: dict[str, str | None]
+) -> list[dict[str, Any]]:
     """Every (policy, source column, reached column) that leaves the policy's zones, with a
     shortest path over the DIRECT column flows of every signal."""
     adj: dict[str, list[str]] = {}
@@ -129,8 +133,16 @@ def policy_violations(company: Company, direct: list[dict[str, Any]],
                 path = [node]
                 while prev[path[-1]] is not None:
                     path.append(prev[path[-1]])  # type: ignore[arg-type]
-                out.append({"policy": pol["name"], "category": cat, "source": col,
-                            "target": node, "target_zone": zone, "path": path[::-1]})
+                out.append(
+                    {
+                        "policy": pol["name"],
+                        "category": cat,
+                        "source": col,
+                        "target": node,
+                        "target_zone": zone,
+                        "path": path[::-1],
+                    }
+                )
     return out
 
 
@@ -186,14 +198,30 @@ def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str,
             out.append(dict(b, kind="malformed_line", input=f["kind"], expect=expect))
     for q in extra["unparseable_sql"]:
         out.append(dict(q, kind="unparseable_sql", expect="rejected_inputs"))
-    out.append({"kind": "hostile_table_name", "table": HOSTILE_TABLE,
-                "expect": "lineage_edges; shown escaped in every HTML report"})
+    out.append(
+        {
+            "kind": "hostile_table_name",
+            "table": HOSTILE_TABLE,
+            "expect": "lineage_edges; shown escaped in every HTML report",
+        }
+    )
     for d in extra["hostile_details"]:
-        out.append({"kind": "hostile_text", "where": "deletion_events.detail",
-                    "deletion_id": d, "text": HOSTILE_DETAIL,
-                    "expect": "deletion_anomalies detail; shown escaped in every HTML report"})
-    out.append({"kind": "unverifiable_table", "table": UNVERIFIABLE_TABLE,
-                "expect": "residual_findings (unverifiable: in lineage, no Delta table)"})
+        out.append(
+            {
+                "kind": "hostile_text",
+                "where": "deletion_events.detail",
+                "deletion_id": d,
+                "text": HOSTILE_DETAIL,
+                "expect": "deletion_anomalies detail; shown escaped in every HTML report",
+            }
+        )
+    out.append(
+        {
+            "kind": "unverifiable_table",
+            "table": UNVERIFIABLE_TABLE,
+            "expect": "residual_findings (unverifiable: in lineage, no Delta table)",
+        }
+    )
     for r in extra["ignored_runs"]:
         out.append(dict(r, kind="failed_openlineage_run", expect="no lineage_edges from it"))
     for a in extra["deletion_anomalies"]:
@@ -205,8 +233,14 @@ def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str,
     for a in extra["annotation_findings"]:
         out.append(dict(a, kind="annotation", expect="annotation_findings"))
     for d in extra["dangling"]:
-        out.append({"kind": "dangling_edges", "edge_type": d["edge_type"], "count": d["count"],
-                    "expect": "annotation_findings"})
+        out.append(
+            {
+                "kind": "dangling_edges",
+                "edge_type": d["edge_type"],
+                "count": d["count"],
+                "expect": "annotation_findings",
+            }
+        )
     for v in extra["policy_violations"]:
         out.append(dict(v, kind="policy_violation", expect="policy_violations"))
     return out

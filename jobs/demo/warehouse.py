@@ -22,12 +22,20 @@ from jobs.demo.model import Company, Table
 from jobs.demo.population import Customer, at_age, mix, text_key
 
 ARROW_TYPES: dict[str, pa.DataType] = {
-    "bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "double": pa.float64(),
-    "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32(), "boolean": pa.bool_(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "string": pa.string(),
+    "double": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
 }
 # event-grain marts and the source table whose events they copy
-_EVENT_BASE = {"marketing.campaign_targets": "crm.campaign_members",
-               "finance.refund_ledger": "billing.refunds", "finance.invoices_fx": "billing.invoices"}
+_EVENT_BASE = {
+    "marketing.campaign_targets": "crm.campaign_members",
+    "finance.refund_ledger": "billing.refunds",
+    "finance.invoices_fx": "billing.invoices",
+}
 # where residual rows of a deleted subject are left (downstream copies of the identifier, by
 # IDENTITY flows in SQL); event tables keep every row of the subject (one or more)
 RESIDUAL_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -37,18 +45,64 @@ RESIDUAL_GROUPS: tuple[tuple[str, ...], ...] = (
     ("staging.crm_customers",),
     ("marketing.email_audience", "analytics.customer_360"),
 )
-_FIRST = ["ada", "ben", "cleo", "dev", "emil", "fern", "gita", "hugo", "ines", "jon", "kai", "lena", "milo", "nora", "omar", "pia", "quin", "rosa"]
-_LAST = ["smith", "garcia", "muller", "rossi", "novak", "kim", "silva", "tanaka", "okafor", "berg", "lund", "costa"]
+_FIRST = [
+    "ada",
+    "ben",
+    "cleo",
+    "dev",
+    "emil",
+    "fern",
+    "gita",
+    "hugo",
+    "ines",
+    "jon",
+    "kai",
+    "lena",
+    "milo",
+    "nora",
+    "omar",
+    "pia",
+    "quin",
+    "rosa",
+]
+_LAST = [
+    "smith",
+    "garcia",
+    "muller",
+    "rossi",
+    "novak",
+    "kim",
+    "silva",
+    "tanaka",
+    "okafor",
+    "berg",
+    "lund",
+    "costa",
+]
 _COUNTRIES = ["de", "fr", "nl", "es", "it", "pl", "se", "us", "gb", "br"]
-_CITIES = ["berlin", "paris", "amsterdam", "madrid", "rome", "warsaw", "stockholm", "austin", "london", "recife"]
+_CITIES = [
+    "berlin",
+    "paris",
+    "amsterdam",
+    "madrid",
+    "rome",
+    "warsaw",
+    "stockholm",
+    "austin",
+    "london",
+    "recife",
+]
 _RELIGIONS = ["Buddhist", "Christian", "Hindu", "Jewish", "Muslim", "None", "Other"]
 _SEGMENTS = ["smb", "mid", "enterprise", "consumer"]
 
 
 def warehouse_tables(company: Company) -> list[Table]:
     """The catalog tables written to the audited warehouse (every table holding identifiers)."""
-    return [t for t in company.tables.values()
-            if t.has_identifier and t.kind == "table" and t.in_catalog and t.in_warehouse]
+    return [
+        t
+        for t in company.tables.values()
+        if t.has_identifier and t.kind == "table" and t.in_catalog and t.in_warehouse
+    ]
 
 
 def _base(t: Table) -> str:
@@ -78,10 +132,14 @@ def persona(cid: int, seed: int) -> dict[str, Any]:
     email = f"{first}.{last}.{cid}@example.com"
     religion = _RELIGIONS[(p >> 24) % len(_RELIGIONS)]
     return {
-        "customer_id": cid, "user_id": cid, "email": email,
+        "customer_id": cid,
+        "user_id": cid,
+        "email": email,
         "email_sha256": hashlib.sha256(email.encode()).hexdigest(),
-        "full_name": f"{first.title()} {last.title()}", "username": f"{first}{cid}",
-        "phone": f"+1-555-{(p >> 16) % 10_000_000:07d}", "religion": religion,
+        "full_name": f"{first.title()} {last.title()}",
+        "username": f"{first}{cid}",
+        "phone": f"+1-555-{(p >> 16) % 10_000_000:07d}",
+        "religion": religion,
         "religious_affinity": religion.lower(),
         "country": _COUNTRIES[(p >> 32) % len(_COUNTRIES)],
         "city": _CITIES[(p >> 32) % len(_CITIES)],
@@ -92,8 +150,16 @@ def persona(cid: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _value(col: str, typ: str, cid: int, key: int, created: datetime, seed: int,
-           latest: datetime, person: dict[str, Any]) -> Any:
+def _value(
+    col: str,
+    typ: str,
+    cid: int,
+    key: int,
+    created: datetime,
+    seed: int,
+    latest: datetime,
+    person: dict[str, Any],
+) -> Any:
     if col in person:
         return person[col]
     if col == "created_at":
@@ -141,15 +207,25 @@ def _normalise_delta_log(path: Path, table: str, seed: int, ts_ms: int) -> None:
             add["path"] = new_name
             add["modificationTime"] = ts_ms
             if isinstance(add.get("stats"), str):  # delta-rs emits stats keys in hash order
-                add["stats"] = json.dumps(json.loads(add["stats"]), sort_keys=True,
-                                          separators=(",", ":"))
+                add["stats"] = json.dumps(
+                    json.loads(add["stats"]), sort_keys=True, separators=(",", ":")
+                )
             n += 1
-    log.write_text("".join(json.dumps(a, sort_keys=True, separators=(",", ":")) + "\n"
-                           for a in actions), encoding="utf-8")
+    log.write_text(
+        "".join(json.dumps(a, sort_keys=True, separators=(",", ":")) + "\n" for a in actions),
+        encoding="utf-8",
+    )
 
 
-def build_warehouse(company: Company, customers: list[Customer], deletions: list[Deletion],
-                    as_of: date, seed: int, rng: random.Random, out: Path) -> dict[str, Any]:
+def build_warehouse(
+    company: Company,
+    customers: list[Customer],
+    deletions: list[Deletion],
+    as_of: date,
+    seed: int,
+    rng: random.Random,
+    out: Path,
+) -> dict[str, Any]:
     """Write the audited Delta tables under ``<out>/company``; return residual/retention truth."""
     midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     gone = {d.customer.customer_id: d for d in deletions if d.completed}
@@ -185,13 +261,25 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
                 k = mix(seed, bkey, c.customer_id, 7) % 4
                 if (c.customer_id, t.name) in residual:
                     k = max(k, 1)
-                rows = [(j, at_age(as_of, _event_age(base, seed, c.customer_id, j, signup_age)))
-                        for j in range(k)]
+                rows = [
+                    (j, at_age(as_of, _event_age(base, seed, c.customer_id, j, signup_age)))
+                    for j in range(k)
+                ]
             person = people[c.customer_id]
             for j, created in rows:
                 for col in t.columns:
-                    cols[col.name].append(_value(col.name, col.type, c.customer_id, bkey + j,
-                                                 created, seed, latest, person))
+                    cols[col.name].append(
+                        _value(
+                            col.name,
+                            col.type,
+                            c.customer_id,
+                            bkey + j,
+                            created,
+                            seed,
+                            latest,
+                            person,
+                        )
+                    )
             if rows:
                 per_subject[c.customer_id] = len(rows)
         schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in t.columns])
@@ -205,9 +293,16 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
             if tname == t.name:
                 id_col = next(c.name for c in t.columns if c.is_identifier)
                 done = by_id[did].completed_at
-                residual_hits.append({"deletion_id": did, "subject_id": str(cid), "table": t.name,
-                                      "column": id_col, "rows": per_subject.get(cid, 0),
-                                      "deleted_at": iso(done) if done else None})
+                residual_hits.append(
+                    {
+                        "deletion_id": did,
+                        "subject_id": str(cid),
+                        "table": t.name,
+                        "column": id_col,
+                        "rows": per_subject.get(cid, 0),
+                        "deleted_at": iso(done) if done else None,
+                    }
+                )
         created_col = cols.get("created_at", [])
         for col in t.columns:
             ret = retention_for(col.data_category)
@@ -218,9 +313,19 @@ def build_warehouse(company: Company, customers: list[Customer], deletions: list
             if over:
                 oldest = min(over)
                 late = (cutoff - oldest).total_seconds() / 86400
-                retention.append({"table": t.name, "column": col.name,
-                                  "data_category": col.data_category, "retention_days": ret,
-                                  "rows_over": len(over), "oldest": iso(oldest),
-                                  "days_over": math.ceil(late)})
-    return {"residual_rows": residual_hits, "retention_violations": retention,
-            "rows_per_table": written}
+                retention.append(
+                    {
+                        "table": t.name,
+                        "column": col.name,
+                        "data_category": col.data_category,
+                        "retention_days": ret,
+                        "rows_over": len(over),
+                        "oldest": iso(oldest),
+                        "days_over": math.ceil(late),
+                    }
+                )
+    return {
+        "residual_rows": residual_hits,
+        "retention_violations": retention,
+        "rows_per_table": written,
+    }

@@ -112,7 +112,7 @@ def _run(spark, n_nodes: int, n_edges: int, n_sources: int, sample: int | None) 
     # networkx: descendants per source (on a sample when given, extrapolated).
     t0 = time.perf_counter()
     digraph = nx.DiGraph()
-    digraph.add_edges_from(zip(src.tolist(), dst.tolist()))
+    digraph.add_edges_from(zip(src.tolist(), dst.tolist(), strict=False))
     t_nx_build = time.perf_counter() - t0
     sample_ids = source_ids if sample is None else source_ids[:sample]
     t0 = time.perf_counter()
@@ -126,8 +126,8 @@ def _run(spark, n_nodes: int, n_edges: int, n_sources: int, sample: int | None) 
 
     # Reach counts of every source: project vs scipy.
     counts = closure(edges, sources).groupBy("source").count().toPandas()
-    got_counts = dict(zip(counts["source"], counts["count"]))
-    scipy_counts = {names[s]: len(r) - 1 for s, r in zip(source_ids, scipy_sets)}
+    got_counts = dict(zip(counts["source"], counts["count"], strict=False))
+    scipy_counts = {names[s]: len(r) - 1 for s, r in zip(source_ids, scipy_sets, strict=False)}
     assert {k: v for k, v in scipy_counts.items() if v} == got_counts
     rows = sum(got_counts.values())
 
@@ -140,10 +140,14 @@ def _run(spark, n_nodes: int, n_edges: int, n_sources: int, sample: int | None) 
     )
     in_sample = np.isin(source_ids, sample_ids)
     scipy_src = np.concatenate(
-        [np.full(len(r) - 1, i) for i, r, k in zip(source_ids, scipy_sets, in_sample) if k]
+        [
+            np.full(len(r) - 1, i)
+            for i, r, k in zip(source_ids, scipy_sets, in_sample, strict=False)
+            if k
+        ]
     )
-    scipy_dst = np.concatenate([r[1:] for r, k in zip(scipy_sets, in_sample) if k])
-    nx_src = np.concatenate([np.full(len(r), i) for i, r in zip(sample_ids, nx_sets)])
+    scipy_dst = np.concatenate([r[1:] for r, k in zip(scipy_sets, in_sample, strict=False) if k])
+    nx_src = np.concatenate([np.full(len(r), i) for i, r in zip(sample_ids, nx_sets, strict=False)])
     nx_dst = np.concatenate([np.fromiter(r, dtype=np.int64, count=len(r)) for r in nx_sets])
     np.testing.assert_array_equal(got_pairs, _pairs(scipy_src, scipy_dst, n_nodes))
     np.testing.assert_array_equal(got_pairs, _pairs(nx_src, nx_dst, n_nodes))
@@ -153,18 +157,24 @@ def _run(spark, n_nodes: int, n_edges: int, n_sources: int, sample: int | None) 
         f"\nclosure benchmark: {n_nodes:,} nodes, {n_edges:,} edges, {n_sources:,} sources, "
         f"{rows:,} (source, node) rows, mean reach {rows / n_sources:,.0f}"
     )
-    print(f"  project (Spark, warm)      {t_project:8.2f} s   (cold first call {t_cold:.2f} s, "
-          "driver: edges collected + CSR built + source ids, then the search on the executors)")
+    print(
+        f"  project (Spark, warm)      {t_project:8.2f} s   (cold first call {t_cold:.2f} s, "
+        "driver: edges collected + CSR built + source ids, then the search on the executors)"
+    )
     print(f"  project core (no Spark)    {t_core:8.2f} s   ({core_rows:,} rows, 1 thread)")
-    print(f"  Spark row floor            {t_floor:8.2f} s   (same rows emitted by mapInArrow, "
-          "no search)")
+    print(
+        f"  Spark row floor            {t_floor:8.2f} s   (same rows emitted by mapInArrow, "
+        "no search)"
+    )
     print(f"  scipy BFS                  {t_scipy:8.2f} s   (+ {t_scipy_build:.2f} s CSR build)")
     note = "" if sample is None else f", extrapolated from {len(sample_ids)} sources"
     print(f"  networkx descendants       {t_nx:8.2f} s   (+ {t_nx_build:.2f} s build{note})")
     print(f"  project / scipy            {t_project / t_scipy:8.2f} x   (target <= 2)")
     print(f"  networkx / project         {t_nx / t_project:8.2f} x   (target >= 10)")
     print(f"  project core / scipy       {t_core / t_scipy:8.2f} x")
-    print(f"  Spark row floor / scipy    {t_floor / t_scipy:8.2f} x   (lower bound of project / scipy)")
+    print(
+        f"  Spark row floor / scipy    {t_floor / t_scipy:8.2f} x   (lower bound of project / scipy)"
+    )
     print(f"  sets compared exactly on {len(sample_ids)} sources, reach counts on all")
 
 

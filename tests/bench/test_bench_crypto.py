@@ -55,8 +55,13 @@ def _plaintext(spark, n: int):
     ids = spark.range(n, numPartitions=4)
     sid = F.col("id").cast("string")
     row = F.concat(
-        F.lit('{"email":"user'), sid, F.lit('@example.com","id":'), sid,
-        F.lit(',"payload":"'), F.repeat(F.sha2(sid, 256), 7), F.lit('"}'),
+        F.lit('{"email":"user'),
+        sid,
+        F.lit('@example.com","id":'),
+        sid,
+        F.lit(',"payload":"'),
+        F.repeat(F.sha2(sid, 256), 7),
+        F.lit('"}'),
     )
     return ids.select(
         F.concat(F.lit("e-"), sid).alias("entry_id"),
@@ -107,6 +112,7 @@ def _timed(label: str, fn, results: dict[str, float], n: int, *, in_process: boo
     CPU is this thread's for in-process runs, else the Spark process tree's: with other work on
     the machine, entries per CPU second is the per-core figure that survives the contention.
     """
+
     def cpu_clock() -> dict[str, float]:
         return {"python": time.thread_time()} if in_process else _children_cpu()
 
@@ -117,8 +123,11 @@ def _timed(label: str, fn, results: dict[str, float], n: int, *, in_process: boo
     cpu = sum(split.values())
     results[label], results[f"{label}/cpu"] = n / elapsed, n / max(cpu, 1e-9)
     where = "" if in_process else f"  (jvm {split['jvm']:.2f} s, python {split['python']:.2f} s)"
-    print(f"  {label:<22} {elapsed:7.2f} s wall {cpu:7.2f} s cpu  {n / elapsed:>10,.0f} /s wall"
-          f"  {n / max(cpu, 1e-9):>10,.0f} /cpu-s{where}", flush=True)
+    print(
+        f"  {label:<22} {elapsed:7.2f} s wall {cpu:7.2f} s cpu  {n / elapsed:>10,.0f} /s wall"
+        f"  {n / max(cpu, 1e-9):>10,.0f} /cpu-s{where}",
+        flush=True,
+    )
 
 
 def _raw(key_bytes: bytes, mac_bytes: bytes, plaintexts: list[bytes]) -> tuple[float, float]:
@@ -131,7 +140,7 @@ def _raw(key_bytes: bytes, mac_bytes: bytes, plaintexts: list[bytes]) -> tuple[f
     for _ in range(3):
         start = time.thread_time()
         sealed = []
-        for iv, pt in zip(ivs, plaintexts):
+        for iv, pt in zip(ivs, plaintexts, strict=False):
             pad = 16 - len(pt) % 16
             enc = Cipher(aes, modes.CBC(iv)).encryptor()
             ct = enc.update(pt + bytes([pad]) * pad) + enc.finalize()
@@ -161,25 +170,34 @@ def test_bench_restoration_log_crypto(spark, tmp_path: Path) -> None:
     plain = spark.read.schema(PLAINTEXT_SCHEMA).parquet(plain_path)
     sample = plain.limit(20_000).toArrow()  # 20k rows for the in-process figures
     avg = sum(len(s.as_py().encode()) for s in sample.column("row_json")) / sample.num_rows
-    print(f"\nrestoration-log crypto: {n:,} entries, {avg:.0f}-byte rows, local[{CORES}], "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nrestoration-log crypto: {n:,} entries, {avg:.0f}-byte rows, local[{CORES}], "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
     results: dict[str, float] = {}
     m = sample.num_rows * 5
     plaintexts = [s.as_py().encode() for s in sample.column("row_json")] * 5
-    results["raw_encrypt"], results["raw_decrypt"] = _raw(os.urandom(32), os.urandom(32),
-                                                          plaintexts)
+    results["raw_encrypt"], results["raw_decrypt"] = _raw(
+        os.urandom(32), os.urandom(32), plaintexts
+    )
     for op in ("encrypt", "decrypt"):
-        print(f"  {'raw_' + op:<22} {results['raw_' + op]:>67,.0f} /cpu-s  "
-              f"(1 thread, {m:,} entries, best of 3)")
+        print(
+            f"  {'raw_' + op:<22} {results['raw_' + op]:>67,.0f} /cpu-s  "
+            f"(1 thread, {m:,} entries, best of 3)"
+        )
 
     batches = sample.to_batches(max_chunksize=10_000) * 5
     encryptor, decryptor = make_encryptor(keys, key.key_id), make_decryptor(keys)
     sealed: list[pa.RecordBatch] = []
-    _timed("batch_fn_encrypt", lambda: sealed.extend(encryptor(iter(batches))), results, m,
-           in_process=True)
-    _timed("batch_fn_decrypt", lambda: list(decryptor(iter(sealed))), results, m,
-           in_process=True)
+    _timed(
+        "batch_fn_encrypt",
+        lambda: sealed.extend(encryptor(iter(batches))),
+        results,
+        m,
+        in_process=True,
+    )
+    _timed("batch_fn_decrypt", lambda: list(decryptor(iter(sealed))), results, m, in_process=True)
 
     def identity(batches):
         yield from batches
@@ -190,10 +208,15 @@ def test_bench_restoration_log_crypto(spark, tmp_path: Path) -> None:
     plain.mapInArrow(identity, PLAINTEXT_SCHEMA).write.save(**noop)
     warm = spark.read.schema(PLAINTEXT_SCHEMA).parquet(plain_path).limit(20_000).repartition(4)
     warm.mapInArrow(make_encryptor(keys, key.key_id), ENCRYPTED_SCHEMA).mapInArrow(
-        make_decryptor(keys), DECRYPTED_SCHEMA).write.save(**noop)
+        make_decryptor(keys), DECRYPTED_SCHEMA
+    ).write.save(**noop)
     _timed("spark_scan", lambda: plain.write.save(**noop), results, n)
-    _timed("spark_arrow_identity",
-           lambda: plain.mapInArrow(identity, PLAINTEXT_SCHEMA).write.save(**noop), results, n)
+    _timed(
+        "spark_arrow_identity",
+        lambda: plain.mapInArrow(identity, PLAINTEXT_SCHEMA).write.save(**noop),
+        results,
+        n,
+    )
     encrypted = plain.mapInArrow(make_encryptor(keys, key.key_id), ENCRYPTED_SCHEMA)
     _timed("spark_encrypt", lambda: encrypted.write.save(**noop), results, n)
     encrypted.write.parquet(enc_path)  # untimed: the input of the decryption
@@ -209,6 +232,8 @@ def test_bench_restoration_log_crypto(spark, tmp_path: Path) -> None:
         raw = results[f"raw_{op}"]
         wall = results[f"spark_{op}"] / CORES
         cpu = results[f"spark_{op}/cpu"]
-        print(f"    {op}: wall/{CORES} cores {wall:,.0f} = {wall / raw:.2f} of raw;  "
-              f"per CPU-second {cpu:,.0f} = {cpu / raw:.2f} of raw;  "
-              f"batch fn alone {results[f'batch_fn_{op}/cpu'] / raw:.2f} of raw")
+        print(
+            f"    {op}: wall/{CORES} cores {wall:,.0f} = {wall / raw:.2f} of raw;  "
+            f"per CPU-second {cpu:,.0f} = {cpu / raw:.2f} of raw;  "
+            f"batch fn alone {results[f'batch_fn_{op}/cpu'] / raw:.2f} of raw"
+        )

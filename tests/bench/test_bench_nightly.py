@@ -40,7 +40,11 @@ def _hwm_mb(pid: int | str = "self") -> float:
 
 
 def _steps(store: TableStore) -> dict[str, float]:
-    rows = store.read("run_manifest").filter(F.col("run_date") == F.lit(date.fromisoformat(RUN_DATE))).collect()
+    rows = (
+        store.read("run_manifest")
+        .filter(F.col("run_date") == F.lit(date.fromisoformat(RUN_DATE)))
+        .collect()
+    )
     return {r.job: (r.finished_at - r.started_at).total_seconds() for r in rows}
 
 
@@ -58,9 +62,11 @@ def test_nightly_at_scale(spark, tmp_path):
     steps = _steps(TableStore(spark, str(home / "warehouse")))
     jvm_pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
     lines = "\n".join(f"  {k:8} {v:7.1f} s" for k, v in steps.items())
-    print(f"\nnightly on the demo company at --scale {SCALE} (generation {t_demo:.1f} s), 2 cores:\n{lines}\n"
-          f"  total    {total:7.1f} s   (target <= 600 s)\n"
-          f"driver peak memory: python {_hwm_mb():.0f} MB, JVM process {_hwm_mb(jvm_pid):.0f} MB")
+    print(
+        f"\nnightly on the demo company at --scale {SCALE} (generation {t_demo:.1f} s), 2 cores:\n{lines}\n"
+        f"  total    {total:7.1f} s   (target <= 600 s)\n"
+        f"driver peak memory: python {_hwm_mb():.0f} MB, JVM process {_hwm_mb(jvm_pid):.0f} MB"
+    )
 
 
 TEMPLATES = [
@@ -82,9 +88,26 @@ def _write_log(path: Path, n: int, seed: int = 11) -> int:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             tmpl = TEMPLATES[i % len(TEMPLATES)]
-            sql = tmpl.format(t=rnd.choice(tables), m=rnd.randint(1, 12), d=rnd.randint(1, 28), a=rnd.randint(1, 10**6))
-            fh.write(json.dumps({"query_id": f"q{i}", "job_id": f"j{i % 500}", "engine": rnd.choice(["trino", "spark", "hive"]),
-                                 "user": "etl", "started_at": "2026-11-21T01:00:00Z", "sql": sql, "status": "ok"}) + "\n")
+            sql = tmpl.format(
+                t=rnd.choice(tables),
+                m=rnd.randint(1, 12),
+                d=rnd.randint(1, 28),
+                a=rnd.randint(1, 10**6),
+            )
+            fh.write(
+                json.dumps(
+                    {
+                        "query_id": f"q{i}",
+                        "job_id": f"j{i % 500}",
+                        "engine": rnd.choice(["trino", "spark", "hive"]),
+                        "user": "etl",
+                        "started_at": "2026-11-21T01:00:00Z",
+                        "sql": sql,
+                        "status": "ok",
+                    }
+                )
+                + "\n"
+            )
     return n
 
 
@@ -105,7 +128,11 @@ def test_ingest_of_a_million_query_lines(spark, tmp_path):
 
     sql_lines = store.read("landed_query_logs").filter(F.col("sql").isNotNull())
     n = sql_lines.count()
-    distinct = sql_lines.select(fingerprint_col(F.col("sql")).alias("f"), "engine").distinct().count()
-    print(f"\ningest of {n:,} SQL log lines (+ demo inputs) on 2 cores: land {t_land:.1f} s, "
-          f"ingest {t_ingest:.1f} s (target <= 300 s for 1M lines); {distinct:,} distinct fingerprints, "
-          f"{1 - distinct / n:.2%} of lines served from the fingerprint cache")
+    distinct = (
+        sql_lines.select(fingerprint_col(F.col("sql")).alias("f"), "engine").distinct().count()
+    )
+    print(
+        f"\ningest of {n:,} SQL log lines (+ demo inputs) on 2 cores: land {t_land:.1f} s, "
+        f"ingest {t_ingest:.1f} s (target <= 300 s for 1M lines); {distinct:,} distinct fingerprints, "
+        f"{1 - distinct / n:.2%} of lines served from the fingerprint cache"
+    )

@@ -47,7 +47,9 @@ def _events(spark, n: int):
     return spark.range(n, numPartitions=4).select(
         F.col("id").alias("event_id"),
         (F.col("id") % SUBJECTS).alias("customer_id"),
-        F.concat(F.lit("user"), (F.col("id") % SUBJECTS).cast("string"), F.lit("@example.com")).alias("email"),
+        F.concat(
+            F.lit("user"), (F.col("id") % SUBJECTS).cast("string"), F.lit("@example.com")
+        ).alias("email"),
         F.repeat(F.sha2(sid, 256), 6).alias("payload"),
         F.timestamp_seconds(F.lit(1_795_000_000) + F.col("id") % 86_400).alias("created_at"),
     )
@@ -58,8 +60,11 @@ def _timed(label: str, fn, n: int) -> tuple[float, float]:
     result = fn()
     wall, cpu1 = time.perf_counter() - start, _children_cpu()
     cpu = sum(cpu1[k] - cpu0[k] for k in cpu1)
-    print(f"  {label:<10} {wall:8.1f} s wall {cpu:8.1f} s cpu  {n / wall:>9,.0f} entries/s wall  "
-          f"{n / max(cpu, 1e-9):>9,.0f} /cpu-s", flush=True)
+    print(
+        f"  {label:<10} {wall:8.1f} s wall {cpu:8.1f} s cpu  {n / wall:>9,.0f} entries/s wall  "
+        f"{n / max(cpu, 1e-9):>9,.0f} /cpu-s",
+        flush=True,
+    )
     return (n / wall, n / max(cpu, 1e-9)), result
 
 
@@ -71,28 +76,62 @@ def test_bench_purge_and_restore_jobs(spark, tmp_path: Path) -> None:
     ctx = JobContext(cfg, spark, store, audited, TODAY, Progress(io.StringIO()))
     audited.append("bench.events", _events(spark, n))
     pkey = load_or_create(cfg.keys.dir)
-    findings = [("del-bench", pkey.subject_key(str(i)), "bench.events", "customer_id", n // SUBJECTS,
-                 datetime(2026, 11, 1), 21, "residual", None, TODAY) for i in range(SUBJECTS)]
-    store.append("residual_findings", spark.createDataFrame(findings, (
-        "deletion_id string, subject_key string, asset string, column string, rows_found long, "
-        "deleted_at timestamp, days_overdue int, status string, detail string, run_date date")))
+    findings = [
+        (
+            "del-bench",
+            pkey.subject_key(str(i)),
+            "bench.events",
+            "customer_id",
+            n // SUBJECTS,
+            datetime(2026, 11, 1),
+            21,
+            "residual",
+            None,
+            TODAY,
+        )
+        for i in range(SUBJECTS)
+    ]
+    store.append(
+        "residual_findings",
+        spark.createDataFrame(
+            findings,
+            (
+                "deletion_id string, subject_key string, asset string, column string, rows_found long, "
+                "deleted_at timestamp, days_overdue int, status string, detail string, run_date date"
+            ),
+        ),
+    )
     events = audited.read("bench.events")
     sample = events.limit(20_000).select(row_json(events).alias("j")).collect()
     plaintexts = [r.j.encode() for r in sample] * 5
     avg = sum(map(len, plaintexts)) / len(plaintexts)
-    print(f"\nrestoration jobs: {n:,} rows of {avg:.0f} bytes as JSON, local[{CORES}], "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nrestoration jobs: {n:,} rows of {avg:.0f} bytes as JSON, local[{CORES}], "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     raw_enc, raw_dec = _raw(os.urandom(32), os.urandom(32), plaintexts)
     print(f"  raw single-thread primitives: encrypt {raw_enc:,.0f} /s, decrypt {raw_dec:,.0f} /s")
 
     ring = MemoryKeyring()
-    (p_wall, p_cpu), report = _timed("purge", lambda: purge(
-        ctx, deletion_id=None, all_findings=True, dry_run=False, keyring=ring, now=NOW), n)
+    (p_wall, p_cpu), report = _timed(
+        "purge",
+        lambda: purge(
+            ctx, deletion_id=None, all_findings=True, dry_run=False, keyring=ring, now=NOW
+        ),
+        n,
+    )
     assert report.rows == n and audited.read("bench.events").count() == 0
-    (r_wall, r_cpu), back = _timed("restore", lambda: restore(ctx, "del-bench", keyring=ring, now=NOW), n)
+    (r_wall, r_cpu), back = _timed(
+        "restore", lambda: restore(ctx, "del-bench", keyring=ring, now=NOW), n
+    )
     assert back.inserted == n and audited.read("bench.events").count() == n
 
     print("  per-core job throughput vs raw single-thread primitives (whole job, not just crypto):")
-    for op, wall, cpu, raw in (("purge", p_wall, p_cpu, raw_enc), ("restore", r_wall, r_cpu, raw_dec)):
-        print(f"    {op:<8} wall/{CORES} cores {wall / CORES:>9,.0f} = {wall / CORES / raw:.2f} of raw;  "
-              f"per CPU-second {cpu:>9,.0f} = {cpu / raw:.2f} of raw")
+    for op, wall, cpu, raw in (
+        ("purge", p_wall, p_cpu, raw_enc),
+        ("restore", r_wall, r_cpu, raw_dec),
+    ):
+        print(
+            f"    {op:<8} wall/{CORES} cores {wall / CORES:>9,.0f} = {wall / CORES / raw:.2f} of raw;  "
+            f"per CPU-second {cpu:>9,.0f} = {cpu / raw:.2f} of raw"
+        )

@@ -47,7 +47,7 @@ class PeakSampler:
             self.jvm_peak = max(self.jvm_peak, used)
             time.sleep(0.05)
 
-    def __enter__(self) -> "PeakSampler":
+    def __enter__(self) -> PeakSampler:
         self.py_peak, self.jvm_peak = _rss_mb(), 0.0
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
