@@ -9,9 +9,9 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
+from audits.annotation_sections import AnnotationError
 from audits.annotations import (
     FINDINGS_SCHEMA,
-    AnnotationError,
     AnnotationFinding,
     annotation_findings,
     dangling_edges,
