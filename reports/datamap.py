@@ -200,7 +200,10 @@ def category_assets(maps: list[ColumnMap]) -> list[dict[str, Any]]:
     rows = []
     for asset, pairs in sorted(by_asset.items()):
         fl = [f for _, f in pairs]
-        masked = [bool(f.get("masked_on_path", f.get("masking"))) for f in fl]
+        masked = [
+            bool(f["masked_on_path"] if f.get("masked_on_path") is not None else f.get("masking"))
+            for f in fl
+        ]
         confs = [float(f["confidence"]) for f in fl if f.get("confidence") is not None]
         depths = [int(f["depth"]) for f in fl if f.get("depth") is not None]
         subtypes = {

@@ -8,6 +8,7 @@ import pytest
 from _restoration_world import CUSTOMER_ROWS, CUSTOMERS, NOW, TODAY, build_world, eq
 from pyspark.sql import functions as F
 
+from jobs.cli import exit_code_for
 from jobs.purge import StaleFindingsError, purge
 
 EVENTS = "deletion_id string, event string, ts timestamp"
@@ -41,7 +42,7 @@ def test_purge_on_a_stale_nights_findings_refuses_and_says_why(spark, tmp_path):
             now=later,
         )
     msg = str(err.value)
-    assert StaleFindingsError.exit_code == 2 and "\n" not in msg
+    assert exit_code_for(err.value) == 2 and "\n" not in msg
     assert "from the audit of 2026-11-22, 2 days before the run date 2026-11-24" in msg
     assert "2 lifecycle events of deletion del-2 arrived after that audit" in msg
     assert "--allow-stale-findings" in msg
