@@ -57,32 +57,33 @@ def with_path_masking(hops: DataFrame, path: str = "path") -> Callable[[DataFram
     )
 
     def run(rows: DataFrame) -> DataFrame:
-        keyed = rows.withColumn("_rid", F.monotonically_increasing_id())
-        n = F.size(F.col(path))
-        pairs = keyed.select(
-            "_rid",
+        # keyed by the path itself (a row id would not survive recomputation after a shuffle)
+        paths = rows.select(F.col(path).alias("_path")).distinct()
+        n = F.size("_path")
+        pairs = paths.select(
+            "_path",
             n.alias("_n"),
             F.posexplode(
                 F.arrays_zip(
-                    F.slice(F.col(path), 1, F.greatest(n - 1, F.lit(1))).alias("s"),
-                    F.slice(F.col(path), 2, F.greatest(n - 1, F.lit(1))).alias("d"),
+                    F.slice("_path", 1, F.greatest(n - 1, F.lit(1))).alias("s"),
+                    F.slice("_path", 2, F.greatest(n - 1, F.lit(1))).alias("d"),
                 )
             ).alias("_pos", "_p"),
         ).where(F.col("_p.d").isNotNull())
         masked = pairs.join(
             hop, (F.col("_p.s") == F.col("_hs")) & (F.col("_p.d") == F.col("_hd")), "left"
         )
-        per_row = masked.groupBy("_rid").agg(
+        per_path = masked.groupBy("_path").agg(
             F.max(F.coalesce("_hm", F.lit(False))).alias("masked_on_path"),
             F.max(F.when(F.col("_pos") == F.col("_n") - 2, F.coalesce("_hm", F.lit(False)))).alias(
                 "last_hop_masked"
             ),
         )
         return (
-            keyed.join(per_row, "_rid", "left")
+            rows.join(per_path, rows[path] == per_path["_path"], "left")
+            .drop("_path")
             .withColumn("masked_on_path", F.coalesce("masked_on_path", F.lit(False)))
             .withColumn("last_hop_masked", F.coalesce("last_hop_masked", F.lit(False)))
-            .drop("_rid")
         )
 
     return run
