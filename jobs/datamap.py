@@ -104,6 +104,11 @@ def personal_columns(ctx: JobContext) -> DataFrame:
         (F.col("data_category") == PERSONAL_PREFIX)
         | F.col("data_category").startswith(PERSONAL_PREFIX + ".")
     )
+    return _with_assets(ctx, cols)
+
+
+def _with_assets(ctx: JobContext, cols: DataFrame) -> DataFrame:
+    """``columns`` rows with their asset's name, zone, owner and kind."""
     assets = ctx.store.read("assets").select(
         "asset_id", F.col("asset_id").alias("name"), "zone", "owner", "kind"
     )
@@ -308,20 +313,7 @@ def column_sources(ctx: JobContext, column: str) -> DataFrame:
             f"--column expects TABLE.COLUMN (e.g. crm.customers.email), got {column!r}"
         )
     cols = ctx.store.read("columns").filter((F.col("asset_id") == table) & (F.col("column") == col))
-    assets = ctx.store.read("assets").select(
-        "asset_id", F.col("asset_id").alias("name"), "zone", "owner", "kind"
-    )
-    found = cols.join(assets, "asset_id", "left").select(
-        "asset_id",
-        "name",
-        "column",
-        "data_category",
-        "is_identifier",
-        "classification",
-        "zone",
-        "owner",
-        "kind",
-    )
+    found = _with_assets(ctx, cols)
     if found.limit(1).count() == 0:
         names = _all_column_names(ctx)
         raise UsageError(f"unknown column {column!r}" + _suggest(column.lower(), names))

@@ -44,20 +44,21 @@ KNOWN_DIALECTS = {
 OBS_KEYS = ["edge_id", "run_date"]
 
 
+#: What identifies an edge: its ends, its transformation and the signal that saw it.
+EDGE_IDENTITY = (
+    "source_asset",
+    "source_column",
+    "target_asset",
+    "target_column",
+    "transformation_type",
+    "transformation_subtype",
+    "signal",
+)
+
+
 def edge_id_col() -> F.Column:
     """Deterministic edge id: hash of source, target, transformation and signal."""
-    parts = [
-        F.coalesce(F.col(c).cast("string"), F.lit(""))
-        for c in (
-            "source_asset",
-            "source_column",
-            "target_asset",
-            "target_column",
-            "transformation_type",
-            "transformation_subtype",
-            "signal",
-        )
-    ]
+    parts = [F.coalesce(F.col(c).cast("string"), F.lit("")) for c in EDGE_IDENTITY]
     return F.sha2(F.concat_ws("|", *parts), 256).substr(1, 32)
 
 
@@ -235,18 +236,7 @@ def job_log_observations(ctx: JobContext, logs: DataFrame) -> DataFrame:
 def _merge_observations(obs: DataFrame, keys: list[str]) -> DataFrame:
     """One row per ``keys``: best confidence, merged evidence, summed counts, widest time span."""
     return obs.groupBy(*keys).agg(
-        *[
-            F.first(c).alias(c)
-            for c in (
-                "source_asset",
-                "source_column",
-                "target_asset",
-                "target_column",
-                "transformation_type",
-                "transformation_subtype",
-                "signal",
-            )
-        ],
+        *[F.first(c).alias(c) for c in EDGE_IDENTITY],
         every_masked().alias("masking"),  # masked only when every observation masks
         F.max("confidence").alias("confidence"),
         F.slice(F.sort_array(F.array_distinct(F.flatten(F.collect_list("evidence")))), 1, 10).alias(
