@@ -251,6 +251,7 @@ STEPS: tuple[StepSpec, ...] = (
             "landed_training_configs",
             "landed_probe_samples",
             "lineage_observations",
+            "lineage_edges",
         ),
         writes=(
             "lineage_observations",
