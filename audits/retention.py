@@ -35,6 +35,7 @@ from audits.lifecycle_time import (
     parse_duration,
     to_utc,
 )
+from core.categories import most_specific
 
 #: Columns of the ``retention_violations`` table.
 RETENTION_COLUMNS: tuple[str, ...] = (
@@ -79,15 +80,8 @@ def category_retention(category: str | None, retention_days_map: Mapping[str, in
         >>> category_retention("user.contact.email", {"user": 365, "user.contact": 90})
         90
     """
-    if not category:
-        return None
-    lowered = {str(k).strip().lower(): v for k, v in retention_days_map.items()}
-    parts = category.strip().lower().split(".")
-    for end in range(len(parts), 0, -1):
-        days = lowered.get(".".join(parts[:end]))
-        if days is not None:
-            return int(days)
-    return None
+    days = most_specific(retention_days_map, category)
+    return None if days is None else int(days)
 
 
 def retention_violations(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audits.hashing import HASH_NAMES
+from core.categories import most_specific
 from jobs.catalog_validation import (  # noqa: F401 - re-exported
     ASSET_KINDS,
     CLASSIFICATIONS,
@@ -101,14 +102,7 @@ def retention_for(retention_days: Mapping[str, int], category: str | None) -> in
         >>> retention_for({"user": 1095, "user.contact": 730}, "user.contactless")
         1095
     """
-    if not category:
-        return None
-    parts = category.split(".")
-    for i in range(len(parts), 0, -1):
-        value = retention_days.get(".".join(parts[:i]))
-        if value is not None:
-            return value
-    return None
+    return most_specific(retention_days, category)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from core.categories import covers, most_specific, normalise
 from reports.graph import asset_index
 from reports.model import DataMap, GraphView
 
@@ -66,22 +67,14 @@ def retention_for(category: str | None, retention: Mapping[str, int]) -> int | N
         >>> retention_for("user.contact.email", {"user": 365, "user.contact": 90})
         90
     """
-    if not category:
-        return None
-    parts = category.split(".")
-    for i in range(len(parts), 0, -1):
-        key = ".".join(parts[:i])
-        if key in retention:
-            return retention[key]
-    return retention.get("")
+    return most_specific(retention, category)
 
 
 def subjects_for(category: str | None, subjects: Mapping[str, Any]) -> list[str]:
     """Categories of data subjects declared for the category's prefixes (and ``""``)."""
     out: list[str] = []
-    cat = category or ""
     for prefix, names in subjects.items():
-        if prefix == "" or cat == prefix or cat.startswith(prefix + "."):
+        if normalise(prefix) == "" or covers(prefix, category):
             out.extend(n for n in names if n not in out)
     return out
 

@@ -7,6 +7,7 @@ category live here as well, next to the categories they govern.
 
 from __future__ import annotations
 
+from core.categories import most_specific
 from jobs.demo.model import Column
 
 # name: (type, data_category, is_identifier, classification)
@@ -125,11 +126,4 @@ def columns(*names: str) -> tuple[Column, ...]:
 
 def retention_for(category: str | None) -> int | None:
     """Retention days of a category by most specific prefix (None when no prefix matches)."""
-    if not category:
-        return None
-    parts = category.split(".")
-    for i in range(len(parts), 0, -1):
-        key = ".".join(parts[:i])
-        if key in RETENTION_DAYS:
-            return RETENTION_DAYS[key]
-    return None
+    return most_specific(RETENTION_DAYS, category)
