@@ -33,6 +33,7 @@ from jobs.catalog_validation import (  # noqa: F401 - re-exported
     _show,
 )
 from jobs.errors import ConfigError
+from lineage.policy import Policy
 
 _BY_ONLY = re.compile(r"^by_([a-z][a-z0-9_]*)_only$")
 
@@ -137,29 +138,6 @@ class Catalog:
     def hash_columns(self) -> dict[tuple[str, str], str]:
         """``(asset, column) -> hash function`` of every column declaring ``hash``."""
         return {(a.name, c.name): c.hash for a in self.assets for c in a.columns if c.hash}
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A policy zone rule: data of these categories may only flow into these zones.
-
-    Attributes:
-        name: policy name.
-        data_categories: category prefixes the policy covers.
-        allowed_zones: zones the data may be in; a flow into any other zone is a violation.
-        description: free text.
-    """
-
-    name: str
-    data_categories: tuple[str, ...]
-    allowed_zones: tuple[str, ...]
-    description: str = ""
-
-    def covers(self, category: str | None) -> bool:
-        """True when ``category`` equals or is below one of the policy's category prefixes."""
-        if not category:
-            return False
-        return any(category == p or category.startswith(p + ".") for p in self.data_categories)
 
 
 @dataclass(frozen=True)

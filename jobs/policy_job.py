@@ -37,14 +37,7 @@ def violations(ctx: JobContext, closure: DataFrame) -> DataFrame:
     )
     with_cats = flows.join(cats, "source")
     zones = ctx.store.read("assets").select(F.col("asset_id").alias("asset"), "zone")
-    rules = [
-        {
-            "name": p.name,
-            "data_categories": list(p.data_categories),
-            "allowed_zones": list(p.allowed_zones),
-        }
-        for p in policies.policies
-    ]
+    rules = list(policies.policies)
     if not rules:
         return ctx.spark.createDataFrame([], "policy string")
     found = policy_violations(with_cats, zones, rules, unzoned="ignore")

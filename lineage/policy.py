@@ -6,8 +6,9 @@ Policies are plain Python (as read from ``conf/policies.yaml`` by the job)::
       "data_categories": ["user.demographic.religious_belief"],
       "allowed_zones": ["dating", "safety"]}]
 
-A category matches a policy when it equals one of the policy's dotted prefixes or starts with the
-prefix followed by a dot (``user.contact`` matches ``user.contact.email``, not ``user.contacts``).
+A category matches a policy when one of the policy's dotted prefixes covers it by whole segments,
+ignoring case (:mod:`core.categories`: ``user.contact`` matches ``user.contact.email``, not
+``user.contacts``).
 A flow (a closure row whose source carries a matching category) violates the policy when the zone
 of the reached node is not among ``allowed_zones``. The zone of a node is its own zone if listed,
 else its asset's (:func:`lineage.graph_nodes.with_zone`); a node without any zone violates by
@@ -24,6 +25,7 @@ from typing import Literal
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from core.categories import covers, normalise
 from core.errors import ComplianceError
 from lineage.graph_nodes import with_zone
 
@@ -45,17 +47,26 @@ class PolicyError(ComplianceError):
 
 @dataclass(frozen=True)
 class Policy:
-    """One policy zone.
+    """One policy zone: data of these categories may only flow into these zones.
+
+    The one model of a policy: ``conf/policies.yaml`` is validated into it once per run
+    (:mod:`jobs.catalog`) and the rules below take it as it is.
 
     Attributes:
         name: unique policy name, used in reports and alerts.
         data_categories: dotted category prefixes the policy protects.
         allowed_zones: zones the protected data may flow into.
+        description: free text.
     """
 
     name: str
     data_categories: tuple[str, ...]
     allowed_zones: tuple[str, ...]
+    description: str = ""
+
+    def covers(self, category: str | None) -> bool:
+        """True when one of the policy's prefixes covers ``category`` (:mod:`core.categories`)."""
+        return any(covers(p, category) for p in self.data_categories)
 
 
 def parse_policies(policies: Iterable[Mapping[str, object] | Policy]) -> list[Policy]:
@@ -123,7 +134,7 @@ def policy_violations(
     spark = closure_with_categories.sparkSession
     rules = spark.createDataFrame(
         [
-            (p.name, prefix, list(p.allowed_zones))
+            (p.name, normalise(prefix), list(p.allowed_zones))
             for p in parse_policies(policies)
             for prefix in p.data_categories
         ],
@@ -140,7 +151,7 @@ def policy_violations(
         .alias("confidence"),
         (F.col("path") if "path" in cols else F.lit(None)).cast("array<string>").alias("path"),
     ).where(F.col("data_category").isNotNull())
-    parts = F.split(F.col("data_category"), r"\.")
+    parts = F.split(F.lower(F.trim(F.col("data_category"))), r"\.")
     prefixes = F.transform(
         F.sequence(F.lit(1), F.size(parts)), lambda i: F.array_join(F.slice(parts, 1, i), ".")
     )

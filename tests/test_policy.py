@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from chispa import assert_df_equality
 
-from lineage.policy import PolicyError, new_flows, parse_policies, policy_violations
+from lineage.policy import Policy, PolicyError, new_flows, parse_policies, policy_violations
 
 REL = "crm.customers.religion"
 EMAIL = "crm.customers.email"
@@ -212,3 +212,16 @@ def test_new_flows_missing_key_column(spark):
     df = spark.createDataFrame([("a",)], "source string")
     with pytest.raises(PolicyError, match="node"):
         new_flows(df, df)
+
+
+def test_category_case_does_not_hide_a_violation(spark, zones):
+    closure = spark.createDataFrame(
+        [(EMAIL, "ads.targeting.e", 1, 1.0, [EMAIL, "ads.targeting.e"], "User.Contact.EMAIL")],
+        CLOSURE_SCHEMA,
+    )
+    policy = Policy("contact-not-ads", ("user.CONTACT",), ("crm",))
+    assert policy.covers("user.contact.email") and not policy.covers("user.contactless")
+    got = policy_violations(closure, zones, [policy], unzoned="ignore")
+    assert [(r.policy, r.node, r.zone) for r in got.collect()] == [
+        ("contact-not-ads", "ads.targeting.e", "ads")
+    ]
