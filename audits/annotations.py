@@ -251,14 +251,14 @@ def dangling_edges(inventory: DataFrame) -> DataFrame:
 
     Returns:
         DataFrame[finding, edge_type, object_type, detail] with ``finding`` ``dangling_edges``;
-        ``detail`` holds the count and the smallest (src_id, dst_id) as an example.
+        ``detail`` holds the count and the smallest (src_key, dst_key) as an example.
     """
     grouped = (
         inventory.where(F.col("deleted_src"))
         .groupBy("edge_type", "src_type")
         .agg(
             F.count(F.lit(1)).alias("n"),
-            F.min(F.struct("src_id", "dst_type", "dst_id")).alias("ex"),
+            F.min(F.struct("src_key", "dst_type", "dst_key")).alias("ex"),
         )
     )
     return grouped.select(
@@ -270,9 +270,9 @@ def dangling_edges(inventory: DataFrame) -> DataFrame:
             F.lit(" edge(s) still exist after their "),
             F.col("src_type"),
             F.lit(" was deleted, e.g. "),
-            F.col("ex.src_id"),
+            F.col("ex.src_key"),
             F.lit(" -> "),
-            F.col("ex.dst_id"),
+            F.col("ex.dst_key"),
             F.lit(" ("),
             F.col("ex.dst_type"),
             F.lit(")"),

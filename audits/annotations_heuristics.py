@@ -80,7 +80,7 @@ def edge_features(inventory: DataFrame) -> DataFrame:
     """Per edge type: how many edges, and the shares of new-and-owned, shared and older targets.
 
     Args:
-        inventory: edge inventory (edge_type, src_type, src_id, dst_type, dst_id, created_at, ...).
+        inventory: edge inventory (edge_type, src_type, src_key, dst_type, dst_key, created_at, ...).
 
     Returns:
         DataFrame[edge_type, edges long, new_owned double, shared double, older double,
@@ -91,8 +91,8 @@ def edge_features(inventory: DataFrame) -> DataFrame:
         "src_type",
         "dst_type",
         "created_at",
-        F.concat_ws(":", "src_type", "src_id").alias("src"),
-        F.concat_ws(":", "dst_type", "dst_id").alias("dst"),
+        F.concat_ws(":", "src_type", "src_key").alias("src"),
+        F.concat_ws(":", "dst_type", "dst_key").alias("dst"),
     )
     first_seen = (
         inv.select(F.col("src").alias("obj"), "created_at")

@@ -39,6 +39,10 @@ class Field:
     json_type: str | None = None
     """The JSON type the value must have (``STRING``, ``ARRAY``, ...; null is always allowed):
     a value of another type is a type error instead of being coerced to text."""
+    pseudonym: str | None = None
+    """An identifier that could re-identify a person: it lands only as its keyed pseudonym
+    (``sk_<hex>``, the subject-key function) in the column named here, never raw; it is also
+    redacted from the raw text of a rejected line."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ class InputKind:
     def field_names(self) -> list[str]:
         """Names of the extracted fields."""
         return [f.name for f in self.fields]
+
+    @property
+    def pseudonyms(self) -> dict[str, str]:
+        """Raw identifier field -> the column of its keyed pseudonym in the landed table."""
+        return {f.name: f.pseudonym for f in self.fields if f.pseudonym}
 
 
 def _bad_facet_sql(cl: str) -> str:
@@ -161,7 +170,7 @@ DELETION_EVENTS = InputKind(
     "deletion_events",
     (
         Field("deletion_id", "string", required=True),
-        Field("object_id", "string"),
+        Field("object_id", "string", pseudonym="object_key"),
         Field("object_type", "string"),
         Field(
             "event",
@@ -181,7 +190,7 @@ DELETION_REQUESTS = InputKind(
     "deletion_requests",
     (
         Field("deletion_id", "string", required=True),
-        Field("subject_id", "string", required=True),
+        Field("subject_id", "string", required=True, pseudonym="subject_key"),
         Field("subject_type", "string"),
         Field("requested_at", "timestamp", required=True, sane_time=True),
         Field("sla_days", "int", non_negative=True),
@@ -194,9 +203,9 @@ EDGE_INVENTORY = InputKind(
     (
         Field("edge_type", "string", required=True),
         Field("src_type", "string"),
-        Field("src_id", "string", required=True),
+        Field("src_id", "string", required=True, pseudonym="src_key"),
         Field("dst_type", "string"),
-        Field("dst_id", "string", required=True),
+        Field("dst_id", "string", required=True, pseudonym="dst_key"),
         Field("created_at", "timestamp", sane_time=True),
         Field("deleted_src", "boolean"),
     ),

@@ -3,7 +3,8 @@
 Exit codes (DESIGN.md §6): 0 success; 1 findings that need attention, only with
 ``--fail-on-findings``; 2 usage or configuration error; 3 job failure; ``restore`` only: 4 entries
 left unrestored because their key is destroyed, 5 tampered (also replayed or relabelled) entries
-refused. Errors a user can fix are one line on stderr, never a traceback.
+refused; ``verify-report``: 5 when a report file differs from its ``MANIFEST.json``. Errors a
+user can fix are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -164,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
+
+    p = sub.add_parser(
+        "verify-report", help="check a report folder against its MANIFEST.json (no Spark)"
+    )
+    p.add_argument("folder", metavar="DIR", help="a report folder, e.g. reports/2026-11-22")
     return parser
 
 
@@ -262,6 +268,23 @@ def cmd_tables(args: argparse.Namespace) -> int:
         info = ctx.store.info(name)
         rows = ctx.store.read(name).count()
         print(f"{name:32} {info.version:>7} {info.files:>6} {rows:>10}")
+    return 0
+
+
+def cmd_verify_report(args: argparse.Namespace) -> int:
+    """Exit 0 when every file matches the manifest (and its link to the previous run), else 5."""
+    from reports.provenance import verify_folder
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"verify-report: {folder} is not a folder")
+    result = verify_folder(folder)
+    for line in result.lines():
+        print(f"{folder}: {line}")
+    if not result.ok:
+        print(f"{folder}: does NOT match its manifest", file=sys.stderr)
+        return EXIT_TAMPERED
+    print(f"{folder}: {result.files} files match MANIFEST.json")
     return 0
 
 
@@ -431,6 +454,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "land": cmd_steps,
     "ingest": cmd_steps,
     "tables": cmd_tables,
+    "verify-report": cmd_verify_report,
 }
 
 
@@ -438,6 +462,8 @@ EXIT_USAGE = 2
 """Usage or configuration error: fix the argument, key or file and run again."""
 EXIT_FAILURE = 3
 """Job failure: one line on stderr, the traceback in ``<home>/logs/``."""
+EXIT_TAMPERED = 5
+"""Evidence that does not match its record: tampered restoration entries, a changed report."""
 
 
 #: Errors a user fixes by changing an argument, a configuration key or a file.

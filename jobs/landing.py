@@ -227,10 +227,10 @@ def _docs_as_lines(ctx: JobContext, files: list[InputFile]) -> DataFrame:
 
 def _raw_text(ctx: JobContext, kind: InputKind) -> F.Column:
     raw = F.expr("make_valid_utf8(value)")
-    if kind.name == "deletion_requests":  # raw subject ids never leave the landing step
+    for name in kind.pseudonyms:  # raw identifiers never leave the landing step
         raw = F.regexp_replace(
             raw,
-            r"""(["']?subject_id["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}\s]+)""",
+            rf"""(["']?{name}["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}}\s]+)""",
             '$1"<redacted>"',
         )
     return F.substring(raw, 1, ctx.cfg.ingest.raw_truncate)
@@ -378,10 +378,12 @@ def land_kind(
         )
         if kind.keep_line:
             accepted = accepted.withColumnRenamed("value", "raw_json")
-        if kind.name == "deletion_requests":
+        if kind.pseudonyms:
             key = pseudonym_key(ctx)
-            out_schema = accepted.drop("subject_id").schema.add("subject_key", "string")
-            accepted = accepted.mapInPandas(hasher(key, "subject_id", "subject_key"), out_schema)
+            out_schema = accepted.drop(*kind.pseudonyms).schema
+            for out in kind.pseudonyms.values():
+                out_schema = out_schema.add(out, "string")
+            accepted = accepted.mapInPandas(hasher(key, kind.pseudonyms), out_schema)
         rejected = split.filter(F.col("_outcome") == "rejected").select(
             F.col("source"),
             F.concat(F.lit("line "), F.col("line").cast("string")).alias("location"),

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,16 +107,23 @@ def load_or_create(key_dir: str) -> PseudonymKey:
 
 
 def hasher(
-    key: PseudonymKey, column: str, out: str
+    key: PseudonymKey, column: str | Mapping[str, str], out: str | None = None
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """A ``mapInPandas`` function replacing ``column`` by its subject key in column ``out``."""
+    """A ``mapInPandas`` function replacing columns by their subject keys.
+
+    Args:
+        key: the pseudonym key.
+        column: the raw column, or a mapping raw column -> pseudonym column for several.
+        out: the pseudonym column when ``column`` is one name.
+    """
+    pairs = dict(column) if isinstance(column, Mapping) else {column: out or column}
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
-            pdf[out] = [None if pd.isna(v) else key.subject_key(v) for v in pdf[column]]
-            if out != column:
-                pdf = pdf.drop(columns=[column])
-            yield pdf
+            for raw, dest in pairs.items():
+                pdf[dest] = [None if pd.isna(v) else key.subject_key(v) for v in pdf[raw]]
+            gone = [raw for raw, dest in pairs.items() if raw != dest]
+            yield pdf.drop(columns=gone) if gone else pdf
 
     return run
 

@@ -333,6 +333,7 @@ STEPS: tuple[StepSpec, ...] = (
             "restoration_log",
             "restore_journal",
             "restoration_log_health",
+            "landed_files",
         ),
         writes=(),
         outputs=("reports",),

@@ -26,9 +26,17 @@ from audits.detection import detection_dates
 from jobs.context import VERSION, JobContext, StepResult
 from jobs.datamap import build_datamap, collect
 from jobs.report_deletions import deletion_cases, restoration_section
+from jobs.report_provenance import (
+    input_files,
+    provenance_facts,
+    provenance_sections,
+    table_versions,
+    utc,
+)
 from reports import render_nightly
 from reports import sections as sec
 from reports.model import NightlyReport, Section
+from reports.provenance import MANIFEST_NAME, previous_run_folder, write_manifest
 
 TOP_N = 500
 """Detail rows shown per section (the total is always the full count)."""
@@ -343,12 +351,24 @@ def manifest(
 
 
 def build_report(
-    ctx: JobContext, *, generated_at: datetime
+    ctx: JobContext,
+    *,
+    generated_at: datetime,
+    provenance: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> tuple[NightlyReport, dict[str, Any]]:
-    """Everything the nightly report shows, and the numbers kept in the manifest's details."""
+    """Everything the nightly report shows, and the numbers kept in the manifest's details.
+
+    ``provenance`` is the run's (input files, table versions) when the caller has them already.
+    """
     dates = trend_dates(ctx)
     cov, numbers = coverage(ctx, dates)
-    sections = [cov, *finding_sections(ctx, dates), restoration_section(ctx, dates)]
+    inputs, tables = provenance or (input_files(ctx), table_versions(ctx))
+    sections = [
+        cov,
+        *finding_sections(ctx, dates),
+        restoration_section(ctx, dates),
+        *provenance_sections(inputs, tables),
+    ]
     violations = next((list(s.rows) for s in sections if s.key == "policy_violations"), [])
     dm = build_datamap(ctx, violations=violations)
     steps, history = manifest(ctx, dates)
@@ -387,10 +407,15 @@ def run_report(ctx: JobContext) -> StepResult:
     """
     root = Path(ctx.cfg.reports)
     folder = root / ctx.run_date.isoformat()
-    data, numbers = build_report(ctx, generated_at=_generated_at(ctx))
+    inputs, tables = input_files(ctx), table_versions(ctx)
+    data, numbers = build_report(ctx, generated_at=_generated_at(ctx), provenance=(inputs, tables))
     if folder.exists():
         shutil.rmtree(folder)
     paths = render_nightly(data, folder)
+    facts = provenance_facts(ctx, inputs=inputs, tables=tables)
+    facts["generated_at"] = utc(data.generated_at)
+    write_manifest(folder, facts=facts, previous=previous_run_folder(root, ctx.run_date))
+    paths.append(folder / MANIFEST_NAME)
     latest = root / "latest"
     tmp = root / ".latest.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

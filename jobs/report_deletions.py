@@ -38,7 +38,7 @@ SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 REQUEST_COLUMNS = ("deletion_id", "subject_key", "subject_type", "requested_at", "sla_days")
 EVENT_COLUMNS = (
     "deletion_id",
-    "object_id",
+    "object_key",
     "object_type",
     "event",
     "ts",

@@ -113,7 +113,7 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
             "event": e.get("event"),
             "detail": e.get("detail") or "",
             "points_deleted": e.get("points_deleted"),
-            "object": e.get("object_id"),
+            "object": e.get("object_key"),
         }
         for e in events
     ]

@@ -226,7 +226,7 @@ def deletions() -> list[DeletionCase]:
     def ev(did: str, event: str, day: float, **kw: object) -> dict:
         return {
             "deletion_id": did,
-            "object_id": "u-obj",
+            "object_key": "sk_0b1ec7",
             "object_type": "user",
             "event": event,
             "ts": datetime(2026, 2, 1) + timedelta(days=day),

@@ -33,9 +33,9 @@ INVENTORY = T.StructType(
     [
         T.StructField("edge_type", T.StringType()),
         T.StructField("src_type", T.StringType()),
-        T.StructField("src_id", T.StringType()),
+        T.StructField("src_key", T.StringType()),
         T.StructField("dst_type", T.StringType()),
-        T.StructField("dst_id", T.StringType()),
+        T.StructField("dst_key", T.StringType()),
         T.StructField("created_at", T.TimestampType()),
         T.StructField("deleted_src", T.BooleanType()),
     ]

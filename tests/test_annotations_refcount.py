@@ -17,7 +17,7 @@ from audits.annotations_heuristics import (
 T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
 D = timedelta(days=1)
 INVENTORY = (
-    "edge_type string, src_type string, src_id string, dst_type string, dst_id string, "
+    "edge_type string, src_type string, src_key string, dst_type string, dst_key string, "
     "created_at timestamp, deleted_src boolean"
 )
 

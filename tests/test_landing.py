@@ -660,6 +660,17 @@ def test_landed_rows_are_typed_and_keep_their_origin(spark, landed):
         "line bigint, landed_on date",
     )
     eq(got, expected)
+    # the object id lands only as its keyed pseudonym, the same one for the same object
+    events = store.read("deletion_events", version=v1["deletion_events"])
+    assert "object_id" not in events.columns
+    keys = {r.object_key for r in events.select("object_key").collect()}
+    assert len(keys) == 1 and next(iter(keys)).startswith("sk_") and "u1" not in next(iter(keys))
+    raws = [
+        r.raw
+        for r in store.read("rejected_inputs").collect()
+        if r.source == f and r.raw and "object_id" in r.raw
+    ]
+    assert raws and all('"object_id":"<redacted>"' in r and '"u1"' not in r for r in raws)
     q = store.read("landed_query_logs", version=v1["landed_query_logs"]).select(
         "query_id", "job_id", "action", "extra", "line"
     )

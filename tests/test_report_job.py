@@ -190,12 +190,32 @@ def test_deletions_page_uses_pseudonymous_keys_only(report, ctx):
     raw_ids = {str(d["subject_id"]) for d in truth["deletions"]} | {
         str(r["subject_id"]) for r in truth["residual_rows"]
     }
-    assert raw_ids
+    objects = _demo_object_ids(Path(ctx.cfg.home))
+    assert raw_ids and objects
     alternatives = "|".join(map(re.escape, sorted(raw_ids)))
     pattern = re.compile(r"(?<![0-9A-Za-z_])(" + alternatives + r")(?![0-9A-Za-z_])")
     for name, data in files(folder).items():
-        hit = pattern.search(data.decode("utf-8"))
+        body = data.decode("utf-8")
+        hit = pattern.search(body)
         assert hit is None, f"raw subject id {hit.group(0)} in {name}"
+        leaked = objects & set(re.findall(r"[0-9A-Za-z_:.\-]+", body))
+        assert not leaked, f"raw object ids {sorted(leaked)[:3]} in {name}"
+
+
+def _demo_object_ids(home: Path) -> set[str]:
+    """Every object id the demo's deletion events and edge inventory carry (read from its files)."""
+    out: set[str] = set()
+    fields = {"deletion_events": ("object_id",), "edge_inventory": ("src_id", "dst_id")}
+    for kind, names in fields.items():
+        for f in (home / "inputs" / kind).rglob("*.jsonl"):
+            for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(rec, dict):
+                    out |= {str(rec[n]) for n in names if rec.get(n) and len(str(rec[n])) >= 6}
+    return out
 
 
 def test_residual_evidence_per_table(report, ctx):
@@ -258,3 +278,33 @@ def test_missing_tables_give_empty_sections(spark, ctx, tmp_path):
     for key in ("rejected_inputs", "policy_violations", "residual_findings"):
         exported = tmp_path / "reports" / "latest" / f"details/{key}.json"
         assert json.loads(exported.read_text()) == []
+
+
+def test_manifest_proves_the_folder_and_names_a_tampered_file(report, ctx, tmp_path):
+    from jobs.cli import main
+    from reports.provenance import MANIFEST_NAME
+
+    _, folder = report
+    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == set(files(folder)) - {MANIFEST_NAME}
+    facts = manifest["facts"]
+    assert facts["run_date"] == RUN_DATE.isoformat() and facts["product"]["version"]
+    assert facts["generated_at"].endswith("Z") and facts["finished_at"].endswith("Z")
+    ledger = today(ctx, "landed_files").select("source", "sha256", "lines").collect()
+    assert ledger
+    assert {(i["source"], i["sha256"], i["lines"]) for i in facts["inputs"]} == {
+        (r.source, r.sha256, r.lines) for r in ledger
+    }
+    assert {t["table"]: t["version"] for t in facts["tables"]} == {
+        t: ctx.store.version(t) for t in ctx.store.list_tables()
+    }
+    page_rows = json.loads((folder / "details" / "provenance_inputs.json").read_text())
+    assert {r["sha256"] for r in page_rows} == {r.sha256 for r in ledger}
+    copy = tmp_path / RUN_DATE.isoformat()
+    shutil.copytree(folder, copy)
+    assert main(["verify-report", str(copy)]) == 0
+    victim = copy / "deletions.html"
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 1
+    victim.write_bytes(bytes(data))
+    assert main(["verify-report", str(copy)]) == 5
