@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audits.annotation_sections import _sections
+from audits.annotation_sections import Annotations, EdgeAnnotation, as_annotations
 
 if TYPE_CHECKING:
     from audits.annotations_heuristics import HeuristicOptions
@@ -71,18 +71,18 @@ def _valid_object(annotation: str, objects: Mapping[str, str]) -> bool:
     return bool(match and match.group(1) in objects)
 
 
-def deletable_types(annotations: Mapping[str, Any]) -> set[str]:
+def deletable_types(annotations: Annotations | Mapping[str, Any]) -> set[str]:
     """Object types a deletion reaches: roots plus what deep/refcount edges reach from them."""
-    objects, edges = _sections(annotations)
-    roots = {t for t, a in objects.items() if a in ("directly", "short_ttl")}
-    return _reach(roots, edges)
+    ann = as_annotations(annotations)
+    roots = {t for t, a in ann.objects.items() if a in ("directly", "short_ttl")}
+    return _reach(roots, ann.edges)
 
 
-def _reach(start: Iterable[str], edges: Mapping[str, Mapping[str, Any]]) -> set[str]:
+def _reach(start: Iterable[str], edges: Mapping[str, EdgeAnnotation]) -> set[str]:
     adjacency: dict[str, set[str]] = {}
     for spec in edges.values():
-        if spec.get("deletion") in ("deep", "refcount") and spec.get("src") and spec.get("dst"):
-            adjacency.setdefault(str(spec["src"]), set()).add(str(spec["dst"]))
+        if spec.deletion in ("deep", "refcount") and spec.src and spec.dst:
+            adjacency.setdefault(spec.src, set()).add(spec.dst)
     seen = set(start)
     queue = deque(seen)
     while queue:
@@ -94,7 +94,7 @@ def _reach(start: Iterable[str], edges: Mapping[str, Mapping[str, Any]]) -> set[
 
 
 def validate_annotations(
-    annotations: Mapping[str, Any],
+    annotations: Annotations | Mapping[str, Any],
     *,
     observed: Iterable[tuple[str, str, str]] = (),
 ) -> list[AnnotationFinding]:
@@ -111,7 +111,8 @@ def validate_annotations(
     Raises:
         AnnotationError: the mapping is not shaped as expected.
     """
-    objects, edges = _sections(annotations)
+    ann = as_annotations(annotations)
+    objects, edges = ann.objects, ann.edges
     found: set[AnnotationFinding] = set()
     observed = sorted(set(observed))
     for edge_type in sorted({e for e, _, _ in observed} - set(edges)):
@@ -125,7 +126,7 @@ def validate_annotations(
             )
         )
     for edge_type, spec in edges.items():
-        deletion = spec.get("deletion")
+        deletion = spec.deletion
         if deletion not in EDGE_ANNOTATIONS:
             found.add(
                 AnnotationFinding(
@@ -136,7 +137,7 @@ def validate_annotations(
                 )
             )
         for end in ("src", "dst"):
-            if not spec.get(end):
+            if not spec.end(end):
                 found.add(
                     AnnotationFinding(
                         "invalid_annotation", edge_type, None, f"declares no {end} object type"
@@ -144,17 +145,16 @@ def validate_annotations(
                 )
     for edge_type, src, dst in observed:
         spec = edges.get(edge_type)
-        if spec and (spec.get("src"), spec.get("dst")) != (src, dst):
+        if spec and (spec.src, spec.dst) != (src, dst):
             found.add(
                 AnnotationFinding(
                     "edge_type_reused",
                     edge_type,
-                    src if spec.get("src") != src else dst,
-                    f"observed {src}->{dst}, declared {spec.get('src')}->{spec.get('dst')}: "
-                    f"annotate the new use",
+                    src if spec.src != src else dst,
+                    f"observed {src}->{dst}, declared {spec.src}->{spec.dst}: annotate the new use",
                 )
             )
-    used = {str(spec[end]) for spec in edges.values() for end in ("src", "dst") if spec.get(end)}
+    used = {e for spec in edges.values() for e in (spec.src, spec.dst) if e}
     used |= {t for _, s, d in observed for t in (s, d)}
     for object_type in sorted(used - set(objects)):
         found.add(
@@ -182,9 +182,11 @@ def validate_annotations(
     )
 
 
-def _reachability(objects: dict[str, str], edges: dict[str, dict]) -> set[AnnotationFinding]:
+def _reachability(
+    objects: Mapping[str, str], edges: Mapping[str, EdgeAnnotation]
+) -> set[AnnotationFinding]:
     found: set[AnnotationFinding] = set()
-    deletable = deletable_types({"objects": objects, "edges": edges})
+    deletable = deletable_types(Annotations(objects, edges))
     for object_type, annotation in sorted(objects.items()):
         if annotation in ("directly", "short_ttl", "not_deleted") or not _valid_object(
             annotation, objects
@@ -208,22 +210,16 @@ def _reachability(objects: dict[str, str], edges: dict[str, dict]) -> set[Annota
                     f"reaches it: its objects are never deleted",
                 )
             )
-    targets = sorted(
-        {str(s["dst"]) for s in edges.values() if s.get("deletion") == "refcount" and s.get("dst")}
-    )
+    targets = sorted({s.dst for s in edges.values() if s.deletion == "refcount" and s.dst})
     for target in targets:
         counted = [
             e
             for e, s in edges.items()
-            if s.get("deletion") == "refcount"
-            and s.get("dst") == target
-            and s.get("src") in deletable
+            if s.deletion == "refcount" and s.dst == target and s.src in deletable
         ]
         if not counted:
             inbound = sorted(
-                e
-                for e, s in edges.items()
-                if s.get("deletion") == "refcount" and s.get("dst") == target
+                e for e, s in edges.items() if s.deletion == "refcount" and s.dst == target
             )
             found.add(
                 AnnotationFinding(
@@ -287,7 +283,7 @@ def findings_frame(like: DataFrame, findings: Iterable[AnnotationFinding]) -> Da
 
 
 def annotation_findings(
-    annotations: Mapping[str, Any],
+    annotations: Annotations | Mapping[str, Any],
     inventory: DataFrame,
     *,
     options: HeuristicOptions | None = None,

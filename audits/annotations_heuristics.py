@@ -34,7 +34,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audits.annotation_sections import _sections
+from audits.annotation_sections import Annotations, as_annotations
 
 PREDICTIONS_SCHEMA = (
     "edge_type string, edges long, new_owned double, shared double, older double, "
@@ -159,16 +159,11 @@ def predict_annotations(
     )
 
 
-def _declared(predictions: DataFrame, annotations: Mapping[str, Any]) -> DataFrame:
-    objects, edges = _sections(annotations)
+def _declared(predictions: DataFrame, annotations: Annotations | Mapping[str, Any]) -> DataFrame:
+    ann = as_annotations(annotations)
     rows = [
-        (
-            name,
-            spec.get("deletion"),
-            spec.get("dst"),
-            objects.get(str(spec.get("dst"))) if spec.get("dst") else None,
-        )
-        for name, spec in edges.items()
+        (name, spec.deletion, spec.dst, ann.objects.get(spec.dst) if spec.dst else None)
+        for name, spec in ann.edges.items()
     ]
     declared = predictions.sparkSession.createDataFrame(
         rows, "edge_type string, declared string, dst_type string, dst_annotation string"
@@ -176,7 +171,9 @@ def _declared(predictions: DataFrame, annotations: Mapping[str, Any]) -> DataFra
     return predictions.join(declared, "edge_type")
 
 
-def heuristic_findings(predictions: DataFrame, annotations: Mapping[str, Any]) -> DataFrame:
+def heuristic_findings(
+    predictions: DataFrame, annotations: Annotations | Mapping[str, Any]
+) -> DataFrame:
     """Disagreements of the predictions with the declared annotations.
 
     Declared ``deep`` or ``shallow`` with the other predicted gives ``heuristic_predicts_<x>``;
@@ -229,7 +226,9 @@ def heuristic_findings(predictions: DataFrame, annotations: Mapping[str, Any]) -
     )
 
 
-def prediction_scores(predictions: DataFrame, annotations: Mapping[str, Any]) -> PredictionScore:
+def prediction_scores(
+    predictions: DataFrame, annotations: Annotations | Mapping[str, Any]
+) -> PredictionScore:
     """Precision/recall of the predictions against the declared annotations taken as truth.
 
     Only edge types declared ``deep`` or ``shallow`` with at least ``min_edges`` observed edges

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -174,13 +173,11 @@ def annotations(ctx: JobContext) -> DataFrame | None:
     optional annotations file is absent: the preflight notes it)."""
     if not os.path.exists(ctx.cfg.inputs.annotations):
         return None
-    load_annotations(ctx.cfg.inputs.annotations)  # validates, with a one-line ConfigError
-    with open(ctx.cfg.inputs.annotations, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
-    if not ctx.store.exists("landed_edge_inventory"):
+    model = load_annotations(ctx.cfg.inputs.annotations)  # validated once, one-line ConfigError
+    inventory = ctx.store.read("landed_edge_inventory", missing_ok=True)
+    if inventory is None:
         return None
-    inventory = ctx.store.read("landed_edge_inventory")
-    return annotation_findings(doc, inventory).withColumn("run_date", F.lit(ctx.run_date))
+    return annotation_findings(model, inventory).withColumn("run_date", F.lit(ctx.run_date))
 
 
 def run_audit(ctx: JobContext) -> StepResult:

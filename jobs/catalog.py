@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from audits.annotation_sections import Annotations, EdgeAnnotation
 from audits.hashing import HASH_NAMES
 from core.categories import most_specific
 from jobs.catalog_validation import (  # noqa: F401 - re-exported
@@ -157,31 +158,6 @@ class Policies:
     def violated(self, category: str | None, zone: str) -> list[Policy]:
         """The policies a flow of ``category`` data into ``zone`` violates."""
         return [p for p in self.policies if p.covers(category) and zone not in p.allowed_zones]
-
-
-@dataclass(frozen=True)
-class EdgeAnnotation:
-    """The DELF annotation of an edge type: ``src -> dst`` deleted ``deep|shallow|refcount``."""
-
-    name: str
-    src: str
-    dst: str
-    deletion: str
-
-
-@dataclass(frozen=True)
-class Annotations:
-    """The loaded DELF deletion annotations.
-
-    Attributes:
-        objects: mapping of object type to deletion mode.
-        edges: mapping of edge type to its annotation.
-        path: the file it was loaded from.
-    """
-
-    objects: Mapping[str, str]
-    edges: Mapping[str, EdgeAnnotation]
-    path: str = ""
 
 
 # --------------------------------------------------------------------------- loaders

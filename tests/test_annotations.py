@@ -172,6 +172,34 @@ def test_static_validation_clean_and_malformed():
         validate_annotations({"objects": ["user"], "edges": {}})
 
 
+def test_the_audit_takes_the_loaded_model(tmp_path):
+    """The file is validated once into the model; the checks take that model as it is."""
+    import yaml
+
+    from audits.annotation_sections import as_annotations
+    from jobs.catalog import load_annotations
+
+    doc = {
+        "objects": {"user": "directly", "post": "by_any", "tag": "by_any"},
+        "edges": {
+            "user_posts": {"src": "user", "dst": "post", "deletion": "deep"},
+            "post_tags": {"src": "post", "dst": "tag", "deletion": "shallow"},
+        },
+    }
+    path = tmp_path / "annotations.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    model = load_annotations(path)
+    assert as_annotations(model) is model
+    assert as_annotations(doc).edges == model.edges and as_annotations(doc).objects == model.objects
+    observed = [("user_posts", "user", "post"), ("user_likes", "user", "post")]
+    got = validate_annotations(model, observed=observed)
+    assert got == validate_annotations(doc, observed=observed)
+    assert {(f.finding, f.edge_type, f.object_type) for f in got} == {
+        ("unannotated_edge_type", "user_likes", None),
+        ("unreachable_object_type", None, "tag"),
+    }
+
+
 # ---------------------------------------------------------------- dangling data
 
 
