@@ -81,6 +81,9 @@ class KindCounts:
     released: int = 0
     skipped: int = 0
     """Records that carry no query (e.g. Spark task events, CSV log messages): counted only."""
+    files_not_read: int = 0
+    """Files under the kind's folder not landed (hidden, other type, unknown format, unreadable),
+    each with its reason in ``rejected_inputs`` (location ``file``)."""
 
 
 @dataclass(frozen=True)
@@ -335,7 +338,7 @@ def land_kind(
     _note_skipped(ctx, kind, skipped)
     if not plans:
         ctx.log(f"land {kind.name}: no new files or lines")
-        return KindCounts(0, 0, 0, 0)
+        return KindCounts(0, 0, 0, 0, files_not_read=len(skipped))
     _forget(ctx, kind, [p.file.path for p in plans if p.status == "changed"])
     files = [p.file for p in plans]
     if documents:
@@ -457,6 +460,7 @@ def land_kind(
         total["held"],
         released,
         total["skipped"],
+        len(skipped),
     )
 
 
@@ -465,8 +469,13 @@ def _add(result: StepResult, name: str, c: KindCounts) -> None:
     result.rows_written += c.accepted
     result.rows_rejected += c.rejected
     before = result.details.get(name) or {}
-    merged = {k: int(before.get(k) or 0) + v for k, v in c.__dict__.items() if k != "held"}
+    merged = {
+        k: int(before.get(k) or 0) + v
+        for k, v in c.__dict__.items()
+        if k not in ("held", "files_not_read")
+    }
     merged["held"] = c.held if c.files else int(before.get("held") or 0)
+    merged["files_not_read"] = c.files_not_read  # the folder as this attempt found it
     result.details[name] = merged
 
 

@@ -71,41 +71,45 @@ def file_formats(
     return formats, problems
 
 
-def _csv_records(lines: DataFrame) -> DataFrame:
-    """Physical lines -> CSV records (source, line of the first physical line, value)."""
-    quotes = F.length("value") - F.length(F.regexp_replace("value", '"', ""))
-    w = Window.partitionBy("source").orderBy("line")
-    before = F.coalesce(F.sum(quotes).over(w.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0))
-    starts = lines.withColumn("_starts", (before % 2) == 0)
-    grouped = starts.withColumn(
-        "_rec",
-        F.max(F.when(F.col("_starts"), F.col("line"))).over(
-            w.rowsBetween(Window.unboundedPreceding, 0)
-        ),
-    )
-    records = grouped.groupBy("source", "_rec").agg(
-        F.array_sort(F.collect_list(F.struct("line", "value"))).alias("_parts")
-    )
-    value = F.array_join(F.transform("_parts", lambda p: p["value"]), "\n")
-    return records.select("source", F.col("_rec").alias("line"), value.alias("value")).filter(
-        F.trim("value") != ""
-    )
-
-
 def records(ctx: JobContext, files: list[InputFile], formats: dict[str, FileFormat]) -> DataFrame:
-    """DataFrame[source, line, value]: the records of ``files`` (CSV ones assembled)."""
+    """DataFrame[source, line, value]: the records of ``files``.
+
+    A record is a non-blank line, or in a CSV file the physical lines up to the one where the
+    running count of ``"`` is even (a quoted field may hold newlines and blank lines), numbered
+    by its first line; a CSV header row is not a record. One pass: a window over each file's
+    lines, then the lines of each record joined.
+    """
     spark = ctx.spark
+    if not any(f.csv for f in formats.values()):
+        return read_lines(spark, files)
     kinds = spark.createDataFrame(
         [(p, f.csv, f.header_line) for p, f in formats.items()],
         "source string, _csv boolean, _header_line bigint",
     )
-    lines = read_lines(spark, files, keep_blank=True).join(F.broadcast(kinds), "source")
-    plain = lines.filter(~F.col("_csv") & (F.trim("value") != "")).select("source", "line", "value")
-    if not any(f.csv for f in formats.values()):
-        return plain
-    csv = _csv_records(lines.filter(F.col("_csv")).select("source", "line", "value"))
-    csv = csv.join(F.broadcast(kinds), "source").filter(F.col("line") != F.col("_header_line"))
-    return plain.unionByName(csv.select("source", "line", "value"))
+    lines = (
+        read_lines(spark, files, keep_blank=True)
+        .join(F.broadcast(kinds), "source")
+        .filter(F.col("_csv") | (F.trim("value") != ""))
+    )
+    quotes = F.when(
+        F.col("_csv"), F.length("value") - F.length(F.regexp_replace("value", '"', ""))
+    ).otherwise(F.lit(0))
+    w = Window.partitionBy("source").orderBy("line")
+    before = F.coalesce(F.sum(quotes).over(w.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0))
+    rec = F.max(F.when(~F.col("_csv") | (before % 2 == 0), F.col("line"))).over(
+        w.rowsBetween(Window.unboundedPreceding, 0)
+    )
+    grouped = (
+        lines.withColumn("_rec", rec)
+        .groupBy("source", "_rec", "_header_line")
+        .agg(F.array_sort(F.collect_list(F.struct("line", "value"))).alias("_parts"))
+    )
+    value = F.array_join(F.transform("_parts", lambda p: p["value"]), "\n")
+    return (
+        grouped.filter(F.col("_rec") != F.col("_header_line"))
+        .select("source", F.col("_rec").alias("line"), value.alias("value"))
+        .filter(F.trim("value") != "")
+    )
 
 
 def _converter(formats: dict[str, FileFormat]):
@@ -118,12 +122,16 @@ def _converter(formats: dict[str, FileFormat]):
             out: dict[str, list] = {k: [] for k in ("_json", "_conv_error", "_skip", "_pair")}
             ends = []
             for src, value in zip(pdf["source"], pdf["value"], strict=True):
-                c = convert(value, formats[src], src)
-                out["_json"].append(to_json(c.row) if c.row is not None else None)
-                out["_conv_error"].append(c.error)
-                out["_skip"].append(c.skip)
-                out["_pair"].append(c.pair_key)
-                ends.append(bool(c.ends))
+                fmt = formats[src]
+                if fmt.name == JSONL:  # the product's own line, parsed as it is
+                    c = None
+                else:
+                    c = convert(value, fmt, src)
+                out["_json"].append(value if c is None else to_json(c.row) if c.row else None)
+                out["_conv_error"].append(c.error if c else None)
+                out["_skip"].append(c.skip if c else None)
+                out["_pair"].append(c.pair_key if c else None)
+                ends.append(bool(c.ends) if c else False)
             yield pd.DataFrame(
                 {
                     "source": pdf["source"],
@@ -142,36 +150,26 @@ def _pair(conv: DataFrame) -> DataFrame:
 
     A query row gets the end's status, finish time and error (``_end_*`` columns); a matched end
     record is a skip (its query lands); an unmatched one lands on its own when it carries the
-    statement (a PostgreSQL error of a statement not logged), else it is a skip.
+    statement (a PostgreSQL error of a statement not logged), else it is a skip. One window per
+    (file, pair key): no self-join, the records are computed once.
     """
     ok = F.col("_conv_error").isNull() & F.col("_skip").isNull() & F.col("_pair").isNotNull()
-    ends = (
-        conv.filter(ok & F.col("_ends"))
-        .groupBy("source", "_pair")
-        .agg(F.min(F.struct("line", "_json")).alias("_end"))
-        .select("source", "_pair", F.col("_end._json").alias("_end_json"))
-    )
-    starts = (
-        conv.filter(ok & ~F.col("_ends"))
-        .groupBy("source", "_pair")
-        .agg(F.min("line").alias("_start_line"))
-    )
-    joined = conv.join(ends, ["source", "_pair"], "left").join(starts, ["source", "_pair"], "left")
-    is_end = F.col("_ends") & F.col("_pair").isNotNull()
+    w = Window.partitionBy("source", "_pair")
+    first_end = F.min(F.when(ok & F.col("_ends"), F.struct("line", "_json"))).over(w)
+    start_line = F.min(F.when(ok & ~F.col("_ends"), F.col("line"))).over(w)
+    paired = conv.withColumn("_end_json", first_end["_json"]).withColumn("_start_line", start_line)
+    is_end = ok & F.col("_ends")
     standalone = F.get_json_object("_json", "$.sql").isNotNull()
     skip = (
         F.when(
             is_end & F.col("_start_line").isNotNull(),
             F.concat(F.lit("ends the query of line "), F.col("_start_line").cast("string")),
         )
-        .when(
-            is_end & ~standalone & F.col("_conv_error").isNull(),
-            F.lit("ends a query whose start is not in the lines read"),
-        )
+        .when(is_end & ~standalone, F.lit("ends a query whose start is not in the lines read"))
         .otherwise(F.col("_skip"))
     )
     end_json = F.when(~F.col("_ends"), F.col("_end_json"))
-    return joined.select(
+    return paired.select(
         "source",
         "line",
         "value",
@@ -185,24 +183,14 @@ def _pair(conv: DataFrame) -> DataFrame:
 
 
 def parse_records(kind: InputKind, recs: DataFrame, formats: dict[str, FileFormat]) -> DataFrame:
-    """``parse_lines``-shaped rows of the records, plus ``_skip`` (null: a query row)."""
-    jsonl = [p for p, f in formats.items() if f.name == JSONL]
-    own = recs.filter(F.col("source").isin(jsonl)).select(
-        "source",
-        "line",
-        "value",
-        F.col("value").alias("_json"),
-        *[F.lit(None).cast("string").alias(c) for c in ("_conv_error", "_skip")],
-        F.lit(None).cast("string").alias("_pair"),
-        F.lit(False).alias("_ends"),
-    )
-    native = {p: f for p, f in formats.items() if f.name != JSONL}
-    conv = own
-    if native:
-        converted = recs.filter(F.col("source").isin(list(native))).mapInPandas(
-            _converter(native), CONVERTED
-        )
-        conv = own.unionByName(converted)
+    """``parse_lines``-shaped rows of the records, plus ``_skip`` (null: a query row).
+
+    Files of the product's own format alone are parsed as they are (no Python step); otherwise
+    every record goes through one ``mapInPandas`` that converts the engine-native ones.
+    """
+    if all(f.name == JSONL for f in formats.values()):
+        return parse_lines(recs, kind).withColumn("_skip", F.lit(None).cast("string"))
+    conv = recs.mapInPandas(_converter(formats), CONVERTED)
     if any(f.name in PAIRED for f in formats.values()):
         conv = _pair(conv)
     else:
