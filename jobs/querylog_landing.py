@@ -53,6 +53,15 @@ def file_formats(
         except InputError as exc:
             problems.append((f.path, "file not read: " + str(exc).removeprefix(f.path + ": ")))
             continue
+        if not sample and f.size > 0:
+            problems.append(
+                (
+                    f.path,
+                    f"file not read: no text could be read from its {f.size} bytes (a name "
+                    "saying compressed for content that is not, or the other way round?)",
+                )
+            )
+            continue
         if settings.format == AUTO:
             found = detect(sample, complete=complete, file_name=f.path)
         else:
