@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from typing import Any
 
-from audits.querylog_formats.common import RecordError
+from audits.querylog_formats.common import RecordContext, RecordError, load_object
 
 
 def quote_count(line: str) -> int:
@@ -49,3 +51,17 @@ def as_dict(text: str, header: tuple[str, ...]) -> dict[str, str | None]:
             f"({', '.join(header[:4])}, ...)"
         )
     return {h: (v if v != "" else None) for h, v in zip(header, fields, strict=True)}
+
+
+def table_row(
+    text: str, ctx: RecordContext, what: str, looks_like: Callable[[set[str]], bool], missing: str
+) -> dict[str, Any]:
+    """One row of an exported table (BigQuery JOBS, Snowflake QUERY_HISTORY): a CSV record by
+    the file's header (``ctx.header``) or a JSON object whose keys ``looks_like`` the table's
+    (else :class:`RecordError` with ``missing``)."""
+    if ctx.header:
+        return as_dict(text, ctx.header)
+    obj = load_object(text, what)
+    if not looks_like({k.lower() for k in obj}):
+        raise RecordError(missing)
+    return obj

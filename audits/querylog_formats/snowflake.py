@@ -21,10 +21,9 @@ from audits.querylog_formats.common import (
     RecordContext,
     RecordError,
     iso_time,
-    load_object,
     query_row,
 )
-from audits.querylog_formats.csv_records import as_dict
+from audits.querylog_formats.csv_records import table_row
 
 NAME = "snowflake"
 WHAT = "a Snowflake QUERY_HISTORY row"
@@ -95,9 +94,9 @@ def convert_fields(rec: dict[str, Any], ctx: RecordContext) -> Converted:
 
 def convert(text: str, ctx: RecordContext) -> Converted:
     """A JSON line or (with ``ctx.header``) a CSV record -> a query row."""
-    if ctx.header:
-        return convert_fields(as_dict(text, ctx.header), ctx)
-    obj = load_object(text, WHAT)
-    if not looks_like({k.lower() for k in obj}):
-        raise RecordError("no 'QUERY_TEXT' with 'QUERY_ID' or 'EXECUTION_STATUS'")
-    return convert_fields(obj, ctx)
+    return convert_fields(
+        table_row(
+            text, ctx, WHAT, looks_like, "no 'QUERY_TEXT' with 'QUERY_ID' or 'EXECUTION_STATUS'"
+        ),
+        ctx,
+    )
