@@ -233,7 +233,8 @@ def _build(cls: Any, data: Any, prefix: str, file: str) -> Any:
     }
     for key in data:
         if key not in fields:
-            near = difflib.get_close_matches(str(key), list(fields), n=1)
+            known = [*fields, SOURCES_SECTION] if cls is Config else list(fields)
+            near = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean '{_join(prefix, near[0])}'?)" if near else ""
             raise ConfigError(f"{file}: unknown key '{_join(prefix, str(key))}'{hint}")
     values = {}
