@@ -115,6 +115,12 @@ QUERY_LOGS = InputKind(
         Field("status", "string", allowed=("ok", "failed")),
         Field("action", "string", allowed=("READ", "WRITE")),
         Field("table", "string"),
+        # set by the engine-native formats (audits.querylog_formats); optional in the product's own
+        Field("finished_at", "timestamp"),
+        Field("error", "string"),
+        Field("destination", "string", json_type="STRING"),
+        Field("format", "string"),
+        Field("engine_lineage", "string", raw_json=True, json_type="ARRAY"),
     ),
     one_of=(("sql", "action"),),
     requires=(("action", ("job_id", "table")),),
@@ -321,8 +327,10 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
     Returns:
         ``source, line, value`` plus one column per field, ``extra`` (unknown top-level fields),
         ``_parse_error`` (null when the line is a JSON object) and ``_type_error`` (the first
-        field whose value has the wrong type, or null).
+        field whose value has the wrong type, or null). Further ``raw`` columns whose names start
+        with ``_`` are passed through.
     """
+    passthrough = [c for c in raw.columns if c.startswith("_")]
     value = F.col("value")
     arr = F.when(
         F.length(value) <= MAX_LINE_CHARS,
@@ -360,7 +368,7 @@ def parse_lines(raw: DataFrame, kind: InputKind) -> DataFrame:
         type_checks.append(F.when(F.expr(predicate), F.lit(reason)))
     type_error = F.coalesce(*type_checks) if type_checks else F.lit(None).cast("string")
     cols.append(F.when(obj.isNotNull(), type_error).alias("_type_error"))
-    out = df.select(*cols)
+    out = df.select(*cols, *passthrough)
     for cond, needed in kind.requires:
         missing = F.concat_ws(", ", *[F.when(F.col(n).isNull(), F.lit(f"'{n}'")) for n in needed])
         out = out.withColumn(

@@ -25,7 +25,10 @@ from typing import Any
 
 import yaml
 
+from audits.querylog_formats import SourceSettings
 from jobs.errors import ConfigError
+from jobs.querylog_sources import SECTION as SOURCES_SECTION
+from jobs.querylog_sources import parse_sources
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "conf" / "default.yaml"
 
@@ -75,6 +78,8 @@ class Confidence:
     config: float
     probe_match: float
     probe_no_match: float
+    engine_lineage: float = 0.95
+    """Column lineage computed by the engine itself (Trino ioMetadata, Hive LineageLogger)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,9 @@ class Config:
     deletion: Deletion
     keys: Keys
     observability: Observability
+    query_log_sources: dict[str, SourceSettings] = field(default_factory=dict)
+    """Per-source query-log settings by path under ``inputs.query_logs``
+    (:mod:`jobs.querylog_sources`)."""
     source: str = "<defaults>"
 
 
@@ -218,10 +226,15 @@ def _build(cls: Any, data: Any, prefix: str, file: str) -> Any:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{file}: key '{where}' is {data!r}, expected a mapping")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    fields = {
+        f.name: f
+        for f in dataclasses.fields(cls)
+        if f.name != "source" and not (cls is Config and f.name == SOURCES_SECTION)
+    }
     for key in data:
         if key not in fields:
-            near = difflib.get_close_matches(str(key), list(fields), n=1)
+            known = [*fields, SOURCES_SECTION] if cls is Config else list(fields)
+            near = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean '{_join(prefix, near[0])}'?)" if near else ""
             raise ConfigError(f"{file}: unknown key '{_join(prefix, str(key))}'{hint}")
     values = {}
@@ -305,7 +318,15 @@ def load_config(
         data["warehouse"] = env["COMPLIANCE_WAREHOUSE"]
     if env.get("COMPLIANCE_SPARK_MASTER") and isinstance(data.get("spark"), Mapping):
         data["spark"] = {**data["spark"], "master": env["COMPLIANCE_SPARK_MASTER"]}
+    sources, problems = parse_sources(data.pop(SOURCES_SECTION, None), source)
+    if problems:
+        raise ConfigError(
+            problems[0]
+            if len(problems) == 1
+            else f"{len(problems)} configuration problems:\n" + "\n".join(problems)
+        )
     cfg: Config = _build(Config, data, "", source)
+    cfg = dataclasses.replace(cfg, query_log_sources=sources)
     if cfg.storage.engine not in _ENGINES:
         raise ConfigError(
             f"{source}: key 'storage.engine' is {cfg.storage.engine!r}, expected one of {', '.join(_ENGINES)}"

@@ -58,12 +58,13 @@ def list_files(spark: SparkSession, root: str, suffixes: Iterable[str]) -> list[
 
 
 def list_inputs(
-    spark: SparkSession, root: str, suffixes: Iterable[str]
+    spark: SparkSession, root: str, suffixes: Iterable[str] | None
 ) -> tuple[list[InputFile], list[tuple[str, str]]]:
     """The input files under ``root`` and the files that are not read, each with the reason.
 
     Not read: names (or folders under ``root``) starting with ``_`` or ``.`` (hidden, as Hadoop
-    tools treat them) and names without one of ``suffixes``.
+    tools treat them) and names without one of ``suffixes`` (``None``: every name is read; the
+    content decides, as for query logs).
     """
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
@@ -74,7 +75,7 @@ def list_inputs(
             return [], []
         it = fs.listFiles(path, True)
         out, skipped = [], []
-        suffixes = tuple(suffixes)
+        suffixes = tuple(suffixes) if suffixes is not None else None
         base = normalise(fs.makeQualified(path).toString()).rstrip("/")
         while it.hasNext():
             st = it.next()
@@ -90,7 +91,7 @@ def list_inputs(
                     )
                 )
                 continue
-            if not name.lower().endswith(suffixes):
+            if suffixes is not None and not name.lower().endswith(suffixes):
                 skipped.append(
                     (full, "file not read: its type is not one of " + ", ".join(suffixes))
                 )
@@ -103,12 +104,15 @@ def list_inputs(
     return sorted(out, key=lambda f: f.path), sorted(skipped)
 
 
-def read_lines(spark: SparkSession, files: list[InputFile]) -> DataFrame:
+def read_lines(
+    spark: SparkSession, files: list[InputFile], *, keep_blank: bool = False
+) -> DataFrame:
     """DataFrame[source string, line bigint, value string] of the non-blank lines of ``files``.
 
     ``line`` is the 1-based line number in its file (gzip files included). Lines end at LF (a
     CR before it is dropped): a bare CR stays inside its line instead of splitting it, so line
-    numbers are those of ``wc -l`` and the parse rejects the line.
+    numbers are those of ``wc -l`` and the parse rejects the line. ``keep_blank`` keeps blank
+    lines too (a CSV field may hold them).
     """
     schema = "source string, line bigint, value string"
     if not files:
@@ -139,7 +143,37 @@ def read_lines(spark: SparkSession, files: list[InputFile]) -> DataFrame:
         (F.col("_start") + F.col("_mid") - F.col("_min") + 1).alias("line"),
         "value",
     )
-    return numbered.filter(F.trim(F.col("value")) != "")
+    return numbered if keep_blank else numbered.filter(F.trim(F.col("value")) != "")
+
+
+def head_bytes(spark: SparkSession, path: str, n: int) -> tuple[bytes, bool]:
+    """The first ``n`` bytes of a file (decompressed, by its suffix, as Spark reads it) and
+    whether they are the whole file. Read on the driver: a few KB per file, to detect formats.
+
+    Raises:
+        InputError: the file cannot be opened or decompressed.
+    """
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    stream = None
+    try:
+        fs = hpath.getFileSystem(conf)
+        stream = fs.open(hpath)
+        codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(conf).getCodec(hpath)
+        if codec is not None:
+            stream = codec.createInputStream(stream)
+        bounded = jvm.org.apache.commons.io.input.BoundedInputStream(stream, n + 1)
+        data = bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(bounded))
+    except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors
+        raise InputError(f"{path}: unreadable ({str(exc).splitlines()[0][:200]})") from None
+    finally:
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - closing a failed stream
+                pass
+    return data[:n], len(data) <= n
 
 
 def read_documents(spark: SparkSession, files: list[InputFile]) -> DataFrame:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from audits.querylog_formats import DIALECTS
 from jobs.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.signals_ingest import other_signal_observations
@@ -21,26 +22,8 @@ from lineage.fingerprint import fingerprint_col
 from lineage.masking import every_masked
 from lineage.sql_batch import EXTRACT_SCHEMA, learned_schema, make_extractor
 
-KNOWN_DIALECTS = {
-    "trino",
-    "presto",
-    "spark",
-    "spark2",
-    "hive",
-    "databricks",
-    "bigquery",
-    "snowflake",
-    "postgres",
-    "mysql",
-    "redshift",
-    "duckdb",
-    "athena",
-    "oracle",
-    "tsql",
-    "sqlite",
-    "clickhouse",
-    "teradata",
-}
+KNOWN_DIALECTS = DIALECTS
+"""SQL dialects the parser reads (a line of another engine is rejected)."""
 OBS_KEYS = ["edge_id", "run_date"]
 
 
@@ -299,6 +282,11 @@ def ingest(ctx: JobContext) -> StepResult:
         result.rows_rejected += n_rej
         result.inputs_read += logs.count()
         parts += [obs, job_log_observations(ctx, logs)]
+        if "engine_lineage" in logs.columns:  # landed by the engine-native formats
+            from lineage.signals_engine import engine_lineage_observations
+
+            conf = ctx.cfg.ingest.confidence.engine_lineage
+            parts.append(engine_lineage_observations(logs, confidence=conf))
     parts += other_signal_observations(ctx, catalog)
     if not parts:
         ctx.log("ingest: no landed signals")

@@ -23,8 +23,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from audits.expectations import build_suite, split_by_suite
-from audits.inputs import JSONL_KINDS, Field, InputKind, parse_lines
+from audits.inputs import JSONL_KINDS, QUERY_LOGS, Field, InputKind, parse_lines
 from jobs import ge_validation
+from jobs import querylog_landing as querylogs
 from jobs.context import JobContext, StepResult
 from jobs.files import (
     DOC_SUFFIXES,
@@ -54,7 +55,7 @@ REJECTED_SCHEMA = (
 LEDGER_SCHEMA = (
     "source string, kind string, size bigint, mtime bigint, run_date date, "
     "lines bigint, accepted bigint, rejected bigint, held bigint, held_until timestamp, "
-    "last_line bigint, sha256 string"
+    "last_line bigint, sha256 string, skipped bigint"
 )
 HELD_SCHEMA = (
     "source string, kind string, line bigint, until timestamp, reason string, run_date date"
@@ -78,6 +79,11 @@ class KindCounts:
     rejected: int
     held: int = 0
     released: int = 0
+    skipped: int = 0
+    """Records that carry no query (e.g. Spark task events, CSV log messages): counted only."""
+    files_not_read: int = 0
+    """Files under the kind's folder not landed (hidden, other type, unknown format, unreadable),
+    each with its reason in ``rejected_inputs`` (location ``file``)."""
 
 
 @dataclass(frozen=True)
@@ -236,13 +242,16 @@ def _raw_text(ctx: JobContext, kind: InputKind) -> F.Column:
     return F.substring(raw, 1, ctx.cfg.ingest.raw_truncate)
 
 
-def _lines_to_read(ctx: JobContext, kind: InputKind, plans: list[FilePlan]) -> DataFrame:
-    """The lines of the planned files not read before, plus the held lines to try again."""
+def _lines_to_read(
+    ctx: JobContext, kind: InputKind, plans: list[FilePlan], raw: DataFrame | None = None
+) -> DataFrame:
+    """The lines (or ``raw`` records) of the planned files not read before, plus the held lines
+    to try again."""
     files = [p.file for p in plans]
     bounds = ctx.spark.createDataFrame(
         [(p.file.path, p.after_line) for p in plans], "source string, _after bigint"
     )
-    raw = read_lines(ctx.spark, files).join(F.broadcast(bounds), "source")
+    raw = (read_lines(ctx.spark, files) if raw is None else raw).join(F.broadcast(bounds), "source")
     if ctx.store.exists("held_inputs"):
         held = (
             ctx.store.read("held_inputs")
@@ -298,6 +307,7 @@ def _ledger_rows(
                 ),
                 last,
                 p.sha256,
+                int(prev.get("skipped") or 0) + n("skipped"),
             )
         )
     return rows
@@ -314,14 +324,21 @@ def land_kind(
     the run's window go to ``held_inputs`` and are read again by every later run until their
     window comes. Files that are not read (hidden names, other types) are recorded once.
     """
-    listed, skipped = list_inputs(ctx.spark, root, DOC_SUFFIXES if documents else JSONL_SUFFIXES)
-    _note_skipped(ctx, kind, skipped)
+    native = kind.name == QUERY_LOGS.name  # engine-native formats, detected per file
+    suffixes = None if native else (DOC_SUFFIXES if documents else JSONL_SUFFIXES)
+    listed, skipped = list_inputs(ctx.spark, root, suffixes)
     plans = [
         p for p in _plan(ctx, kind.name, listed, documents=documents) if p.status != "unchanged"
     ]
+    formats: dict = {}
+    if native and plans:
+        formats, unreadable = querylogs.file_formats(ctx, root, [p.file for p in plans])
+        skipped = sorted(skipped + unreadable)
+        plans = [p for p in plans if p.file.path in formats]
+    _note_skipped(ctx, kind, skipped)
     if not plans:
         ctx.log(f"land {kind.name}: no new files or lines")
-        return KindCounts(0, 0, 0, 0)
+        return KindCounts(0, 0, 0, 0, files_not_read=len(skipped))
     _forget(ctx, kind, [p.file.path for p in plans if p.status == "changed"])
     files = [p.file for p in plans]
     if documents:
@@ -332,8 +349,13 @@ def land_kind(
             .withColumn("_parse_error", F.coalesce("_doc_error", "_parse_error"))
             .drop("_doc_error")
         )
+    elif native:
+        recs = _lines_to_read(ctx, kind, plans, raw=querylogs.records(ctx, files, formats))
+        parsed = querylogs.parse_records(kind, recs, formats)
     else:
         parsed = parse_lines(_lines_to_read(ctx, kind, plans), kind)
+    if "_skip" not in parsed.columns:
+        parsed = parsed.withColumn("_skip", F.lit(None).cast("string"))
     ge_validation.ensure_context()
     suite = build_suite(kind, cutoff=ctx.cutoff)
     bounds = ctx.spark.createDataFrame(
@@ -342,7 +364,8 @@ def land_kind(
     times = [F.col(f.name) for f in kind.fields if f.sane_time]
     until = (F.greatest(*times) if len(times) > 1 else times[0]) if times else F.lit(None)
     outcome = (
-        F.when(F.col("_reject_reason").isNotNull(), F.lit("rejected"))
+        F.when(F.col("_skip").isNotNull(), F.lit("skipped"))
+        .when(F.col("_reject_reason").isNotNull(), F.lit("rejected"))
         .when(F.col("_held_reason").isNotNull(), F.lit("held"))
         .otherwise(F.lit("accepted"))
     )
@@ -366,7 +389,7 @@ def land_kind(
         }  # a few rows per file: small
         total = {
             o: sum(v[0] for (_s, out, _n), v in counts.items() if out == o)
-            for o in ("accepted", "rejected", "held")
+            for o in ("accepted", "rejected", "held", "skipped")
         }
         accepted = split.filter(F.col("_outcome") == "accepted").select(
             *kind.field_names,
@@ -416,7 +439,7 @@ def land_kind(
                 held,
                 (F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]),
             )
-        ge_validation.record(ctx, kind.name, split, suite)
+        ge_validation.record(ctx, kind.name, split.filter(F.col("_outcome") != "skipped"), suite)
     finally:
         split.unpersist()
     ledger = ctx.spark.createDataFrame(_ledger_rows(ctx, kind, plans, counts), LEDGER_SCHEMA)
@@ -429,9 +452,17 @@ def land_kind(
         f"{total['accepted']} accepted, "
         f"{total['rejected']} rejected, {total['held']} held for a later run"
         + (f", {released} held lines released" if released else "")
+        + (f", {total['skipped']} records without a query" if total["skipped"] else "")
     )
     return KindCounts(
-        len(files), n_read, total["accepted"], total["rejected"], total["held"], released
+        len(files),
+        n_read,
+        total["accepted"],
+        total["rejected"],
+        total["held"],
+        released,
+        total["skipped"],
+        len(skipped),
     )
 
 
@@ -440,8 +471,13 @@ def _add(result: StepResult, name: str, c: KindCounts) -> None:
     result.rows_written += c.accepted
     result.rows_rejected += c.rejected
     before = result.details.get(name) or {}
-    merged = {k: int(before.get(k) or 0) + v for k, v in c.__dict__.items() if k != "held"}
+    merged = {
+        k: int(before.get(k) or 0) + v
+        for k, v in c.__dict__.items()
+        if k not in ("held", "files_not_read")
+    }
     merged["held"] = c.held if c.files else int(before.get("held") or 0)
+    merged["files_not_read"] = c.files_not_read  # the folder as this attempt found it
     result.details[name] = merged
 
 
