@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jobs.errors import ComplianceError, ConfigError, LockError, UsageError
 from jobs.keys import KeyDirectoryError
-from lineage.graph import GraphError
+from lineage.graph_errors import GraphError
 from lineage.policy import PolicyError
 
 
@@ -311,27 +311,51 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_datamap(args: argparse.Namespace) -> int:
-    from jobs.datamap_command import datamap
+def _without_spark(args: argparse.Namespace, answer: Callable[[argparse.Namespace], object]):
+    """The answer of the Spark-free path (:mod:`jobs.answers`), or None when Spark must answer."""
+    from jobs.answers import Fallback
 
-    ctx = _context(args)
-    out = datamap(
-        ctx,
-        column=args.column,
-        category=args.category,
-        subject_key=args.subject_key,
-        fmt=args.format,
-        out=Path(args.out) if args.out else None,
-    )
+    try:
+        return answer(args)
+    except Fallback as why:
+        if not getattr(args, "quiet", False):
+            print(f"compliance: answering with Spark ({why})", file=sys.stderr)
+        return None
+
+
+def cmd_datamap(args: argparse.Namespace) -> int:
+    from jobs import answers
+
+    answers.check_datamap_args(args)  # usage errors before any engine starts
+    out = _without_spark(args, answers.datamap)
+    if out is None:
+        from jobs.datamap_command import datamap
+
+        ctx = _context(args)
+        out = datamap(
+            ctx,
+            column=args.column,
+            category=args.category,
+            subject_key=args.subject_key,
+            fmt=args.format,
+            out=Path(args.out) if args.out else None,
+        )
     print(out if isinstance(out, str) else f"data map written to {out}")
     return 0
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from jobs.explore import run_lineage
+    from jobs import answers
 
-    ctx = _context(args)
-    print(run_lineage(ctx, args.direction, args.node, depth=args.depth, as_of=args.as_of))
+    if args.depth is not None and args.depth < 0:
+        raise UsageError(f"--depth must be 0 or more, got {args.depth}")
+    text = _without_spark(args, answers.lineage)
+    if text is None:
+        from jobs.explore import run_lineage
+
+        ctx = _context(args)
+        text = run_lineage(ctx, args.direction, args.node, depth=args.depth, as_of=args.as_of)
+    print(text)
     return 0
 
 

@@ -3,35 +3,16 @@ JSON or CSV (the views are built by :mod:`jobs.datamap` and :mod:`jobs.datamap_s
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
+from jobs.answers import flow_text
 from jobs.context import JobContext
 from jobs.datamap import Format, Scope, _violations, build_datamap
 from jobs.datamap_subject import SUBJECT_COLUMNS, subject_map
 from jobs.errors import UsageError
 from reports import datamap as dm_view
 from reports import render_datamap
-from reports.exports import csv_cell, json_default
-
-
-def _text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: Format) -> str:
-    if fmt == "json":
-        payload = [{c: r.get(c) for c in columns} for r in rows]
-        text = json.dumps(
-            payload, default=json_default, sort_keys=True, indent=1, ensure_ascii=False
-        )
-        return text + "\n"
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([csv_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
 
 
 def datamap(
@@ -82,7 +63,7 @@ def datamap(
         folder = Path(out) if out else Path(ctx.cfg.reports) / f"datamap-{scope.slug}"
         render_datamap(dm, folder, generated_at=datetime.now(timezone.utc).replace(tzinfo=None))
         return folder / "datamap.html"
-    text = _text(rows, cols, fmt)
+    text = flow_text(rows, cols, fmt)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8")

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from jobs.closure_job import apply_review
 from jobs.context import JobContext
 from jobs.errors import TableError, UsageError
+from lineage.answers import lineage_text
 from lineage.flows import graph_edges
 from lineage.impact import affected_assets, downstream, impact, upstream
 
@@ -137,15 +138,7 @@ def run_lineage(
     _known_node(ctx, g, node)
     fn = upstream if direction == "up" else downstream
     rows = fn(g, [node], depth=depth).orderBy("depth", "node").collect()
-    when = f" as of {as_of}" if as_of else ""
-    if not rows:
-        return f"nothing {'upstream' if direction == 'up' else 'downstream'} of {node}{when}"
-    lines = [
-        f"{len(rows)} nodes {'upstream' if direction == 'up' else 'downstream'} of {node}{when}:"
-    ]
-    for r in rows:
-        lines.append(f"  {r.node:60} depth {r.depth}  confidence {r.confidence:.2f}")
-    return "\n".join(lines)
+    return lineage_text(direction, node, [(r.node, r.depth, r.confidence) for r in rows], as_of)
 
 
 def record_review(

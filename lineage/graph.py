@@ -56,16 +56,12 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from core.errors import ComplianceError
 from lineage.graph_csr import CsrGraph, build_csr, traverse
+from lineage.graph_errors import GraphError  # noqa: F401 - re-exported
 from lineage.graph_spark import closure_by_joins
 
 CLOSURE_SCHEMA = "source string, node string, depth int, confidence double"
 CLOSURE_PATH_SCHEMA = CLOSURE_SCHEMA + ", path array<string>"
-
-
-class GraphError(ComplianceError):
-    """Bad input to a graph function (a confidence out of range, a negative depth, ...)."""
 
 
 @dataclass(frozen=True)

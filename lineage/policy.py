@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from typing import TYPE_CHECKING, Literal
 
 from core.categories import covers, normalise
 from core.errors import ComplianceError
-from lineage.graph_nodes import with_zone
+
+if TYPE_CHECKING:  # Spark is imported by the two DataFrame rules only: a policy loads without it
+    from pyspark.sql import DataFrame
 
 VIOLATION_COLUMNS = (
     "policy",
@@ -129,6 +128,10 @@ def policy_violations(
         ``[policy, data_category, source, node, zone, depth, confidence, path]``, one row per
         (policy, source, data_category, node).
     """
+    from pyspark.sql import functions as F
+
+    from lineage.graph_nodes import with_zone
+
     if unzoned not in ("violation", "ignore"):
         raise PolicyError(f"unzoned must be 'violation' or 'ignore', got {unzoned!r}")
     spark = closure_with_categories.sparkSession
@@ -182,6 +185,8 @@ def new_flows(
     Returns:
         The rows of ``tonight`` whose keys are absent from ``previous``.
     """
+    from pyspark.sql import functions as F
+
     missing = [k for k in keys if k not in tonight.columns or k not in previous.columns]
     if missing:
         raise PolicyError(f"new_flows: key columns missing from a closure: {', '.join(missing)}")
