@@ -132,28 +132,61 @@ class DeltaReader:
         self,
         name: str,
         columns: list[str],
-        where: Any = None,
+        where: list[tuple[str, Any]] | None = None,
         *,
         as_of: datetime | None = None,
         optional: tuple[str, ...] = (),
     ) -> list[dict[str, Any]] | None:
-        """The ``columns`` (and those of ``optional`` the table has) of the rows matching the
-        pyarrow expression ``where``, or None when the table does not exist."""
+        """The ``columns`` (and those of ``optional`` the table has) of the rows where every
+        ``(column, value)`` of ``where`` holds (a list or set value: one of them), or None when the
+        table does not exist.
+
+        The scan runs in delta-rs (DataFusion) with the filter pushed down to the Parquet files and
+        their partition values; the result comes back through the Arrow C stream interface, so
+        neither pyarrow's dataset layer nor pandas is loaded.
+        """
         dt = self.table(name, as_of=as_of)
         if dt is None:
             return None
+        have = {f.name for f in dt.schema().fields}
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise Fallback(f"table {name} has no column {', '.join(missing)}")
+        cols = columns + [c for c in optional if c in have and c not in columns]
+        sql = f"SELECT {', '.join(_ident(c) for c in cols)} FROM t"
+        conds = [_condition(c, v) for c, v in where or []]
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
         try:
-            dataset = dt.to_pyarrow_dataset()
-            have = set(dataset.schema.names)
-            missing = [c for c in columns if c not in have]
-            if missing:
-                raise Fallback(f"table {name} has no column {', '.join(missing)}")
-            cols = columns + [c for c in optional if c in have and c not in columns]
-            return dataset.to_table(columns=cols, filter=where).to_pylist()
-        except Fallback:
-            raise
+            import pyarrow as pa
+
+            result = self._dl.QueryBuilder().register("t", dt).execute(sql).read_all()
+            return pa.RecordBatchReader.from_stream(result).read_all().to_pylist()
         except Exception as exc:  # noqa: BLE001 - e.g. a data file removed by VACUUM
             raise Fallback(f"delta-rs cannot read {name}: {exc}") from None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"unsupported filter value {value!r}")
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _condition(column: str, value: Any) -> str:
+    """SQL for ``column = value`` or, for a list/set/tuple, ``column IN (...)`` (empty: false)."""
+    if isinstance(value, list | set | tuple):
+        if not value:
+            return "FALSE"
+        return f"{_ident(column)} IN ({', '.join(_literal(v) for v in sorted(value))})"
+    return f"{_ident(column)} = {_literal(value)}"
 
 
 def _setup(args: Any) -> tuple[Any, DeltaReader, date]:
@@ -259,8 +292,6 @@ def datamap(args: Any) -> Path | str:
         Fallback: Spark must answer (``--subject-key``, ``--format html``, ...).
         UsageError: an unknown column or category, with close matches.
     """
-    import pyarrow.dataset as ds
-
     check_datamap_args(args)
     if args.subject_key:
         raise Fallback("--subject-key scans the audited tables")
@@ -273,7 +304,7 @@ def datamap(args: Any) -> Path | str:
         )
     if args.column:
         table, _, col = args.column.strip().lower().rpartition(".")
-        where = (ds.field("asset_id") == table) & (ds.field("column") == col)
+        where = [("asset_id", table), ("column", col)]
         sources = reader.rows("columns", _COLUMN_FIELDS, where) or []
         if not sources:
             names = reader.rows("columns", ["asset_id", "column"]) or []
@@ -293,7 +324,7 @@ def datamap(args: Any) -> Path | str:
         wanted = {k for k in known_cats if _personal(k) and (k == cat or k.startswith(cat + "."))}
         sources = []
         if wanted:
-            where = ds.field("data_category").isin(sorted(wanted))
+            where = [("data_category", wanted)]
             sources = reader.rows("columns", _COLUMN_FIELDS, where) or []
         if not sources:
             prefixes = sorted(
@@ -304,7 +335,7 @@ def datamap(args: Any) -> Path | str:
     assets = {
         a["asset_id"]: a
         for a in reader.rows(
-            "assets", ["asset_id", "zone", "owner", "kind"], ds.field("asset_id").isin(asset_ids)
+            "assets", ["asset_id", "zone", "owner", "kind"], [("asset_id", asset_ids)]
         )
         or []
     }
@@ -329,9 +360,7 @@ def datamap(args: Any) -> Path | str:
     flows = _reach(reader, sources, run_date)
     targets = sorted({str(f["target_asset"]) for f in flows} - set(asset_ids))
     if targets:
-        more = reader.rows(
-            "assets", ["asset_id", "zone", "owner", "kind"], ds.field("asset_id").isin(targets)
-        )
+        more = reader.rows("assets", ["asset_id", "zone", "owner", "kind"], [("asset_id", targets)])
         assets.update({a["asset_id"]: a for a in more or []})
     names = {str(c["asset_id"]) for c in pcols} | {str(f["target_asset"]) for f in flows}
     asset_rows = [
@@ -370,16 +399,14 @@ def _latest_run_date(reader: DeltaReader, run_date: date) -> date | None:
 def _reach(
     reader: DeltaReader, sources: list[dict[str, Any]], run_date: date
 ) -> list[dict[str, Any]]:
-    import pyarrow.dataset as ds
-
     day = _latest_run_date(reader, run_date)
     if day is None:
         return []
-    where = (
-        (ds.field("run_date") == day)
-        & (ds.field("level") == "column")
-        & ds.field("source_asset").isin(sorted({str(s["asset_id"]) for s in sources}))
-    )
+    where = [
+        ("run_date", day),
+        ("level", "column"),
+        ("source_asset", {str(s["asset_id"]) for s in sources}),
+    ]
     closure = (
         reader.rows(
             "lineage_closure",
@@ -405,6 +432,6 @@ def _reach(
         edge_where = None
         if closure and all("masked_on_path" in r for r in closure):
             # only the last hops are looked up: the edges into the reached assets
-            edge_where = ds.field("target_asset").isin(sorted({r["target_asset"] for r in closure}))
+            edge_where = [("target_asset", {r["target_asset"] for r in closure})]
         hops = la.last_hops(reader.rows("lineage_edges", cols, edge_where) or [])
     return la.reach_rows(closure, sources, hops, limit=MAX_REACH)

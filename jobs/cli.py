@@ -16,7 +16,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from jobs.errors import ComplianceError, ConfigError, LockError, UsageError
-from jobs.keys import KeyDirectoryError
 from lineage.graph_errors import GraphError
 from lineage.policy import PolicyError
 
@@ -491,12 +490,18 @@ EXIT_TAMPERED = 5
 
 
 #: Errors a user fixes by changing an argument, a configuration key or a file.
-USAGE_ERRORS = (ConfigError, UsageError, LockError, GraphError, PolicyError, KeyDirectoryError)
+USAGE_ERRORS = (ConfigError, UsageError, LockError, GraphError, PolicyError)
 
 
 def exit_code_for(exc: BaseException) -> int:
-    """The exit code of an exception: 2 for :data:`USAGE_ERRORS`, else 3 (a job failure)."""
-    return EXIT_USAGE if isinstance(exc, USAGE_ERRORS) else EXIT_FAILURE
+    """The exit code of an exception: 2 for :data:`USAGE_ERRORS` and a key directory error,
+    else 3 (a job failure)."""
+    keys = sys.modules.get("jobs.keys")  # imported by the commands that use keys only: it is slow
+    if isinstance(exc, USAGE_ERRORS) or (
+        keys is not None and isinstance(exc, keys.KeyDirectoryError)
+    ):
+        return EXIT_USAGE
+    return EXIT_FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

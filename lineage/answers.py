@@ -9,7 +9,7 @@ dicts, to these functions. Each one is the row-for-row equivalent of a Spark rul
 * :func:`hidden_nodes`: :func:`lineage.review.hidden_nodes` (latest decision wins, cascading
   exclusion);
 * :func:`neighbours`: :func:`lineage.impact.downstream` / :func:`lineage.impact.upstream`, through
-  the same compiled traversal (:mod:`lineage.graph_csr`);
+  the layered search of :mod:`lineage.graph_csr`, in plain Python for one source;
 * :func:`last_hops` and :func:`reach_rows`: the reach rows of ``jobs.datamap.reach``.
 
 Example:
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from lineage.graph_csr import build_csr, traverse
+from lineage.graph_csr import CONFIDENCE_DECIMALS
 from lineage.graph_errors import GraphError
 
 Row = Mapping[str, Any]
@@ -170,22 +170,48 @@ def neighbours(
             f"edge {s} -> {d} has confidence {float(conf[bad[0]])!r}; "
             "lineage_edges.confidence must lie in [0, 1]"
         )
-    src = [k[0] for k in keys]
-    dst = [k[1] for k in keys]
-    if direction == "up":
-        src, dst = dst, src
-    csr = build_csr(src, dst, conf)
-    names = csr.names.tolist()
-    pos = int(np.searchsorted(csr.names, node))
-    if pos >= len(names) or names[pos] != node:
-        return []
-    out: list[tuple[str, int, float]] = []
-    for part in traverse(csr, np.array([pos]), max_depth=depth):
-        out.extend(
-            (names[int(n)], int(d), float(c))
-            for n, d, c in zip(part.node, part.depth, part.confidence, strict=True)
-        )
-    return sorted(out, key=lambda r: (r[1], r[0]))
+    adj: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for (s, d), w in zip(keys, conf.tolist(), strict=True):
+        if w > 0.0:  # an edge of confidence 0 carries no flow
+            adj[d if direction == "up" else s].append((s if direction == "up" else d, w))
+    best, first = _search(adj, node, depth)
+    names = sorted(first, key=lambda n: (first[n], n))
+    rounded = np.round(np.array([best[n] for n in names], dtype=np.float64), CONFIDENCE_DECIMALS)
+    return [(n, first[n], float(c)) for n, c in zip(names, rounded.tolist(), strict=True)]
+
+
+def _search(
+    adj: Mapping[str, Sequence[tuple[str, float]]], source: str, max_depth: int | None
+) -> tuple[dict[str, float], dict[str, int]]:
+    """The layered Bellman-Ford of :func:`lineage.graph_csr.traverse` for one source, in plain
+    Python (a small graph: building Arrow arrays from Python strings would load pandas).
+
+    Round ``k`` relaxes the out-edges of the nodes improved in round ``k - 1`` against the best
+    confidences before the round, then applies the round's best candidates together.
+
+    Returns:
+        ``({node: best confidence}, {node: fewest hops})`` of the reached nodes (not the source).
+    """
+    best: dict[str, float] = {source: 1.0}
+    first: dict[str, int] = {}
+    frontier = [source]
+    rounds = 0
+    while frontier and (max_depth is None or rounds < max_depth):
+        rounds += 1
+        cand: dict[str, float] = {}
+        for u in frontier:
+            bu = best[u]
+            for v, w in adj.get(u, ()):
+                c = bu * w
+                if c > best.get(v, 0.0) and c > cand.get(v, 0.0):
+                    cand[v] = c
+        for v, c in cand.items():
+            best[v] = c
+            first.setdefault(v, rounds)
+        frontier = sorted(cand)
+    best.pop(source)
+    first.pop(source, None)
+    return best, first
 
 
 def lineage_text(

@@ -225,6 +225,7 @@ def test_same_answer_as_spark_on_the_demo(demo_run, capsys, monkeypatch, questio
         ["datamap", "--column", "crm.customers.emial"],
         ["datamap", "--category", "user.contcat"],
         ["lineage", "down", "crm.customer.email"],
+        ["lineage", "down", "crm.customers.email", "--as-of", "2001-01-01"],
     ],
     ids=" ".join,
 )
@@ -234,7 +235,8 @@ def test_same_usage_errors_as_spark_on_the_demo(demo_run, capsys, monkeypatch, q
     slow = _main(args, capsys, monkeypatch, spark_path=True)
     assert fast[0] == slow[0] == 2
     assert fast[2] == slow[2]
-    assert "did you mean" in fast[2] and len(fast[2].strip().splitlines()) == 1
+    assert len(fast[2].strip().splitlines()) == 1
+    assert "did you mean" in fast[2] or "no lineage as of 2001-01-01" in fast[2]
 
 
 _PROBE = """
