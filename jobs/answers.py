@@ -3,8 +3,8 @@
 These commands only read the product's own small result tables (``lineage_edges``,
 ``lineage_closure``, ``columns``, ``assets``, ``review_decisions``). When the warehouse is readable
 by delta-rs (a local folder or an object store delta-rs opens itself) and the tables exist, they are
-read here with ``deltalake`` and pyarrow, with the filters pushed down to the Parquet scan and time
-travel through the Delta log; the answer is computed by :mod:`lineage.answers` and is the same,
+read here with ``deltalake`` (its DataFusion ``QueryBuilder``, the filters pushed down to the
+Parquet scan) and time travel through the Delta log; the answer is computed by :mod:`lineage.answers` and is the same,
 row for row and byte for byte, as the Spark path's (``jobs.datamap``, ``jobs.explore``). No module
 of this path imports pyspark, so no JVM starts.
 
@@ -28,10 +28,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from jobs.errors import UsageError
-from lineage import answers as la
-from reports import datamap as dm_view
-from reports.exports import csv_cell, json_default
-from reports.model import DataMap
+
+# lineage.answers (numpy) and reports (jinja2) are imported where an answer is computed, so that
+# the usage checks answer before anything heavy loads.
 
 #: Set to ``spark`` to always answer with Spark (comparisons, benchmarks, a suspected difference).
 FORCE_ENV = "COMPLIANCE_ANSWERS"
@@ -49,6 +48,8 @@ class Fallback(Exception):
 
 def flow_text(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> str:
     """The data map rows as JSON or CSV text (the output of ``compliance datamap``)."""
+    from reports.exports import csv_cell, json_default
+
     if fmt == "json":
         payload = [{c: r.get(c) for c in columns} for r in rows]
         text = json.dumps(
@@ -224,6 +225,8 @@ def lineage(args: Any) -> str:
     """
     if args.depth is not None and args.depth < 0:
         raise UsageError(f"--depth must be 0 or more, got {args.depth}")
+    from lineage import answers as la
+
     _, reader, _ = _setup(args)
     as_of: date | None = args.as_of
     when = datetime.combine(as_of + timedelta(days=1), time()) if as_of else None
@@ -292,6 +295,9 @@ def datamap(args: Any) -> Path | str:
         Fallback: Spark must answer (``--subject-key``, ``--format html``, ...).
         UsageError: an unknown column or category, with close matches.
     """
+    from reports import datamap as dm_view
+    from reports.model import DataMap
+
     check_datamap_args(args)
     if args.subject_key:
         raise Fallback("--subject-key scans the audited tables")
@@ -399,6 +405,8 @@ def _latest_run_date(reader: DeltaReader, run_date: date) -> date | None:
 def _reach(
     reader: DeltaReader, sources: list[dict[str, Any]], run_date: date
 ) -> list[dict[str, Any]]:
+    from lineage import answers as la
+
     day = _latest_run_date(reader, run_date)
     if day is None:
         return []
