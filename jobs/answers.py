@@ -4,8 +4,9 @@ These commands only read the product's own small result tables (``lineage_edges`
 ``lineage_closure``, ``columns``, ``assets``, ``review_decisions``). When the warehouse is readable
 by delta-rs (a local folder or an object store delta-rs opens itself) and the tables exist, they are
 read here with ``deltalake`` (its DataFusion ``QueryBuilder``, the filters pushed down to the
-Parquet scan) and time travel through the Delta log; the answer is computed by :mod:`lineage.answers` and is the same,
-row for row and byte for byte, as the Spark path's (``jobs.datamap``, ``jobs.explore``). No module
+Parquet scan) and time travel through the Delta log; the answer is computed by
+:mod:`lineage.answers` and is the same, row for row and byte for byte, as the Spark path's
+(``jobs.datamap``, ``jobs.explore``). No module
 of this path imports pyspark, so no JVM starts.
 
 Anything else raises :class:`Fallback` and the CLI answers with Spark as before: an HTML data map
