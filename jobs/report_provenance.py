@@ -20,6 +20,7 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
+from jobs.config import DEFAULT_FILE
 from jobs.context import VERSION, JobContext
 from reports.model import Section
 
@@ -57,7 +58,8 @@ def product_commit() -> str:
 
 
 def config_digest(source: str) -> str | None:
-    """SHA-256 of the configuration file (None for built-in defaults only)."""
+    """SHA-256 of a configuration file (None when ``source`` is not a file, e.g. ``<defaults>``;
+    the facts record the built-in defaults file's digest beside it)."""
     path = Path(source)
     if not path.is_file():
         return None
@@ -117,7 +119,11 @@ def provenance_facts(
         "product": {"name": "compliance-jobs", "version": VERSION, "commit": product_commit()},
         "host": socket.gethostname(),
         "user": getpass.getuser(),
-        "config": {"file": ctx.cfg.source, "sha256": config_digest(ctx.cfg.source)},
+        "config": {
+            "file": ctx.cfg.source,
+            "sha256": config_digest(ctx.cfg.source),
+            "defaults_sha256": config_digest(str(DEFAULT_FILE)),
+        },
         "storage_engine": ctx.store.engine,
         "started_at": min((s["started_at"] for s in steps if s["started_at"]), default=None),
         "finished_at": max((s["finished_at"] for s in steps if s["finished_at"]), default=None),

@@ -75,3 +75,19 @@ def test_verify_report_command(tmp_path, capsys):
     assert main(["verify-report", str(tmp_path / "nope")]) == 2
     assert main(["verify-report", str(tmp_path)]) == 5  # a folder without a manifest
     assert "no MANIFEST.json" in capsys.readouterr().out
+
+
+def test_config_digests_name_the_defaults_and_the_user_file(tmp_path):
+    from jobs.config import DEFAULT_FILE
+    from jobs.report_provenance import config_digest, utc
+
+    user = tmp_path / "conf.yaml"
+    user.write_bytes(b"home: /x\n")
+    assert config_digest(str(user)) == hashlib.sha256(b"home: /x\n").hexdigest()
+    assert config_digest("<defaults>") is None
+    assert config_digest(str(DEFAULT_FILE)) == hashlib.sha256(DEFAULT_FILE.read_bytes()).hexdigest()
+    from datetime import datetime, timedelta, timezone
+
+    assert utc(datetime(2026, 11, 22, 1, 2, 3)) == "2026-11-22T01:02:03Z"
+    plus_one = timezone(timedelta(hours=1))
+    assert utc(datetime(2026, 11, 22, 1, 2, 3, tzinfo=plus_one)) == "2026-11-22T00:02:03Z"
