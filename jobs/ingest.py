@@ -20,6 +20,7 @@ from jobs.context import JobContext, StepResult
 from jobs.signals_ingest import other_signal_observations
 from lineage.fingerprint import fingerprint_col
 from lineage.masking import every_masked
+from lineage.signals_common import FLOW_KEYS
 from lineage.sql_batch import EXTRACT_SCHEMA, learned_schema, make_extractor
 
 KNOWN_DIALECTS = DIALECTS
@@ -28,15 +29,7 @@ OBS_KEYS = ["edge_id", "run_date"]
 
 
 #: What identifies an edge: its ends, its transformation and the signal that saw it.
-EDGE_IDENTITY = (
-    "source_asset",
-    "source_column",
-    "target_asset",
-    "target_column",
-    "transformation_type",
-    "transformation_subtype",
-    "signal",
-)
+EDGE_IDENTITY = (*FLOW_KEYS, "signal")
 
 
 def edge_id_col() -> F.Column:
