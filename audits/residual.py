@@ -1,6 +1,6 @@
 """Residual scans: is a deleted subject's data really gone from everywhere it flowed?
 
-Three pure steps; the job (``jobs/audit.py``) reads the tables and writes ``residual_findings``:
+Three pure steps; the job (``jobs/steps/audit.py``) reads the tables and writes ``residual_findings``:
 
 1. :func:`identifier_targets`: from the lineage closure, the identifier columns of the catalog and
    the lineage edges, the downstream columns that carry an identifier *value* (reached from it
@@ -25,8 +25,8 @@ from datetime import datetime
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from audits.lifecycle_time import MICROS_PER_DAY, micros_lit, ts_lit
-from lineage.graph import closure
+from audits.lifecycle.time import MICROS_PER_DAY, micros_lit, ts_lit
+from lineage.graph.search import closure
 
 #: Columns of the ``residual_findings`` table.
 RESIDUAL_COLUMNS: tuple[str, ...] = (

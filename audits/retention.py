@@ -27,7 +27,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audits.lifecycle_time import (
+from audits.lifecycle.time import (
     MICROS_PER_DAY,
     DurationError,
     micros,

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from jobs.errors import ComplianceError, ConfigError, LockError, UsageError
-from lineage.graph_errors import GraphError
+from lineage.graph.errors import GraphError
 from lineage.policy import PolicyError
 
 
@@ -180,22 +180,22 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
     """Load config, create Spark and the stores; creates the demo company on first use.
 
     With ``preflight``, every configuration input is checked before Spark starts
-    (:mod:`jobs.preflight`): all problems in one error, absent optional inputs as notes.
+    (:mod:`jobs.config.preflight`): all problems in one error, absent optional inputs as notes.
     """
-    from jobs.config import load_config
+    from jobs.config.settings import load_config
     from jobs.context import JobContext, Progress
-    from jobs.spark import build_session, resolve_master
-    from jobs.tables import TableStore
+    from jobs.store.session import build_session, resolve_master
+    from jobs.store.tables import TableStore
 
     cfg = load_config(args.conf)
     log = Progress(quiet=getattr(args, "quiet", False))
     run_date = args.run_date or datetime.now(timezone.utc).date()
     if args.command in _PSEUDONYMISING:
-        from jobs.pseudonym import preflight as check_pseudonym_key
+        from jobs.secrets.pseudonym import preflight as check_pseudonym_key
 
         check_pseudonym_key(cfg.keys.dir, cfg.warehouse)
     if args.command == "vacuum":
-        from jobs.vacuum import check_retention
+        from jobs.commands.vacuum import check_retention
 
         check_retention(cfg, args.retention_hours, force=args.force)
     if args.conf is None and args.command != "demo" and not Path(cfg.inputs.catalog).exists():
@@ -204,7 +204,7 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
 
         generate_demo(Path(cfg.home), as_of=run_date)
     if preflight:
-        from jobs.preflight import check_inputs
+        from jobs.config.preflight import check_inputs
 
         checked = check_inputs(cfg)
         checked.raise_if_any()
@@ -224,7 +224,7 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from jobs.config import load_config
+    from jobs.config.settings import load_config
     from jobs.demo import generate_demo
 
     cfg = load_config(args.conf)
@@ -288,7 +288,7 @@ def cmd_verify_report(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from jobs.explore import run_impact
+    from jobs.commands.explore import run_impact
 
     ctx = _context(args)
     answer = run_impact(
@@ -302,7 +302,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(answer.json())
     elif args.format == "html":
-        from jobs.impact_report import write_impact_html
+        from jobs.commands.impact_report import write_impact_html
 
         print(f"impact report: {write_impact_html(ctx, answer, args.out)}")
     else:
@@ -311,8 +311,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 def _without_spark(args: argparse.Namespace, answer: Callable[[argparse.Namespace], object]):
-    """The answer of the Spark-free path (:mod:`jobs.answers`), or None when Spark must answer."""
-    from jobs.answers import Fallback
+    """The answer of the Spark-free path (:mod:`jobs.commands.answers`), or None when Spark must answer."""
+    from jobs.commands.answers import Fallback
 
     try:
         return answer(args)
@@ -323,12 +323,12 @@ def _without_spark(args: argparse.Namespace, answer: Callable[[argparse.Namespac
 
 
 def cmd_datamap(args: argparse.Namespace) -> int:
-    from jobs import answers
+    from jobs.commands import answers
 
     answers.check_datamap_args(args)  # usage errors before any engine starts
     out = _without_spark(args, answers.datamap)
     if out is None:
-        from jobs.datamap_command import datamap
+        from jobs.commands.datamap import datamap
 
         ctx = _context(args)
         out = datamap(
@@ -344,13 +344,13 @@ def cmd_datamap(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from jobs import answers
+    from jobs.commands import answers
 
     if args.depth is not None and args.depth < 0:
         raise UsageError(f"--depth must be 0 or more, got {args.depth}")
     text = _without_spark(args, answers.lineage)
     if text is None:
-        from jobs.explore import run_lineage
+        from jobs.commands.explore import run_lineage
 
         ctx = _context(args)
         text = run_lineage(ctx, args.direction, args.node, depth=args.depth, as_of=args.as_of)
@@ -361,7 +361,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     import getpass
 
-    from jobs.explore import record_review
+    from jobs.commands.explore import record_review
 
     ctx = _context(args)
     reviewer = args.reviewer or getpass.getuser()
@@ -379,7 +379,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from jobs.openlineage_out import export
+    from jobs.commands.export import export
 
     ctx = _context(args)
     out = Path(args.out) if args.out else Path(ctx.cfg.home) / "export" / "openlineage.jsonl"
@@ -389,13 +389,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _keyring(ctx):
-    from jobs.keys import FileKeyring
+    from jobs.secrets.keyring import FileKeyring
 
     return FileKeyring(ctx.cfg.keys.dir)
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from jobs.purge import purge
+    from jobs.commands.purge import purge
     from jobs.runner import warehouse_lock
 
     ctx = _context(args)
@@ -413,7 +413,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from jobs.restore import restore
+    from jobs.commands.restore import restore
     from jobs.runner import warehouse_lock
 
     ctx = _context(args)
@@ -424,8 +424,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:
+    from jobs.commands.vacuum import vacuum_audited
     from jobs.runner import warehouse_lock
-    from jobs.vacuum import vacuum_audited
 
     ctx = _context(args)
     with warehouse_lock(ctx.cfg.home, ctx.log):
@@ -437,14 +437,14 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from jobs.restoration_audit import keys_status
+    from jobs.steps.keys import keys_status
 
     ctx = _context(args)
     if args.action == "status":
         print(keys_status(ctx, _keyring(ctx)).text())
         return 0
-    from jobs.restoration_audit import keys_rotate
     from jobs.runner import run_step, warehouse_lock
+    from jobs.steps.keys import keys_rotate
 
     done = []
 
@@ -496,7 +496,9 @@ USAGE_ERRORS = (ConfigError, UsageError, LockError, GraphError, PolicyError)
 def exit_code_for(exc: BaseException) -> int:
     """The exit code of an exception: 2 for :data:`USAGE_ERRORS` and a key directory error,
     else 3 (a job failure)."""
-    keys = sys.modules.get("jobs.keys")  # imported by the commands that use keys only: it is slow
+    keys = sys.modules.get(
+        "jobs.secrets.keyring"
+    )  # imported by the commands that use keys only: it is slow
     if isinstance(exc, USAGE_ERRORS) or (
         keys is not None and isinstance(exc, keys.KeyDirectoryError)
     ):

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pyspark.sql import SparkSession
 
-from jobs.config import Config
-from jobs.tables import TableStore
+from jobs.config.settings import Config
+from jobs.store.tables import TableStore
 
 if TYPE_CHECKING:
-    from jobs.catalog import Catalog, Policies
+    from jobs.config.catalog import Catalog, Policies
 
 VERSION = "0.1.0"
 
@@ -81,13 +81,13 @@ class JobContext:
     @cached_property
     def catalog(self) -> Catalog:
         """The catalog (``inputs.catalog``), validated; the one copy every step of a run uses."""
-        from jobs.catalog import load_catalog
+        from jobs.config.catalog import load_catalog
 
         return load_catalog(self.cfg.inputs.catalog)
 
     @cached_property
     def policies(self) -> Policies:
         """The policy zones (``inputs.policies``), validated once."""
-        from jobs.catalog import load_policies
+        from jobs.config.catalog import load_policies
 
         return load_policies(self.cfg.inputs.policies)

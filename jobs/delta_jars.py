@@ -128,7 +128,7 @@ def session_conf(user_conf: Mapping[str, str], *, ivy: Path | None = None) -> di
 
 def loaded_version(spark: object) -> str | None:
     """The delta-spark version whose classes the session loaded (from the jar manifest)."""
-    from jobs.tables_spark import delta_class
+    from jobs.store.spark_tables import delta_class
 
     cls = delta_class(spark)  # type: ignore[arg-type]
     return None if cls is None else cls.getPackage().getImplementationVersion()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from jobs.context import JobContext, StepResult
 from jobs.errors import UsageError
-from jobs.manifest import completed_steps
 from jobs.registry import STEPS
 from jobs.runner import Step, run_step
+from jobs.store.run_manifest import completed_steps
 
 #: The nightly steps, in order (declared with their tables in :mod:`jobs.registry`).
 NIGHTLY: list[tuple[str, Step]] = [(s.name, s.run) for s in STEPS]

@@ -171,38 +171,38 @@ class StepSpec:
 
 
 def _land(ctx: JobContext) -> StepResult:
-    from jobs.landing import land_inputs
+    from jobs.steps.land import land_inputs
 
     return land_inputs(ctx)
 
 
 def _ingest(ctx: JobContext) -> StepResult:
-    from jobs.ingest import ingest
+    from jobs.steps.ingest import ingest
 
     return ingest(ctx)
 
 
 def _closure(ctx: JobContext) -> StepResult:
-    from jobs.closure_job import run_closure
+    from jobs.steps.closure import run_closure
 
     return run_closure(ctx)
 
 
 def _audit(ctx: JobContext) -> StepResult:
-    from jobs.audit import run_audit
+    from jobs.steps.audit import run_audit
 
     return run_audit(ctx)
 
 
 def _keys(ctx: JobContext) -> StepResult:
-    from jobs.keys import FileKeyring
-    from jobs.restoration_audit import rotate_keys_step
+    from jobs.secrets.keyring import FileKeyring
+    from jobs.steps.keys import rotate_keys_step
 
     return rotate_keys_step(ctx, FileKeyring(ctx.cfg.keys.dir))
 
 
 def _report(ctx: JobContext) -> StepResult:
-    from jobs.report import run_report
+    from jobs.steps.report import run_report
 
     return run_report(ctx)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from jobs.context import JobContext, StepResult
 from jobs.errors import ComplianceError, JobError, LockError
-from jobs.manifest import _kept, _now, record
+from jobs.store.run_manifest import _kept, _now, record
 
 STALE_AFTER = 6 * 3600
 
@@ -32,7 +32,7 @@ Step = Callable[[JobContext], StepResult]
 
 def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
     """Run one step, record it in the manifest, and re-raise failures as :class:`JobError`."""
-    from jobs.openlineage_out import emit
+    from jobs.commands.export import emit
 
     started = _now()
     ctx.log(f"{job}: started for run date {ctx.run_date}")

@@ -3,7 +3,7 @@
 * :func:`graph_edges`: the edges of the lineage graph (column and table level) the closure walks;
 * :func:`last_hops`: per pair of nodes, the most confident edge's transformation and masking.
 
-Node names come from :func:`lineage.graph_nodes.node_col` (``asset.column``, or ``asset``).
+Node names come from :func:`lineage.graph.nodes.node_col` (``asset.column``, or ``asset``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lineage.graph_nodes import node_col
+from lineage.graph.nodes import node_col
 from lineage.masking import every_masked
 
 

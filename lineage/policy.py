@@ -11,7 +11,7 @@ ignoring case (:mod:`core.categories`: ``user.contact`` matches ``user.contact.e
 ``user.contacts``).
 A flow (a closure row whose source carries a matching category) violates the policy when the zone
 of the reached node is not among ``allowed_zones``. The zone of a node is its own zone if listed,
-else its asset's (:func:`lineage.graph_nodes.with_zone`); a node without any zone violates by
+else its asset's (:func:`lineage.graph.nodes.with_zone`); a node without any zone violates by
 default (``unzoned="violation"``: an unknown destination is not an allowed one) or is skipped
 (``unzoned="ignore"``).
 """
@@ -49,7 +49,7 @@ class Policy:
     """One policy zone: data of these categories may only flow into these zones.
 
     The one model of a policy: ``conf/policies.yaml`` is validated into it once per run
-    (:mod:`jobs.catalog`) and the rules below take it as it is.
+    (:mod:`jobs.config.catalog`) and the rules below take it as it is.
 
     Attributes:
         name: unique policy name, used in reports and alerts.
@@ -130,7 +130,7 @@ def policy_violations(
     """
     from pyspark.sql import functions as F
 
-    from lineage.graph_nodes import with_zone
+    from lineage.graph.nodes import with_zone
 
     if unzoned not in ("violation", "ignore"):
         raise PolicyError(f"unzoned must be 'violation' or 'ignore', got {unzoned!r}")

@@ -36,7 +36,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from lineage.graph import ClosureOptions, closure
+from lineage.graph.search import ClosureOptions, closure
 
 #: Name of the virtual node used to search from many seeds at once (cannot clash with a node).
 _SEED = "\u0000review-seed"

@@ -1,11 +1,11 @@
 """HTML audit reports: a pure renderer from plain-Python records to self-contained files.
 
-``jobs/report.py`` reads the Delta tables with Spark, reduces them to small results (counts,
+``jobs/steps/report.py`` reads the Delta tables with Spark, reduces them to small results (counts,
 top-N rows, 30-run trends), fills the records of :mod:`reports.model` and calls a renderer; the
 renderer never reads a table, the clock or the environment. Rows are plain dicts keyed by the
 column names of DESIGN.md section 5 (``Row.asDict()`` output is fine; pandas/numpy values too).
 
-Example (the shapes ``jobs/report.py`` passes; see :mod:`reports.sample` for a complete one)::
+Example (the shapes ``jobs/steps/report.py`` passes; see :mod:`reports.sample` for a complete one)::
 
     from reports import render_nightly, sections
     from reports.model import NightlyReport, DataMap, DeletionCase, GraphView

@@ -1,6 +1,6 @@
 """The input data model of the renderer: small, frozen, plain-Python records.
 
-The renderer is pure: ``jobs/report.py`` reads the Delta tables with Spark, aggregates them into
+The renderer is pure: ``jobs/steps/report.py`` reads the Delta tables with Spark, aggregates them into
 small results (counts, top-N detail rows, trends over the last runs) and fills these records; the
 renderer only turns them into files. Detail rows are ``dict``s whose keys are the column names of
 the tables in DESIGN.md section 5 (extra keys are shown as extra columns).
@@ -293,7 +293,7 @@ class DeletionCase:
 
 @dataclass(frozen=True)
 class NightlyReport:
-    """Everything the nightly report shows; filled by ``jobs/report.py``."""
+    """Everything the nightly report shows; filled by ``jobs/steps/report.py``."""
 
     run_date: date
     steps: tuple[RunStep, ...] = ()

@@ -15,7 +15,7 @@ Policy (documented choice):
   report only receives pseudonymous ``subject_key``s) and ``raw`` (the raw text of rejected
   inputs, which may hold a personal record). :func:`drop_raw` lets the caller strip ``raw`` first.
 * **Subject keys must be pseudonymous.** A ``subject_key`` value that is not ``sk_`` followed by
-  hex digits (the form :mod:`jobs.pseudonym` produces) refuses the render: a raw subject id put in
+  hex digits (the form :mod:`jobs.secrets.pseudonym` produces) refuses the render: a raw subject id put in
   that column by mistake must not reach an auditor's report.
 * **E-mail addresses inside free text** (for example an exception ``detail``) are redacted to
   ``[redacted e-mail]`` rather than refused: free text is not under the product's control and the

@@ -1,5 +1,5 @@
 """Small hand-written sample data for the renderer: used by the tests, the browser check and
-the README screenshot, and a worked example of how ``jobs/report.py`` fills the model.
+the README screenshot, and a worked example of how ``jobs/steps/report.py`` fills the model.
 
 Run ``python -m reports.sample OUT_DIR`` to render the sample nightly report.
 """

@@ -6,7 +6,7 @@ Two audited Delta tables:
   identical rows (an exact duplicate), customer 3's row has a microsecond timestamp;
 * ``app.orders`` (order_id bigint, customer_id bigint, amount decimal(10,2), receipt binary).
 
-Two completed deletions with residual findings computed with ``jobs.pseudonym``:
+Two completed deletions with residual findings computed with ``jobs.secrets.pseudonym``:
 
 * ``del-2``: customer 2, matched on ``crm.customers.customer_id`` and ``app.orders.customer_id``;
 * ``del-3``: customer 3, matched on ``crm.customers.email``.
@@ -23,11 +23,11 @@ from pathlib import Path
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
-from jobs.config import load_config
+from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
-from jobs.keys import FileKeyring, Keyring
-from jobs.pseudonym import load_or_create
-from jobs.tables import TableStore
+from jobs.secrets.keyring import FileKeyring, Keyring
+from jobs.secrets.pseudonym import load_or_create
+from jobs.store.tables import TableStore
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 10, 30, 0)

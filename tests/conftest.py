@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.spark import build_session
+from jobs.store.session import build_session
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +44,7 @@ def delta_spark(spark):
     """The session, asserted to have the delta-spark classes; skips (or fails in CI) without."""
     import os
 
-    from jobs.tables_spark import delta_classes_loaded
+    from jobs.store.spark_tables import delta_classes_loaded
 
     if not delta_classes_loaded(spark):
         if os.environ.get("COMPLIANCE_REQUIRE_DELTA_JARS") == "1":
@@ -70,7 +70,7 @@ def demo_run(spark, tmp_path_factory):
 
     from jobs.cli import main
     from jobs.demo import generate_demo
-    from jobs.tables import TableStore
+    from jobs.store.tables import TableStore
 
     home = tmp_path_factory.mktemp("demo")
     generate_demo(home, as_of=date.fromisoformat(DEMO_DATE))

@@ -9,21 +9,21 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
-from audits.annotation_sections import AnnotationError
-from audits.annotations import (
+from audits.annotations.checks import (
     FINDINGS_SCHEMA,
     AnnotationFinding,
     annotation_findings,
     dangling_edges,
     validate_annotations,
 )
-from audits.annotations_heuristics import (
+from audits.annotations.heuristics import (
     HeuristicOptions,
     edge_features,
     heuristic_findings,
     predict_annotations,
     prediction_scores,
 )
+from audits.annotations.sections import AnnotationError
 
 UTC = timezone.utc
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -176,8 +176,8 @@ def test_the_audit_takes_the_loaded_model(tmp_path):
     """The file is validated once into the model; the checks take that model as it is."""
     import yaml
 
-    from audits.annotation_sections import as_annotations
-    from jobs.catalog import load_annotations
+    from audits.annotations.sections import as_annotations
+    from jobs.config.catalog import load_annotations
 
     doc = {
         "objects": {"user": "directly", "post": "by_any", "tag": "by_any"},

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from chispa import assert_df_equality
 
-from audits.annotations import FINDINGS_SCHEMA
-from audits.annotations_heuristics import (
+from audits.annotations.checks import FINDINGS_SCHEMA
+from audits.annotations.heuristics import (
     HeuristicOptions,
     edge_features,
     heuristic_findings,

@@ -1,4 +1,4 @@
-"""Answers without Spark (``jobs.answers``, ``lineage.answers``): the same answers as the Spark
+"""Answers without Spark (``jobs.commands.answers``, ``lineage.graph.answers``): the same answers as the Spark
 path, no pyspark imported, usage errors before any engine."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage import answers as la
+from lineage.graph import answers as la
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATE = "2026-11-22"
@@ -300,7 +300,7 @@ def test_no_lineage_yet_answers_without_spark(tmp_path):
 
 
 def test_cluster_only_warehouse_falls_back():
-    from jobs.answers import DeltaReader, Fallback
+    from jobs.commands.answers import DeltaReader, Fallback
 
     with pytest.raises(Fallback, match="only Spark reads"):
         DeltaReader("hdfs://namenode/warehouse")

@@ -94,3 +94,29 @@ def test_there_is_no_import_circle():
         if m not in state:
             visit(m)
     assert cycles == []
+
+
+def test_every_nightly_step_lives_in_its_own_module_under_jobs_steps():
+    from jobs.registry import STEPS
+
+    for step in STEPS:
+        assert (ROOT / "jobs" / "steps" / f"{step.name}.py").is_file(), step.name
+        assert step.run.__module__ == "jobs.registry"  # a lazy-import wrapper per step
+    wrappers = (ROOT / "jobs" / "registry.py").read_text(encoding="utf-8")
+    for step in STEPS:
+        assert f"from jobs.steps.{step.name} import" in wrappers, step.name
+
+
+def test_no_module_is_left_flat_in_jobs_that_belongs_to_a_subpackage():
+    flat = sorted(p.name for p in (ROOT / "jobs").glob("*.py"))
+    assert flat == [
+        "__init__.py",
+        "_noop.py",
+        "cli.py",
+        "context.py",
+        "delta_jars.py",
+        "errors.py",
+        "pipeline.py",
+        "registry.py",
+        "runner.py",
+    ]

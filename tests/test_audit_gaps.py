@@ -1,5 +1,5 @@
 """Residual scan of hashed copies and table-level-only copies, per-deletion scan records, and the
-retention time column declared in the catalog (jobs.residual_scan, jobs.audit.retention)."""
+retention time column declared in the catalog (jobs.steps.audit_residual, jobs.steps.audit.retention)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from jobs import audit, match_keys, residual_scan
-from jobs.catalog import load_catalog
-from jobs.config import load_config
+from jobs.config.catalog import load_catalog
+from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
 from jobs.errors import ConfigError
-from jobs.pseudonym import load_or_create
-from jobs.tables import TableStore
+from jobs.secrets import match_keys
+from jobs.secrets.pseudonym import load_or_create
+from jobs.steps import audit
+from jobs.steps import audit_residual as residual_scan
+from jobs.store.tables import TableStore
 
 TODAY = date(2026, 11, 22)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.catalog import (
+from jobs.config.catalog import (
     AssetSpec,
     ColumnSpec,
     EdgeAnnotation,

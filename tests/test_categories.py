@@ -6,7 +6,7 @@ import pytest
 
 from audits.retention import category_retention
 from core.categories import covers, most_specific
-from jobs.catalog import retention_for
+from jobs.config.catalog import retention_for
 from reports.datamap import retention_for as datamap_retention
 from reports.datamap import subjects_for
 

@@ -117,7 +117,7 @@ def test_tables_on_an_empty_warehouse(spark, tmp_path, capsys):
 
 
 def test_tables_lists_version_and_row_count(spark, tmp_path, capsys):
-    from jobs.tables import TableStore
+    from jobs.store.tables import TableStore
 
     cfg = _home(tmp_path)
     store = TableStore(spark, str(tmp_path / "warehouse"), engine="delta-rs")

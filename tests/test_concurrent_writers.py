@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from jobs.errors import CommitConflictError
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 SCHEMA = "id bigint, name string, score double"
 

@@ -1,4 +1,4 @@
-"""Tests of configuration loading and validation (jobs/config.py).
+"""Tests of configuration loading and validation (jobs/config/settings.py).
 
 No Spark here: every test writes a small YAML file under tmp_path and calls ``load_config`` with an
 explicit ``env`` mapping, so the machine's environment never leaks in.
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs.cli import exit_code_for
-from jobs.config import Config, load_config
+from jobs.config.settings import Config, load_config
 from jobs.errors import ConfigError
 
 

@@ -1,4 +1,4 @@
-"""``compliance datamap`` (jobs.datamap_command.datamap) on the demo company, against the Delta tables.
+"""``compliance datamap`` (jobs.commands.datamap.datamap) on the demo company, against the Delta tables.
 
 Shares the demo warehouse built once per process by ``test_report_job.demo_warehouse``.
 """
@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup
 from pyspark.sql import functions as F
 from test_report_job import RUN_DATE, demo_warehouse, make_context
 
-from jobs.datamap_command import datamap
-from jobs.datamap_subject import SUBJECT_COLUMNS
+from jobs.commands.datamap import datamap
+from jobs.commands.datamap_subject import SUBJECT_COLUMNS
 from jobs.errors import UsageError
 from reports.datamap import FLOW_COLUMNS
 

@@ -87,7 +87,7 @@ def test_engine_spark_without_the_jars_stops_before_spark_with_exit_2(tmp_path, 
 
 
 def test_engine_auto_without_the_jars_builds_no_delta_settings(no_jars):
-    from jobs.spark import delta_conf
+    from jobs.store.session import delta_conf
 
     assert delta_conf("auto", {}, "spark://127.0.0.1:7077") == {}
     assert delta_conf("auto", {}, "local[2]") == {}

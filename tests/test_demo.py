@@ -23,7 +23,7 @@ import yaml
 from deltalake import DeltaTable
 from sqlglot import exp
 
-from jobs.catalog import check_zones, load_annotations, load_catalog, load_policies
+from jobs.config.catalog import check_zones, load_annotations, load_catalog, load_policies
 from jobs.demo import INPUT_KINDS, generate_demo
 from jobs.errors import ConfigError
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.catalog import check_zones, load_annotations, load_catalog, load_policies
-from jobs.config import load_config
+from jobs.config.catalog import check_zones, load_annotations, load_catalog, load_policies
+from jobs.config.settings import load_config
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.S | re.M)

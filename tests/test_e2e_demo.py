@@ -292,7 +292,7 @@ def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_p
     import shutil
 
     from jobs.cli import main
-    from jobs.tables import TableStore
+    from jobs.store.tables import TableStore
 
     home = tmp_path / "copy"
     shutil.copytree(demo_run.home, home)

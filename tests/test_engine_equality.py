@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, MapType, StructType
 
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 DEMO_DATE = "2026-11-22"
 

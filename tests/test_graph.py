@@ -7,7 +7,7 @@ import random
 import pytest
 from chispa import assert_df_equality
 
-from lineage.graph import ClosureOptions, GraphError, closure, closure_with_paths
+from lineage.graph.search import ClosureOptions, GraphError, closure, closure_with_paths
 
 BROADCAST = ClosureOptions(engine="broadcast")
 JOINS = ClosureOptions(engine="joins")

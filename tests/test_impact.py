@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from chispa import assert_df_equality
 
-from lineage.graph_nodes import split_node, with_zone
-from lineage.impact import affected_assets, downstream, impact, node_name, upstream
+from lineage.graph.impact import affected_assets, downstream, impact, node_name, upstream
+from lineage.graph.nodes import split_node, with_zone
 
 EDGES = [
     ("crm.customers.email", "stg.customers.email", 1.0),

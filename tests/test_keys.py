@@ -1,4 +1,4 @@
-"""Tests for the daily restoration-log keyring (jobs/keys.py)."""
+"""Tests for the daily restoration-log keyring (jobs/secrets/keyring.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.keys import (
+from jobs.secrets.keyring import (
     FileKeyring,
     KeyDirectoryError,
     KeyNotFoundError,

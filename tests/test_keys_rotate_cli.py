@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from jobs.cli import main
-from jobs.keys import FileKeyring, key_id_for
+from jobs.secrets.keyring import FileKeyring, key_id_for
 
 TODAY = date(2026, 11, 22)
 

@@ -23,8 +23,8 @@ from pyspark.sql.types import MapType
 
 from audits.expectations import build_suite, split_by_suite
 from audits.inputs import DELETION_EVENTS, DELETION_REQUESTS, PROBE_SAMPLES, QUERY_LOGS, parse_lines
-from jobs import ge_validation
-from jobs.files import JSONL_SUFFIXES, list_files, read_lines
+from jobs.steps import land_expectations as ge_validation
+from jobs.store.files import JSONL_SUFFIXES, list_files, read_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "landing" / "inputs"
 RAW = "source string, line bigint, value string"
@@ -451,7 +451,7 @@ def _land(home: Path, run_date: str) -> int:
 @pytest.fixture(scope="module")
 def landed(spark, tmp_path_factory):
     """Three landing runs on one home; versions are recorded after each so tests can time-travel."""
-    from jobs.tables import TableStore
+    from jobs.store.tables import TableStore
 
     home = tmp_path_factory.mktemp("landing")
     inputs = home / "inputs"
@@ -684,7 +684,7 @@ def test_landed_rows_are_typed_and_keep_their_origin(spark, landed):
 
 
 def test_deletion_requests_land_with_subject_keys_and_no_raw_subject_id(spark, landed):
-    from jobs.pseudonym import load_or_create
+    from jobs.secrets.pseudonym import load_or_create
 
     store, v1 = landed.store, landed.v1
     table = store.read("deletion_requests", version=v1["deletion_requests"])

@@ -21,7 +21,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.cli import main
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 TABLES = ("deletion_events", "landed_query_logs", "rejected_inputs", "held_inputs")
 DATE_COLUMNS = {"landed_on", "run_date"}
@@ -188,7 +188,7 @@ def test_a_corrected_shorter_file_leaves_no_stale_rows(spark, tmp_path):
 
 
 def test_the_manifest_adds_up_every_attempt_of_a_run_date(spark, tmp_path, monkeypatch):
-    import jobs.landing as landing
+    import jobs.steps.land as landing
 
     home = _home(tmp_path / "m")
     real = landing.land_kind

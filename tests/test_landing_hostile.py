@@ -16,7 +16,7 @@ from chispa import assert_df_equality
 
 from audits.expectations import build_suite, split_by_suite
 from audits.inputs import DELETION_EVENTS, MAX_LINE_CHARS, OPENLINEAGE, QUERY_LOGS, parse_lines
-from jobs import ge_validation
+from jobs.steps import land_expectations as ge_validation
 
 RAW = "source string, line bigint, value string"
 REASONS = "line bigint, _reject_reason string"
@@ -177,7 +177,7 @@ def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path
     from deltalake import DeltaTable
 
     from jobs.cli import main
-    from jobs.tables import TableStore
+    from jobs.store.tables import TableStore
 
     folder = tmp_path / "inputs" / "query_logs"
     folder.mkdir(parents=True)

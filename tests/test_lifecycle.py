@@ -8,13 +8,13 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
-from audits.lifecycle import (
+from audits.lifecycle.rules import (
     LifecycleThresholds,
     lifecycle_anomalies,
     track_anomalies,
     validate_events,
 )
-from audits.lifecycle_time import DurationError
+from audits.lifecycle.time import DurationError
 
 UTC = timezone.utc
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

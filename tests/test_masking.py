@@ -6,7 +6,7 @@ from datetime import datetime
 
 from chispa import assert_df_equality
 
-from jobs.ingest import OBS_KEYS, _merge_observations
+from jobs.steps.ingest import OBS_KEYS, _merge_observations
 from lineage.masking import hop_masking, with_path_masking
 
 T = datetime(2026, 11, 20, 1, 0)

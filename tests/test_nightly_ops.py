@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from jobs.cli import main
 from jobs.runner import warehouse_lock
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 COMPARED = [
     "landed_query_logs",
@@ -96,13 +96,13 @@ def test_a_run_crashing_in_each_step_resumes_to_the_same_tables(
     demo_run, spark, tmp_path, monkeypatch
 ):
     conf = _copy_home(demo_run, tmp_path / "h")
-    import jobs.audit
-    import jobs.ingest
-    import jobs.landing
-    import jobs.policy_job
+    import jobs.steps.audit
+    import jobs.steps.ingest
+    import jobs.steps.land
+    import jobs.steps.policy
 
     calls = {"n": 0}
-    real_record = jobs.landing.ge_validation.record
+    real_record = jobs.steps.land.ge_validation.record
 
     def crash_on_third_kind(*a, **k):
         calls["n"] += 1
@@ -113,11 +113,13 @@ def test_a_run_crashing_in_each_step_resumes_to_the_same_tables(
     crash_points = [
         (
             "land",
-            lambda: monkeypatch.setattr(jobs.landing.ge_validation, "record", crash_on_third_kind),
+            lambda: monkeypatch.setattr(
+                jobs.steps.land.ge_validation, "record", crash_on_third_kind
+            ),
         ),
-        ("ingest", lambda: monkeypatch.setattr(jobs.ingest, "write_catalog", _crash)),
-        ("closure", lambda: monkeypatch.setattr(jobs.policy_job, "policy_and_new_flows", _crash)),
-        ("audit", lambda: monkeypatch.setattr(jobs.audit, "annotations", _crash)),
+        ("ingest", lambda: monkeypatch.setattr(jobs.steps.ingest, "write_catalog", _crash)),
+        ("closure", lambda: monkeypatch.setattr(jobs.steps.policy, "policy_and_new_flows", _crash)),
+        ("audit", lambda: monkeypatch.setattr(jobs.steps.audit, "annotations", _crash)),
     ]
     for step, inject in crash_points:
         inject()

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 from jobs.cli import main
-from jobs.config import load_config
-from jobs.preflight import check_inputs
+from jobs.config.preflight import check_inputs
+from jobs.config.settings import load_config
 
 CATALOG = """\
 assets:

@@ -78,8 +78,8 @@ def test_verify_report_command(tmp_path, capsys):
 
 
 def test_config_digests_name_the_defaults_and_the_user_file(tmp_path):
-    from jobs.config import DEFAULT_FILE
-    from jobs.report_provenance import config_digest, utc
+    from jobs.config.settings import DEFAULT_FILE
+    from jobs.steps.report_provenance import config_digest, utc
 
     user = tmp_path / "conf.yaml"
     user.write_bytes(b"home: /x\n")

@@ -10,7 +10,7 @@ import pytest
 from _restoration_world import TODAY, build_world
 
 from jobs.cli import main
-from jobs.pseudonym import CHECK_TABLE, KEY_FILE, KeyLossError, preflight, pseudonym_key
+from jobs.secrets.pseudonym import CHECK_TABLE, KEY_FILE, KeyLossError, preflight, pseudonym_key
 
 
 def _args(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests of ``compliance purge`` (jobs/purge.py) on a tiny audited warehouse (issue 6, item 3)."""
+"""Tests of ``compliance purge`` (jobs/commands/purge.py) on a tiny audited warehouse (issue 6, item 3)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from _restoration_world import (
 )
 from pyspark.sql import functions as F
 
-import jobs.purge as purge_mod
-from audits.restoration_batch import DECRYPTED_SCHEMA, ENCRYPTED_SCHEMA, make_decryptor
+import jobs.commands.purge as purge_mod
+from audits.restoration.batch import DECRYPTED_SCHEMA, ENCRYPTED_SCHEMA, make_decryptor
+from jobs.commands.purge import purge
+from jobs.commands.restore import restore
 from jobs.errors import UsageError
-from jobs.purge import purge
-from jobs.restore import restore
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 BOB = '{"created_at":"2026-02-03T04:05:06.000000Z","customer_id":2,"email":"bob@example.com"}'
 CY = '{"created_at":"2026-03-04T05:06:07.123456Z","customer_id":3,"email":"cy@example.com"}'

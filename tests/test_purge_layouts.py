@@ -20,13 +20,13 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, Field, Schema
 
-from jobs.config import load_config
+from jobs.commands.purge import purge
+from jobs.commands.restore import restore
+from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
-from jobs.keys import FileKeyring
-from jobs.pseudonym import load_or_create
-from jobs.purge import purge
-from jobs.restore import restore
-from jobs.tables import TableStore
+from jobs.secrets.keyring import FileKeyring
+from jobs.secrets.pseudonym import load_or_create
+from jobs.store.tables import TableStore
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 10, 30, 0)

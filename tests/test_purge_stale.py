@@ -9,7 +9,7 @@ from _restoration_world import CUSTOMER_ROWS, CUSTOMERS, NOW, TODAY, build_world
 from pyspark.sql import functions as F
 
 from jobs.cli import exit_code_for
-from jobs.purge import StaleFindingsError, purge
+from jobs.commands.purge import StaleFindingsError, purge
 
 EVENTS = "deletion_id string, event string, ts timestamp"
 

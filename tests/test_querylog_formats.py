@@ -499,7 +499,7 @@ def test_looks_like_sql():
 
 
 def test_sources_are_validated_all_at_once(tmp_path):
-    from jobs.config import load_config
+    from jobs.config.settings import load_config
 
     conf = tmp_path / "c.yaml"
     conf.write_text(
@@ -525,8 +525,8 @@ def test_sources_are_validated_all_at_once(tmp_path):
 
 
 def test_sources_settings_longest_path_wins(tmp_path):
-    from jobs.config import load_config
-    from jobs.querylog_sources import settings_for
+    from jobs.config.querylog_sources import settings_for
+    from jobs.config.settings import load_config
 
     conf = tmp_path / "c.yaml"
     conf.write_text(

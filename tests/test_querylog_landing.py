@@ -22,11 +22,11 @@ RUN_DATE = date(2026, 11, 21)
 
 @pytest.fixture(scope="module")
 def landed(spark, tmp_path_factory):
-    from jobs.config import load_config
+    from jobs.config.settings import load_config
     from jobs.context import JobContext, Progress
-    from jobs.ingest import ingest
-    from jobs.landing import land_inputs
-    from jobs.tables import TableStore
+    from jobs.steps.ingest import ingest
+    from jobs.steps.land import land_inputs
+    from jobs.store.tables import TableStore
 
     home = tmp_path_factory.mktemp("querylogs")
     folder = home / "inputs" / "query_logs"

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from pyspark.sql import functions as F
 
-from jobs.openlineage_out import step_event
+from jobs.commands.export import step_event
 from jobs.pipeline import NIGHTLY
 from jobs.registry import STEP_BY_NAME, STEPS, TABLES
 

@@ -22,9 +22,9 @@ import pytest
 from bs4 import BeautifulSoup
 from pyspark.sql import functions as F
 
-from jobs.config import load_config
+from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 RUN_DATE = date(2026, 11, 22)
 _CACHE: dict[str, Path] = {}
@@ -70,7 +70,7 @@ def ctx(spark, tmp_path_factory, demo_run) -> JobContext:
 
 @pytest.fixture(scope="module")
 def report(ctx):
-    from jobs.report import run_report
+    from jobs.steps.report import run_report
 
     result = run_report(ctx)
     return result, Path(ctx.cfg.reports) / RUN_DATE.isoformat()
@@ -250,7 +250,7 @@ def test_rerun_is_identical(report, ctx):
     """A rerun writes the same files. Known renderer issue: reports.graph.draw_lineage (grandalf)
     does not lay out the same GraphView identically twice on the demo's data map, so the lineage
     drawing of datamap.html is compared without its coordinates."""
-    from jobs.report import run_report
+    from jobs.steps.report import run_report
 
     _, folder = report
     before = files(folder)
@@ -266,7 +266,7 @@ def test_rerun_is_identical(report, ctx):
 
 
 def test_missing_tables_give_empty_sections(spark, ctx, tmp_path):
-    from jobs.report import run_report
+    from jobs.steps.report import run_report
 
     empty = make_context(
         spark, Path(ctx.cfg.home), warehouse=str(tmp_path / "wh"), reports=str(tmp_path / "reports")

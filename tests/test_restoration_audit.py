@@ -17,10 +17,10 @@ from _restoration_world import (
 )
 from pyspark.sql import functions as F
 
-from jobs.keys import MemoryKeyring
-from jobs.purge import purge
-from jobs.restoration_audit import HEALTH_SCHEMA, keys_rotate, rotate_keys_step
-from jobs.restore import restore
+from jobs.commands.purge import purge
+from jobs.commands.restore import restore
+from jobs.secrets.keyring import MemoryKeyring
+from jobs.steps.keys import HEALTH_SCHEMA, keys_rotate, rotate_keys_step
 
 D91, D89 = TODAY - timedelta(days=91), TODAY - timedelta(days=89)
 

@@ -1,4 +1,4 @@
-"""Tests for the restoration-log cryptography (audits/restoration_log.py, restoration_batch.py)."""
+"""Tests for the restoration-log cryptography (audits/restoration/log.py, restoration_batch.py)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,15 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pyspark.sql import functions as F
 
-from audits.restoration_audit import KeyFinding, key_findings, log_health, verify_log
-from audits.restoration_batch import (
+from audits.restoration.batch import (
     DECRYPTED_SCHEMA,
     ENCRYPTED_SCHEMA,
     PLAINTEXT_SCHEMA,
     make_decryptor,
     make_encryptor,
 )
-from audits.restoration_crypto import _seal, _SubKeys
-from audits.restoration_log import (
+from audits.restoration.crypto import _seal, _SubKeys
+from audits.restoration.log import (
     EncryptedEntry,
     InvalidKeyError,
     RestorationKey,
@@ -41,7 +40,8 @@ from audits.restoration_log import (
     serialize_row,
     to_micros,
 )
-from jobs.keys import FileKeyring, MemoryKeyring, key_id_for
+from audits.restoration.log_checks import KeyFinding, key_findings, log_health, verify_log
+from jobs.secrets.keyring import FileKeyring, MemoryKeyring, key_id_for
 
 UTC = timezone.utc
 TODAY = date(2026, 11, 22)

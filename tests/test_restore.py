@@ -1,4 +1,4 @@
-"""Tests of ``compliance restore`` (jobs/restore.py) and of key secrecy (issue 6, items 2 and 4)."""
+"""Tests of ``compliance restore`` (jobs/commands/restore.py) and of key secrecy (issue 6, items 2 and 4)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,17 @@ from _restoration_world import (
 )
 from pyspark.sql import functions as F
 
-from audits.restoration_batch import (
+from audits.restoration.batch import (
     DECRYPTED_SCHEMA,
     ENCRYPTED_SCHEMA,
     make_decryptor,
     make_encryptor,
 )
-from jobs.pseudonym import load_or_create
-from jobs.purge import purge
-from jobs.restoration_audit import keys_rotate, keys_status
-from jobs.restoration_rows import with_entry_ids
-from jobs.restore import restore
+from jobs.commands.purge import purge
+from jobs.commands.restoration_rows import with_entry_ids
+from jobs.commands.restore import restore
+from jobs.secrets.pseudonym import load_or_create
+from jobs.steps.keys import keys_rotate, keys_status
 
 ORDER_11 = '{"amount":20.00,"customer_id":2,"order_id":11,"receipt":"/w=="}'
 OUTCOMES = "deletion_id string, table string, outcome string, n long"

@@ -17,8 +17,8 @@ from _restoration_world import (
 from pyspark.sql import functions as F
 
 from jobs.cli import main
-from jobs.purge import purge
-from jobs.restore import EXIT_EXPIRED, EXIT_TAMPERED, restore
+from jobs.commands.purge import purge
+from jobs.commands.restore import EXIT_EXPIRED, EXIT_TAMPERED, restore
 
 ORDER_11 = '{"amount":20.00,"customer_id":2,"order_id":11,"receipt":"/w=="}'
 

@@ -8,7 +8,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
-from audits.lifecycle_time import DurationError
+from audits.lifecycle.time import DurationError
 from audits.retention import (
     DeltaRetentionViolation,
     category_retention,

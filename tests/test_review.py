@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from chispa import assert_df_equality
 
-from lineage.graph import closure
+from lineage.graph.search import closure
 from lineage.review import apply_review, hidden_nodes, latest_decisions
 
 T1 = datetime(2026, 1, 1, 10, 0)

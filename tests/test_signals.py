@@ -1,4 +1,4 @@
-"""Tests of lineage.signals: OpenLineage, training-config and probe observations, signal merging."""
+"""Tests of lineage.signals.merge: OpenLineage, training-config and probe observations, signal merging."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from lineage.signals import (
+from lineage.signals.merge import (
     MERGED_SCHEMA,
     OBSERVATION_SCHEMA,
     config_observations,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from jobs.spark import resolve_master
+from jobs.store.session import resolve_master
 
 
 def test_session_is_utc_and_quiet(spark):

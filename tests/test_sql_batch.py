@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from chispa import assert_df_equality
 
-from lineage.sql_batch import EXTRACT_SCHEMA, extract_rows, learned_schema, make_extractor
+from lineage.sql.batch import EXTRACT_SCHEMA, extract_rows, learned_schema, make_extractor
 
 SCHEMA = {"crm.customers": ["id", "email", "name"], "app.orders": ["id", "customer_id", "amount"]}
 

@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.lineage import lineage as sqlglot_lineage
 from sqlglot.optimizer.qualify import qualify
 
-from lineage.sql import extract_lineage
+from lineage.sql.extract import extract_lineage
 
 CORPORA = next(
     (

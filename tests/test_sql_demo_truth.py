@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from lineage.sql import SqlLineageError, extract_lineage
+from lineage.sql.extract import SqlLineageError, extract_lineage
 
 demo = pytest.importorskip("jobs.demo")
 querylogs = pytest.importorskip("jobs.demo.querylogs")

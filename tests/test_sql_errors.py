@@ -7,7 +7,7 @@ import random
 import pytest
 
 from jobs.errors import ComplianceError
-from lineage.sql import SqlLineageError, extract_lineage
+from lineage.sql.extract import SqlLineageError, extract_lineage
 
 
 def _error(sql, **kwargs) -> SqlLineageError:

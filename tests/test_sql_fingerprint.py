@@ -6,7 +6,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from lineage.fingerprint import fingerprint, fingerprint_col, normalize
+from lineage.sql.fingerprint import fingerprint, fingerprint_col, normalize
 
 QUERIES = [
     "SELECT a FROM t WHERE id = 42",

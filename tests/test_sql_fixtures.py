@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage.sql import ColumnEdge, extract_lineage
+from lineage.sql.extract import ColumnEdge, extract_lineage
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lineage"
 DIRECT = {"IDENTITY", "TRANSFORMATION", "AGGREGATION"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from lineage.sql import SchemaEvent, SqlLineageError, extract_lineage
+from lineage.sql.extract import SchemaEvent, SqlLineageError, extract_lineage
 
 
 def test_ddl_statements_are_reported_as_schema_events_in_order() -> None:
@@ -107,7 +107,7 @@ def test_external_query_that_is_not_a_select_is_rejected() -> None:
 
 
 def test_learned_schema_uses_the_known_columns_for_like_clone_and_star() -> None:
-    from lineage.sql_batch import learned_schema
+    from lineage.sql.batch import learned_schema
 
     catalog = {"crm.customers": ["id", "email"]}
     sql = (

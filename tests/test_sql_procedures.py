@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lineage.sql import SqlLineageError, extract_lineage
+from lineage.sql.extract import SqlLineageError, extract_lineage
 
 
 def _error(sql: str, **kwargs) -> SqlLineageError:

@@ -1,7 +1,7 @@
 """The TableStore contract, run once per storage engine (delta-rs and delta-spark).
 
 Both engines live in the one session of tests/conftest.py. Every expectation is written by hand
-from the contract in jobs/tables.py, not from either engine's output.
+from the contract in jobs/store/tables.py, not from either engine's output.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.errors import SchemaMismatchError, TableError
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 SCHEMA = "id bigint, name string, score double"
 

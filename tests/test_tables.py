@@ -1,4 +1,4 @@
-"""Tests of the Delta table store (jobs/tables.py) on a temporary warehouse.
+"""Tests of the Delta table store (jobs/store/tables.py) on a temporary warehouse.
 
 The delta-rs engine is covered fully (it is what ``auto`` resolves to embedded);
 the spark engine's tests skip with a stated reason where the Delta JVM classes are absent.
@@ -16,8 +16,8 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.errors import SchemaMismatchError, TableError
-from jobs.tables import TableStore
-from jobs.tables_spark import delta_classes_loaded
+from jobs.store.spark_tables import delta_classes_loaded
+from jobs.store.tables import TableStore
 
 SCHEMA = "id bigint, name string, score double"
 

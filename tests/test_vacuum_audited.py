@@ -10,9 +10,9 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs.cli import main
+from jobs.commands.purge import purge
+from jobs.commands.vacuum import vacuum_audited
 from jobs.errors import UsageError
-from jobs.purge import purge
-from jobs.vacuum import vacuum_audited
 
 
 def _unreferenced(path: str) -> set[str]:

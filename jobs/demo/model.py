@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from jobs.catalog import ColumnSpec
+from jobs.config.catalog import ColumnSpec
 
 Dialect = Literal["trino", "presto", "spark", "hive"]
 Signal = Literal["sql", "read_write", "openlineage", "openlineage_columns"]

@@ -36,8 +36,8 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
-from lineage.graph import closure
-from lineage.graph_csr import build_csr, traverse
+from lineage.graph.csr import build_csr, traverse
+from lineage.graph.search import closure
 
 nx = pytest.importorskip("networkx")
 
@@ -182,7 +182,7 @@ def _spark_row_floor(spark, names: np.ndarray, rows: int) -> float:
     """Seconds for Spark to take ``rows`` closure-shaped rows from a search-free mapInArrow."""
     import pyarrow as pa
 
-    from lineage.graph import CLOSURE_SCHEMA
+    from lineage.graph.search import CLOSURE_SCHEMA
 
     name_arr = pa.array(names.tolist(), pa.string())
     tasks = spark.sparkContext.defaultParallelism

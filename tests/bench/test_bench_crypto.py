@@ -35,14 +35,14 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pyspark.sql import functions as F
 
-from audits.restoration_batch import (
+from audits.restoration.batch import (
     DECRYPTED_SCHEMA,
     ENCRYPTED_SCHEMA,
     PLAINTEXT_SCHEMA,
     make_decryptor,
     make_encryptor,
 )
-from jobs.keys import MemoryKeyring
+from jobs.secrets.keyring import MemoryKeyring
 
 pytestmark = pytest.mark.bench
 

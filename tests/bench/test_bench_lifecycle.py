@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 import pytest
 from pyspark.sql import functions as F
 
-from audits.lifecycle import lifecycle_anomalies
+from audits.lifecycle.rules import lifecycle_anomalies
 
 pytestmark = pytest.mark.bench
 

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from jobs.cli import main
 from jobs.demo import generate_demo
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 pytestmark = pytest.mark.bench
 
@@ -124,7 +124,7 @@ def test_ingest_of_a_million_query_lines(spark, tmp_path):
     assert main(["ingest", "--conf", str(conf), "--run-date", RUN_DATE, "--quiet"]) == 0
     t_ingest = time.perf_counter() - t0
     store = TableStore(spark, str(home / "warehouse"))
-    from lineage.fingerprint import fingerprint_col
+    from lineage.sql.fingerprint import fingerprint_col
 
     sql_lines = store.read("landed_query_logs").filter(F.col("sql").isNotNull())
     n = sql_lines.count()

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from lineage.signals import probe_observations
+from lineage.signals.merge import probe_observations
 
 pytestmark = pytest.mark.bench
 

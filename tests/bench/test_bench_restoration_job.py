@@ -24,14 +24,14 @@ import pytest
 from pyspark.sql import functions as F
 from test_bench_crypto import _children_cpu, _raw
 
-from jobs.config import load_config
+from jobs.commands.purge import purge
+from jobs.commands.restoration_rows import row_json
+from jobs.commands.restore import restore
+from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
-from jobs.keys import MemoryKeyring
-from jobs.pseudonym import load_or_create
-from jobs.purge import purge
-from jobs.restoration_rows import row_json
-from jobs.restore import restore
-from jobs.tables import TableStore
+from jobs.secrets.keyring import MemoryKeyring
+from jobs.secrets.pseudonym import load_or_create
+from jobs.store.tables import TableStore
 
 pytestmark = pytest.mark.bench
 

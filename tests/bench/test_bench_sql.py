@@ -23,7 +23,7 @@ import pytest
 import sqlglot
 from sqlglot.optimizer.qualify import qualify
 
-from lineage.sql import extract_lineage
+from lineage.sql.extract import extract_lineage
 
 CORPORA = next(
     (

@@ -17,7 +17,7 @@ import time
 import pytest
 from pyspark.sql import functions as F
 
-from jobs.tables import TableStore
+from jobs.store.tables import TableStore
 
 pytestmark = pytest.mark.bench
 

@@ -1,0 +1,156 @@
+"""On-demand lineage questions: impact of a schema change, upstream/downstream, review decisions.
+
+These run against the current ``lineage_edges`` (or, with ``as_of``, the table as it was at the end
+of that date, through Delta time travel) and print small results; nothing table-sized reaches the
+driver beyond the answer itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.context import JobContext
+from jobs.errors import TableError, UsageError
+from jobs.steps.closure import apply_review
+from lineage.flows import graph_edges
+from lineage.graph.answers import lineage_text
+from lineage.graph.impact import affected_assets, downstream, impact, upstream
+
+REVIEW_SCHEMA = "node string, decision string, cascade boolean, reviewer string, reason string, decided_at timestamp"
+
+
+def _edges(ctx: JobContext, as_of: date | None = None) -> DataFrame:
+    if not ctx.store.exists("lineage_edges"):
+        raise UsageError("no lineage yet: run `compliance nightly` (or `compliance ingest`) first")
+    if as_of is None:
+        edges = ctx.store.read("lineage_edges")
+    else:
+        try:
+            edges = ctx.store.read(
+                "lineage_edges", as_of=datetime.combine(as_of + timedelta(days=1), time())
+            )
+        except TableError as exc:
+            raise UsageError(f"no lineage as of {as_of}: {exc}") from None
+    g = apply_review(ctx, graph_edges(edges))
+    return (
+        g.select("src", "dst", "confidence")
+        .groupBy("src", "dst")
+        .agg(F.max("confidence").alias("confidence"))
+    )
+
+
+def _known_node(ctx: JobContext, g: DataFrame, node: str) -> None:
+    hit = g.filter((F.col("src") == node) | (F.col("dst") == node)).limit(1).count()
+    if not hit:
+        assets = (
+            [r.asset_id for r in ctx.store.read("assets").select("asset_id").collect()]
+            if ctx.store.exists("assets")
+            else []
+        )
+        import difflib
+
+        near = difflib.get_close_matches(node, assets, n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise UsageError(f"{node!r} does not appear in the lineage{hint}")
+
+
+@dataclass
+class ImpactAnswer:
+    """The answer to ``compliance impact``."""
+
+    table: str
+    changes: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Grouped by kind and owner; says "safe to change" when nothing is affected."""
+        head = f"impact of {', '.join(self.changes) or 'a change'} on {self.table}"
+        if not self.rows:
+            return f"{head}: nothing downstream depends on it as far as the lineage knows: safe to change"
+        lines = [f"{head}: {len(self.rows)} affected assets"]
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for r in self.rows:
+            groups.setdefault((r["kind"] or "unknown", r["owner"] or "unowned"), []).append(r)
+        for (kind, owner), rows in sorted(groups.items()):
+            lines.append(f"  {kind} owned by {owner}:")
+            for r in rows:
+                cols = f" ({', '.join(r['columns'])})" if r["columns"] else ""
+                lines.append(
+                    f"    {r['asset']}{cols}  depth {r['depth']}  via {' -> '.join(r['path'])}"
+                )
+        return "\n".join(lines)
+
+    def json(self) -> str:
+        """Deterministic JSON."""
+        return json.dumps(
+            {"table": self.table, "changes": self.changes, "affected": self.rows},
+            sort_keys=True,
+            indent=2,
+            default=str,
+        )
+
+
+def run_impact(
+    ctx: JobContext,
+    table: str,
+    *,
+    drop: list[str],
+    rename: list[str],
+    retype: list[str],
+    depth: int | None = None,
+) -> ImpactAnswer:
+    """Everything downstream of the changed columns of ``table``, grouped by asset."""
+    columns: list[str] = list(drop)
+    changes = [f"drop {c}" for c in drop]
+    for verb, flag, shape, specs in (
+        ("rename", "--rename-column", "OLD=NEW", rename),
+        ("retype", "--retype-column", "COLUMN=TYPE", retype),
+    ):
+        for spec in specs:
+            if "=" not in spec:
+                raise UsageError(f"{flag} expects {shape}, got {spec!r}")
+            col, to = spec.split("=", 1)
+            columns.append(col)
+            changes.append(f"{verb} {col} to {to}")
+    g = _edges(ctx)
+    _known_node(ctx, g, table.lower())
+    rows = impact(g, table.lower(), columns=[c.lower() for c in columns] or None, max_depth=depth)
+    grouped = affected_assets(rows)
+    assets = ctx.store.read("assets").select(
+        F.col("asset_id").alias("asset"), "kind", "owner", "zone"
+    )
+    out = grouped.join(assets, "asset", "left").orderBy("kind", "owner", "depth", "asset").collect()
+    return ImpactAnswer(table, changes, [r.asDict(recursive=True) for r in out])
+
+
+def run_lineage(
+    ctx: JobContext, direction: str, node: str, *, depth: int | None, as_of: date | None
+) -> str:
+    """Upstream or downstream of a node, as text lines."""
+    g = _edges(ctx, as_of)
+    node = node.lower()
+    _known_node(ctx, g, node)
+    fn = upstream if direction == "up" else downstream
+    rows = fn(g, [node], depth=depth).orderBy("depth", "node").collect()
+    return lineage_text(direction, node, [(r.node, r.depth, r.confidence) for r in rows], as_of)
+
+
+def record_review(
+    ctx: JobContext, decision: str, node: str, *, cascade: bool, reason: str, reviewer: str
+) -> str:
+    """Append a review decision; the next closure applies it (decisions survive recomputation)."""
+    if not reason.strip():
+        raise UsageError("--reason must say why (auditors read it)")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    df = ctx.spark.createDataFrame(
+        [(node.lower(), decision, cascade, reviewer, reason, now)], REVIEW_SCHEMA
+    )
+    ctx.store.append("review_decisions", df)
+    extra = " with cascade" if cascade else ""
+    return f"recorded: {decision} {node}{extra} by {reviewer}; applied from the next `compliance closure`"

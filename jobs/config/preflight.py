@@ -1,0 +1,76 @@
+"""Check every configuration input before the first step, and report every problem at once.
+
+A nightly that would stop in its fourth minute on a bad catalog name or a missing annotations file
+stops here instead, before Spark starts, with one line listing every problem found: the catalog,
+the policies (and that every asset's zone is declared in them), the deletion annotations, and the
+asset names the audit will use as table names. An optional input that is absent (the deletion
+annotations) is not a problem: it is empty, and one note says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobs.config.settings import Config
+from jobs.errors import ConfigError
+
+_NAME_PART = re.compile(r"^[a-z0-9_]+$")
+OPTIONAL_INPUTS = ("annotations",)
+"""Configuration inputs that may be absent (treated as empty)."""
+
+
+@dataclass
+class Preflight:
+    """What the checks found."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def raise_if_any(self) -> None:
+        """One :class:`ConfigError` naming every problem (exit code 2)."""
+        if len(self.problems) == 1:
+            raise ConfigError(self.problems[0])
+        if self.problems:
+            raise ConfigError(
+                f"{len(self.problems)} configuration problems: " + " | ".join(self.problems)
+            )
+
+
+def _try(out: Preflight, load, *args):
+    try:
+        return load(*args)
+    except ConfigError as exc:
+        out.problems.append(str(exc))
+        return None
+
+
+def check_inputs(cfg: Config) -> Preflight:
+    """Validate the catalog, policies, annotations and asset names of ``cfg``, collecting all."""
+    from jobs.config.catalog import check_zones, load_annotations, load_catalog, load_policies
+
+    out = Preflight()
+    for name in OPTIONAL_INPUTS:
+        path = getattr(cfg.inputs, name)
+        if "://" not in path and not Path(path).exists():
+            out.notes.append(
+                f"inputs.{name}: {path} does not exist; treated as empty (the checks "
+                "that need it are not run)"
+            )
+    catalog = _try(out, load_catalog, cfg.inputs.catalog)
+    policies = _try(out, load_policies, cfg.inputs.policies)
+    if not any(n.startswith("inputs.annotations:") for n in out.notes):
+        _try(out, load_annotations, cfg.inputs.annotations)
+    if catalog is not None:
+        for i, asset in enumerate(catalog.assets):
+            bad = [p for p in asset.name.split(".") if not _NAME_PART.match(p)]
+            if bad:
+                out.problems.append(
+                    f"{catalog.path}: assets[{i}].name: {asset.name!r} is not usable as a "
+                    "table name "
+                    f"(part {bad[0]!r}: expected lower-case letters, digits and _ only)"
+                )
+        if policies is not None:
+            _try(out, check_zones, catalog, policies)
+    return out

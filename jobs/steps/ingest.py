@@ -1,0 +1,302 @@
+"""The ingest step: query logs (and the other landed signals) -> assets, columns, lineage edges.
+
+SQL lineage runs on the executors: log lines are grouped by (fingerprint, dialect, default
+schema) inside Spark, each distinct fingerprint is parsed once with ``mapInPandas``, and the edges
+are joined back to their lines' statistics. A query that cannot be analysed sends every one of its
+log lines to ``rejected_inputs`` with the parser's message. Split READ/WRITE job log lines become
+table-level edges. Per-night observations are upserted by (edge_id, run_date) into
+``lineage_observations`` and ``lineage_edges`` is recomputed from them, so rerunning a night adds
+nothing and ``seen_count`` counts every log line that showed the flow.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from audits.querylog_formats import DIALECTS
+from jobs.config.catalog import Catalog
+from jobs.context import JobContext, StepResult
+from jobs.steps.ingest_signals import other_signal_observations
+from lineage.masking import every_masked
+from lineage.signals.common import FLOW_KEYS
+from lineage.sql.batch import EXTRACT_SCHEMA, learned_schema, make_extractor
+from lineage.sql.fingerprint import fingerprint_col
+
+KNOWN_DIALECTS = DIALECTS
+"""SQL dialects the parser reads (a line of another engine is rejected)."""
+OBS_KEYS = ["edge_id", "run_date"]
+
+
+#: What identifies an edge: its ends, its transformation and the signal that saw it.
+EDGE_IDENTITY = (*FLOW_KEYS, "signal")
+
+
+def edge_id_col() -> F.Column:
+    """Deterministic edge id: hash of source, target, transformation and signal."""
+    parts = [F.coalesce(F.col(c).cast("string"), F.lit("")) for c in EDGE_IDENTITY]
+    return F.sha2(F.concat_ws("|", *parts), 256).substr(1, 32)
+
+
+def catalog_schema(catalog: Catalog) -> dict[str, list[str]]:
+    """``{"schema.table": [columns]}`` of the catalog's assets that declare columns."""
+    return {a.name: [c.name for c in a.columns] for a in catalog.assets if a.columns}
+
+
+def _learn_from_creates(
+    ctx: JobContext, distinct: DataFrame, base: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Add the columns declared by CREATE statements in the logs (a few distinct texts)."""
+    creates = (
+        distinct.filter(F.lower(F.ltrim("sql")).startswith("create"))
+        .select("sql", "dialect", "default_schema")
+        .limit(10_000)
+        .collect()
+    )
+    schema = dict(base)
+    for row in creates:
+        try:
+            learned = learned_schema(
+                row.sql, row.dialect, default_schema=row.default_schema, schema=base
+            )
+            for table, cols in learned.items():
+                schema.setdefault(table, cols)
+        except Exception:  # noqa: BLE001 - an unparseable CREATE is rejected by extraction itself
+            continue
+    return schema
+
+
+def sql_observations(
+    ctx: JobContext, logs: DataFrame, schema: dict[str, list[str]]
+) -> tuple[DataFrame, DataFrame]:
+    """(observations, rejected) from the SQL-bearing query log lines."""
+    conf = ctx.cfg.ingest
+    lines = logs.filter(
+        F.col("sql").isNotNull() & (F.coalesce(F.col("status"), F.lit("ok")) != "failed")
+    )
+    lines = lines.select(
+        "source_file",
+        "line",
+        "query_id",
+        "started_at",
+        "sql",
+        F.lower(F.coalesce(F.col("engine"), F.lit(conf.default_dialect))).alias("dialect"),
+        F.lower(F.col("default_schema")).alias("default_schema"),
+        fingerprint_col(F.col("sql")).alias("fingerprint"),
+    )
+    groups = ["fingerprint", "dialect", "default_schema"]
+    stats = (
+        lines.groupBy(*groups)
+        .agg(
+            F.first("sql").alias("sql"),
+            F.count("*").alias("n"),
+            F.min("started_at").alias("first_seen"),
+            F.max("started_at").alias("last_seen"),
+            F.slice(F.sort_array(F.collect_set("query_id")), 1, 5).alias("evidence"),
+        )
+        .persist()
+    )
+    schema = _learn_from_creates(ctx, stats, schema)
+    to_parse = stats.select(
+        *groups,
+        F.when(F.col("dialect").isin(*KNOWN_DIALECTS), F.col("sql")).alias("sql"),
+        F.col("dialect").isin(*KNOWN_DIALECTS).alias("_known"),
+    )
+    extracted = (
+        to_parse.filter("_known")
+        .drop("_known")
+        .mapInPandas(make_extractor(schema, max_sql_bytes=conf.max_sql_bytes), EXTRACT_SCHEMA)
+    )
+    unknown = to_parse.filter(~F.col("_known")).select(
+        *groups,
+        F.lit("error").alias("kind"),
+        F.lit("unknown_dialect").alias("error"),
+        F.concat(F.lit("unknown SQL dialect '"), F.col("dialect"), F.lit("'")).alias("message"),
+    )
+    errors = (
+        extracted.filter(F.col("kind") == "error")
+        .select(*groups, "kind", "error", "message")
+        .unionByName(unknown)
+    )
+    rejected = lines.join(errors, _null_safe(lines, errors, groups), "inner").select(
+        lines["source_file"].alias("source"),
+        F.concat(F.lit("line "), lines["line"].cast("string")).alias("location"),
+        F.concat(
+            F.lit("SQL not analysed ("),
+            errors["error"],
+            F.lit(", "),
+            lines["dialect"],
+            F.lit("): "),
+            F.substring(errors["message"], 1, 500),
+        ).alias("reason"),
+        F.substring(lines["sql"], 1, conf.raw_truncate).alias("raw"),
+        F.lit(ctx.run_date).alias("run_date"),
+        F.lit("query_logs").alias("kind"),
+    )
+    edges = (
+        extracted.filter(F.col("kind").isin("column", "table"))
+        .alias("e")
+        .join(
+            stats.alias("s"), _null_safe(extracted.alias("e"), stats.alias("s"), groups, "e", "s")
+        )
+    )
+    obs = edges.select(
+        F.lower(F.col("e.source_table")).alias("source_asset"),
+        F.lower(F.col("e.source_column")).alias("source_column"),
+        F.lower(F.col("e.target_table")).alias("target_asset"),
+        F.lower(F.col("e.target_column")).alias("target_column"),
+        F.col("e.transformation_type").alias("transformation_type"),
+        F.col("e.transformation_subtype").alias("transformation_subtype"),
+        F.coalesce(F.col("e.masking"), F.lit(False)).alias("masking"),
+        F.lit("sql").alias("signal"),
+        (F.coalesce(F.col("e.confidence"), F.lit(1.0)) * F.lit(conf.confidence.sql)).alias(
+            "confidence"
+        ),
+        F.col("s.evidence").alias("evidence"),
+        F.col("s.first_seen").alias("first_seen"),
+        F.col("s.last_seen").alias("last_seen"),
+        F.col("s.n").alias("seen_count"),
+    )
+    return obs, rejected
+
+
+def _null_safe(
+    left: DataFrame, right: DataFrame, cols: list[str], la: str | None = None, ra: str | None = None
+):
+    cond = None
+    for c in cols:
+        lc = F.col(f"{la}.{c}") if la else left[c]
+        rc = F.col(f"{ra}.{c}") if ra else right[c]
+        cond = lc.eqNullSafe(rc) if cond is None else cond & lc.eqNullSafe(rc)
+    return cond
+
+
+def job_log_observations(ctx: JobContext, logs: DataFrame) -> DataFrame:
+    """Table-level edges from split READ/WRITE lines of the same job."""
+    split = logs.filter(
+        F.col("sql").isNull() & F.col("action").isNotNull() & F.col("job_id").isNotNull()
+    )
+    reads = split.filter(F.col("action") == "READ").select(
+        "job_id", F.lower("table").alias("src"), "started_at", "line"
+    )
+    writes = split.filter(F.col("action") == "WRITE").select(
+        "job_id", F.lower("table").alias("dst"), F.col("started_at").alias("w_at")
+    )
+    pairs = reads.join(writes, "job_id").filter(F.col("src") != F.col("dst"))
+    return (
+        pairs.groupBy("src", "dst")
+        .agg(
+            F.count("*").alias("seen_count"),
+            F.min("started_at").alias("first_seen"),
+            F.max("w_at").alias("last_seen"),
+            F.slice(F.sort_array(F.collect_set("job_id")), 1, 5).alias("evidence"),
+        )
+        .select(
+            F.col("src").alias("source_asset"),
+            F.lit(None).cast("string").alias("source_column"),
+            F.col("dst").alias("target_asset"),
+            F.lit(None).cast("string").alias("target_column"),
+            F.lit("DIRECT").alias("transformation_type"),
+            F.lit("TRANSFORMATION").alias("transformation_subtype"),
+            F.lit(False).alias("masking"),
+            F.lit("job_log").alias("signal"),
+            F.lit(ctx.cfg.ingest.confidence.job_log).alias("confidence"),
+            "evidence",
+            "first_seen",
+            "last_seen",
+            "seen_count",
+        )
+    )
+
+
+def _merge_observations(obs: DataFrame, keys: list[str]) -> DataFrame:
+    """One row per ``keys``: best confidence, merged evidence, summed counts, widest time span."""
+    return obs.groupBy(*keys).agg(
+        *[F.first(c).alias(c) for c in EDGE_IDENTITY],
+        every_masked().alias("masking"),  # masked only when every observation masks
+        F.max("confidence").alias("confidence"),
+        F.slice(F.sort_array(F.array_distinct(F.flatten(F.collect_list("evidence")))), 1, 10).alias(
+            "evidence"
+        ),
+        F.min("first_seen").alias("first_seen"),
+        F.max("last_seen").alias("last_seen"),
+        F.sum("seen_count").alias("seen_count"),
+    )
+
+
+def write_catalog(ctx: JobContext, catalog: Catalog, edges: DataFrame) -> int:
+    """Upsert ``assets`` (catalog plus every table seen in lineage) and ``columns``."""
+    cat_assets = ctx.spark.createDataFrame(
+        [(a.name, a.kind, a.owner, a.zone) for a in catalog.assets],
+        "name string, kind string, owner string, zone string",
+    )
+    seen = (
+        edges.select(F.col("source_asset").alias("name"), "first_seen", "last_seen")
+        .unionByName(edges.select(F.col("target_asset").alias("name"), "first_seen", "last_seen"))
+        .groupBy("name")
+        .agg(F.min("first_seen").alias("first_seen"), F.max("last_seen").alias("last_seen"))
+    )
+    assets = cat_assets.join(seen, "name", "full_outer").select(
+        F.col("name").alias("asset_id"),
+        F.coalesce("kind", F.lit("table")).alias("kind"),
+        "name",
+        "owner",
+        "zone",
+        "first_seen",
+        "last_seen",
+    )
+    ctx.store.upsert("assets", assets, keys=["asset_id"])
+    cols = ctx.spark.createDataFrame(
+        [
+            (a.name, c.name, c.type, c.data_category, c.is_identifier, c.classification)
+            for a in catalog.assets
+            for c in a.columns
+        ],
+        "asset_id string, column string, data_type string, data_category string, "
+        "is_identifier boolean, classification string",
+    )
+    ctx.store.upsert("columns", cols, keys=["asset_id", "column"])
+    return assets.count()
+
+
+def ingest(ctx: JobContext) -> StepResult:
+    """The ingest step (after landing): signals -> lineage_observations -> lineage_edges."""
+    catalog = ctx.catalog
+    result = StepResult()
+    parts: list[DataFrame] = []
+    if ctx.store.exists("landed_query_logs"):
+        logs = ctx.store.read("landed_query_logs").filter(F.col("landed_on") == F.lit(ctx.run_date))
+        obs, rejected = sql_observations(ctx, logs, catalog_schema(catalog))
+        rejected = rejected.persist()
+        n_rej = rejected.count()
+        if n_rej:
+            ctx.store.upsert("rejected_inputs", rejected, keys=["source", "location"])
+        rejected.unpersist()
+        result.rows_rejected += n_rej
+        result.inputs_read += logs.count()
+        parts += [obs, job_log_observations(ctx, logs)]
+        if "engine_lineage" in logs.columns:  # landed by the engine-native formats
+            from lineage.signals.engine import engine_lineage_observations
+
+            conf = ctx.cfg.ingest.confidence.engine_lineage
+            parts.append(engine_lineage_observations(logs, confidence=conf))
+    parts += other_signal_observations(ctx, catalog)
+    if not parts:
+        ctx.log("ingest: no landed signals")
+        return result
+    obs = parts[0]
+    for p in parts[1:]:
+        obs = obs.unionByName(p)
+    obs = obs.withColumn("edge_id", edge_id_col()).withColumn("run_date", F.lit(ctx.run_date))
+    obs = _merge_observations(obs, OBS_KEYS)
+    ctx.store.upsert("lineage_observations", obs, keys=OBS_KEYS)
+    edges = _merge_observations(ctx.store.read("lineage_observations"), ["edge_id"]).persist()
+    ctx.store.upsert("lineage_edges", edges, keys=["edge_id"])
+    result.rows_written = edges.count()
+    result.details["assets"] = write_catalog(ctx, catalog, edges)
+    result.details["edges_by_signal"] = {
+        r.signal: r["count"] for r in edges.groupBy("signal").count().collect()
+    }
+    edges.unpersist()
+    ctx.log(f"ingest: {result.rows_written} edges, {result.rows_rejected} queries rejected")
+    return result

@@ -1,0 +1,502 @@
+"""Input landing: read each input kind with Spark, validate, land accepted rows, reject the rest.
+
+Every non-blank line of every new input file becomes exactly one row: in its landed table, in
+``rejected_inputs`` with the file, line, reason and the (truncated) raw text, or, when its event
+time is after the run's window, in ``held_inputs`` (file, line, why) until the run whose window
+contains it lands it. Files are recognised by content (sha-256, recorded in ``landed_files`` with
+their counts): an unchanged file is skipped, so a rerun for the same run date changes nothing; a
+file that grew lands only its new lines; a corrected file is re-landed whole; late files are
+picked up by the next run. So a backfill followed by today's run lands what one run for today
+lands. Landed rows are upserted by ``(source_file, line)``, so a run killed half-way and started
+again lands each line once. Files under an input folder that are not read (hidden names, other
+types) are recorded once in ``rejected_inputs`` (location ``file``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import yaml
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from audits.expectations import build_suite, split_by_suite
+from audits.inputs import JSONL_KINDS, QUERY_LOGS, Field, InputKind, parse_lines
+from jobs.context import JobContext, StepResult
+from jobs.secrets.pseudonym import hasher, pseudonym_key
+from jobs.steps import land_expectations as ge_validation
+from jobs.steps import land_querylogs as querylogs
+from jobs.store.files import (
+    DOC_SUFFIXES,
+    JSONL_SUFFIXES,
+    InputFile,
+    list_inputs,
+    normalise_col,
+    read_documents,
+    read_lines,
+)
+
+TRAINING_CONFIGS = InputKind(
+    "training_configs",
+    "landed_training_configs",
+    (
+        Field("model_name", "string", required=True),
+        Field("input_dataset", "string", required=True),
+        Field("features", "string", required=True, raw_json=True),
+        Field("output_model", "string", required=True),
+    ),
+)
+
+REJECTED_SCHEMA = (
+    "source string, location string, reason string, raw string, run_date date, kind string"
+)
+LEDGER_SCHEMA = (
+    "source string, kind string, size bigint, mtime bigint, run_date date, "
+    "lines bigint, accepted bigint, rejected bigint, held bigint, held_until timestamp, "
+    "last_line bigint, sha256 string, skipped bigint"
+)
+HELD_SCHEMA = (
+    "source string, kind string, line bigint, until timestamp, reason string, run_date date"
+)
+"""``held_inputs``: lines whose event time is after the window of the run that read them."""
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    """Per-kind counts of one landing run.
+
+    ``read`` counts lines read for the first time; lines held by an earlier run and read again
+    are ``released`` when they land (or are rejected) and stay in ``held`` otherwise:
+    ``read + released = accepted + rejected + held_new``, where ``held_new`` is ``held`` minus
+    the lines still held from before.
+    """
+
+    files: int
+    read: int
+    accepted: int
+    rejected: int
+    held: int = 0
+    released: int = 0
+    skipped: int = 0
+    """Records that carry no query (e.g. Spark task events, CSV log messages): counted only."""
+    files_not_read: int = 0
+    """Files under the kind's folder not landed (hidden, other type, unknown format, unreadable),
+    each with its reason in ``rejected_inputs`` (location ``file``)."""
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What tonight's landing does with one listed file."""
+
+    file: InputFile
+    sha256: str
+    status: str
+    """``new``, ``changed`` (content differs: re-landed whole), ``appended`` (the landed content
+    is a prefix: only the new lines), ``held`` (unchanged, with held lines whose window has
+    come) or ``unchanged``."""
+    after_line: int
+    """Lines numbered up to this one were read by an earlier run."""
+    prev: dict | None
+
+
+def _fingerprints(
+    ctx: JobContext, files: list[InputFile], prev: dict[str, dict]
+) -> dict[str, tuple]:
+    """Per file: (sha256 of its content, sha256 of its first ``prev size`` bytes, whether that
+    prefix ends with a newline). Hashed by the executors, one row per file comes back."""
+    sizes = ctx.spark.createDataFrame(
+        [(f.path, (prev.get(f.path) or {}).get("size")) for f in files],
+        "source string, _prev bigint",
+    )
+    content = (
+        ctx.spark.read.format("binaryFile")
+        .load([f.path for f in files])
+        .select(normalise_col(F.col("path")).alias("source"), "content")
+    )
+    grown = (
+        F.col("_prev").isNotNull() & (F.length("content") > F.col("_prev")) & (F.col("_prev") > 0)
+    )
+    rows = (
+        content.join(F.broadcast(sizes), "source", "left")
+        .select(
+            "source",
+            F.sha2("content", 256).alias("sha"),
+            F.when(grown, F.sha2(F.expr("substring(content, 1, _prev)"), 256)).alias("prefix"),
+            F.when(grown, F.expr("substring(content, _prev, 1)") == F.unhex(F.lit("0A"))).alias(
+                "nl"
+            ),
+        )
+        .collect()
+    )  # one row per input file: small
+    return {r.source: (r.sha, r.prefix, bool(r.nl)) for r in rows}
+
+
+def _plan(ctx: JobContext, kind: str, files: list[InputFile], *, documents: bool) -> list[FilePlan]:
+    """Decide per file, by content: new, changed, appended, held lines to retry, or unchanged."""
+    if not files:
+        return []
+    prev: dict[str, dict] = {}
+    if ctx.store.exists("landed_files"):
+        # a ledger written before files were known by content gains the columns (NULL: re-landed)
+        ctx.store.add_columns(
+            "landed_files", dict((c.split()[0], c.split()[1]) for c in LEDGER_SCHEMA.split(", "))
+        )
+        prev = {
+            r.source: r.asDict()
+            for r in ctx.store.read("landed_files").filter(F.col("kind") == kind).collect()
+        }  # one row per input file: small
+    prints = _fingerprints(ctx, files, prev)
+    plans = []
+    for f in files:
+        p = prev.get(f.path)
+        sha, prefix, newline = prints.get(f.path, ("", None, False))
+        if p is None:
+            status, after = "new", 0
+        elif p["sha256"] == sha:
+            due = p["held"] and p["held_until"] is not None and p["held_until"] <= ctx.cutoff
+            status, after = ("held" if due else "unchanged"), int(p["last_line"] or 0)
+        elif not documents and not f.path.endswith(".gz") and prefix == p["sha256"] and newline:
+            status, after = "appended", int(p["last_line"] or 0)
+        else:
+            status, after = "changed", 0
+        plans.append(FilePlan(f, sha, status, after, p))
+    return plans
+
+
+def _forget(ctx: JobContext, kind: InputKind, sources: list[str]) -> None:
+    """Remove what earlier runs landed from files whose content changed (re-landed whole)."""
+    if not sources:
+        return
+    for table, col in ((kind.table, "source_file"), ("held_inputs", "source")):
+        if ctx.store.exists(table):
+            ctx.store.delete_where(table, F.col(col).isin(sources))
+    if ctx.store.exists("rejected_inputs"):
+        ctx.store.delete_where(
+            "rejected_inputs",
+            F.col("source").isin(sources)
+            & (F.col("kind") == kind.name)
+            & (F.col("location") != "file"),
+        )
+
+
+def _note_skipped(ctx: JobContext, kind: InputKind, skipped: list[tuple[str, str]]) -> int:
+    """Record each file that is not read (hidden name, other type) once, in rejected_inputs."""
+    if not skipped:
+        return 0
+    known: set[tuple[str, str]] = set()
+    if ctx.store.exists("rejected_inputs"):
+        known = {
+            (r.source, r.reason)
+            for r in ctx.store.read("rejected_inputs")
+            .filter((F.col("location") == "file") & (F.col("kind") == kind.name))
+            .select("source", "reason")
+            .collect()
+        }  # one row per skipped file: small
+    fresh = [(src, reason) for src, reason in skipped if (src, reason) not in known]
+    for src, reason in fresh:
+        ctx.log(f"land {kind.name}: {src}: {reason}")
+    if fresh:
+        notes = ctx.spark.createDataFrame(
+            [(src, "file", reason, "", ctx.run_date, kind.name) for src, reason in fresh],
+            REJECTED_SCHEMA,
+        )
+        ctx.store.upsert("rejected_inputs", notes, keys=["source", "location"])
+    return len(fresh)
+
+
+def _docs_as_lines(ctx: JobContext, files: list[InputFile]) -> DataFrame:
+    """Training configs (*.json/*.yaml, one document per file) as one JSON line per file."""
+    docs = read_documents(ctx.spark, files)
+
+    def to_json(batches):  # runs on executors, one pandas batch of small documents at a time
+        for pdf in batches:
+            values, errors = [], []
+            for src, content in zip(pdf["source"], pdf["content"], strict=False):
+                try:
+                    doc = json.loads(content) if src.endswith(".json") else yaml.safe_load(content)
+                    values.append(json.dumps(doc, sort_keys=True, default=str))
+                    errors.append(None)
+                except (ValueError, yaml.YAMLError) as exc:
+                    values.append(content)
+                    errors.append(
+                        f"unparseable {'JSON' if src.endswith('.json') else 'YAML'}: "
+                        + str(exc).splitlines()[0][:200]
+                    )
+            pdf = pdf.assign(value=values, _doc_error=errors).drop(columns=["content"])
+            pdf["line"] = 1
+            yield pdf[["source", "line", "value", "_doc_error"]]
+
+    return docs.mapInPandas(to_json, "source string, line bigint, value string, _doc_error string")
+
+
+def _raw_text(ctx: JobContext, kind: InputKind) -> F.Column:
+    raw = F.expr("make_valid_utf8(value)")
+    for name in kind.pseudonyms:  # raw identifiers never leave the landing step
+        raw = F.regexp_replace(
+            raw,
+            rf"""(["']?{name}["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}}\s]+)""",
+            '$1"<redacted>"',
+        )
+    return F.substring(raw, 1, ctx.cfg.ingest.raw_truncate)
+
+
+def _lines_to_read(
+    ctx: JobContext, kind: InputKind, plans: list[FilePlan], raw: DataFrame | None = None
+) -> DataFrame:
+    """The lines (or ``raw`` records) of the planned files not read before, plus the held lines
+    to try again."""
+    files = [p.file for p in plans]
+    bounds = ctx.spark.createDataFrame(
+        [(p.file.path, p.after_line) for p in plans], "source string, _after bigint"
+    )
+    raw = (read_lines(ctx.spark, files) if raw is None else raw).join(F.broadcast(bounds), "source")
+    if ctx.store.exists("held_inputs"):
+        held = (
+            ctx.store.read("held_inputs")
+            .filter((F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]))
+            .select("source", "line", F.lit(True).alias("_was_held"))
+        )
+        raw = raw.join(held, ["source", "line"], "left")
+    else:
+        raw = raw.withColumn("_was_held", F.lit(None).cast("boolean"))
+    return raw.filter((F.col("line") > F.col("_after")) | F.col("_was_held").isNotNull()).select(
+        "source", "line", "value"
+    )
+
+
+def _ledger_rows(
+    ctx: JobContext, kind: InputKind, plans: list[FilePlan], counts: dict
+) -> list[tuple]:
+    rows = []
+    for p in plans:
+
+        def n(outcome: str, new: bool | None = None, path: str = p.file.path) -> int:
+            return sum(
+                v[0]
+                for (src, out, nw), v in counts.items()
+                if src == path and out == outcome and (new is None or nw == new)
+            )
+
+        keep = p.status in ("appended", "held") and p.prev is not None
+        prev = p.prev if keep else {}
+        last = max(
+            [int(prev.get("last_line") or 0)]
+            + [v[1] for (src, _o, _n), v in counts.items() if src == p.file.path]
+        )
+        new_lines = sum(n(o, True) for o in ("accepted", "rejected", "held"))
+        rows.append(
+            (
+                p.file.path,
+                kind.name,
+                p.file.size,
+                p.file.mtime,
+                ctx.run_date,
+                int(prev.get("lines") or 0) + new_lines,
+                int(prev.get("accepted") or 0) + n("accepted"),
+                int(prev.get("rejected") or 0) + n("rejected"),
+                n("held"),
+                min(
+                    (
+                        v[2]
+                        for (src, out, _n), v in counts.items()
+                        if src == p.file.path and out == "held"
+                    ),
+                    default=None,
+                ),
+                last,
+                p.sha256,
+                int(prev.get("skipped") or 0) + n("skipped"),
+            )
+        )
+    return rows
+
+
+def land_kind(
+    ctx: JobContext, kind: InputKind, root: str, *, documents: bool = False
+) -> KindCounts:
+    """Land the new lines of one input kind; returns its counts.
+
+    Files are compared with the ledger by content (sha-256): an unchanged file is skipped, one
+    that grew by appended lines lands only those, one whose content changed otherwise is
+    re-landed whole (what it landed before is removed first). Lines whose event time is after
+    the run's window go to ``held_inputs`` and are read again by every later run until their
+    window comes. Files that are not read (hidden names, other types) are recorded once.
+    """
+    native = kind.name == QUERY_LOGS.name  # engine-native formats, detected per file
+    suffixes = None if native else (DOC_SUFFIXES if documents else JSONL_SUFFIXES)
+    listed, skipped = list_inputs(ctx.spark, root, suffixes)
+    plans = [
+        p for p in _plan(ctx, kind.name, listed, documents=documents) if p.status != "unchanged"
+    ]
+    formats: dict = {}
+    if native and plans:
+        formats, unreadable = querylogs.file_formats(ctx, root, [p.file for p in plans])
+        skipped = sorted(skipped + unreadable)
+        plans = [p for p in plans if p.file.path in formats]
+    _note_skipped(ctx, kind, skipped)
+    if not plans:
+        ctx.log(f"land {kind.name}: no new files or lines")
+        return KindCounts(0, 0, 0, 0, files_not_read=len(skipped))
+    _forget(ctx, kind, [p.file.path for p in plans if p.status == "changed"])
+    files = [p.file for p in plans]
+    if documents:
+        lines = _docs_as_lines(ctx, files)
+        parsed = (
+            parse_lines(lines.drop("_doc_error"), kind)
+            .join(lines.select("source", "line", "_doc_error"), ["source", "line"])
+            .withColumn("_parse_error", F.coalesce("_doc_error", "_parse_error"))
+            .drop("_doc_error")
+        )
+    elif native:
+        recs = _lines_to_read(ctx, kind, plans, raw=querylogs.records(ctx, files, formats))
+        parsed = querylogs.parse_records(kind, recs, formats)
+    else:
+        parsed = parse_lines(_lines_to_read(ctx, kind, plans), kind)
+    if "_skip" not in parsed.columns:
+        parsed = parsed.withColumn("_skip", F.lit(None).cast("string"))
+    ge_validation.ensure_context()
+    suite = build_suite(kind, cutoff=ctx.cutoff)
+    bounds = ctx.spark.createDataFrame(
+        [(p.file.path, p.after_line) for p in plans], "source string, _after bigint"
+    )
+    times = [F.col(f.name) for f in kind.fields if f.sane_time]
+    until = (F.greatest(*times) if len(times) > 1 else times[0]) if times else F.lit(None)
+    outcome = (
+        F.when(F.col("_skip").isNotNull(), F.lit("skipped"))
+        .when(F.col("_reject_reason").isNotNull(), F.lit("rejected"))
+        .when(F.col("_held_reason").isNotNull(), F.lit("held"))
+        .otherwise(F.lit("accepted"))
+    )
+    split = (
+        split_by_suite(parsed, suite)
+        .join(F.broadcast(bounds), "source")
+        .withColumn("_outcome", outcome)
+        .withColumn("_until", until.cast("timestamp"))
+        .withColumn("_new", F.col("line") > F.col("_after"))
+        .drop("_after")
+        .persist()
+    )
+    try:
+        counts = {
+            (r["source"], r["_outcome"], r["_new"]): (r["n"], r["last"], r["until"])
+            for r in split.groupBy("source", "_outcome", "_new")
+            .agg(
+                F.count("*").alias("n"), F.max("line").alias("last"), F.min("_until").alias("until")
+            )
+            .collect()
+        }  # a few rows per file: small
+        total = {
+            o: sum(v[0] for (_s, out, _n), v in counts.items() if out == o)
+            for o in ("accepted", "rejected", "held", "skipped")
+        }
+        accepted = split.filter(F.col("_outcome") == "accepted").select(
+            *kind.field_names,
+            "extra",
+            *(["value"] if kind.keep_line else []),
+            F.col("source").alias("source_file"),
+            "line",
+            F.lit(ctx.run_date).alias("landed_on"),
+        )
+        if kind.keep_line:
+            accepted = accepted.withColumnRenamed("value", "raw_json")
+        if kind.pseudonyms:
+            key = pseudonym_key(ctx)
+            out_schema = accepted.drop(*kind.pseudonyms).schema
+            for out in kind.pseudonyms.values():
+                out_schema = out_schema.add(out, "string")
+            accepted = accepted.mapInPandas(hasher(key, kind.pseudonyms), out_schema)
+        rejected = split.filter(F.col("_outcome") == "rejected").select(
+            F.col("source"),
+            F.concat(F.lit("line "), F.col("line").cast("string")).alias("location"),
+            F.col("_reject_reason").alias("reason"),
+            _raw_text(ctx, kind).alias("raw"),
+            F.lit(ctx.run_date).alias("run_date"),
+            F.lit(kind.name).alias("kind"),
+        )
+        held = split.filter(F.col("_outcome") == "held").select(
+            "source",
+            F.lit(kind.name).alias("kind"),
+            "line",
+            F.col("_until").alias("until"),
+            F.col("_held_reason").alias("reason"),
+            F.lit(ctx.run_date).alias("run_date"),
+        )
+        if total["accepted"]:
+            ctx.store.upsert(kind.table, accepted, keys=["source_file", "line"])
+            if kind.name == "deletion_requests":
+                from jobs.secrets import match_keys  # noqa: PLC0415
+
+                match_keys.record(ctx, split.filter(F.col("_outcome") == "accepted"), key)
+        if total["rejected"]:
+            ctx.store.upsert("rejected_inputs", rejected, keys=["source", "location"])
+        was_held = any(p.prev and p.prev.get("held") for p in plans)
+        if total["held"] or (was_held and ctx.store.exists("held_inputs")):
+            # one commit: the held lines of the files read tonight are replaced by tonight's
+            ctx.store.replace_where(
+                "held_inputs",
+                held,
+                (F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]),
+            )
+        ge_validation.record(ctx, kind.name, split.filter(F.col("_outcome") != "skipped"), suite)
+    finally:
+        split.unpersist()
+    ledger = ctx.spark.createDataFrame(_ledger_rows(ctx, kind, plans, counts), LEDGER_SCHEMA)
+    ctx.store.upsert("landed_files", ledger, keys=["source", "kind"])
+    n_read = sum(v[0] for (_s, _o, new), v in counts.items() if new)
+    still = sum(v[0] for (_s, out, new), v in counts.items() if out == "held" and not new)
+    released = sum(v[0] for (_s, _o, new), v in counts.items() if not new) - still
+    ctx.log(
+        f"land {kind.name}: {len(files)} files, {n_read} new lines, "
+        f"{total['accepted']} accepted, "
+        f"{total['rejected']} rejected, {total['held']} held for a later run"
+        + (f", {released} held lines released" if released else "")
+        + (f", {total['skipped']} records without a query" if total["skipped"] else "")
+    )
+    return KindCounts(
+        len(files),
+        n_read,
+        total["accepted"],
+        total["rejected"],
+        total["held"],
+        released,
+        total["skipped"],
+        len(skipped),
+    )
+
+
+def _add(result: StepResult, name: str, c: KindCounts) -> None:
+    result.inputs_read += c.read
+    result.rows_written += c.accepted
+    result.rows_rejected += c.rejected
+    before = result.details.get(name) or {}
+    merged = {
+        k: int(before.get(k) or 0) + v
+        for k, v in c.__dict__.items()
+        if k not in ("held", "files_not_read")
+    }
+    merged["held"] = c.held if c.files else int(before.get("held") or 0)
+    merged["files_not_read"] = c.files_not_read  # the folder as this attempt found it
+    result.details[name] = merged
+
+
+def land_inputs(ctx: JobContext) -> StepResult:
+    """The landing step: every input kind, in order.
+
+    The counts add up every attempt of the run date (see :func:`jobs.store.run_manifest.earlier_attempts`):
+    after each kind that landed something, the manifest row is updated (status ``running``), so
+    a run killed half-way and resumed reports every line it read, not only the last attempt's.
+    """
+    from jobs.store.run_manifest import earlier_attempts, record
+
+    started, result = earlier_attempts(ctx, "land")
+    started = started or datetime.now(timezone.utc).replace(tzinfo=None)
+    kinds = [(kind, getattr(ctx.cfg.inputs, kind.name), False) for kind in JSONL_KINDS]
+    kinds.append((TRAINING_CONFIGS, ctx.cfg.inputs.training_configs, True))
+    for kind, root, documents in kinds:
+        c = land_kind(ctx, kind, root, documents=documents)
+        _add(result, kind.name, c)
+        if c.files:
+            record(ctx, "land", started, "running", result, None)
+    return result
