@@ -41,6 +41,38 @@ RESIDUAL_COLUMNS: tuple[str, ...] = (
     "detail",
 )
 
+#: Asset kinds whose rows a residual scan can read (a ``stream`` or a ``model`` cannot be read).
+SCANNABLE_KINDS: frozenset[str] = frozenset({"table", "view", "feature", "log", "file"})
+
+
+def scannable(kind: str | None) -> bool:
+    """Whether a residual scan can read an asset of this catalog kind (unknown kinds: a table)."""
+    return (kind or "table") in SCANNABLE_KINDS
+
+
+def column_closure(lineage_closure: DataFrame, run_date: object) -> DataFrame:
+    """One run date's column-level closure as DataFrame[source, node, depth, confidence].
+
+    ``source`` and ``node`` are ``schema.table.column`` names, the shape :func:`identifier_targets`
+    and :func:`hashed_targets` take.
+    """
+    return lineage_closure.filter(
+        (F.col("run_date") == F.lit(run_date)) & (F.col("level") == "column")
+    ).select(
+        F.concat_ws(".", "source_asset", "source_column").alias("source"),
+        F.concat_ws(".", "target_asset", "target_column").alias("node"),
+        "depth",
+        "confidence",
+    )
+
+
+def table_closure(lineage_closure: DataFrame, run_date: object) -> DataFrame:
+    """One run date's table-level closure as DataFrame[source_asset, target_asset]."""
+    return lineage_closure.filter(
+        (F.col("run_date") == F.lit(run_date)) & (F.col("level") == "table")
+    ).select("source_asset", "target_asset")
+
+
 _NODE = r"^(.*)\.([^.]+)$"
 
 
@@ -342,6 +374,80 @@ def scan_table(
         F.lit(column).alias("column"),
         F.col("rows_found").cast("long").alias("rows_found"),
     )
+
+
+Keyer = Callable[[DataFrame], DataFrame]
+"""Maps DataFrame[_v string] to DataFrame[_v string, _k string]: each value with its keyed
+pseudonym (the shell's HMAC; the core never holds the key)."""
+
+
+def match_text(value: Column, function: str | None) -> Column:
+    """The text of a table value that its keyed pseudonym is computed from.
+
+    A value column matches as its string; a hashed copy (``function`` is the hash, e.g.
+    ``sha256``) as its digest lowercased and trimmed, the form its match key was computed from.
+    """
+    text = value.cast("string")
+    return text if function is None else F.lower(F.trim(text))
+
+
+def subject_match_values(
+    subjects: DataFrame, function: str | None, match_keys: DataFrame
+) -> DataFrame:
+    """What a table value of a column matched through ``function`` is compared with, per subject.
+
+    Args:
+        subjects: DataFrame[subject_key] of the deleted subjects.
+        function: the hash of the column (None: the column holds the identifier itself).
+        match_keys: ``subject_match_keys`` (subject_key, function, match_key).
+
+    Returns:
+        DataFrame[subject_key string, match_value string], distinct: the subject key itself for a
+        value column; for a hashed copy the subject's match key of that function (a subject
+        without one has no row: the scan reports it unverifiable).
+    """
+    who = subjects.select(F.col("subject_key").cast("string").alias("subject_key")).distinct()
+    if function is None:
+        return who.select("subject_key", F.col("subject_key").alias("match_value"))
+    keys = match_keys.filter(F.col("function") == F.lit(function)).select(
+        F.col("subject_key").cast("string").alias("subject_key"),
+        F.col("match_key").cast("string").alias("match_value"),
+    )
+    return keys.join(who, "subject_key").distinct()
+
+
+def matched_values(
+    table_df: DataFrame,
+    column: str,
+    function: str | None,
+    subject_values: DataFrame,
+    keyer: Keyer,
+) -> DataFrame:
+    """The distinct values of one table column that belong to deleted subjects.
+
+    The one matching rule of the residual scan and the purge: each distinct value's
+    :func:`match_text` is keyed once by ``keyer`` and joined with ``subject_values``.
+
+    Args:
+        table_df: the audited table.
+        column: the column to match.
+        function: its hash (None: the value itself).
+        subject_values: DataFrame[subject_key, match_value] (:func:`subject_match_values`).
+        keyer: the keyed pseudonym of each value (see :data:`Keyer`).
+
+    Returns:
+        DataFrame[_v string, subject_key string]: ``_v`` is :func:`match_text` of the value.
+    """
+    values = (
+        table_df.select(match_text(F.col(f"`{column}`"), function).alias("_v"))
+        .where(F.col("_v").isNotNull())
+        .distinct()
+    )
+    keyed = keyer(values).select("_v", "_k")
+    wanted = subject_values.select(
+        F.col("match_value").alias("_k"), F.col("subject_key").cast("string").alias("subject_key")
+    )
+    return keyed.join(wanted, "_k").select("_v", "subject_key")
 
 
 def completions_from_events(events: DataFrame, cutoff: datetime) -> DataFrame:

@@ -9,10 +9,16 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audits.residual import (
+    column_closure,
     completions_from_events,
     identifier_targets,
+    match_text,
+    matched_values,
     residual_findings,
     scan_table,
+    scannable,
+    subject_match_values,
+    table_closure,
 )
 
 UTC = timezone.utc
@@ -156,6 +162,106 @@ def test_scan_table_matches_on_keyed_hash(spark):
     # without the transform nothing matches (the table holds raw values)
     plain = scan_table(table, asset="mart.contacts", column="email", deleted_subjects=subjects)
     assert_df_equality(plain, spark.createDataFrame([], HITS), ignore_nullable=True)
+
+
+def _test_keyer(values):
+    """A stand-in for the HMAC that anyone can compute by hand: ``k(<text>)``."""
+    return values.select("_v", F.concat(F.lit("k("), F.col("_v"), F.lit(")")).alias("_k"))
+
+
+MATCH_KEYS = "subject_key string, function string, match_key string"
+
+
+def test_match_text_is_the_value_or_the_normalised_digest(spark):
+    df = spark.createDataFrame([(7, " AB12 "), (None, None)], "id bigint, digest string")
+    got = df.select(
+        match_text(F.col("id"), None).alias("id"), match_text(F.col("digest"), "sha256").alias("d")
+    )
+    want = spark.createDataFrame([("7", "ab12"), (None, None)], "id string, d string")
+    assert_df_equality(got, want, ignore_nullable=True)
+
+
+def test_subject_match_values_of_a_value_column_and_of_a_hashed_copy(spark):
+    subjects = spark.createDataFrame([("sk_1",), ("sk_2",), ("sk_1",)], "subject_key string")
+    keys = spark.createDataFrame(
+        [("sk_1", "sha256", "mk_1"), ("sk_1", "md5", "m5_1"), ("sk_9", "sha256", "mk_9")],
+        MATCH_KEYS,
+    )
+    plain = subject_match_values(subjects, None, keys)
+    assert_df_equality(
+        plain,
+        spark.createDataFrame(
+            [("sk_1", "sk_1"), ("sk_2", "sk_2")], "subject_key string, match_value string"
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    # sk_2 has no sha256 match key: no row (the scan reports it unverifiable, never clean)
+    hashed = subject_match_values(subjects, "sha256", keys)
+    assert_df_equality(
+        hashed,
+        spark.createDataFrame([("sk_1", "mk_1")], "subject_key string, match_value string"),
+        ignore_nullable=True,
+    )
+
+
+def test_matched_values_keys_each_distinct_value_once_by_the_columns_rule(spark):
+    table = spark.createDataFrame(
+        [(1, " AB "), (1, "ab"), (2, "cd"), (3, None)], "customer_id bigint, email_sha string"
+    )
+    by_value = spark.createDataFrame(
+        [("sk_a", "k(1)"), ("sk_b", "k(9)")], "subject_key string, match_value string"
+    )
+    got = matched_values(table, "customer_id", None, by_value, _test_keyer)
+    assert_df_equality(
+        got,
+        spark.createDataFrame([("1", "sk_a")], "_v string, subject_key string"),
+        ignore_nullable=True,
+    )
+    by_digest = spark.createDataFrame([("sk_a", "k(ab)")], "subject_key string, match_value string")
+    got = matched_values(table, "email_sha", "sha256", by_digest, _test_keyer)
+    assert_df_equality(
+        got,
+        spark.createDataFrame([("ab", "sk_a")], "_v string, subject_key string"),
+        ignore_nullable=True,
+    )
+
+
+def test_the_closure_of_one_run_date_at_each_level(spark):
+    from datetime import date
+
+    rows = [
+        ("column", "crm.c", "email", "stg.c", "email", 1, 0.9, date(2026, 1, 2)),
+        ("column", "crm.c", "email", "old.c", "email", 1, 0.9, date(2026, 1, 1)),
+        ("table", "crm.c", None, "mart.m", None, 2, 0.8, date(2026, 1, 2)),
+    ]
+    stored = spark.createDataFrame(
+        rows,
+        "level string, source_asset string, source_column string, target_asset string, "
+        "target_column string, depth int, confidence double, run_date date",
+    )
+    assert_df_equality(
+        column_closure(stored, date(2026, 1, 2)),
+        spark.createDataFrame(
+            [("crm.c.email", "stg.c.email", 1, 0.9)],
+            "source string, node string, depth int, confidence double",
+        ),
+        ignore_nullable=True,
+    )
+    assert_df_equality(
+        table_closure(stored, date(2026, 1, 2)),
+        spark.createDataFrame([("crm.c", "mart.m")], "source_asset string, target_asset string"),
+        ignore_nullable=True,
+    )
+
+
+def test_which_asset_kinds_a_scan_can_read():
+    assert [k for k in ("table", "view", "stream", "model", "file", None) if scannable(k)] == [
+        "table",
+        "view",
+        "file",
+        None,
+    ]
 
 
 def test_residual_findings(spark):

@@ -43,6 +43,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from audits.residual import Keyer, match_text, matched_values, subject_match_values
 from audits.restoration.batch import (
     DECRYPTED_SCHEMA,
     ENCRYPTED_SCHEMA,
@@ -65,8 +66,9 @@ from jobs.commands.restoration_rows import (
 )
 from jobs.context import JobContext
 from jobs.errors import UsageError
+from jobs.secrets import match_keys
 from jobs.secrets.keyring import Keyring
-from jobs.secrets.pseudonym import PseudonymKey, hasher, pseudonym_key
+from jobs.secrets.pseudonym import PseudonymKey, keyer, pseudonym_key
 
 FINDINGS_TABLE = "residual_findings"
 EVENTS_TABLE = "deletion_events"
@@ -210,6 +212,10 @@ def purge(
         report.notes.append("no residual findings to act on (run 'compliance audit' first)")
         return report
     pkey = pseudonym_key(ctx)
+    functions = _match_functions(ctx)
+    keys = ctx.store.read(match_keys.TABLE, missing_ok=True)
+    if keys is None:
+        keys = ctx.spark.createDataFrame([], match_keys.SCHEMA)
     columns: dict[str, list[str]] = {}
     for t in findings.select("asset", "column").distinct().collect():
         columns.setdefault(t.asset, []).append(t.column)
@@ -223,7 +229,10 @@ def purge(
             report.notes.append(f"{table}: column {c} not in the table, its findings skipped")
         if not cols:
             continue
-        plan = _plan(tdf, table, cols, findings.filter(F.col("asset") == table), pkey).persist()
+        how = {c: functions.get((table, c)) for c in cols}
+        plan = _plan(
+            tdf, table, how, findings.filter(F.col("asset") == table), keys, keyer(pkey)
+        ).persist()
         counts = sorted(
             ((r.deletion_id, r["count"]) for r in plan.groupBy("deletion_id").count().collect()),
             key=lambda p: p[0] or "",
@@ -292,28 +301,36 @@ def _staleness(ctx: JobContext, findings_run: date | None, deletion_id: str | No
 
 
 def _plan(
-    tdf: DataFrame, table: str, columns: list[str], findings: DataFrame, pkey: PseudonymKey
+    tdf: DataFrame,
+    table: str,
+    columns: dict[str, str | None],
+    findings: DataFrame,
+    match_keys_df: DataFrame,
+    keyed: Keyer,
 ) -> DataFrame:
     """The rows to purge: DataFrame[table, row_json, deletion_id, occurrence], one per row copy.
 
-    A row matches when one of ``columns`` hashes (the pseudonym hasher, on the value as a
-    string) to the subject key of a finding on that column; identical rows get occurrences
-    1..n so that each copy has its own entry; a row matching several deletions is logged once,
-    under the smallest deletion id.
+    A row matches when one of ``columns`` holds a finding's subject by the residual scan's own
+    rule (:func:`audits.residual.matched_values`: the value, or for a hashed copy its digest,
+    keyed and compared with the subject key or match key); identical rows get occurrences 1..n
+    so that each copy has its own entry; a row matching several deletions is logged once, under
+    the smallest deletion id.
+
+    Args:
+        columns: each column to match and its hash function (None: the identifier itself).
     """
+    names = sorted(columns)
     j = tdf.select(
         row_json(tdf).alias("row_json"),
-        *[F.col(f"`{c}`").cast("string").alias(f"_v{i}") for i, c in enumerate(columns)],
+        *[match_text(F.col(f"`{c}`"), columns[c]).alias(f"_v{i}") for i, c in enumerate(names)],
     )
     parts = []
-    for i, c in enumerate(columns):
-        subjects = findings.filter(F.col("column") == c).select("subject_key", "deletion_id")
-        values = j.select(F.col(f"_v{i}").alias("_v")).where(F.col("_v").isNotNull()).distinct()
-        hashed = values.select("_v", F.col("_v").alias("_h")).mapInPandas(
-            hasher(pkey, "_h", "_sk"), "_v string, _sk string"
-        )
+    for i, c in enumerate(names):
+        mine = findings.filter(F.col("column") == c).select("subject_key", "deletion_id")
+        subjects = subject_match_values(mine, columns[c], match_keys_df)
         matched = (
-            hashed.join(subjects, hashed["_sk"] == subjects["subject_key"])
+            matched_values(tdf, c, columns[c], subjects, keyed)
+            .join(mine, "subject_key")
             .groupBy("_v")
             .agg(F.min("deletion_id").alias("deletion_id"))
         )
@@ -321,7 +338,7 @@ def _plan(
         parts.append(hits.select("row_json", "deletion_id", F.lit(i).alias("_c")))
     hits = reduce(DataFrame.unionByName, parts)
     # one aggregation: the copies of a row = its hits through any one column (the same for each)
-    per_col = [F.sum(F.when(F.col("_c") == i, 1).otherwise(0)) for i in range(len(columns))]
+    per_col = [F.sum(F.when(F.col("_c") == i, 1).otherwise(0)) for i in range(len(names))]
     copies = per_col[0] if len(per_col) == 1 else F.greatest(*per_col)
     per_row = hits.groupBy("row_json").agg(
         copies.alias("copies"), F.min("deletion_id").alias("deletion_id")
@@ -332,6 +349,18 @@ def _plan(
         "deletion_id",
         F.explode(F.sequence(F.lit(1), F.col("copies").cast("int"))).alias("occurrence"),
     )
+
+
+def _match_functions(ctx: JobContext) -> dict[tuple[str, str], str | None]:
+    """How the audit matched each column (its hash function), from the audit's own scan plan.
+
+    Without a lineage closure there is no plan: every column is matched on its value.
+    """
+    if not ctx.store.exists("lineage_closure"):
+        return {}
+    from jobs.steps.audit_residual import plan  # noqa: PLC0415 - the audit's rule, loaded on use
+
+    return {(t.asset, t.column): t.function for t in plan(ctx, ctx.catalog)}
 
 
 def _commit_table(

@@ -31,6 +31,8 @@ import pandas as pd
 from jobs.errors import ConfigError
 
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
     from jobs.context import JobContext
 
 KEY_FILE = "pseudonym.key"
@@ -124,6 +126,19 @@ def hasher(
                 pdf[dest] = [None if pd.isna(v) else key.subject_key(v) for v in pdf[raw]]
             gone = [raw for raw, dest in pairs.items() if raw != dest]
             yield pdf.drop(columns=gone) if gone else pdf
+
+    return run
+
+
+def keyer(key: PseudonymKey) -> Callable[[DataFrame], DataFrame]:
+    """The keyed pseudonym of each value: DataFrame[_v] -> DataFrame[_v, _k] (``audits.residual.Keyer``)."""
+
+    def run(values: DataFrame) -> DataFrame:
+        from pyspark.sql import functions as F  # noqa: PLC0415 - this module loads before Spark
+
+        return values.select("_v", F.col("_v").alias("_k")).mapInPandas(
+            hasher(key, "_k"), "_v string, _k string"
+        )
 
     return run
 

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from audits.annotations.checks import annotation_findings
 from audits.lifecycle.rules import LifecycleThresholds, lifecycle_anomalies
 from audits.lifecycle.tracking import track_anomalies, validate_events
+from audits.residual import scannable
 from audits.retention import (
     RETENTION_COLUMNS,
     category_retention,
@@ -29,7 +30,6 @@ from audits.retention import (
 from jobs.config.catalog import Catalog, load_annotations
 from jobs.context import JobContext, StepResult
 from jobs.steps import audit_residual as residual_scan
-from jobs.steps.audit_residual import SCANNABLE_KINDS
 
 RETENTION_SCHEMA = (
     "table string, column string, data_category string, oldest timestamp, "
@@ -91,7 +91,7 @@ def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
     rows: list[dict] = []
     for asset in catalog.assets:
         personal = [c for c in asset.columns if c.data_category]
-        if not personal or asset.kind not in SCANNABLE_KINDS:
+        if not personal or not scannable(asset.kind):
             continue
         cats = [c.data_category for c in personal]
         if not ctx.audited.exists(asset.name):

@@ -23,26 +23,31 @@ target table, ``residual``, ``clean`` or ``unverifiable`` with the reason).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from audits.residual import (
+    column_closure,
     completions_from_events,
     hashed_targets,
     identifier_targets,
+    match_text,
+    matched_values,
     residual_findings,
     scan_statuses,
     scan_table,
+    scannable,
+    subject_match_values,
+    table_closure,
     table_level_targets,
 )
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext
 from jobs.secrets import match_keys
-from jobs.secrets.pseudonym import hasher, pseudonym_key
+from jobs.secrets.pseudonym import keyer, pseudonym_key
 
-#: Asset kinds whose rows a residual scan can read.
-SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 EDGES_SCHEMA = (
     "source_asset string, source_column string, target_asset string, "
     "target_column string, transformation_type string, "
@@ -70,14 +75,9 @@ def _closures(ctx: JobContext) -> tuple[DataFrame, DataFrame, DataFrame]:
         )
         tables = ctx.spark.createDataFrame([], "source_asset string, target_asset string")
         return empty, tables, ctx.spark.createDataFrame([], EDGES_SCHEMA)
-    tonight = ctx.store.read("lineage_closure").filter(F.col("run_date") == F.lit(ctx.run_date))
-    columns = tonight.filter(F.col("level") == "column").select(
-        F.concat_ws(".", "source_asset", "source_column").alias("source"),
-        F.concat_ws(".", "target_asset", "target_column").alias("node"),
-        "depth",
-        "confidence",
-    )
-    tables = tonight.filter(F.col("level") == "table").select("source_asset", "target_asset")
+    stored = ctx.store.read("lineage_closure")
+    columns = column_closure(stored, ctx.run_date)
+    tables = table_closure(stored, ctx.run_date)
     edges = (
         ctx.store.read("lineage_edges")
         if ctx.store.exists("lineage_edges")
@@ -116,7 +116,7 @@ def plan(ctx: JobContext, catalog: Catalog) -> list[Target]:
     for r in table_level_targets(table_closure, ident_assets, edges).collect():
         for t in _table_level(ctx, catalog, r.asset, r.source_asset, declared):
             out.setdefault((t.asset, t.column), t)
-    return [t for _, t in sorted(out.items()) if kinds.get(t.asset, "table") in SCANNABLE_KINDS]
+    return [t for _, t in sorted(out.items()) if scannable(kinds.get(t.asset))]
 
 
 def _table_level(
@@ -159,7 +159,6 @@ def residuals(
     targets = plan(ctx, catalog)
     completions = completions_from_events(events, ctx.cutoff)
     done = requests.join(completions, "deletion_id").select("deletion_id", "subject_key")
-    deleted = done.select("subject_key", F.col("subject_key").alias("match_value")).distinct()
     keys = (
         ctx.store.read(match_keys.TABLE).select("subject_key", "function", "match_key")
         if ctx.store.exists(match_keys.TABLE)
@@ -177,21 +176,17 @@ def residuals(
         if t.column not in table.columns:
             t.reason = f"column {t.column} not in the table"
             continue
-        value = F.col(t.column).cast("string")
-        subjects = deleted
-        if t.function is not None:
-            value = F.lower(F.trim(value))
-            subjects = (
-                keys.filter(F.col("function") == t.function)
-                .join(done.select("subject_key").distinct(), "subject_key")
-                .select("subject_key", F.col("match_key").alias("match_value"))
+        subjects = subject_match_values(done, t.function, keys)
+        matched = matched_values(table, t.column, t.function, subjects, keyer(key))
+        hits.append(
+            scan_table(
+                table,
+                asset=t.asset,
+                column=t.column,
+                deleted_subjects=matched.select("subject_key", F.col("_v").alias("match_value")),
+                value_transform=partial(match_text, function=t.function),
             )
-        keyed = (
-            table.select(value.alias("_v"))
-            .mapInPandas(hasher(key, "_v", "_k"), "_k string")
-            .select(F.col("_k").alias(t.column))
         )
-        hits.append(scan_table(keyed, asset=t.asset, column=t.column, deleted_subjects=subjects))
     all_hits = ctx.spark.createDataFrame(
         [], "subject_key string, asset string, column string, rows_found long"
     )

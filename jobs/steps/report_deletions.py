@@ -34,7 +34,6 @@ JOURNAL_TABLE = "purge_journal"
 RESTORES_TABLE = "restore_journal"
 LOG_TABLE = "restoration_log"
 SCANS_TABLE = "residual_scans"
-SCANNABLE_KINDS = ("table", "view", "feature", "log", "file")
 REQUEST_COLUMNS = ("deletion_id", "subject_key", "subject_type", "requested_at", "sla_days")
 EVENT_COLUMNS = (
     "deletion_id",
@@ -74,23 +73,14 @@ def _window(ctx: JobContext) -> int:
 def scanned_tables(ctx: JobContext) -> list[tuple[str, str]]:
     """(asset, column) the residual scan reads: identifier columns and what lineage says holds
     them (same rule as the audit step), restricted to row-holding assets."""
-    from audits.residual import identifier_targets
+    from audits.residual import column_closure, identifier_targets, scannable
 
     catalog = ctx.catalog
     idents = catalog.identifier_columns()
     day = latest_run_date(ctx)
     if not idents or day is None or not ctx.store.exists("lineage_edges"):
         return sorted(idents)
-    closure = (
-        ctx.store.read("lineage_closure")
-        .filter((F.col("run_date") == F.lit(day)) & (F.col("level") == "column"))
-        .select(
-            F.concat_ws(".", "source_asset", "source_column").alias("source"),
-            F.concat_ws(".", "target_asset", "target_column").alias("node"),
-            "depth",
-            "confidence",
-        )
-    )
+    closure = column_closure(ctx.store.read("lineage_closure"), day)
     ident_df = ctx.spark.createDataFrame(idents, "asset string, column string")
     rows = (
         identifier_targets(closure, ident_df, ctx.store.read("lineage_edges"))
@@ -99,9 +89,7 @@ def scanned_tables(ctx: JobContext) -> list[tuple[str, str]]:
         .collect()
     )
     kinds = {a.name: a.kind for a in catalog.assets}
-    return sorted(
-        (r.asset, r.column) for r in rows if kinds.get(r.asset, "table") in SCANNABLE_KINDS
-    )
+    return sorted((r.asset, r.column) for r in rows if scannable(kinds.get(r.asset)))
 
 
 def deletion_cases(ctx: JobContext) -> list[DeletionCase]:
