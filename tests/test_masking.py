@@ -6,8 +6,8 @@ from datetime import datetime
 
 from chispa import assert_df_equality
 
-from jobs.steps.ingest import OBS_KEYS, _merge_observations
 from lineage.masking import hop_masking, with_path_masking
+from lineage.observations import OBS_KEYS, merge_observations
 
 T = datetime(2026, 11, 20, 1, 0)
 
@@ -137,7 +137,7 @@ def test_an_edge_seen_once_hashed_and_once_in_clear_is_stored_unmasked(spark):
         ],
         schema,
     )
-    merged = _merge_observations(obs, ["edge_id"]).select("edge_id", "masking", "seen_count")
+    merged = merge_observations(obs, ["edge_id"]).select("edge_id", "masking", "seen_count")
     expected = spark.createDataFrame(
         [("e1", False, 3), ("e2", True, 1)], "edge_id string, masking boolean, seen_count long"
     )

@@ -18,24 +18,12 @@ from audits.querylog_formats import DIALECTS
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.steps.ingest_signals import other_signal_observations
-from lineage.masking import every_masked
-from lineage.signals.common import FLOW_KEYS
+from lineage.observations import OBS_KEYS, edge_id_col, job_log_edges, merge_observations
 from lineage.sql.batch import EXTRACT_SCHEMA, learned_schema, make_extractor
 from lineage.sql.fingerprint import fingerprint_col
 
 KNOWN_DIALECTS = DIALECTS
 """SQL dialects the parser reads (a line of another engine is rejected)."""
-OBS_KEYS = ["edge_id", "run_date"]
-
-
-#: What identifies an edge: its ends, its transformation and the signal that saw it.
-EDGE_IDENTITY = (*FLOW_KEYS, "signal")
-
-
-def edge_id_col() -> F.Column:
-    """Deterministic edge id: hash of source, target, transformation and signal."""
-    parts = [F.coalesce(F.col(c).cast("string"), F.lit("")) for c in EDGE_IDENTITY]
-    return F.sha2(F.concat_ws("|", *parts), 256).substr(1, 32)
 
 
 def catalog_schema(catalog: Catalog) -> dict[str, list[str]]:
@@ -171,59 +159,6 @@ def _null_safe(
     return cond
 
 
-def job_log_observations(ctx: JobContext, logs: DataFrame) -> DataFrame:
-    """Table-level edges from split READ/WRITE lines of the same job."""
-    split = logs.filter(
-        F.col("sql").isNull() & F.col("action").isNotNull() & F.col("job_id").isNotNull()
-    )
-    reads = split.filter(F.col("action") == "READ").select(
-        "job_id", F.lower("table").alias("src"), "started_at", "line"
-    )
-    writes = split.filter(F.col("action") == "WRITE").select(
-        "job_id", F.lower("table").alias("dst"), F.col("started_at").alias("w_at")
-    )
-    pairs = reads.join(writes, "job_id").filter(F.col("src") != F.col("dst"))
-    return (
-        pairs.groupBy("src", "dst")
-        .agg(
-            F.count("*").alias("seen_count"),
-            F.min("started_at").alias("first_seen"),
-            F.max("w_at").alias("last_seen"),
-            F.slice(F.sort_array(F.collect_set("job_id")), 1, 5).alias("evidence"),
-        )
-        .select(
-            F.col("src").alias("source_asset"),
-            F.lit(None).cast("string").alias("source_column"),
-            F.col("dst").alias("target_asset"),
-            F.lit(None).cast("string").alias("target_column"),
-            F.lit("DIRECT").alias("transformation_type"),
-            F.lit("TRANSFORMATION").alias("transformation_subtype"),
-            F.lit(False).alias("masking"),
-            F.lit("job_log").alias("signal"),
-            F.lit(ctx.cfg.ingest.confidence.job_log).alias("confidence"),
-            "evidence",
-            "first_seen",
-            "last_seen",
-            "seen_count",
-        )
-    )
-
-
-def _merge_observations(obs: DataFrame, keys: list[str]) -> DataFrame:
-    """One row per ``keys``: best confidence, merged evidence, summed counts, widest time span."""
-    return obs.groupBy(*keys).agg(
-        *[F.first(c).alias(c) for c in EDGE_IDENTITY],
-        every_masked().alias("masking"),  # masked only when every observation masks
-        F.max("confidence").alias("confidence"),
-        F.slice(F.sort_array(F.array_distinct(F.flatten(F.collect_list("evidence")))), 1, 10).alias(
-            "evidence"
-        ),
-        F.min("first_seen").alias("first_seen"),
-        F.max("last_seen").alias("last_seen"),
-        F.sum("seen_count").alias("seen_count"),
-    )
-
-
 def write_catalog(ctx: JobContext, catalog: Catalog, edges: DataFrame) -> int:
     """Upsert ``assets`` (catalog plus every table seen in lineage) and ``columns``."""
     cat_assets = ctx.spark.createDataFrame(
@@ -274,7 +209,7 @@ def ingest(ctx: JobContext) -> StepResult:
         rejected.unpersist()
         result.rows_rejected += n_rej
         result.inputs_read += logs.count()
-        parts += [obs, job_log_observations(ctx, logs)]
+        parts += [obs, job_log_edges(logs, confidence=ctx.cfg.ingest.confidence.job_log)]
         if "engine_lineage" in logs.columns:  # landed by the engine-native formats
             from lineage.signals.engine import engine_lineage_observations
 
@@ -288,9 +223,9 @@ def ingest(ctx: JobContext) -> StepResult:
     for p in parts[1:]:
         obs = obs.unionByName(p)
     obs = obs.withColumn("edge_id", edge_id_col()).withColumn("run_date", F.lit(ctx.run_date))
-    obs = _merge_observations(obs, OBS_KEYS)
+    obs = merge_observations(obs, OBS_KEYS)
     ctx.store.upsert("lineage_observations", obs, keys=OBS_KEYS)
-    edges = _merge_observations(ctx.store.read("lineage_observations"), ["edge_id"]).persist()
+    edges = merge_observations(ctx.store.read("lineage_observations"), ["edge_id"]).persist()
     ctx.store.upsert("lineage_edges", edges, keys=["edge_id"])
     result.rows_written = edges.count()
     result.details["assets"] = write_catalog(ctx, catalog, edges)
