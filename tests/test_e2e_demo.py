@@ -95,12 +95,11 @@ def test_sql_column_lineage_precision_and_recall(demo_run):
         .filter((F.col("signal") == "sql") & F.col("source_column").isNotNull())
         .collect()
     }
-    tp = len(truth & got)
-    precision, recall = tp / len(got), tp / len(truth)
-    print(
-        f"SQL column edges: precision {precision:.4f} recall {recall:.4f} ({tp}/{len(got)}, {tp}/{len(truth)})"
-    )
-    assert precision >= 0.99 and recall >= 0.99
+    # the whole pipeline (landing, fingerprint grouping, ingest) keeps exactly the true flows, as
+    # extract_lineage alone does (tests/test_sql_demo_truth.py): precision and recall 1.0
+    assert sorted(got - truth) == []
+    assert sorted(truth - got) == []
+    assert len(truth) > 500
 
 
 def test_unparseable_queries_are_rejected_with_the_parser_message(demo_run):

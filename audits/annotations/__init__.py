@@ -1,16 +1,14 @@
 """Deletion annotations (DELF §4): the typed model (``sections``), static validation and dangling
 data (``checks``), and the heuristics that propose annotations."""
 
-from audits.annotations.checks import (
-    AnnotationFinding,
-    annotation_findings,
-    dangling_edges,
-    validate_annotations,
-)
+from core.lazy import lazy_exports
 
-__all__ = [
-    "AnnotationFinding",
-    "annotation_findings",
-    "dangling_edges",
-    "validate_annotations",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    "audits.annotations.checks",
+    (
+        "annotation_findings",
+        "dangling_edges",
+        "validate_annotations",
+    ),
+)

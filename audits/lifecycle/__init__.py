@@ -1,17 +1,12 @@
 """Deletion lifecycle checks over ``deletion_events``: validation, anomalies, timing rules."""
 
-from audits.lifecycle.rules import (
-    CHECKS,
-    LifecycleThresholds,
-    lifecycle_anomalies,
-    track_anomalies,
-    validate_events,
-)
+from core.lazy import lazy_exports
 
-__all__ = [
-    "CHECKS",
-    "LifecycleThresholds",
-    "lifecycle_anomalies",
-    "track_anomalies",
-    "validate_events",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    "audits.lifecycle.rules",
+    (
+        "lifecycle_anomalies",
+        "validate_events",
+    ),
+)

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from jobs.errors import UsageError
+from lineage.graph.columns import CLOSURE_FLOW_COLUMNS
 
 # lineage.graph.answers (numpy) and reports (jinja2) are imported where an answer is computed, so that
 # the usage checks answer before anything heavy loads.
@@ -419,15 +420,7 @@ def _reach(
     closure = (
         reader.rows(
             "lineage_closure",
-            [
-                "source_asset",
-                "source_column",
-                "target_asset",
-                "target_column",
-                "depth",
-                "confidence",
-                "path",
-            ],
+            list(CLOSURE_FLOW_COLUMNS),
             where,
             optional=("masked_on_path",),
         )

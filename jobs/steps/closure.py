@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from jobs.context import JobContext, StepResult
 from lineage.flows import graph_edges
+from lineage.graph.columns import CLOSURE_FLOW_COLUMNS
 from lineage.graph.search import closure_with_paths
 from lineage.masking import hop_masking, with_path_masking
 
@@ -78,13 +79,7 @@ def closure_rows(ctx: JobContext, g: DataFrame, sources: DataFrame, level: str) 
         .join(t, "node")
         .transform(with_path_masking(hops))
         .select(
-            "source_asset",
-            "source_column",
-            "target_asset",
-            "target_column",
-            "depth",
-            "confidence",
-            "path",
+            *CLOSURE_FLOW_COLUMNS,
             F.lit(ctx.run_date).alias("run_date"),
             F.lit(level).alias("level"),
             "masked_on_path",

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.context import JobContext
+from lineage.graph.columns import CLOSURE_FLOW_COLUMNS
 from lineage.graph.nodes import node_col
 from lineage.policy import new_flows, policy_violations
 
@@ -27,13 +28,7 @@ def violations(ctx: JobContext, closure: DataFrame) -> DataFrame:
     flows = closure.filter(F.col("level") == "column").select(
         node_col("source_asset", "source_column").alias("source"),
         node_col("target_asset", "target_column").alias("node"),
-        "source_asset",
-        "source_column",
-        "target_asset",
-        "target_column",
-        "depth",
-        "confidence",
-        "path",
+        *CLOSURE_FLOW_COLUMNS,
     )
     with_cats = flows.join(cats, "source")
     zones = ctx.store.read("assets").select(F.col("asset_id").alias("asset"), "zone")

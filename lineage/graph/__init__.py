@@ -1,20 +1,15 @@
 """The lineage graph: the transitive closure (``closure``), its CSR search, node names, impact
 and the on-demand answers."""
 
-from lineage.graph.search import (
-    CLOSURE_PATH_SCHEMA,
-    CLOSURE_SCHEMA,
-    ClosureOptions,
-    clean_edges,
-    closure,
-    closure_with_paths,
-)
+from core.lazy import lazy_exports
 
-__all__ = [
-    "CLOSURE_SCHEMA",
-    "CLOSURE_PATH_SCHEMA",
-    "ClosureOptions",
-    "closure",
-    "closure_with_paths",
-    "clean_edges",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    "lineage.graph.search",
+    (
+        "ClosureOptions",
+        "closure",
+        "closure_with_paths",
+        "clean_edges",
+    ),
+)

@@ -1,30 +1,14 @@
 """Lineage signals other than SQL (OpenLineage, probes, training configs, engine lineage) and their
 merge into one observation per flow (``merge_signals``)."""
 
-from lineage.signals.merge import (
-    MATCH_KINDS,
-    MERGED_SCHEMA,
-    OBSERVATION_SCHEMA,
-    OBSERVED,
-    config_observations,
-    dataset_asset,
-    flows_not_observed,
-    merge_signals,
-    openlineage_observations,
-    probe_observations,
-    uri_asset,
-)
+from core.lazy import lazy_exports
 
-__all__ = [
-    "MATCH_KINDS",
-    "MERGED_SCHEMA",
-    "OBSERVATION_SCHEMA",
-    "OBSERVED",
-    "config_observations",
-    "dataset_asset",
-    "flows_not_observed",
-    "merge_signals",
-    "openlineage_observations",
-    "probe_observations",
-    "uri_asset",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    "lineage.signals.merge",
+    (
+        "merge_signals",
+        "MERGED_SCHEMA",
+        "OBSERVATION_SCHEMA",
+    ),
+)

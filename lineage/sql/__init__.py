@@ -1,21 +1,15 @@
 """SQL lineage: statements of a query log to column edges (``extract_lineage``), with sqlglot."""
 
-from lineage.sql.extract import (
-    MAX_SQL_BYTES,
-    POSITIONAL_GUESS,
-    ColumnEdge,
-    LineageResult,
-    SchemaEvent,
-    SqlLineageError,
-    extract_lineage,
-)
+from core.lazy import lazy_exports
 
-__all__ = [
-    "MAX_SQL_BYTES",
-    "POSITIONAL_GUESS",
-    "ColumnEdge",
-    "LineageResult",
-    "SchemaEvent",
-    "SqlLineageError",
-    "extract_lineage",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    "lineage.sql.extract",
+    (
+        "ColumnEdge",
+        "LineageResult",
+        "SchemaEvent",
+        "SqlLineageError",
+        "extract_lineage",
+    ),
+)
