@@ -134,18 +134,38 @@ def rejected_inputs(
     )
 
 
+def _listed(
+    key: str,
+    title: str,
+    rows: Sequence[Row],
+    total: int | None,
+    trend: Sequence[Any],
+    texts: tuple[str, str],
+) -> Section:
+    """A findings section that lists its rows; ``texts`` is (trend label, description)."""
+    label, description = texts
+    return Section(
+        key=key,
+        title=title,
+        rows=rows,
+        total=total,
+        trend=trend,
+        trend_label=label,
+        description=description,
+    )
+
+
 def new_flows(
     rows: Sequence[Row], *, total: int | None = None, trend: Sequence[Any] = ()
 ) -> Section:
     """Flows of personal data not seen in the previous night's closure."""
-    return Section(
-        key="new_flows",
-        title="New flows",
-        rows=rows,
-        total=total,
-        trend=trend,
-        trend_label="new flows",
-        description="Flows not seen in the previous night's closure: review each.",
+    return _listed(
+        "new_flows",
+        "New flows",
+        rows,
+        total,
+        trend,
+        ("new flows", "Flows not seen in the previous night's closure: review each."),
     )
 
 
@@ -236,14 +256,13 @@ def retention_violations(
     rows: Sequence[Row], *, total: int | None = None, trend: Sequence[Any] = ()
 ) -> Section:
     """Data kept longer than its category's retention (including Delta's own retention)."""
-    return Section(
-        key="retention_violations",
-        title="Retention violations",
-        rows=rows,
-        total=total,
-        trend=trend,
-        trend_label="violations",
-        description="Data kept longer than the retention time limit of its category.",
+    return _listed(
+        "retention_violations",
+        "Retention violations",
+        rows,
+        total,
+        trend,
+        ("violations", "Data kept longer than the retention time limit of its category."),
     )
 
 

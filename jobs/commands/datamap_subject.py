@@ -21,9 +21,8 @@ from jobs.context import JobContext
 from jobs.errors import UsageError
 from jobs.steps.report_datamap import (
     MAX_REACH,
-    _assets_rows,
-    _data_subjects,
     collect,
+    data_map,
     latest_run_date,
     personal_columns,
     reach,
@@ -114,16 +113,7 @@ def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[s
     order = ["source_asset", "source_column", "depth", "target_asset", "target_column"]
     flows = collect(reach(ctx, cols.drop("via"), run_date), order, MAX_REACH)
     names = {p["asset"] for p in places} | {str(f["target_asset"]) for f in flows}
-    dm = DataMap(
-        personal_columns=pcols,
-        reach=flows,
-        assets=_assets_rows(ctx, names),
-        retention_days=catalog.retention_days,
-        data_subjects=_data_subjects(ctx),
-        zone_purposes=ctx.policies.zones,
-        scope=f"subject {subject_key}",
-        run_date=run_date or ctx.run_date,
-    )
+    dm = data_map(ctx, pcols, flows, names, scope=f"subject {subject_key}", run_date=run_date)
     return dm, places
 
 

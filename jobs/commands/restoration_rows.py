@@ -217,3 +217,19 @@ def purge_id_for(table: str, selection: str | None, now: datetime) -> str:
     """A purge attempt's id: a hash of table, selection and start time (``pg_`` + 16 hex)."""
     text = f"{table}\x00{selection or '*'}\x00{now.isoformat()}"
     return "pg_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+MAX_LISTED = 20
+"""Entry ids listed at most in a report line (the count is always exact)."""
+
+
+def tampered_entry_ids(opened: DataFrame) -> list[str]:
+    """The first :data:`MAX_LISTED` entry ids (sorted) of the entries whose status is tampered."""
+    return [
+        r.entry_id
+        for r in opened.filter(F.col("status") == "tampered")
+        .select("entry_id")
+        .orderBy("entry_id")
+        .limit(MAX_LISTED)
+        .collect()
+    ]

@@ -52,12 +52,12 @@ from jobs.commands.restoration_rows import (
     parse_rows,
     present_copies,
     resolve_now,
+    tampered_entry_ids,
     window_days,
 )
 from jobs.context import JobContext
 from jobs.secrets.keyring import Keyring
 
-_MAX_LISTED = 20
 _ONE_DAY = timedelta(days=1)
 #: Exit code of a restore that left entries behind because their key is destroyed.
 EXIT_EXPIRED = 4
@@ -223,14 +223,7 @@ def restore(
         }
         report.replayed = int(kinds.get("replayed", 0))
         report.relabelled = int(kinds.get("relabelled", 0))
-        report.tampered_entries = [
-            r.entry_id
-            for r in opened.filter(F.col("status") == "tampered")
-            .select("entry_id")
-            .orderBy("entry_id")
-            .limit(_MAX_LISTED)
-            .collect()
-        ]
+        report.tampered_entries = tampered_entry_ids(opened)
         outcomes = []
         for table in sorted({t for t, _ in counts}):
             ok = opened.filter((F.col("status") == "ok") & (F.col("table") == table))

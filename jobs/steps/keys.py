@@ -34,6 +34,7 @@ from jobs.commands.restoration_rows import (
     RESTORES_TABLE,
     ensure_log_properties,
     expired_before,
+    tampered_entry_ids,
     vacuum_hours,
     window_days,
 )
@@ -56,7 +57,6 @@ _COUNTS = (
     "readable_past_window",
     "expired_within_window",
 )
-_MAX_LISTED = 20
 
 
 @dataclass
@@ -223,14 +223,7 @@ def _audit_entries(
                 c[k] = c.get(k, 0) + int(r[k])
             if r.age_days >= window:
                 c["removed"] = c.get("removed", 0) + int(r.entries)
-        report.tampered_entries = [
-            r.entry_id
-            for r in verified.filter(F.col("status") == "tampered")
-            .select("entry_id")
-            .orderBy("entry_id")
-            .limit(_MAX_LISTED)
-            .collect()
-        ]
+        report.tampered_entries = tampered_entry_ids(verified)
     finally:
         verified.unpersist()
     cutoff = expired_before(today, window)

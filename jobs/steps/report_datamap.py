@@ -274,21 +274,34 @@ def build_datamap(
         MAX_REACH,
     )
     names = {str(c["asset_id"]) for c in pcols} | {str(f["target_asset"]) for f in flows}
-    dm = DataMap(
-        personal_columns=pcols,
-        reach=flows,
-        assets=_assets_rows(ctx, names),
-        retention_days=catalog.retention_days,
-        data_subjects=_data_subjects(ctx),
-        zone_purposes=policies.zones,
-        scope=scope.label,
-        run_date=run_date or ctx.run_date,
-    )
+    dm = data_map(ctx, pcols, flows, names, scope=scope.label, run_date=run_date)
     if flows:
         touched = {str(f["target_asset"]) for f in flows}
         marks = tuple(v for v in (violations or []) if str(v.get("target_asset")) in touched)
         dm = replace(dm, graph=dm_view.graph_from_reach(dm, marks))
     return dm
+
+
+def data_map(
+    ctx: JobContext,
+    personal_columns: list[dict[str, Any]],
+    reach: list[dict[str, Any]],
+    asset_names: set[str],
+    *,
+    scope: str,
+    run_date: date | None,
+) -> DataMap:
+    """The data map of these personal columns and flows, with the run's catalog and policies."""
+    return DataMap(
+        personal_columns=personal_columns,
+        reach=reach,
+        assets=_assets_rows(ctx, asset_names),
+        retention_days=ctx.catalog.retention_days,
+        data_subjects=_data_subjects(ctx),
+        zone_purposes=ctx.policies.zones,
+        scope=scope,
+        run_date=run_date or ctx.run_date,
+    )
 
 
 def _all_column_names(ctx: JobContext) -> list[str]:
