@@ -10,7 +10,6 @@ lineage (``count(*)``, constants) are the only ones allowed to have no column ed
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 
@@ -22,27 +21,13 @@ from sqlglot.optimizer.qualify import qualify
 
 from lineage.sql.extract import extract_lineage
 
-CORPORA = next(
-    (
-        p
-        for p in (
-            Path(os.environ.get("COMPLIANCE_CORPORA", "/nonexistent")),
-            Path(__file__).resolve().parents[1].parent
-            / "shared"
-            / "corpora",  # ../shared next to the repo
-            Path("/work/shared/corpora"),
-        )
-        if p.is_dir()
-    ),
-    Path(__file__).resolve().parents[1].parent / "shared" / "corpora",
-)
+#: The TPC-H and TPC-DS queries with their schemas, kept with the tests (see its README.md).
+CORPORA = Path(__file__).resolve().parent / "fixtures" / "corpora"
 
 
 @cache
 def _corpus(name: str) -> tuple[list[dict], dict]:
     path = CORPORA / f"{name}.jsonl"
-    if not path.exists():
-        pytest.skip(f"corpus {path} not found (expected ../shared/corpora next to the repo)")
     queries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     schema = json.loads((CORPORA / f"{name}_schema.json").read_text())
     return queries, schema
@@ -50,8 +35,6 @@ def _corpus(name: str) -> tuple[list[dict], dict]:
 
 def _ids(name: str) -> list[str]:
     path = CORPORA / f"{name}.jsonl"
-    if not path.exists():
-        return [f"{name}-missing"]
     return [json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -11,14 +11,11 @@ import json
 import random
 from datetime import date
 
-import pytest
-
+import jobs.demo as demo
+import jobs.demo.querylogs as querylogs
+import jobs.demo.sql as demo_sql
+import jobs.demo.truth as truth
 from lineage.sql.extract import SqlLineageError, extract_lineage
-
-demo = pytest.importorskip("jobs.demo")
-querylogs = pytest.importorskip("jobs.demo.querylogs")
-truth = pytest.importorskip("jobs.demo.truth")
-demo_sql = pytest.importorskip("jobs.demo.sql")
 
 
 def test_demo_query_logs_match_ground_truth_exactly() -> None:

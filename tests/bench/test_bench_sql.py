@@ -15,7 +15,6 @@ Rows printed (queries per second; CPU-seconds of this process, so "per core", an
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -25,20 +24,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from lineage.sql.extract import extract_lineage
 
-CORPORA = next(
-    (
-        p
-        for p in (
-            Path(os.environ.get("COMPLIANCE_CORPORA", "/nonexistent")),
-            Path(__file__).resolve().parents[2].parent
-            / "shared"
-            / "corpora",  # ../shared next to the repo
-            Path("/work/shared/corpora"),
-        )
-        if p.is_dir()
-    ),
-    Path(__file__).resolve().parents[2].parent / "shared" / "corpora",
-)
+CORPORA = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"
 TARGET_QPS = 100.0
 
 pytestmark = pytest.mark.bench
