@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -139,10 +139,19 @@ def test_every_input_kind_present_and_counted(demo: Path, truth: dict[str, Any])
     assert any(p.suffix == ".gz" for p in (demo / "inputs" / "query_logs").iterdir())
 
 
-def test_company_size(truth: dict[str, Any]) -> None:
+def test_company_size(demo: Path, truth: dict[str, Any]) -> None:
+    """Counted in the generated catalog, and the truth file says the same."""
+    kinds = Counter(a.kind for a in load_catalog(demo / "inputs" / "catalog.yaml").assets)
+    assert 180 <= kinds["table"] + kinds["view"] <= 220
+    assert kinds["pipeline"] >= 45 and kinds["dashboard"] == 30 and kinds["model"] == 2
     a = truth["assets"]
-    assert 180 <= a["tables"] + a["views"] <= 220
-    assert a["pipelines"] >= 45 and a["dashboards"] == 30 and a["models"] == 2
+    # the company's hostile-named table (analytics.<script>...) is deliberately not catalogued
+    assert (a["tables"], a["views"], a["dashboards"], a["models"]) == (
+        kinds["table"] + 1,
+        kinds["view"],
+        kinds["dashboard"],
+        kinds["model"],
+    )
 
 
 def test_no_timestamp_at_or_after_the_run_date(demo: Path) -> None:
@@ -472,7 +481,31 @@ def test_probe_matches_recomputed_from_hashes(demo: Path, truth: dict[str, Any])
     )
 
 
-def test_policy_violation_path(truth: dict[str, Any]) -> None:
+def test_policy_violation_path(demo: Path, truth: dict[str, Any]) -> None:
+    # the generated inputs make the path: its source is a religious-belief column of the catalog,
+    # its end is in the ads zone, a policy forbids that, and a logged query writes each hop
+    cat = load_catalog(demo / "inputs" / "catalog.yaml")
+    pol = load_policies(demo / "inputs" / "policies.yaml")
+    religion = cat.asset("crm.customers")
+    assert religion is not None
+    col = next(c for c in religion.columns if c.name == "religion")
+    assert col.data_category == "user.demographic.religious_belief"
+    ads = cat.asset("ads.audience_segments")
+    assert ads is not None and ads.zone == "ads"
+    assert any(p.name == "religion-never-in-ads" for p in pol.policies)
+    hops = [
+        ("staging.crm_customers", "crm.customers"),
+        ("analytics.customer_profile", "staging.crm_customers"),
+        ("ads.audience_segments", "analytics.customer_profile"),
+    ]
+    for target, source in hops:
+        writers = [
+            rec
+            for rec in _sql_lines(demo)
+            if target in rec["sql"].lower()
+            and source in _tables(rec["sql"], rec["engine"], rec["default_schema"])
+        ]
+        assert writers, f"no logged query reads {source} into {target}"
     v = [x for x in truth["policy_violations"] if x["source"] == "crm.customers.religion"]
     assert v == [
         {
