@@ -1,7 +1,7 @@
 """The data flow of the product, declared once: its tables and the nightly steps that use them.
 
 * :data:`TABLES`: every table of the product's warehouse (DESIGN.md §5), with its keys (what an
-  upsert matches on) and its run-date slice (the column a nightly run replaces its own rows by).
+  upsert matches on), its columns and its run-date slice (the column a nightly run replaces its own rows by).
 * :data:`STEPS`: the nightly steps in order, each with the input folders it lands, the tables it
   reads and the tables it writes. ``compliance nightly`` and the single-step commands run them,
   ``run_manifest`` records them, and the OpenLineage RunEvents of each step name these inputs
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jobs.context import JobContext, StepResult
+from jobs.schemas import SCHEMAS
 
 Step = Callable[[JobContext], StepResult]
 
@@ -37,10 +38,12 @@ class TableSpec:
     """The columns an upsert matches on (empty: appended or replaced as a whole)."""
     run_date_column: str | None = None
     """The column of its per-run-date slice, when a nightly replaces only its own night."""
+    schema: str | None = None
+    """Its columns as Spark DDL (:data:`jobs.schemas.SCHEMAS`)."""
 
 
 def _t(name: str, doc: str, keys: tuple[str, ...] = (), run_date: str | None = None) -> TableSpec:
-    return TableSpec(name, doc, keys, run_date)
+    return TableSpec(name, doc, keys, run_date, SCHEMAS[name])
 
 
 TABLES: dict[str, TableSpec] = {

@@ -78,6 +78,16 @@ def test_purge_removes_exactly_the_rows_and_the_log_decrypts_to_them(spark, tmp_
         ),
     )
     assert report.rows == 5 and report.key_id == "k-20261122" and not report.recovered
+    # the journal has the columns the registry declares for it
+    from pyspark.sql.types import StructType
+
+    from jobs.registry import TABLES
+
+    stored = w.ctx.store.read("purge_journal").schema
+    declared = StructType.fromDDL(TABLES["purge_journal"].schema)
+    assert [(f.name, f.dataType) for f in stored.fields] == [
+        (f.name, f.dataType) for f in declared.fields
+    ]
     assert "removed        2 rows" in report.text() and "k-20261122" in report.text()
     assert "crm.gone" not in report.text()  # unverifiable findings are not acted on
 

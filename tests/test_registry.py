@@ -34,6 +34,29 @@ def test_every_table_in_the_warehouse_is_declared(demo_run):
     assert set(demo_run.store.list_tables()) <= set(TABLES)
 
 
+def _columns(schema) -> list[tuple[str, str]]:
+    return [(f.name, f.dataType.simpleString()) for f in schema.fields]
+
+
+def test_every_table_the_nightly_writes_has_the_declared_columns(demo_run):
+    from pyspark.sql.types import StructType
+
+    written = demo_run.store.list_tables()
+    assert len(written) >= 25
+    for name in written:
+        declared = TABLES[name].schema
+        assert declared is not None, f"{name} is written by the nightly but declares no schema"
+        got = _columns(demo_run.store.read(name).schema)
+        assert got == _columns(StructType.fromDDL(declared)), name
+
+
+def test_the_tables_without_a_declared_schema_are_the_named_exceptions():
+    assert sorted(n for n, s in TABLES.items() if s.schema is None) == [
+        "flows_not_observed",
+        "restoration_log",
+    ]
+
+
 def test_each_step_touches_exactly_the_tables_it_declares(demo_run):
     touched = _touched(demo_run)
     assert set(touched) == {s.name for s in STEPS}

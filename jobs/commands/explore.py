@@ -17,12 +17,13 @@ from pyspark.sql import functions as F
 
 from jobs.context import JobContext
 from jobs.errors import TableError, UsageError
+from jobs.schemas import SCHEMAS
 from jobs.steps.closure import apply_review
 from lineage.flows import graph_edges
 from lineage.graph.answers import lineage_text
 from lineage.graph.impact import affected_assets, downstream, impact, upstream
 
-REVIEW_SCHEMA = "node string, decision string, cascade boolean, reviewer string, reason string, decided_at timestamp"
+REVIEW_SCHEMA = str(SCHEMAS["review_decisions"])
 
 
 def _edges(ctx: JobContext, as_of: date | None = None) -> DataFrame:

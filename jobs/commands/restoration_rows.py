@@ -26,6 +26,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BinaryType, MapType, StringType, StructField, StructType
 
 from jobs.context import JobContext
+from jobs.schemas import SCHEMAS
 from jobs.secrets.pseudonym import PseudonymKey
 from jobs.store.tables import TableStore
 
@@ -35,15 +36,9 @@ RESTORES_TABLE = "restore_journal"
 HEALTH_TABLE = "restoration_log_health"
 
 #: One row per (purge, deletion): the commit protocol's state (pending -> committed|abandoned).
-JOURNAL_SCHEMA = (
-    "purge_id string, deletion_id string, table string, state string, entries long, "
-    "started_at timestamp, committed_at timestamp, detail string, run_date date"
-)
+JOURNAL_SCHEMA = str(SCHEMAS["purge_journal"])
 #: One row per (entry, entry written at, outcome) of a restore.
-RESTORES_SCHEMA = (
-    "entry_id string, entry_created_at timestamp, deletion_id string, table string, "
-    "outcome string, restored_at timestamp, run_date date"
-)
+RESTORES_SCHEMA = str(SCHEMAS["restore_journal"])
 
 #: ``to_json``/``from_json`` options that make the JSON exact (microsecond timestamps, UTC).
 JSON_OPTIONS = {
