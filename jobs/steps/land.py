@@ -23,7 +23,16 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from audits.expectations import build_suite, split_by_suite
-from audits.inputs import JSONL_KINDS, QUERY_LOGS, Field, InputKind, parse_lines
+from audits.inputs import (
+    JSONL_KINDS,
+    QUERY_LOGS,
+    Field,
+    InputKind,
+    parse_lines,
+    redact_keys,
+    redact_personal,
+    redact_values,
+)
 from jobs.context import JobContext, StepResult
 from jobs.secrets.pseudonym import hasher, pseudonym_key
 from jobs.steps import land_expectations as ge_validation
@@ -232,13 +241,12 @@ def _docs_as_lines(ctx: JobContext, files: list[InputFile]) -> DataFrame:
 
 
 def _raw_text(ctx: JobContext, kind: InputKind) -> F.Column:
+    """The raw text of a rejected line: raw identifiers never leave the landing step, whether
+    under their key (in any case or escaped) or as a value elsewhere in the line."""
     raw = F.expr("make_valid_utf8(value)")
-    for name in kind.pseudonyms:  # raw identifiers never leave the landing step
-        raw = F.regexp_replace(
-            raw,
-            rf"""(["']?{name}["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,}}\s]+)""",
-            '$1"<redacted>"',
-        )
+    if kind.pseudonyms:
+        raw = redact_keys(raw, list(kind.pseudonyms))
+        raw = redact_values(raw, [F.col(n) for n in kind.pseudonyms])
     return F.substring(raw, 1, ctx.cfg.ingest.raw_truncate)
 
 
@@ -401,6 +409,7 @@ def land_kind(
         )
         if kind.keep_line:
             accepted = accepted.withColumnRenamed("value", "raw_json")
+        accepted = accepted.transform(redact_personal(kind))
         if kind.pseudonyms:
             key = pseudonym_key(ctx)
             out_schema = accepted.drop(*kind.pseudonyms).schema
