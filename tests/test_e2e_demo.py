@@ -247,6 +247,12 @@ def test_impact_of_rename_and_retype_and_a_malformed_spec(demo_run, capsys):
     assert main(["impact", "crm.customers", "--retype-column", "customer_id", *common]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["compliance: error: --retype-column expects COLUMN=TYPE, got 'customer_id'"]
+    # a typo in a column name is a usage error with the closest names, not "38 assets affected"
+    assert main(["impact", "crm.customers", "--drop-column", "emial", *common]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "compliance: error: not a column of crm.customers: 'emial' (did you mean email?)"
+    ]
 
 
 def test_openlineage_export_is_valid(demo_run, tmp_path):

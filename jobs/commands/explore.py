@@ -61,6 +61,43 @@ def _known_node(ctx: JobContext, g: DataFrame, node: str) -> None:
         raise UsageError(f"{node!r} does not appear in the lineage{hint}")
 
 
+def _known_columns(ctx: JobContext, g: DataFrame, table: str, columns: list[str]) -> None:
+    """Refuse a changed column that is neither in the catalog's ``columns`` nor in the lineage.
+
+    Raises:
+        UsageError: naming every unknown column, with the closest known names.
+    """
+    if not columns:
+        return
+    prefix = table + "."
+    in_lineage = {
+        r.n[len(prefix) :]
+        for r in g.select(F.explode(F.array("src", "dst")).alias("n"))
+        .filter(F.col("n").startswith(prefix))
+        .distinct()
+        .collect()
+    }
+    cat = ctx.store.read("columns", missing_ok=True)
+    declared = (
+        {
+            r.column.lower()
+            for r in cat.filter(F.lower("asset_id") == table).select("column").collect()
+        }
+        if cat is not None
+        else set()
+    )
+    known = sorted((in_lineage | declared) - {""})
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        import difflib  # noqa: PLC0415 - only on this error
+
+        hints = []
+        for c in unknown:
+            near = difflib.get_close_matches(c, known, n=2)
+            hints.append(f"{c!r}" + (f" (did you mean {' or '.join(near)}?)" if near else ""))
+        raise UsageError(f"not a column of {table}: {', '.join(hints)}")
+
+
 @dataclass
 class ImpactAnswer:
     """The answer to ``compliance impact``."""
@@ -121,6 +158,7 @@ def run_impact(
             changes.append(f"{verb} {col} to {to}")
     g = _edges(ctx)
     _known_node(ctx, g, table.lower())
+    _known_columns(ctx, g, table.lower(), [c.lower() for c in columns])
     rows = impact(g, table.lower(), columns=[c.lower() for c in columns] or None, max_depth=depth)
     grouped = affected_assets(rows)
     assets = ctx.store.read("assets").select(
