@@ -337,6 +337,7 @@ STEPS: tuple[StepSpec, ...] = (
             "restore_journal",
             "restoration_log_health",
             "landed_files",
+            "review_decisions",
         ),
         writes=(),
         outputs=("reports",),

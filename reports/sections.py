@@ -331,3 +331,31 @@ def restoration_log(
         description="Encrypted restoration entries and the daily keys that make them expire.",
         findings=False,
     )
+
+
+REVIEW_COLUMNS = (
+    "decided_at",
+    "decision",
+    "node",
+    "cascade",
+    "nodes_hidden",
+    "reviewer",
+    "reason",
+)
+
+
+def exclusions(rows: Sequence[Row]) -> Section:
+    """The review decisions the closure applies: who excluded or re-included what, and why."""
+    return Section(
+        key="review_decisions",
+        title="Exclusions and overrides",
+        rows=rows,
+        columns=REVIEW_COLUMNS,
+        description=(
+            "Review decisions the closure applies (the latest per node wins). An excluded node is "
+            "left out of the lineage, the data map, the policy checks and the residual scans; with "
+            "cascade, so is every node it alone reaches (nodes_hidden counts them, the node "
+            "included). Decisions are never deleted: an include overrides an earlier exclude."
+        ),
+        findings=False,
+    )

@@ -45,6 +45,8 @@ TREND_RUNS = 30
 MAX_GROUPS = 12
 """Groups (reasons, checks, policies) shown as separate numbers; the rest are summed as
 ``other``."""
+MAX_DECISIONS = 1000
+"""Review decisions listed at most (newest first)."""
 QUERY_NOT_ANALYSED = "SQL not analysed"
 """Prefix of the ``rejected_inputs`` reason of a query log line whose SQL could not be analysed."""
 
@@ -313,6 +315,31 @@ def reason_class(reason: F.Column) -> F.Column:
     return F.regexp_replace(head, r" is outside .*$", " is out of range")
 
 
+def review_section(ctx: JobContext) -> Section:
+    """Every review decision, newest first, with how many nodes each exclusion hides tonight."""
+    decisions = read(ctx, "review_decisions")
+    if decisions is None:
+        return sec.exclusions([])
+    hidden: dict[str, int] = {}
+    edges = read(ctx, "lineage_edges")
+    if edges is not None:
+        from lineage.flows import graph_edges  # noqa: PLC0415
+        from lineage.review import hidden_nodes  # noqa: PLC0415
+
+        by = hidden_nodes(graph_edges(edges).select("src", "dst"), decisions)
+        per = by.select(F.explode("excluded_by").alias("node")).groupBy("node").count()
+        hidden = {r["node"]: int(r["count"]) for r in per.collect()}  # one row per decision
+    rows = [
+        {**r, "nodes_hidden": hidden.get(r["node"], 0) if r["decision"] == "exclude" else None}
+        for r in collect(
+            decisions.select(*[c for c in sec.REVIEW_COLUMNS if c != "nodes_hidden"]),
+            [F.desc("decided_at"), "node"],
+            MAX_DECISIONS,
+        )
+    ]
+    return sec.exclusions(rows)
+
+
 def _free(df: DataFrame | None) -> None:
     if df is not None:
         df.unpersist()
@@ -367,6 +394,7 @@ def build_report(
         cov,
         *finding_sections(ctx, dates),
         restoration_section(ctx, dates),
+        review_section(ctx),
         *provenance_sections(inputs, tables),
     ]
     violations = next((list(s.rows) for s in sections if s.key == "policy_violations"), [])
