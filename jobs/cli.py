@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rename-column", action="append", default=[], metavar="A=B")
     p.add_argument("--retype-column", action="append", default=[], metavar="C=T")
     p.add_argument("--depth", type=int, help="the most hops to follow")
-    p.add_argument("--format", choices=("text", "json", "html"), default="text")
+    p.add_argument("--format", choices=("text", "json", "csv", "html"), default="text")
     p.add_argument("--out", metavar="DIR", help="where the html report goes")
 
     p = sub.add_parser("lineage", help="upstream or downstream of a table or column")
@@ -301,6 +301,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
     )
     if args.format == "json":
         print(answer.json())
+    elif args.format == "csv":
+        sys.stdout.write(answer.csv())
     elif args.format == "html":
         from jobs.commands.impact_report import write_impact_html
 

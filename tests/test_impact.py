@@ -88,6 +88,22 @@ def test_affected_assets_group_by_asset(spark, edges):
     _eq(affected_assets(rows), expected)
 
 
+def test_affected_assets_say_whether_column_lineage_confirms_them(spark, edges):
+    rows = impact(edges, "crm.customers", columns=["email"], include_table=True)
+    got = affected_assets(rows, "crm.customers").select("asset", "columns", "evidence")
+    expected = spark.createDataFrame(
+        [
+            ("stg.customers", ["email"], "confirmed"),
+            ("mart.contacts", ["email"], "confirmed"),
+            ("dash.weekly", [], "confirmed"),  # the dashboard reads the changed column
+            ("etl.export", [], "possible"),  # reads the table: maybe not the column
+            ("files.dump", [], "possible"),
+        ],
+        "asset string, columns array<string>, evidence string",
+    )
+    _eq(got, expected)
+
+
 def test_upstream_paths_run_in_flow_direction(spark, edges):
     got = upstream(edges, [E2])
     expected = spark.createDataFrame(

@@ -98,6 +98,13 @@ def _known_columns(ctx: JobContext, g: DataFrame, table: str, columns: list[str]
         raise UsageError(f"not a column of {table}: {', '.join(hints)}")
 
 
+EVIDENCE_TEXT = {
+    "confirmed": "[confirmed: column lineage]  ",
+    "possible": "[possible: table-level lineage only]  ",
+}
+CSV_COLUMNS = ("asset", "kind", "owner", "zone", "evidence", "depth", "columns", "path")
+
+
 @dataclass
 class ImpactAnswer:
     """The answer to ``compliance impact``."""
@@ -119,10 +126,29 @@ class ImpactAnswer:
             lines.append(f"  {kind} owned by {owner}:")
             for r in rows:
                 cols = f" ({', '.join(r['columns'])})" if r["columns"] else ""
+                how = EVIDENCE_TEXT.get(r.get("evidence") or "", "")
                 lines.append(
-                    f"    {r['asset']}{cols}  depth {r['depth']}  via {' -> '.join(r['path'])}"
+                    f"    {r['asset']}{cols}  depth {r['depth']}  {how}via {' -> '.join(r['path'])}"
                 )
         return "\n".join(lines)
+
+    def csv(self) -> str:
+        """One line per affected asset: asset, kind, owner, zone, evidence, depth, columns, path."""
+        import csv  # noqa: PLC0415
+        import io  # noqa: PLC0415
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for r in self.rows:
+            w.writerow(
+                [
+                    *(r.get(c) for c in CSV_COLUMNS[:6]),
+                    " ".join(r.get("columns") or []),
+                    " -> ".join(r.get("path") or []),
+                ]
+            )
+        return buf.getvalue()
 
     def json(self) -> str:
         """Deterministic JSON."""
@@ -160,7 +186,7 @@ def run_impact(
     _known_node(ctx, g, table.lower())
     _known_columns(ctx, g, table.lower(), [c.lower() for c in columns])
     rows = impact(g, table.lower(), columns=[c.lower() for c in columns] or None, max_depth=depth)
-    grouped = affected_assets(rows)
+    grouped = affected_assets(rows, table.lower())
     assets = ctx.store.read("assets").select(
         F.col("asset_id").alias("asset"), "kind", "owner", "zone"
     )

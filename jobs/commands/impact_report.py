@@ -30,8 +30,14 @@ def write_impact_html(ctx: JobContext, answer: ImpactAnswer, out: str | None) ->
                 "zone": r.get("zone"),
                 "depth": r.get("depth"),
                 "path": r.get("path"),
-                "breaking": bool(cols) or r.get("kind") in ("dashboard", "model"),
-                "reason": "reads a changed column" if cols else "reads the changed table",
+                "evidence": r.get("evidence"),
+                # the same rule as the text and JSON answers: column lineage confirms a break
+                "breaking": r.get("evidence") == "confirmed",
+                "reason": (
+                    "a changed column flows into it (column lineage)"
+                    if r.get("evidence") == "confirmed"
+                    else "reads the changed table (table-level lineage only: possibly affected)"
+                ),
             }
         )
         path = [p.rsplit(".", 1)[0] if p.count(".") >= 2 else p for p in (r.get("path") or [])]

@@ -155,18 +155,35 @@ def impact(
     )
 
 
-def affected_assets(impact_rows: DataFrame) -> DataFrame:
+def affected_assets(impact_rows: DataFrame, changed_table: str | None = None) -> DataFrame:
     """Group :func:`impact` rows by asset (the caller joins ``assets`` for kind and owner).
 
+    Args:
+        impact_rows: :func:`impact` rows.
+        changed_table: the changed table; when given, each asset also gets its ``evidence``:
+            ``confirmed`` when a changed column reaches it through column lineage, ``possible``
+            when only the table node does (table-level lineage: the asset reads the table, not
+            necessarily the changed columns).
+
     Returns:
-        ``[asset, depth, columns, path]``: the fewest hops to any node of the asset, its affected
-        columns (sorted; empty when only the table node is reached) and the path to its closest
-        node.
+        ``[asset, depth, columns, path]`` (plus ``evidence``): the fewest hops to any node of the
+        asset, its affected columns (sorted; empty when only the table node is reached) and the
+        path to its closest node.
     """
     closest = Window.partitionBy("asset").orderBy(
         F.col("depth").asc(), F.col("confidence").desc(), F.col("node").asc()
     )
     ranked = impact_rows.withColumn("_rank", F.row_number().over(closest))
     first = ranked.where(F.col("_rank") == 1).select("asset", "depth", "path")
-    cols = impact_rows.groupBy("asset").agg(F.array_sort(F.collect_set("column")).alias("columns"))
-    return first.join(cols, "asset").select("asset", "depth", "columns", "path")
+    aggs = [F.array_sort(F.collect_set("column")).alias("columns")]
+    out = ["asset", "depth", "columns", "path"]
+    if changed_table is not None:
+        by_column = F.max((F.col("changed") != F.lit(changed_table)).cast("int"))
+        aggs.append(
+            F.when(by_column == 1, F.lit("confirmed"))
+            .otherwise(F.lit("possible"))
+            .alias("evidence")
+        )
+        out.append("evidence")
+    cols = impact_rows.groupBy("asset").agg(*aggs)
+    return first.join(cols, "asset").select(*out)
