@@ -416,6 +416,20 @@ def subject_match_values(
     return keys.join(who, "subject_key").distinct()
 
 
+def keyed_rows(
+    table_df: DataFrame, column: str, function: str | None, keyer: Keyer, *, distinct: bool = False
+) -> DataFrame:
+    """DataFrame[_v, _k]: each non-null value's :func:`match_text` and its keyed pseudonym.
+
+    One row per table row (the residual scan counts rows), or per distinct value with
+    ``distinct`` (the purge lists the values to remove).
+    """
+    values = table_df.select(match_text(F.col(f"`{column}`"), function).alias("_v")).where(
+        F.col("_v").isNotNull()
+    )
+    return keyer(values.distinct() if distinct else values).select("_v", "_k")
+
+
 def matched_values(
     table_df: DataFrame,
     column: str,
@@ -438,12 +452,7 @@ def matched_values(
     Returns:
         DataFrame[_v string, subject_key string]: ``_v`` is :func:`match_text` of the value.
     """
-    values = (
-        table_df.select(match_text(F.col(f"`{column}`"), function).alias("_v"))
-        .where(F.col("_v").isNotNull())
-        .distinct()
-    )
-    keyed = keyer(values).select("_v", "_k")
+    keyed = keyed_rows(table_df, column, function, keyer, distinct=True)
     wanted = subject_values.select(
         F.col("match_value").alias("_k"), F.col("subject_key").cast("string").alias("subject_key")
     )

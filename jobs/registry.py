@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jobs.context import JobContext, StepResult
-from jobs.schemas import SCHEMAS
+from jobs.store.schemas import SCHEMAS
 
 Step = Callable[[JobContext], StepResult]
 
@@ -39,7 +39,7 @@ class TableSpec:
     run_date_column: str | None = None
     """The column of its per-run-date slice, when a nightly replaces only its own night."""
     schema: str | None = None
-    """Its columns as Spark DDL (:data:`jobs.schemas.SCHEMAS`)."""
+    """Its columns as Spark DDL (:data:`jobs.store.schemas.SCHEMAS`)."""
 
 
 def _t(name: str, doc: str, keys: tuple[str, ...] = (), run_date: str | None = None) -> TableSpec:

@@ -17,8 +17,8 @@ from pyspark.sql import functions as F
 
 from jobs.context import JobContext
 from jobs.errors import TableError, UsageError
-from jobs.schemas import SCHEMAS
 from jobs.steps.closure import apply_review
+from jobs.store.schemas import SCHEMAS
 from lineage.flows import graph_edges
 from lineage.graph.answers import lineage_text
 from lineage.graph.impact import affected_assets, downstream, impact, upstream

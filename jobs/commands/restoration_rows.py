@@ -26,8 +26,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BinaryType, MapType, StringType, StructField, StructType
 
 from jobs.context import JobContext
-from jobs.schemas import SCHEMAS
 from jobs.secrets.pseudonym import PseudonymKey
+from jobs.store.schemas import SCHEMAS
 from jobs.store.tables import TableStore
 
 LOG_TABLE = "restoration_log"

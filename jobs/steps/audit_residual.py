@@ -23,7 +23,6 @@ target table, ``residual``, ``clean`` or ``unverifiable`` with the reason).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -33,8 +32,7 @@ from audits.residual import (
     completions_from_events,
     hashed_targets,
     identifier_targets,
-    match_text,
-    matched_values,
+    keyed_rows,
     residual_findings,
     scan_statuses,
     scan_table,
@@ -176,15 +174,16 @@ def residuals(
         if t.column not in table.columns:
             t.reason = f"column {t.column} not in the table"
             continue
+        # the purge's rule (audits.residual.matched_values), counted per row in one pass: each
+        # row's match text keyed, joined with the subjects' match values
+        keyed = keyed_rows(table, t.column, t.function, keyer(key))
         subjects = subject_match_values(done, t.function, keys)
-        matched = matched_values(table, t.column, t.function, subjects, keyer(key))
         hits.append(
             scan_table(
-                table,
+                keyed.select(F.col("_k").alias(t.column)),
                 asset=t.asset,
                 column=t.column,
-                deleted_subjects=matched.select("subject_key", F.col("_v").alias("match_value")),
-                value_transform=partial(match_text, function=t.function),
+                deleted_subjects=subjects,
             )
         )
     all_hits = ctx.spark.createDataFrame(
