@@ -51,10 +51,7 @@ def test_every_table_the_nightly_writes_has_the_declared_columns(demo_run):
 
 
 def test_the_tables_without_a_declared_schema_are_the_named_exceptions():
-    assert sorted(n for n, s in TABLES.items() if s.schema is None) == [
-        "flows_not_observed",
-        "restoration_log",
-    ]
+    assert sorted(n for n, s in TABLES.items() if s.schema is None) == ["restoration_log"]
 
 
 def test_each_step_touches_exactly_the_tables_it_declares(demo_run):

@@ -2,9 +2,8 @@
 
 ``jobs.registry.TABLES`` carries them (``TableSpec.schema``); ``tests/test_registry.py`` checks that
 the demo nightly writes each table with exactly these columns and types, and the purge and restore
-tests check their own tables. ``None``: written only by a command that builds the schema itself
-(the encrypted restoration log, whose binary fields are declared in ``audits.restoration.batch``)
-or never written by the demo (``flows_not_observed``).
+tests check their own tables. ``None``: the encrypted restoration log, written only by the purge,
+whose binary fields are declared in ``audits.restoration.batch``.
 """
 
 from __future__ import annotations
@@ -82,7 +81,7 @@ SCHEMAS: dict[str, str | None] = {
         "string, confidence double, evidence array<string>, first_seen timestamp, last_seen "
         "timestamp, seen_count bigint, match string, run_date date"
     ),
-    "flows_not_observed": None,
+    "flows_not_observed": "source_asset string, target_asset string, status string, run_date date",
     "lineage_closure": (
         "source_asset string, source_column string, target_asset string, target_column string, "
         "depth int, confidence double, path array<string>, run_date date, level string, "
