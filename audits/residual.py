@@ -26,6 +26,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from audits.lifecycle.time import MICROS_PER_DAY, micros_lit, ts_lit
+from lineage.graph.nodes import node_col
 from lineage.graph.search import closure
 
 #: Columns of the ``residual_findings`` table.
@@ -59,8 +60,8 @@ def column_closure(lineage_closure: DataFrame, run_date: object) -> DataFrame:
     return lineage_closure.filter(
         (F.col("run_date") == F.lit(run_date)) & (F.col("level") == "column")
     ).select(
-        F.concat_ws(".", "source_asset", "source_column").alias("source"),
-        F.concat_ws(".", "target_asset", "target_column").alias("node"),
+        node_col("source_asset", "source_column").alias("source"),
+        node_col("target_asset", "target_column").alias("node"),
         "depth",
         "confidence",
     )
