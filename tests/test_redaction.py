@@ -12,15 +12,8 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from audits.inputs import (
-    DELETION_EVENTS,
-    DELETION_REQUESTS,
-    REDACTED,
-    parse_lines,
-    redact_keys,
-    redact_personal,
-    redact_values,
-)
+from audits.inputs import DELETION_EVENTS, DELETION_REQUESTS, parse_lines
+from audits.redaction import REDACTED, redact_keys, redact_personal, redact_values
 
 R = REDACTED
 

@@ -29,10 +29,8 @@ from audits.inputs import (
     Field,
     InputKind,
     parse_lines,
-    redact_keys,
-    redact_personal,
-    redact_values,
 )
+from audits.redaction import redact_keys, redact_personal, redact_values
 from jobs.context import JobContext, StepResult
 from jobs.secrets.pseudonym import hasher, pseudonym_key
 from jobs.steps import land_expectations as ge_validation
