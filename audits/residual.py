@@ -378,8 +378,8 @@ def scan_table(
 
 
 Keyer = Callable[[DataFrame], DataFrame]
-"""Maps DataFrame[_v string] to DataFrame[_v string, _k string]: each value with its keyed
-pseudonym (the shell's HMAC; the core never holds the key)."""
+"""Adds ``_k string`` to a DataFrame with ``_v string``: each value's keyed pseudonym, the other
+columns kept (the shell's HMAC; the core never holds the key)."""
 
 
 def match_text(value: Column, function: str | None) -> Column:
@@ -429,6 +429,88 @@ def keyed_rows(
         F.col("_v").isNotNull()
     )
     return keyer(values.distinct() if distinct else values).select("_v", "_k")
+
+
+def target_values(
+    table_df: DataFrame, asset: str, columns: list[tuple[str, str | None]]
+) -> DataFrame:
+    """Every target column of one table in ONE read: the distinct match texts and their rows.
+
+    Args:
+        table_df: the audited table.
+        asset: its name (for the output).
+        columns: ``(column, function)`` per target column (``function`` None: the value itself).
+
+    Returns:
+        DataFrame[asset, column, function, _v, rows]: per column and non-null :func:`match_text`
+        ``_v``, the number of rows holding it. Union the tables' outputs and key ``_v`` once
+        (:func:`scan_values`).
+    """
+    cells = F.explode(
+        F.array(
+            *[
+                F.struct(
+                    F.lit(c).alias("column"),
+                    F.lit(fn).cast("string").alias("function"),
+                    match_text(F.col(f"`{c}`"), fn).alias("_v"),
+                )
+                for c, fn in columns
+            ]
+        )
+    ).alias("_c")
+    return (
+        table_df.select(cells)
+        .select(F.lit(asset).alias("asset"), "_c.*")
+        .where(F.col("_v").isNotNull())
+        .groupBy("asset", "column", "function", "_v")
+        .agg(F.count(F.lit(1)).alias("rows"))
+    )
+
+
+def subjects_by_function(
+    subjects: DataFrame, functions: list[str], match_keys: DataFrame
+) -> DataFrame:
+    """DataFrame[function, subject_key, match_value]: :func:`subject_match_values` for the value
+    match (``function`` null) and for each hash in ``functions``, in one frame."""
+    out = subject_match_values(subjects, None, match_keys).select(
+        F.lit(None).cast("string").alias("function"), "subject_key", "match_value"
+    )
+    for fn in sorted(set(functions)):
+        out = out.unionByName(
+            subject_match_values(subjects, fn, match_keys).select(
+                F.lit(fn).alias("function"), "subject_key", "match_value"
+            )
+        )
+    return out
+
+
+def scan_values(values: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFrame:
+    """The residual scan of every target column at once: :func:`scan_table`'s counts for all.
+
+    Each distinct match text is keyed once (one pass through ``keyer`` for every table) and
+    joined with the subjects' match values of the same function.
+
+    Args:
+        values: DataFrame[asset, column, function, _v, rows] (union of :func:`target_values`).
+        subjects: DataFrame[function, subject_key, match_value] (:func:`subjects_by_function`).
+        keyer: the keyed pseudonym of each value (see :data:`Keyer`).
+
+    Returns:
+        DataFrame[subject_key string, asset string, column string, rows_found long], one row per
+        subject and column where it was found.
+    """
+    keyed = keyer(values)
+    wanted = subjects.select(
+        F.coalesce(F.col("function"), F.lit("")).alias("_f"),
+        F.col("match_value").cast("string").alias("_k"),
+        F.col("subject_key").cast("string").alias("subject_key"),
+    ).distinct()
+    return (
+        keyed.withColumn("_f", F.coalesce(F.col("function"), F.lit("")))
+        .join(F.broadcast(wanted), ["_f", "_k"])
+        .groupBy("subject_key", "asset", "column")
+        .agg(F.sum("rows").cast("long").alias("rows_found"))
+    )
 
 
 def matched_values(

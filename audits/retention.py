@@ -114,27 +114,73 @@ def retention_violations(
         oldest row's timestamp, ``rows_over`` the count, ``days_over`` how many days past the
         limit the oldest row is, rounded up) or no row when nothing is over.
     """
-    limit = micros_lit(cutoff) - F.lit(retention_days * MICROS_PER_DAY)
-    ts_us = F.unix_micros(F.col(ts_column).cast("timestamp"))
-    over = (
-        table_df.where(F.col(column).isNotNull())
-        .select(ts_us.alias("_ts"))
-        .where(F.col("_ts") < limit)
-        .agg(F.min("_ts").alias("_oldest"), F.count(F.lit(1)).alias("rows_over"))
-        .where(F.col("rows_over") > 0)
+    return table_retention_violations(
+        table_df,
+        table=table,
+        columns=[(column, category, retention_days)],
+        ts_column=ts_column,
+        cutoff=cutoff,
     )
+
+
+def table_retention_violations(
+    table_df: DataFrame,
+    *,
+    table: str,
+    columns: list[tuple[str, str, int]],
+    ts_column: str,
+    cutoff: datetime,
+) -> DataFrame:
+    """:func:`retention_violations` of several columns of one table in ONE aggregation.
+
+    Args:
+        columns: ``(column, data category, retention days)`` per personal data column.
+        (the others as :func:`retention_violations`)
+
+    Returns:
+        DataFrame with :data:`RETENTION_COLUMNS`, a row per column with rows over retention.
+    """
+    ts_us = F.unix_micros(F.col(ts_column).cast("timestamp"))
+    aggs = []
+    for i, (column, _category, days) in enumerate(columns):
+        limit = micros_lit(cutoff) - F.lit(days * MICROS_PER_DAY)
+        over = F.col(f"`{column}`").isNotNull() & (ts_us < limit)
+        aggs += [
+            F.min(F.when(over, ts_us)).alias(f"_oldest{i}"),
+            F.count(F.when(over, F.lit(1))).alias(f"_n{i}"),
+        ]
+    per_column = F.explode(
+        F.array(
+            *[
+                F.struct(
+                    F.lit(column).alias("column"),
+                    F.lit(category).alias("data_category"),
+                    F.lit(days).cast("long").alias("_days"),
+                    F.col(f"_oldest{i}").alias("_oldest"),
+                    F.col(f"_n{i}").cast("long").alias("rows_over"),
+                )
+                for i, (column, category, days) in enumerate(columns)
+            ]
+        )
+    ).alias("_c")
+    over = table_df.agg(*aggs).select(per_column).select("_c.*").where(F.col("rows_over") > 0)
+    limit = micros_lit(cutoff) - F.col("_days") * F.lit(MICROS_PER_DAY)
     days_over = F.ceil((limit - F.col("_oldest")) / F.lit(MICROS_PER_DAY)).cast("long")
     return over.select(
         F.lit(table).alias("table"),
-        F.lit(column).alias("column"),
-        F.lit(category).alias("data_category"),
+        "column",
+        "data_category",
         F.timestamp_micros("_oldest").alias("oldest"),
-        F.col("rows_over").cast("long").alias("rows_over"),
+        "rows_over",
         days_over.alias("days_over"),
         F.lit("rows").alias("kind"),
         F.concat(
             F.col("rows_over").cast("string"),
-            F.lit(f" row(s) with {column} older than {retention_days} days (before "),
+            F.lit(" row(s) with "),
+            F.col("column"),
+            F.lit(" older than "),
+            F.col("_days").cast("string"),
+            F.lit(" days (before "),
             F.date_format(F.timestamp_micros(limit), "yyyy-MM-dd'T'HH:mm:ss'Z'"),
             F.lit(f") as of {_iso(cutoff)}"),
         ).alias("detail"),

@@ -16,9 +16,12 @@ from audits.residual import (
     matched_values,
     residual_findings,
     scan_table,
+    scan_values,
     scannable,
     subject_match_values,
+    subjects_by_function,
     table_closure,
+    target_values,
 )
 
 UTC = timezone.utc
@@ -166,7 +169,7 @@ def test_scan_table_matches_on_keyed_hash(spark):
 
 def _test_keyer(values):
     """A stand-in for the HMAC that anyone can compute by hand: ``k(<text>)``."""
-    return values.select("_v", F.concat(F.lit("k("), F.col("_v"), F.lit(")")).alias("_k"))
+    return values.withColumn("_k", F.concat(F.lit("k("), F.col("_v"), F.lit(")")))
 
 
 MATCH_KEYS = "subject_key string, function string, match_key string"
@@ -225,6 +228,74 @@ def test_matched_values_keys_each_distinct_value_once_by_the_columns_rule(spark)
         spark.createDataFrame([("ab", "sk_a")], "_v string, subject_key string"),
         ignore_nullable=True,
     )
+
+
+VALUES = "asset string, column string, function string, _v string, rows long"
+
+
+def test_target_values_reads_every_target_column_of_a_table_once(spark):
+    table = spark.createDataFrame(
+        [(1, " AB ", "x"), (1, "ab", "y"), (2, None, "z"), (None, "cd", "w")],
+        "customer_id bigint, email_sha string, note string",
+    )
+    got = target_values(table, "mart.c", [("customer_id", None), ("email_sha", "sha256")])
+    want = spark.createDataFrame(
+        [
+            ("mart.c", "customer_id", None, "1", 2),
+            ("mart.c", "customer_id", None, "2", 1),
+            ("mart.c", "email_sha", "sha256", "ab", 2),  # " AB " and "ab": one digest text
+            ("mart.c", "email_sha", "sha256", "cd", 1),
+        ],
+        VALUES,
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_subjects_by_function_holds_the_value_and_each_hash(spark):
+    subjects = spark.createDataFrame([("sk_1",), ("sk_2",)], "subject_key string")
+    keys = spark.createDataFrame(
+        [("sk_1", "sha256", "mk_1"), ("sk_2", "md5", "m5_2"), ("sk_9", "sha256", "mk_9")],
+        MATCH_KEYS,
+    )
+    got = subjects_by_function(subjects, ["sha256", "md5", "sha256"], keys)
+    want = spark.createDataFrame(
+        [
+            (None, "sk_1", "sk_1"),
+            (None, "sk_2", "sk_2"),
+            ("sha256", "sk_1", "mk_1"),
+            ("md5", "sk_2", "m5_2"),
+        ],
+        "function string, subject_key string, match_value string",
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_scan_values_counts_rows_per_subject_and_column_matching_by_function(spark):
+    values = spark.createDataFrame(
+        [
+            ("mart.c", "customer_id", None, "1", 2),
+            ("mart.c", "customer_id", None, "2", 1),
+            ("mart.c", "email_sha", "sha256", "ab", 3),
+            ("stg.o", "cust", None, "1", 4),
+            # the digest text "1" under sha256 is not subject sk_a's value match
+            ("stg.o", "cust_sha", "sha256", "1", 5),
+        ],
+        VALUES,
+    )
+    subjects = spark.createDataFrame(
+        [(None, "sk_a", "k(1)"), ("sha256", "sk_a", "k(ab)"), (None, "sk_b", "k(9)")],
+        "function string, subject_key string, match_value string",
+    )
+    got = scan_values(values, subjects, _test_keyer)
+    want = spark.createDataFrame(
+        [
+            ("sk_a", "mart.c", "customer_id", 2),
+            ("sk_a", "mart.c", "email_sha", 3),
+            ("sk_a", "stg.o", "cust", 4),
+        ],
+        HITS,
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_the_closure_of_one_run_date_at_each_level(spark):

@@ -131,14 +131,14 @@ def hasher(
 
 
 def keyer(key: PseudonymKey) -> Callable[[DataFrame], DataFrame]:
-    """The keyed pseudonym of each value: DataFrame[_v] -> DataFrame[_v, _k] (``audits.residual.Keyer``)."""
+    """The keyed pseudonym of each value: adds ``_k`` beside ``_v``, the other columns kept
+    (``audits.residual.Keyer``)."""
 
     def run(values: DataFrame) -> DataFrame:
         from pyspark.sql import functions as F  # noqa: PLC0415 - this module loads before Spark
 
-        return values.select("_v", F.col("_v").alias("_k")).mapInPandas(
-            hasher(key, "_k"), "_v string, _k string"
-        )
+        rows = values.drop("_k").withColumn("_k", F.col("_v").cast("string"))
+        return rows.mapInPandas(hasher(key, "_k"), rows.schema)
 
     return run
 

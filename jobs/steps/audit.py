@@ -24,7 +24,7 @@ from audits.retention import (
     category_retention,
     delta_retention_violations,
     not_checked_row,
-    retention_violations,
+    table_retention_violations,
     time_column,
 )
 from jobs.config.catalog import Catalog, load_annotations
@@ -104,23 +104,22 @@ def retention(ctx: JobContext, catalog: Catalog) -> DataFrame:
         if ts is None:
             rows.append(not_checked_row(asset.name, cats, str(why)))
             continue
-        for c in personal:
-            days = (
+        cols = [
+            (
+                c.name,
+                c.data_category,
                 category_retention(c.data_category, catalog.retention_days)
-                or ctx.cfg.retention.default_days
+                or ctx.cfg.retention.default_days,
             )
-            if c.name in table.columns:
-                parts.append(
-                    retention_violations(
-                        table,
-                        table=asset.name,
-                        column=c.name,
-                        category=c.data_category,
-                        retention_days=days,
-                        ts_column=ts,
-                        cutoff=ctx.cutoff,
-                    )
+            for c in personal
+            if c.name in table.columns
+        ]
+        if cols:  # one aggregation per table for all its personal columns
+            parts.append(
+                table_retention_violations(
+                    table, table=asset.name, columns=cols, ts_column=ts, cutoff=ctx.cutoff
                 )
+            )
     own = delta_retention_violations(_own_tables(ctx), dict(catalog.retention_days))
     rows += [v.to_row() for v in own]
     if rows:

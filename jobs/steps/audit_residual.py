@@ -23,6 +23,7 @@ target table, ``residual``, ``clean`` or ``unverifiable`` with the reason).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -32,14 +33,14 @@ from audits.residual import (
     completions_from_events,
     hashed_targets,
     identifier_targets,
-    keyed_rows,
     residual_findings,
     scan_statuses,
-    scan_table,
+    scan_values,
     scannable,
-    subject_match_values,
+    subjects_by_function,
     table_closure,
     table_level_targets,
+    target_values,
 )
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext
@@ -52,6 +53,7 @@ EDGES_SCHEMA = (
     "transformation_subtype string, masking boolean"
 )
 ALL_COLUMNS = "*"
+HITS_SCHEMA = "subject_key string, asset string, column string, rows_found long"
 
 
 @dataclass
@@ -163,34 +165,36 @@ def residuals(
         else ctx.spark.createDataFrame([], match_keys.SCHEMA)
     )
     key = pseudonym_key(ctx)
-    hits: list[DataFrame] = []
+    by_table: dict[str, list[Target]] = {}
     for t in targets:
-        if t.reason is not None:
+        if t.reason is None:
+            by_table.setdefault(t.asset, []).append(t)
+    values: list[DataFrame] = []
+    for asset, ts in sorted(by_table.items()):
+        if not ctx.audited.exists(asset):
+            for t in ts:
+                t.reason = "lineage says it holds identifiers but no Delta table exists"
             continue
-        if not ctx.audited.exists(t.asset):
-            t.reason = "lineage says it holds identifiers but no Delta table exists"
-            continue
-        table = ctx.audited.read(t.asset)
-        if t.column not in table.columns:
-            t.reason = f"column {t.column} not in the table"
-            continue
-        # the purge's rule (audits.residual.matched_values), counted per row in one pass: each
-        # row's match text keyed, joined with the subjects' match values
-        keyed = keyed_rows(table, t.column, t.function, keyer(key))
-        subjects = subject_match_values(done, t.function, keys)
-        hits.append(
-            scan_table(
-                keyed.select(F.col("_k").alias(t.column)),
-                asset=t.asset,
-                column=t.column,
-                deleted_subjects=subjects,
-            )
-        )
-    all_hits = ctx.spark.createDataFrame(
-        [], "subject_key string, asset string, column string, rows_found long"
-    )
-    for h in hits:
-        all_hits = all_hits.unionByName(h)
+        table = ctx.audited.read(asset)
+        present = []
+        for t in ts:
+            if t.column in table.columns:
+                present.append(t)
+            else:
+                t.reason = f"column {t.column} not in the table"
+        if present:
+            # one read of the table for all its target columns
+            values.append(target_values(table, asset, [(t.column, t.function) for t in present]))
+    if values:
+        # the purge's rule (audits.residual.matched_values) for every table in one job: each
+        # distinct match text keyed once, joined with the subjects' match values, rows counted
+        subjects = subjects_by_function(done, [t.function for t in targets if t.function], keys)
+        found = scan_values(reduce(DataFrame.unionByName, values), subjects, keyer(key)).collect()
+    else:
+        found = []
+    # the hits are a row per (subject, column) where a deleted subject was found: small, and read
+    # by both the findings and the scan statuses, so computed once
+    all_hits = ctx.spark.createDataFrame(found, HITS_SCHEMA)
     target_df = ctx.spark.createDataFrame(
         [(t.asset, t.column, t.function, t.reason) for t in targets],
         "asset string, column string, function string, reason string",
