@@ -66,6 +66,14 @@ def build_suite(kind: InputKind, *, cutoff: datetime) -> gx.ExpectationSuite:
                     column=f.name, min_value=0, meta={"reason": f"field '{label}' is negative"}
                 )
             )
+        if f.maximum is not None:
+            add(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f.name,
+                    max_value=f.maximum,
+                    meta={"reason": f"field '{label}' is over {f.maximum}"},
+                )
+            )
         if f.type == "timestamp":
             add(
                 gxe.ExpectColumnValuesToBeBetween(

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+MAX_SLA_DAYS = 3650
+"""The largest ``sla_days`` a deletion request may carry."""
+
 
 @dataclass(frozen=True)
 class Field:
@@ -32,6 +35,8 @@ class Field:
     """The only values accepted (enumerations)."""
     non_negative: bool = False
     """Numbers must be >= 0."""
+    maximum: int | None = None
+    """Numbers must be <= this (a bound past which later arithmetic would overflow)."""
     sane_time: bool = False
     """Timestamps must lie between 2000-01-01 and the run's cutoff."""
     raw_json: bool = False
@@ -202,7 +207,9 @@ DELETION_REQUESTS = InputKind(
         Field("subject_id", "string", required=True, pseudonym="subject_key"),
         Field("subject_type", "string"),
         Field("requested_at", "timestamp", required=True, sane_time=True),
-        Field("sla_days", "int", non_negative=True),
+        # GDPR Art. 12(3): one month, extendable by two; ten years is already absurd, and
+        # 200,000,000 days overflowed the audit's microsecond arithmetic
+        Field("sla_days", "int", non_negative=True, maximum=MAX_SLA_DAYS),
     ),
 )
 

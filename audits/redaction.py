@@ -19,6 +19,12 @@ from audits.inputs import InputKind
 REDACTED = "<redacted>"
 #: An e-mail address (RFC 5322's common form), redacted from free text wherever it appears.
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+#: Key material (a PEM block, to its END line or the end of the text, or the words PRIVATE KEY):
+#: the report refuses to show it, so a line quoting it would stop every later report.
+KEY_MATERIAL_PATTERN = (
+    r"(?s)-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|$)|PRIVATE KEY"
+)
+REDACTED_KEY = "<redacted key material>"
 #: Raw identifiers shorter than this are redacted by key only (replacing every "7" would say
 #: nothing and destroy the text).
 MIN_REDACTED_VALUE = 3
@@ -42,8 +48,10 @@ def redact_keys(text: Column, names: Sequence[str]) -> Column:
 
 
 def redact_values(text: Column, values: Sequence[Column]) -> Column:
-    """``text`` with every e-mail address and every occurrence of each raw value redacted."""
-    out = F.regexp_replace(text, EMAIL_PATTERN, REDACTED)
+    """``text`` with every e-mail address, all key material and every occurrence of each raw
+    value redacted."""
+    out = F.regexp_replace(text, KEY_MATERIAL_PATTERN, REDACTED_KEY)
+    out = F.regexp_replace(out, EMAIL_PATTERN, REDACTED)
     for v in values:
         s = v.cast("string")
         out = F.when(

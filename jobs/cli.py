@@ -162,6 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="JSON Lines file (default <home>/export/openlineage.jsonl)"
     )
 
+    p = sub.add_parser(
+        "reland", help="queue rejected input lines for the next landing, once the cause is fixed"
+    )
+    _common(p)
+    p.add_argument("--kind", help="only this input kind (query_logs, deletion_events, ...)")
+    p.add_argument("--source", metavar="PATH", help="only this file, or the files under a folder")
+    p.add_argument("--reason", metavar="TEXT", help="only rejections whose reason contains TEXT")
+    p.add_argument(
+        "--rejected-on", metavar="DATE", type=_date, help="only lines rejected by this run date"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="say what would be queued, change nothing"
+    )
+
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
 
@@ -438,6 +452,29 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reland(args: argparse.Namespace) -> int:
+    from jobs.commands.reland import landing_kinds, reland
+    from jobs.runner import warehouse_lock
+
+    if args.kind is not None and args.kind not in landing_kinds():
+        raise UsageError(
+            f"reland: --kind {args.kind} is not an input kind of the landing "
+            f"(one of {', '.join(landing_kinds())})"
+        )
+    ctx = _context(args)
+    with warehouse_lock(ctx.cfg.home, ctx.log):
+        report = reland(
+            ctx,
+            kind=args.kind,
+            source=args.source,
+            reason=args.reason,
+            rejected_on=args.rejected_on,
+            dry_run=args.dry_run,
+        )
+    print(report.text())
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     from jobs.steps.keys import keys_status
 
@@ -467,6 +504,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": cmd_keys,
     "export": cmd_export,
     "vacuum": cmd_vacuum,
+    "reland": cmd_reland,
     "closure": cmd_steps,
     "audit": cmd_steps,
     "report": cmd_steps,

@@ -86,6 +86,10 @@ TABLES: dict[str, TableSpec] = {
             ("source", "location"),
         ),
         _t(
+            "relandings",
+            "a replay of rejected input lines queued for the next landing (compliance reland)",
+        ),
+        _t(
             "input_expectations",
             "one Great Expectations result per input kind and night",
             ("run_date", "kind", "expectation", "column"),

@@ -46,12 +46,24 @@ def test_redact_values_removes_emails_and_the_lines_own_ids(spark):
             ("object 7 gone", "7"),  # too short to redact by value: kept
             (None, "u-1"),
             ("nothing here", None),
+            ("key -----BEGIN PRIVATE KEY-----\nab/c+\n-----END PRIVATE KEY----- end", None),
+            ("cut -----BEGIN EC PRIVATE KEY-----\nab", None),  # no END line: to the end
+            ("our PRIVATE KEY leaked", None),
         ],
         "text string, id string",
     )
     got = df.select(redact_values(F.col("text"), [F.col("id")]).alias("text"))
+    k = "<redacted key material>"
     want = spark.createDataFrame(
-        [(f"mail {R} re {R}, see {R}",), ("object 7 gone",), (None,), ("nothing here",)],
+        [
+            (f"mail {R} re {R}, see {R}",),
+            ("object 7 gone",),
+            (None,),
+            ("nothing here",),
+            (f"key {k} end",),
+            (f"cut {k}",),
+            (f"our {k} leaked",),
+        ],
         "text string",
     )
     assert_df_equality(got, want)
@@ -114,14 +126,21 @@ def landed(spark, tmp_path_factory):
         '{"deletion_id":"d2","subject\\u005fid":"escaped-77","other":"escaped-77"}\n'
         # rejected (bad timestamp): the id under its own key and under another spelling
         '{"deletion_id":"d3","subject_id":"cased-88","Subject_ID":"cased-88",'
-        '"requested_at":"yesterday"}\n',
+        '"requested_at":"yesterday"}\n'
+        # rejected: an SLA of 200,000,000 days (it overflowed the audit's arithmetic)
+        '{"deletion_id":"d4","subject_id":"cust-0043","requested_at":"2026-11-01T00:00:00Z",'
+        '"sla_days":200000000}\n',
         encoding="utf-8",
     )
     (inputs / "deletion_events" / "e.jsonl").write_text(
         '{"deletion_id":"d1","object_id":"user:9001","event":"exception",'
         '"ts":"2026-11-02T00:00:00Z","detail":"user:9001 mailed ann.lee@example.com"}\n'
         '{"deletion_id":"d1","object_id":"user:9001","event":"completed","ts":"not a time",'
-        '"detail":"user:9001 done"}\n',
+        '"detail":"user:9001 done"}\n'
+        # accepted: key material pasted into a detail (the report refuses to show it)
+        '{"deletion_id":"d1","object_id":"user:9002","event":"exception",'
+        '"ts":"2026-11-03T00:00:00Z","detail":"see -----BEGIN RSA PRIVATE KEY-----\\nMIIEow\\n'
+        '-----END RSA PRIVATE KEY----- attached"}\n',
         encoding="utf-8",
     )
     conf = home / "conf.yaml"
@@ -134,8 +153,8 @@ def test_landing_keeps_no_raw_id_or_email_in_any_table(landed):
     code, store, _home = landed
     assert code == 0
     assert store.read("deletion_requests").count() == 1
-    assert store.read("deletion_events").count() == 1
-    assert store.read("rejected_inputs").count() == 3
+    assert store.read("deletion_events").count() == 2
+    assert store.read("rejected_inputs").count() == 4
     for name in store.list_tables():
         df = store.read(name)
         blob = F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns]))
@@ -145,12 +164,26 @@ def test_landing_keeps_no_raw_id_or_email_in_any_table(landed):
 
 def test_the_redacted_places_still_say_what_was_there(landed):
     _code, store, _home = landed
-    ev = store.read("deletion_events").first()
-    assert ev.detail == f"{R} mailed {R}"
+    details = sorted(r.detail for r in store.read("deletion_events").collect())
+    assert details == [f"{R} mailed {R}", "see <redacted key material> attached"]
     req = store.read("deletion_requests").first()
     assert dict(req.extra) == {"contact": R}
     raws = sorted(r.raw for r in store.read("rejected_inputs").collect())
-    assert all(R in r for r in raws) and len(raws) == 3
+    assert all(R in r for r in raws) and len(raws) == 4
+
+
+def test_an_absurd_sla_is_rejected_with_the_line_and_the_bound(landed):
+    _code, store, _home = landed
+    row = store.read("rejected_inputs").filter(F.col("reason").contains("sla_days")).collect()
+    assert [(r.location, r.reason) for r in row] == [("line 4", "field 'sla_days' is over 3650")]
+
+
+def test_no_key_material_lands_anywhere(landed):
+    _code, store, _home = landed
+    for name in store.list_tables():
+        df = store.read(name)
+        blob = F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns]))
+        assert df.filter(blob.contains("PRIVATE KEY") | blob.contains("MIIEow")).count() == 0
 
 
 def test_log_files_hold_no_raw_id(landed):

@@ -51,6 +51,10 @@ SCHEMAS: dict[str, str | None] = {
     "subject_match_keys": "subject_key string, function string, match_key string, landed_on date",
     "pseudonym_key_check": "check_value string, recorded_at timestamp, recorded_by string",
     "rejected_inputs": "source string, location string, reason string, raw string, run_date date, kind string",
+    "relandings": (
+        "requested_at timestamp, selection string, kind string, source string, lines bigint, "
+        "first_rejected_on date"
+    ),
     "input_expectations": (
         "run_date date, kind string, expectation string, column string, success boolean, "
         "element_count bigint, unexpected_count bigint"

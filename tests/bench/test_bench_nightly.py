@@ -69,6 +69,59 @@ def test_nightly_at_scale(spark, tmp_path):
     )
 
 
+def _input_files(home: Path) -> list[str]:
+    inputs = home / "inputs"
+    return sorted(str(p) for p in inputs.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _spark_floor(spark, home: Path, store: TableStore, out: Path) -> tuple[float, int, int]:
+    """The simplest Spark job doing the nightly's I/O: every input file read once as text and
+    every table the nightly wrote, with the same rows, written once as Parquet.
+
+    The rows to write are read from the nightly's own tables and cached before the clock starts
+    (the floor writes what the nightly wrote, it does not compute it). Returns (seconds, lines
+    read, rows written).
+    """
+    written = {}
+    for name in store.list_tables():
+        df = store.read(name).cache()
+        written[name] = (df, df.count())
+    t0 = time.perf_counter()
+    lines = spark.read.text(_input_files(home)).count()
+    rows = 0
+    for name, (df, n) in written.items():
+        df.write.mode("overwrite").parquet(str(out / name))
+        rows += n
+    seconds = time.perf_counter() - t0
+    for df, _n in written.values():
+        df.unpersist()
+    return seconds, lines, rows
+
+
+def test_demo_nightly_next_to_its_spark_floor(spark, tmp_path):
+    """The nightly's steps beside the Spark floor of the same run (issue 16: at most 2x)."""
+    scale = int(os.environ.get("BENCH_FLOOR_SCALE", "1"))
+    home = tmp_path / "home"
+    generate_demo(home, as_of=date.fromisoformat(RUN_DATE), scale=scale)
+    conf = home / "conf.yaml"
+    conf.write_text(f"home: {home}\n", encoding="utf-8")
+    t0 = time.perf_counter()
+    assert main(["nightly", "--conf", str(conf), "--run-date", RUN_DATE, "--quiet"]) == 0
+    total = time.perf_counter() - t0
+    store = TableStore(spark, str(home / "warehouse"))
+    steps = _steps(store)
+    floor, lines, rows = _spark_floor(spark, home, store, tmp_path / "floor")
+    assert lines > 0 and rows > 0
+    table = "\n".join(f"  {k:8} {v:7.1f} s  {v / floor:5.1f}x floor" for k, v in steps.items())
+    print(
+        f"\nnightly on the demo company at --scale {scale}, 2 cores, next to its Spark floor "
+        f"(read {lines} input lines once, write {rows} rows of {len(store.list_tables())} "
+        f"tables once):\n{table}\n"
+        f"  nightly  {total:7.1f} s  {total / floor:5.1f}x floor\n"
+        f"  floor    {floor:7.1f} s  (goal: nightly <= 2x floor)"
+    )
+
+
 TEMPLATES = [
     "INSERT INTO mart.daily_{t} SELECT c.customer_id, lower(c.email) AS email, sum(o.amount) AS total "
     "FROM crm.customers c JOIN billing.invoices o ON o.customer_id = c.customer_id "
