@@ -117,8 +117,12 @@ def test_an_unknown_kind_is_a_usage_error_before_spark(tmp_path, capsys):
         timeout=60,
     )
     assert run.returncode == 2
-    assert run.stderr.strip().splitlines()[-1].endswith(
-        "reland: --kind emails is not an input kind of the landing (one of query_logs, "
-        "openlineage, probe_samples, deletion_events, deletion_requests, edge_inventory)"
+    assert (
+        run.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "reland: --kind emails is not an input kind of the landing (one of query_logs, "
+            "openlineage, probe_samples, deletion_events, deletion_requests, edge_inventory)"
+        )
     )
     assert "Spark" not in run.stdout + run.stderr
