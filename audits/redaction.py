@@ -15,15 +15,14 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from audits.inputs import InputKind
+from core.key_material import KEY_MATERIAL
 
 REDACTED = "<redacted>"
 #: An e-mail address (RFC 5322's common form), redacted from free text wherever it appears.
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-#: Key material (a PEM block, to its END line or the end of the text, or the words PRIVATE KEY):
-#: the report refuses to show it, so a line quoting it would stop every later report.
-KEY_MATERIAL_PATTERN = (
-    r"(?s)-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|$)|PRIVATE KEY"
-)
+#: Key material (``core.key_material.KEY_MATERIAL``): the report refuses to show it, so a line
+#: quoting it would stop every later report.
+KEY_MATERIAL_PATTERN = KEY_MATERIAL
 REDACTED_KEY = "<redacted key material>"
 #: Raw identifiers shorter than this are redacted by key only (replacing every "7" would say
 #: nothing and destroy the text).

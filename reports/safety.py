@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import ComplianceError
+from core.key_material import KEY_MARKER
 
 FORBIDDEN_COLUMNS = frozenset(
     {
@@ -52,7 +53,7 @@ FORBIDDEN_COLUMNS = frozenset(
 )
 """Column names that never reach a report (compared case-insensitively)."""
 
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----|PRIVATE KEY")
+_PEM = re.compile(KEY_MARKER)
 SUBJECT_KEY = re.compile(r"sk_[0-9a-f]{16,64}")
 """The form of a pseudonymous subject key."""
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")

@@ -191,3 +191,19 @@ def test_log_files_hold_no_raw_id(landed):
     for p in Path(home).rglob("*.log"):
         text = p.read_text(encoding="utf-8", errors="replace")
         assert not any(raw in text for raw in RAW_IDS), p
+
+
+def test_what_the_landing_redacts_is_all_the_report_refuses():
+    """One rule (core.key_material): after the landing's redaction no report marker is left."""
+    import re
+
+    from core.key_material import KEY_MARKER, KEY_MATERIAL
+
+    texts = [
+        "a -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- b",
+        "-----BEGIN CERTIFICATE-----\nMIIB",
+        "two PRIVATE KEY words, PRIVATE KEY",
+    ]
+    for text in texts:
+        assert re.search(KEY_MARKER, text)
+        assert not re.search(KEY_MARKER, re.sub(KEY_MATERIAL, "<redacted key material>", text))
