@@ -6,15 +6,16 @@ Three pure steps; the job (``jobs/steps/audit.py``) reads the tables and writes 
    the lineage edges, the downstream columns that carry an identifier *value* (reached from it
    through DIRECT/IDENTITY, unmasked edges only; a hash, a count or a transformation of the
    identifier cannot be matched against the subject's identifier);
-2. :func:`scan_table`: ONE distributed join of a table column with the deleted subjects, counting
-   the rows still holding each subject's identifier;
+2. :func:`target_values` reads each target table once for all its columns and
+   :func:`scan_values` keys every distinct value once and joins them all with the deleted subjects
+   in ONE distributed job, counting the rows still holding each subject's identifier;
 3. :func:`residual_findings`: hits joined to the requests and their completion, with ``deleted_at``
    and ``days_overdue``; tables that could not be read become ``unverifiable`` findings.
 
-The raw subject identifier never needs to be stored: the caller passes the deleted subjects as
-``(subject_key, match_value)`` where ``match_value`` is whatever the table values are compared in
-(e.g. a keyed hash of the normalised identifier), and a ``value_transform`` that maps the table
-column into the same space (e.g. the same keyed hash as a Spark column expression).
+The raw subject identifier never needs to be stored: the deleted subjects come as
+``(subject_key, match_value)`` where ``match_value`` is the subject key (a value column) or the
+subject's keyed match key of the column's hash, and the shell's ``Keyer`` maps each table value
+into the same keyed space (the core never holds the key).
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ def scan_statuses(
         targets: DataFrame[asset, column, function, reason]: every column the scan was meant to
             read; ``reason`` null when it was read, else why not; ``function`` the hash the
             column was matched through (null for a value match).
-        hits: DataFrame[subject_key, asset, column, rows_found] (:func:`scan_table` outputs).
+        hits: DataFrame[subject_key, asset, column, rows_found] (:func:`scan_values`).
         match_keys: DataFrame[subject_key, function] of the hashed match keys held; a hashed
             column is unverifiable for a subject without a key of its function.
 
@@ -330,53 +331,6 @@ def scan_statuses(
     )
 
 
-def scan_table(
-    table_df: DataFrame,
-    *,
-    asset: str,
-    column: str,
-    deleted_subjects: DataFrame,
-    value_transform: Callable[[Column], Column] | None = None,
-) -> DataFrame:
-    """Count the rows of one table column that still hold a deleted subject's identifier.
-
-    One distributed join of the table with the deleted subjects (Spark broadcasts the subjects
-    when they are small), never one query per subject.
-
-    Args:
-        table_df: the scanned table.
-        asset: its fully qualified name (for the output).
-        column: the identifier column to match.
-        deleted_subjects: DataFrame[subject_key, match_value]; duplicates are ignored.
-        value_transform: maps the table column into the space of ``match_value`` (for example
-            ``lambda c: F.sha2(F.concat(F.lit(salt), F.lower(F.trim(c))), 256)``); the default
-            compares the column's value cast to string.
-
-    Returns:
-        DataFrame[subject_key string, asset string, column string, rows_found long], one row per
-        subject found (no row for subjects not found).
-    """
-    transform = value_transform or (lambda c: c.cast("string"))
-    values = table_df.select(transform(F.col(column)).alias("match_value")).where(
-        F.col("match_value").isNotNull()
-    )
-    subjects = deleted_subjects.select(
-        F.col("subject_key").cast("string").alias("subject_key"),
-        F.col("match_value").cast("string").alias("match_value"),
-    ).distinct()
-    hits = (
-        values.join(subjects, "match_value")
-        .groupBy("subject_key")
-        .agg(F.count(F.lit(1)).alias("rows_found"))
-    )
-    return hits.select(
-        "subject_key",
-        F.lit(asset).alias("asset"),
-        F.lit(column).alias("column"),
-        F.col("rows_found").cast("long").alias("rows_found"),
-    )
-
-
 Keyer = Callable[[DataFrame], DataFrame]
 """Adds ``_k string`` to a DataFrame with ``_v string``: each value's keyed pseudonym, the other
 columns kept (the shell's HMAC; the core never holds the key)."""
@@ -415,20 +369,6 @@ def subject_match_values(
         F.col("match_key").cast("string").alias("match_value"),
     )
     return keys.join(who, "subject_key").distinct()
-
-
-def keyed_rows(
-    table_df: DataFrame, column: str, function: str | None, keyer: Keyer, *, distinct: bool = False
-) -> DataFrame:
-    """DataFrame[_v, _k]: each non-null value's :func:`match_text` and its keyed pseudonym.
-
-    One row per table row (the residual scan counts rows), or per distinct value with
-    ``distinct`` (the purge lists the values to remove).
-    """
-    values = table_df.select(match_text(F.col(f"`{column}`"), function).alias("_v")).where(
-        F.col("_v").isNotNull()
-    )
-    return keyer(values.distinct() if distinct else values).select("_v", "_k")
 
 
 def target_values(
@@ -484,11 +424,28 @@ def subjects_by_function(
     return out
 
 
+def _matches(values: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFrame:
+    """The one matching rule of the residual scan and the purge: ``values`` (with ``function``
+    and ``_v``, the :func:`match_text`) keyed by ``keyer`` and joined with the subjects' match
+    values of the same function; adds ``subject_key``."""
+    wanted = subjects.select(
+        F.coalesce(F.col("function"), F.lit("")).alias("_f"),
+        F.col("match_value").cast("string").alias("_k"),
+        F.col("subject_key").cast("string").alias("subject_key"),
+    ).distinct()
+    return (
+        keyer(values)
+        .withColumn("_f", F.coalesce(F.col("function"), F.lit("")))
+        .join(F.broadcast(wanted), ["_f", "_k"])
+        .drop("_f", "_k")
+    )
+
+
 def scan_values(values: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFrame:
-    """The residual scan of every target column at once: :func:`scan_table`'s counts for all.
+    """The residual scan of every target column at once.
 
     Each distinct match text is keyed once (one pass through ``keyer`` for every table) and
-    joined with the subjects' match values of the same function.
+    joined with the subjects' match values of the same function; the rows holding it are summed.
 
     Args:
         values: DataFrame[asset, column, function, _v, rows] (union of :func:`target_values`).
@@ -499,15 +456,8 @@ def scan_values(values: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFra
         DataFrame[subject_key string, asset string, column string, rows_found long], one row per
         subject and column where it was found.
     """
-    keyed = keyer(values)
-    wanted = subjects.select(
-        F.coalesce(F.col("function"), F.lit("")).alias("_f"),
-        F.col("match_value").cast("string").alias("_k"),
-        F.col("subject_key").cast("string").alias("subject_key"),
-    ).distinct()
     return (
-        keyed.withColumn("_f", F.coalesce(F.col("function"), F.lit("")))
-        .join(F.broadcast(wanted), ["_f", "_k"])
+        _matches(values, subjects, keyer)
         .groupBy("subject_key", "asset", "column")
         .agg(F.sum("rows").cast("long").alias("rows_found"))
     )
@@ -520,10 +470,9 @@ def matched_values(
     subject_values: DataFrame,
     keyer: Keyer,
 ) -> DataFrame:
-    """The distinct values of one table column that belong to deleted subjects.
+    """The distinct values of one table column that belong to deleted subjects (the purge).
 
-    The one matching rule of the residual scan and the purge: each distinct value's
-    :func:`match_text` is keyed once by ``keyer`` and joined with ``subject_values``.
+    The residual scan's rule (:func:`scan_values`) for one column, keeping the values.
 
     Args:
         table_df: the audited table.
@@ -535,11 +484,11 @@ def matched_values(
     Returns:
         DataFrame[_v string, subject_key string]: ``_v`` is :func:`match_text` of the value.
     """
-    keyed = keyed_rows(table_df, column, function, keyer, distinct=True)
-    wanted = subject_values.select(
-        F.col("match_value").alias("_k"), F.col("subject_key").cast("string").alias("subject_key")
+    values = target_values(table_df, "", [(column, function)])
+    subjects = subject_values.select(
+        F.lit(function).cast("string").alias("function"), "subject_key", "match_value"
     )
-    return keyed.join(wanted, "_k").select("_v", "subject_key")
+    return _matches(values, subjects, keyer).select("_v", "subject_key")
 
 
 def completions_from_events(events: DataFrame, cutoff: datetime) -> DataFrame:
@@ -567,7 +516,7 @@ def residual_findings(
     deletion has not completed yet are not findings (the lifecycle checks cover them).
 
     Args:
-        hits: union of :func:`scan_table` outputs.
+        hits: :func:`scan_values` output.
         requests: deletion requests (deletion_id, subject_key, ...).
         completions: DataFrame[deletion_id, deleted_at] (see :func:`completions_from_events`).
         cutoff: the run's cutoff instant (naive = UTC).

@@ -15,7 +15,6 @@ from audits.residual import (
     match_text,
     matched_values,
     residual_findings,
-    scan_table,
     scan_values,
     scannable,
     subject_match_values,
@@ -128,42 +127,51 @@ def test_identifier_targets_downstream_only(spark):
     assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_scan_table_counts_rows_per_subject(spark):
+def _same(values):
+    """A keyer that keeps each value as it is (the subjects' match values are the raw texts)."""
+    return values.withColumn("_k", F.col("_v"))
+
+
+def test_scan_values_counts_rows_per_subject(spark):
     table = spark.createDataFrame(
         [(1, "a@x"), (2, "a@x"), (3, "b@x"), (4, "c@x"), (5, None)], "id int, email string"
     )
     subjects = spark.createDataFrame(
-        [("k1", "a@x"), ("k1", "a@x"), ("k2", "b@x"), ("k3", "z@x")],
-        "subject_key string, match_value string",
+        [(None, "k1", "a@x"), (None, "k1", "a@x"), (None, "k2", "b@x"), (None, "k3", "z@x")],
+        "function string, subject_key string, match_value string",
     )
-    got = scan_table(table, asset="stg.users", column="email", deleted_subjects=subjects)
+    values = target_values(table, "stg.users", [("email", None)])
+    got = scan_values(values, subjects, _same)
     want = spark.createDataFrame(
         [("k1", "stg.users", "email", 2), ("k2", "stg.users", "email", 1)], HITS
     )
     assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_scan_table_matches_on_keyed_hash(spark):
+def test_scan_values_matches_on_keyed_hash(spark):
     """The raw identifier is never stored: both sides are compared as keyed hashes."""
 
     def keyed(c):
         return F.sha2(F.concat(F.lit("salt:"), F.lower(F.trim(c))), 256)
 
+    def keyer(values):
+        return values.withColumn("_k", keyed(F.col("_v")))
+
     table = spark.createDataFrame([(" A@X ",), ("a@x",), ("b@x",)], "email string")
     subjects = spark.createDataFrame([("k1", "a@x")], "subject_key string, raw string").select(
-        "subject_key", keyed(F.col("raw")).alias("match_value")
+        F.lit(None).cast("string").alias("function"),
+        "subject_key",
+        keyed(F.col("raw")).alias("match_value"),
     )
-    got = scan_table(
-        table,
-        asset="mart.contacts",
-        column="email",
-        deleted_subjects=subjects,
-        value_transform=keyed,
+    # a digest column is matched on its lowercased, trimmed text: " A@X " and "a@x" are one
+    values = target_values(table, "mart.contacts", [("email", "sha256")]).withColumn(
+        "function", F.lit(None).cast("string")
     )
+    got = scan_values(values, subjects, keyer)
     want = spark.createDataFrame([("k1", "mart.contacts", "email", 2)], HITS)
     assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
-    # without the transform nothing matches (the table holds raw values)
-    plain = scan_table(table, asset="mart.contacts", column="email", deleted_subjects=subjects)
+    # without the keyed hash nothing matches (the table holds raw values)
+    plain = scan_values(values, subjects, _same)
     assert_df_equality(plain, spark.createDataFrame([], HITS), ignore_nullable=True)
 
 
