@@ -12,14 +12,16 @@ from audits.residual import (
     column_closure,
     completions_from_events,
     identifier_targets,
+    residual_findings,
+    scannable,
+    table_closure,
+)
+from audits.residual_match import (
     match_text,
     matched_values,
-    residual_findings,
     scan_values,
-    scannable,
     subject_match_values,
     subjects_by_function,
-    table_closure,
     target_values,
 )
 

@@ -43,7 +43,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audits.residual import Keyer, match_text, matched_values, subject_match_values
+from audits.residual_match import Keyer, match_text, matched_values, subject_match_values
 from audits.restoration.batch import (
     DECRYPTED_SCHEMA,
     ENCRYPTED_SCHEMA,
@@ -311,7 +311,7 @@ def _plan(
     """The rows to purge: DataFrame[table, row_json, deletion_id, occurrence], one per row copy.
 
     A row matches when one of ``columns`` holds a finding's subject by the residual scan's own
-    rule (:func:`audits.residual.matched_values`: the value, or for a hashed copy its digest,
+    rule (:func:`audits.residual_match.matched_values`: the value, or for a hashed copy its digest,
     keyed and compared with the subject key or match key); identical rows get occurrences 1..n
     so that each copy has its own entry; a row matching several deletions is logged once, under
     the smallest deletion id.

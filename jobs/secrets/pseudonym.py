@@ -132,7 +132,7 @@ def hasher(
 
 def keyer(key: PseudonymKey) -> Callable[[DataFrame], DataFrame]:
     """The keyed pseudonym of each value: adds ``_k`` beside ``_v``, the other columns kept
-    (``audits.residual.Keyer``)."""
+    (``audits.residual_match.Keyer``)."""
 
     def run(values: DataFrame) -> DataFrame:
         from pyspark.sql import functions as F  # noqa: PLC0415 - this module loads before Spark

@@ -35,13 +35,11 @@ from audits.residual import (
     identifier_targets,
     residual_findings,
     scan_statuses,
-    scan_values,
     scannable,
-    subjects_by_function,
     table_closure,
     table_level_targets,
-    target_values,
 )
+from audits.residual_match import scan_values, subjects_by_function, target_values
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext
 from jobs.secrets import match_keys
@@ -186,7 +184,7 @@ def residuals(
             # one read of the table for all its target columns
             values.append(target_values(table, asset, [(t.column, t.function) for t in present]))
     if values:
-        # the purge's rule (audits.residual.matched_values) for every table in one job: each
+        # the purge's rule (audits.residual_match.matched_values) for every table in one job: each
         # distinct match text keyed once, joined with the subjects' match values, rows counted
         subjects = subjects_by_function(done, [t.function for t in targets if t.function], keys)
         found = scan_values(reduce(DataFrame.unionByName, values), subjects, keyer(key)).collect()
