@@ -7,7 +7,7 @@ from the contract in jobs/store/tables.py, not from either engine's output.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -100,6 +100,53 @@ class TestStoreContract:
             store.read("t").select("id", "name", "score"),
             rows(spark, [(1, "A", 2.0), (2, "b", 3.0)]),
         )
+
+    def test_upsert_rows_is_the_upsert_of_those_rows(self, spark, store):
+        """Rows from the driver: null-safe keys, the last row of a key kept, types round-trip."""
+        schema = "a string, b bigint, at timestamp, on_day date, v string"
+        day, at = date(2026, 11, 21), datetime(2026, 11, 21, 23, 59, 59, 123456)
+        store.append_rows("t", [(None, 1, at, day, "x"), ("k", None, None, None, "y")], schema)
+        store.upsert_rows(
+            "t",
+            [(None, 1, at, day, "first"), (None, 1, at, day, "X"), ("k", 2, None, day, "new")],
+            schema,
+            keys=["a", "b"],
+        )
+        expected = spark.createDataFrame(
+            [(None, 1, at, day, "X"), ("k", None, None, None, "y"), ("k", 2, None, day, "new")],
+            schema,
+        )
+        eq(store.read("t"), expected)
+        version = store.version("t")
+        store.upsert_rows("t", [], schema, keys=["a", "b"])
+        assert store.version("t") == version  # nothing to write: no commit
+        store.upsert_rows("t", [("k", 2, None, day, "new")], schema, keys=["a", "b"])
+        eq(store.read("t"), expected)
+
+    def test_rows_writes_check_the_schema_and_keep_the_partitioning(self, spark, store):
+        import deltalake
+        import pyarrow as pa
+
+        first = pa.table({"day": ["2026-11-20"], "id": pa.array([1], pa.int64()), "v": ["a"]})
+        deltalake.write_deltalake(store.path("p"), first, partition_by=["day"])
+        with pytest.raises(SchemaMismatchError, match="'p'.*wrong types: id"):
+            store.upsert_rows(
+                "p", [("2026-11-21", "1", "b")], "day string, id string, v string", ["id"]
+            )
+        assert store.version("p") == 0
+        store.upsert_rows(
+            "p",
+            [("v2", 2, "2026-11-21"), ("A", 1, "2026-11-20")],
+            "v string, id bigint, day string",
+            keys=["id"],
+        )
+        eq(
+            store.read("p").select("day", "id", "v"),
+            spark.createDataFrame(
+                [("2026-11-20", 1, "A"), ("2026-11-21", 2, "v2")], "day string, id bigint, v string"
+            ),
+        )
+        assert deltalake.DeltaTable(store.path("p")).metadata().partition_columns == ["day"]
 
     def test_replace_where_replaces_only_the_matching_slice(self, spark, store):
         schema = "night date, k string, n bigint"

@@ -170,11 +170,8 @@ def reland(
         _move_to_held(ctx, per_file)
         ctx.store.upsert("held_inputs", held, keys=["source", "kind", "line"])
         ctx.store.delete_matching("rejected_inputs", picked, ["source", "location"])
-        record = ctx.spark.createDataFrame(
-            [(now, report.selection, r.kind, r.source, int(r.n), r.first) for r in per_file],
-            SCHEMA,
-        )
-        ctx.store.append(TABLE, record)
+        record = [(now, report.selection, r.kind, r.source, int(r.n), r.first) for r in per_file]
+        ctx.store.append_rows(TABLE, record, SCHEMA)
         ctx.log(f"reland: {report.lines} rejected line(s) queued for the next landing")
         return report
     finally:

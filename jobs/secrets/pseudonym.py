@@ -208,8 +208,7 @@ def pseudonym_key(ctx: JobContext) -> PseudonymKey:
     mine = key.check_value()
     if recorded is None:
         now = datetime.now(UTC).replace(tzinfo=None)
-        row_df = ctx.spark.createDataFrame([(mine, now, "compliance")], CHECK_SCHEMA)
-        store.append(CHECK_TABLE, row_df)
+        store.append_rows(CHECK_TABLE, [(mine, now, "compliance")], CHECK_SCHEMA)
     elif recorded != mine:
         raise KeyLossError(
             f"{path} is not the key the warehouse was pseudonymised with (check "

@@ -205,11 +205,10 @@ def _note_skipped(ctx: JobContext, kind: InputKind, skipped: list[tuple[str, str
     for src, reason in fresh:
         ctx.log(f"land {kind.name}: {src}: {reason}")
     if fresh:
-        notes = ctx.spark.createDataFrame(
-            [(src, "file", reason, "", ctx.run_date, kind.name) for src, reason in fresh],
-            REJECTED_SCHEMA,
+        notes = [(src, "file", reason, "", ctx.run_date, kind.name) for src, reason in fresh]
+        ctx.store.upsert_rows(
+            "rejected_inputs", notes, REJECTED_SCHEMA, keys=["source", "location"]
         )
-        ctx.store.upsert("rejected_inputs", notes, keys=["source", "location"])
     return len(fresh)
 
 
@@ -449,8 +448,8 @@ def land_kind(
         ge_validation.record(ctx, kind.name, split.filter(F.col("_outcome") != "skipped"), suite)
     finally:
         split.unpersist()
-    ledger = ctx.spark.createDataFrame(_ledger_rows(ctx, kind, plans, counts), LEDGER_SCHEMA)
-    ctx.store.upsert("landed_files", ledger, keys=["source", "kind"])
+    ledger = _ledger_rows(ctx, kind, plans, counts)
+    ctx.store.upsert_rows("landed_files", ledger, LEDGER_SCHEMA, keys=["source", "kind"])
     n_read = sum(v[0] for (_s, _o, new), v in counts.items() if new)
     still = sum(v[0] for (_s, out, new), v in counts.items() if out == "held" and not new)
     released = sum(v[0] for (_s, _o, new), v in counts.items() if not new) - still

@@ -11,7 +11,6 @@ import logging
 import os
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from jobs.context import JobContext
 
@@ -78,8 +77,10 @@ def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int]]:
 
 def record(ctx: JobContext, kind: str, batch: DataFrame, suite) -> None:
     """Validate ``batch`` with ``suite`` and upsert the results into ``input_expectations``."""
-    rows = [(ctx.run_date, kind, *r) for r in validate(batch, suite)]
-    df = ctx.spark.createDataFrame(rows, SCHEMA).withColumn(
-        "column", F.coalesce("column", F.lit(""))
+    rows = [
+        (ctx.run_date, kind, name, column or "", *rest)
+        for name, column, *rest in validate(batch, suite)
+    ]
+    ctx.store.upsert_rows(
+        "input_expectations", rows, SCHEMA, keys=["run_date", "kind", "expectation", "column"]
     )
-    ctx.store.upsert("input_expectations", df, keys=["run_date", "kind", "expectation", "column"])

@@ -86,9 +86,7 @@ def record(
         json.dumps(result.details, sort_keys=True, default=str),
         error,
     )
-    ctx.store.upsert(
-        "run_manifest", ctx.spark.createDataFrame([row], MANIFEST_SCHEMA), keys=["job", "run_date"]
-    )
+    ctx.store.upsert_rows("run_manifest", [row], MANIFEST_SCHEMA, keys=["job", "run_date"])
 
 
 ACCUMULATING = frozenset({"land"})

@@ -23,17 +23,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal, overload
 
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from jobs.errors import CommitConflictError, SchemaMismatchError, TableError, TableNotFoundError
+from jobs.store import local_rows
 from jobs.store.backend import Backend, DeltaRsBackend
 from jobs.store.spark_tables import SparkDeltaBackend, auto_engine, delta_classes_loaded
 
 Engine = Literal["auto", "spark", "delta-rs"]
+_DDL: dict[str, StructType] = {}
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 
 
@@ -248,6 +252,63 @@ class TableStore:
             return self._named(name, self._backend.append, path, df)
         return self._named(name, self._backend.upsert, path, df, list(keys))
 
+    def upsert_rows(
+        self,
+        name: str,
+        rows: Sequence[Sequence[Any]],
+        schema: StructType | str,
+        keys: Sequence[str],
+    ) -> int:
+        """:meth:`upsert` of a few rows built on the driver (tuples in ``schema``'s order).
+
+        For the product's bookkeeping (manifest, ledgers, check results): on the delta-rs engine
+        the rows are merged by delta-rs natively, without a Spark job (see
+        :mod:`jobs.store.local_rows`); the last row given for a key is kept.
+        """
+        struct = self._struct(schema)
+        missing = [k for k in keys if k not in struct.fieldNames()]
+        if not keys or missing:
+            raise SchemaMismatchError(
+                f"upsert into {name!r}: key columns not in the data: {', '.join(missing) or '(none)'}"
+            )
+        rows = local_rows.last_per_key(rows, struct.fieldNames(), keys)
+        if not isinstance(self._backend, DeltaRsBackend):
+            return self.upsert(name, self.spark.createDataFrame(rows, struct), keys)
+        path = self.path(name)
+        table = self._arrow(name, path, rows, struct)
+        self._note("written", name)
+        b = self._backend
+        if not b.exists(path):
+            return self._named(
+                name,
+                partial(local_rows.append, create=True, opts=b.opts, retries=b.max_retries),
+                b._dl,
+                b._table,
+                path,
+                table,
+            )
+        if table.num_rows == 0:
+            return b.version(path)
+        return self._named(
+            name, local_rows.merge, b._dl, b._table, path, table, list(keys), b.max_retries
+        )
+
+    def append_rows(
+        self, name: str, rows: Sequence[Sequence[Any]], schema: StructType | str
+    ) -> int:
+        """:meth:`append` of a few rows built on the driver, without a Spark job on delta-rs."""
+        struct = self._struct(schema)
+        if not isinstance(self._backend, DeltaRsBackend):
+            return self.append(name, self.spark.createDataFrame(list(rows), struct))
+        path = self.path(name)
+        table = self._arrow(name, path, rows, struct)
+        self._note("written", name)
+        b = self._backend
+        write = partial(
+            local_rows.append, create=not b.exists(path), opts=b.opts, retries=b.max_retries
+        )
+        return self._named(name, write, b._dl, b._table, path, table)
+
     def replace_where(self, name: str, df: DataFrame, condition: Column | str) -> int:
         """Atomically replace the rows matching ``condition`` by ``df`` (one commit).
 
@@ -328,6 +389,25 @@ class TableStore:
             raise TableError(
                 f"cannot create table {name!r}: its folder holds table(s) {', '.join(inner)}"
             )
+
+    def _struct(self, schema: StructType | str) -> StructType:
+        if isinstance(schema, StructType):
+            return schema
+        if schema not in _DDL:
+            _DDL[schema] = self.spark.createDataFrame([], schema).schema  # parsed, no job
+        return _DDL[schema]
+
+    def _arrow(
+        self, name: str, path: str, rows: Sequence[Sequence[Any]], struct: StructType
+    ) -> pa.Table:
+        """The rows as Arrow, checked against and ordered like the table's schema when it exists."""
+        table = local_rows.arrow_table(list(rows), struct)
+        if not self._backend.exists(path):
+            self._check_nesting(name)
+            return table
+        expected = self._backend.schema(path)
+        check_schema(name, expected, struct)
+        return table.select(expected.fieldNames()).cast(local_rows.arrow_table([], expected).schema)
 
     def _conform(self, name: str, path: str, df: DataFrame) -> DataFrame:
         """Check ``df`` against the table's schema and reorder its columns to match."""
