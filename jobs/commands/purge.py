@@ -415,8 +415,12 @@ def _commit_table(
 def write_journal(ctx: JobContext, rows: list[dict[str, Any]]) -> None:
     """Upsert ``purge_journal`` rows by (purge_id, deletion_id)."""
     names = [c.split()[0] for c in JOURNAL_SCHEMA.split(", ")]
-    df = ctx.spark.createDataFrame([tuple(r[n] for n in names) for r in rows], JOURNAL_SCHEMA)
-    ctx.store.upsert(JOURNAL_TABLE, df, keys=["purge_id", "deletion_id"])
+    ctx.store.upsert_rows(
+        JOURNAL_TABLE,
+        [tuple(r[n] for n in names) for r in rows],
+        JOURNAL_SCHEMA,
+        keys=["purge_id", "deletion_id"],
+    )
 
 
 def set_state(
