@@ -229,3 +229,99 @@ def test_bare_cr_invalid_utf8_and_unread_files_are_each_recorded(spark, tmp_path
     version = store.version("rejected_inputs")
     assert main(["land", "--conf", str(conf), "--run-date", "2026-11-21", "--quiet"]) == 0
     assert store.version("rejected_inputs") == version
+
+
+def test_documents_that_are_not_utf8_or_explode_are_one_reason_each():
+    from audits.documents import MAX_NODES, document_as_json
+
+    assert document_as_json("a.yaml", b"model_name: churn\nfeatures: [x]\n") == (
+        '{"features": ["x"], "model_name": "churn"}',
+        None,
+    )
+    assert document_as_json("a.json", b'{"b": 1, "a": [true]}') == ('{"a": [true], "b": 1}', None)
+    value, reason = document_as_json("c.yaml", "model_name: caf\xe9\n".encode("latin-1"))
+    assert reason == (
+        "not UTF-8 text (byte 15 is 0xe9); a YAML training config must be UTF-8: re-encode the file"
+    )
+    assert value == "model_name: caf\ufffd\n"
+    _, reason = document_as_json("r.JSON", b"\xa4\x00\x17")
+    assert reason.startswith("not UTF-8 text (byte 0 is 0xa4); a JSON training config")
+    _, reason = document_as_json("n.json", b'{"a": 1}\x00')
+    assert reason == "not a JSON text file (it holds NUL bytes)"
+    # nine levels of nine aliases: a few hundred bytes of YAML, 9**9 strings once written out
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = ("\n".join(levels) + "\n").encode()
+    assert len(bomb) < 600
+    _, reason = document_as_json("bomb.yaml", bomb)
+    assert reason == (
+        f"YAML document too large once its aliases are expanded (over {MAX_NODES:,} values): "
+        "an alias bomb?"
+    )
+    # a few shared aliases well under the limit are fine, written out in full
+    value, reason = document_as_json("ok.yaml", b"x: &x [1, 2]\ny: *x\n")
+    assert (value, reason) == ('{"x": [1, 2], "y": [1, 2]}', None)
+    _, reason = document_as_json("bad.yaml", b"a: [1, 2\n")
+    assert reason.startswith("unparseable YAML: ")
+
+
+def test_damaged_gzip_odd_names_and_bad_documents_leave_the_rest_of_the_night_landed(
+    spark, tmp_path
+):
+    """One bad file is one row naming it (issue 20, item 9); every good line still lands."""
+    import gzip
+    import os
+
+    from jobs.cli import main
+    from jobs.store.tables import TableStore
+
+    inputs = tmp_path / "inputs"
+    for kind in ("query_logs", "deletion_events", "training_configs"):
+        (inputs / kind).mkdir(parents=True)
+    (inputs / "query_logs" / "good.jsonl").write_text(q() + "\n", encoding="utf-8")
+    (inputs / "query_logs" / "a:b.jsonl").write_text(q(query_id="q9") + "\n", encoding="utf-8")
+    lines = "\n".join(
+        q(query_id=f"z{i}", sql="SELECT '" + os.urandom(40).hex() + "'") for i in range(3000)
+    )
+    packed = gzip.compress((lines + "\n").encode())
+    cut = packed[: len(packed) // 2]  # its head reads fine: only the read to the end fails
+    (inputs / "query_logs" / "cut.jsonl.gz").write_bytes(cut)
+    (inputs / "deletion_events" / "cut.jsonl.gz").write_bytes(cut)
+    event = {"deletion_id": "d1", "event": "progress", "ts": TS}
+    (inputs / "deletion_events" / "e.jsonl").write_text(json.dumps(event) + "\n", encoding="utf-8")
+    configs = inputs / "training_configs"
+    (configs / "random.json").write_bytes(b"\xa4" + os.urandom(1000))
+    (configs / "latin1.yaml").write_bytes("model_name: caf\xe9\n".encode("latin-1"))
+    (inputs / "catalog.yaml").write_text("", encoding="utf-8")
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(f"home: {tmp_path}\nstorage:\n  engine: delta-rs\n", encoding="utf-8")
+    assert main(["land", "--conf", str(conf), "--run-date", "2026-11-21", "--quiet"]) == 0
+
+    store = TableStore(spark, str(tmp_path / "warehouse"), engine="delta-rs")
+    assert [r.query_id for r in store.read("landed_query_logs").collect()] == ["q1"]
+    assert [r.deletion_id for r in store.read("deletion_events").collect()] == ["d1"]
+    got = {
+        (Path(r.source).parent.name, Path(r.source).name, r.location): r.reason
+        for r in store.read("rejected_inputs").collect()
+    }
+    damaged = (
+        "file not read: its compressed content is cut short or damaged (EOFException: "
+        "Unexpected end of input stream); no line of it is landed: replace the file to land it"
+    )
+    assert got == {
+        ("query_logs", "a:b.jsonl", "file"): (
+            "file not read: its name holds ':', which Hadoop and Spark paths cannot read; "
+            "rename it to land it"
+        ),
+        ("query_logs", "cut.jsonl.gz", "file"): damaged,
+        ("deletion_events", "cut.jsonl.gz", "file"): damaged,
+        ("training_configs", "random.json", "line 1"): (
+            "not UTF-8 text (byte 0 is 0xa4); a JSON training config must be UTF-8: re-encode "
+            "the file"
+        ),
+        ("training_configs", "latin1.yaml", "line 1"): (
+            "not UTF-8 text (byte 15 is 0xe9); a YAML training config must be UTF-8: re-encode "
+            "the file"
+        ),
+    }

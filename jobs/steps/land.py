@@ -14,14 +14,13 @@ types) are recorded once in ``rejected_inputs`` (location ``file``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from audits.documents import document_as_json
 from audits.expectations import build_suite, split_by_suite
 from audits.inputs import (
     JSONL_KINDS,
@@ -39,6 +38,7 @@ from jobs.store.files import (
     DOC_SUFFIXES,
     JSONL_SUFFIXES,
     InputFile,
+    java_reason,
     list_inputs,
     normalise_col,
     read_documents,
@@ -218,19 +218,13 @@ def _docs_as_lines(ctx: JobContext, files: list[InputFile]) -> DataFrame:
 
     def to_json(batches):  # runs on executors, one pandas batch of small documents at a time
         for pdf in batches:
-            values, errors = [], []
-            for src, content in zip(pdf["source"], pdf["content"], strict=False):
-                try:
-                    doc = json.loads(content) if src.endswith(".json") else yaml.safe_load(content)
-                    values.append(json.dumps(doc, sort_keys=True, default=str))
-                    errors.append(None)
-                except (ValueError, yaml.YAMLError) as exc:
-                    values.append(content)
-                    errors.append(
-                        f"unparseable {'JSON' if src.endswith('.json') else 'YAML'}: "
-                        + str(exc).splitlines()[0][:200]
-                    )
-            pdf = pdf.assign(value=values, _doc_error=errors).drop(columns=["content"])
+            out = [
+                document_as_json(src, bytes(content))
+                for src, content in zip(pdf["source"], pdf["content"], strict=True)
+            ]
+            pdf = pdf.assign(value=[v for v, _ in out], _doc_error=[e for _, e in out]).drop(
+                columns=["content"]
+            )
             pdf["line"] = 1
             yield pdf[["source", "line", "value", "_doc_error"]]
 
@@ -318,10 +312,67 @@ def _ledger_rows(
     return rows
 
 
+COMPRESSED = (".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy")
+_DAMAGE = ("EOFException", "ZipException", "Unexpected end of input stream", "not in GZIP format")
+
+
+def _suffixes(kind: InputKind, documents: bool) -> tuple[str, ...] | None:
+    """The file names a kind reads (``None``: every name, the content decides: query logs)."""
+    if kind.name == QUERY_LOGS.name:
+        return None
+    return DOC_SUFFIXES if documents else JSONL_SUFFIXES
+
+
+def _damaged(ctx: JobContext, files: list[InputFile]) -> list[tuple[str, str]]:
+    """The compressed files Spark cannot read to their end, each with the reason (one small
+    Spark job per compressed file; run only after a read of the kind failed on a damaged
+    stream, to name the file instead of stopping the night)."""
+    bad = []
+    for f in files:
+        if not f.path.lower().endswith(COMPRESSED):
+            continue
+        try:
+            ctx.spark.read.text(f.path).count()
+        except Exception as exc:  # noqa: BLE001 - py4j wraps the codec's IOException
+            bad.append(
+                (
+                    f.path,
+                    "file not read: its compressed content is cut short or damaged "
+                    f"({java_reason(exc)}); no line of it is landed: replace the file to land it",
+                )
+            )
+    return bad
+
+
 def land_kind(
     ctx: JobContext, kind: InputKind, root: str, *, documents: bool = False
 ) -> KindCounts:
     """Land the new lines of one input kind; returns its counts.
+
+    A compressed file cut short (a truncated ``.gz``) fails Spark's read of every file of the
+    kind; the damaged files are then named, recorded as not read, and the others landed.
+    """
+    try:
+        return _land_kind(ctx, kind, root, documents=documents, damaged=[])
+    except Exception as exc:
+        if not any(d in str(exc) for d in _DAMAGE):
+            raise
+        listed, _ = list_inputs(ctx.spark, root, _suffixes(kind, documents))
+        damaged = _damaged(ctx, listed)
+        if not damaged:
+            raise
+        return _land_kind(ctx, kind, root, documents=documents, damaged=damaged)
+
+
+def _land_kind(
+    ctx: JobContext,
+    kind: InputKind,
+    root: str,
+    *,
+    documents: bool,
+    damaged: list[tuple[str, str]],
+) -> KindCounts:
+    """Land the new lines of one input kind but the ``damaged`` files; returns its counts.
 
     Files are compared with the ledger by content (sha-256): an unchanged file is skipped, one
     that grew by appended lines lands only those, one whose content changed otherwise is
@@ -330,8 +381,11 @@ def land_kind(
     window comes. Files that are not read (hidden names, other types) are recorded once.
     """
     native = kind.name == QUERY_LOGS.name  # engine-native formats, detected per file
-    suffixes = None if native else (DOC_SUFFIXES if documents else JSONL_SUFFIXES)
-    listed, skipped = list_inputs(ctx.spark, root, suffixes)
+    listed, skipped = list_inputs(ctx.spark, root, _suffixes(kind, documents))
+    if damaged:
+        bad = {path for path, _ in damaged}
+        listed = [f for f in listed if f.path not in bad]
+        skipped = sorted(skipped + damaged)
     plans = [
         p for p in _plan(ctx, kind.name, listed, documents=documents) if p.status != "unchanged"
     ]

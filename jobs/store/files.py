@@ -7,6 +7,7 @@ counts (a few rows) give each partition's first line number.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -49,6 +50,28 @@ def normalise_col(col: F.Column) -> F.Column:
     return F.when(col.startswith("file:"), decoded).otherwise(col)
 
 
+_JAVA_EXC = re.compile(
+    r"^\s*(?::\s*|Caused by: )?(?:[a-z_$][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error))(?::\s*(.*))?$"
+)
+
+
+def java_reason(exc: BaseException) -> str:
+    """The Java exception behind a py4j error, as ``EOFException: Unexpected end of input
+    stream``: the root cause (the last ``Caused by:``) when the trace has one, else the first
+    Java exception line (py4j's own first line only says which call failed)."""
+    lines = str(exc).splitlines()
+    hits = [
+        (line.lstrip().startswith("Caused by:"), m)
+        for line in lines
+        if (m := _JAVA_EXC.match(line))
+    ]
+    caused = [m for is_cause, m in hits if is_cause]
+    m = caused[-1] if caused else (hits[0][1] if hits else None)
+    if m is None:
+        return (lines[0] if lines else type(exc).__name__)[:200]
+    return (m.group(1) + (f": {m.group(2).strip()}" if m.group(2) else ""))[:200]
+
+
 def list_files(spark: SparkSession, root: str, suffixes: Iterable[str]) -> list[InputFile]:
     """Every file under ``root`` (recursively) whose name ends with one of ``suffixes``.
 
@@ -63,8 +86,8 @@ def list_inputs(
     """The input files under ``root`` and the files that are not read, each with the reason.
 
     Not read: names (or folders under ``root``) starting with ``_`` or ``.`` (hidden, as Hadoop
-    tools treat them) and names without one of ``suffixes`` (``None``: every name is read; the
-    content decides, as for query logs).
+    tools treat them), names holding ``:`` (not a Hadoop path) and names without one of
+    ``suffixes`` (``None``: every name is read; the content decides, as for query logs).
     """
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
@@ -88,6 +111,16 @@ def list_inputs(
                         full,
                         "file not read: its name or folder starts with '_' or '.' "
                         "(hidden, as Hadoop tools treat it); rename it to land it",
+                    )
+                )
+                continue
+            if ":" in name:
+                # Hadoop reads a relative name with ':' as a URI scheme: Spark fails the whole job
+                skipped.append(
+                    (
+                        full,
+                        "file not read: its name holds ':', which Hadoop and Spark paths cannot "
+                        "read; rename it to land it",
                     )
                 )
                 continue
@@ -166,7 +199,7 @@ def head_bytes(spark: SparkSession, path: str, n: int) -> tuple[bytes, bool]:
         bounded = jvm.org.apache.commons.io.input.BoundedInputStream(stream, n + 1)
         data = bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(bounded))
     except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors
-        raise InputError(f"{path}: unreadable ({str(exc).splitlines()[0][:200]})") from None
+        raise InputError(f"{path}: unreadable ({java_reason(exc)})") from None
     finally:
         if stream is not None:
             try:
@@ -177,14 +210,12 @@ def head_bytes(spark: SparkSession, path: str, n: int) -> tuple[bytes, bool]:
 
 
 def read_documents(spark: SparkSession, files: list[InputFile]) -> DataFrame:
-    """DataFrame[source string, content string]: one row per whole (small) document file."""
+    """DataFrame[source string, content binary]: one row per whole (small) document file, its
+    bytes as they are (decoding is the parser's: a file that is not UTF-8 is rejected there)."""
     if not files:
-        return spark.createDataFrame([], "source string, content string")
+        return spark.createDataFrame([], "source string, content binary")
     return (
         spark.read.format("binaryFile")
         .load([f.path for f in files])
-        .select(
-            normalise_col(F.col("path")).alias("source"),
-            F.col("content").cast("string").alias("content"),
-        )
+        .select(normalise_col(F.col("path")).alias("source"), "content")
     )
