@@ -308,3 +308,19 @@ def test_manifest_proves_the_folder_and_names_a_tampered_file(report, ctx, tmp_p
     data[len(data) // 2] ^= 1
     victim.write_bytes(bytes(data))
     assert main(["verify-report", str(copy)]) == 5
+
+
+def test_dates_no_page_can_show_are_shown_empty_not_a_failed_report(spark):
+    """A year-1 ``scheduled_for`` that landed (issue 20, item 5) must not fail every report."""
+    from datetime import datetime
+
+    from jobs.steps.report_datamap import collect
+
+    df = spark.createDataFrame(
+        [("a", "0001-01-01 00:00:00", "0001-01-01"), ("b", "2026-11-21 10:00:00", "2026-11-21")],
+        "id string, ts string, day string",
+    ).select("id", F.to_timestamp("ts").alias("ts"), F.to_date("day").alias("day"))
+    assert collect(df, ["id"], 10) == [
+        {"id": "a", "ts": None, "day": None},
+        {"id": "b", "ts": datetime(2026, 11, 21, 10, 0), "day": date(2026, 11, 21)},
+    ]

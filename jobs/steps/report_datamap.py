@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, TimestampNTZType, TimestampType
 
 from jobs.context import JobContext
 from jobs.errors import UsageError
@@ -190,9 +191,28 @@ def reach(ctx: JobContext, sources: DataFrame, run_date: date | None) -> DataFra
     return rows.select(*REACH_COLUMNS)
 
 
+SHOWN_FROM, SHOWN_UNTIL = "1900-01-01", "9999-12-30"
+"""Dates and times a page shows; one outside (a year-1 ``scheduled_for`` that landed before
+timestamps were range-checked) is shown empty instead of failing the report every night."""
+
+
+def displayable(df: DataFrame) -> DataFrame:
+    """``df`` with every top-level date or timestamp outside the shown range set to NULL."""
+    cols = []
+    for f in df.schema.fields:
+        c = F.col(f"`{f.name}`")
+        if isinstance(f.dataType, DateType | TimestampType | TimestampNTZType):
+            lo, hi = F.lit(SHOWN_FROM).cast(f.dataType), F.lit(SHOWN_UNTIL).cast(f.dataType)
+            c = F.when(c.between(lo, hi), c)
+        cols.append(c.alias(f.name))
+    return df.select(*cols)
+
+
 def collect(df: DataFrame, order: list[Any], limit: int) -> list[dict[str, Any]]:
-    """The first ``limit`` rows of ``df`` in ``order`` as dicts (small results only)."""
-    return [r.asDict(recursive=True) for r in df.orderBy(*order).limit(limit).collect()]
+    """The first ``limit`` rows of ``df`` in ``order`` as dicts (small results only), dates
+    outside what a page can show set to None (see :func:`displayable`)."""
+    rows = displayable(df.orderBy(*order).limit(limit)).collect()
+    return [r.asDict(recursive=True) for r in rows]
 
 
 def _assets_rows(ctx: JobContext, names: set[str]) -> list[dict[str, Any]]:
