@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from jobs.errors import CommitConflictError, TableError
+from jobs.store import local_rows
 
 
 def _nullable(schema: StructType) -> StructType:
@@ -428,6 +429,22 @@ class DeltaRsBackend:
 
     def append(self, path: str, df: DataFrame) -> int:
         return self._create_or(path, df, "append")
+
+    def merge_rows(self, path: str, table: pa.Table, keys: list[str]) -> int:
+        """Upsert a few driver-built rows (Arrow) by ``keys`` natively (jobs.store.local_rows)."""
+        return local_rows.merge(self._dl, self._table, path, table, keys, self.max_retries)
+
+    def append_rows(self, path: str, table: pa.Table) -> int:
+        """Append (or create the table with) a few driver-built rows natively."""
+        return local_rows.append(
+            self._dl,
+            self._table,
+            path,
+            table,
+            create=not self.exists(path),
+            opts=self.opts,
+            retries=self.max_retries,
+        )
 
     def overwrite(self, path: str, df: DataFrame) -> int:
         return self._create_or(path, df, "overwrite")

@@ -7,13 +7,14 @@ Arrow table of those rows natively in ~0.1 s and rewrites only the files holding
 like the Spark path. Table-sized data never comes here: only rows that already sit in a Python
 list on the driver.
 
-Used by :meth:`jobs.store.tables.TableStore.upsert_rows` / ``append_rows`` on the delta-rs
-engine; the delta-spark engine takes the same rows through ``spark.createDataFrame``.
+Used by the delta-rs backend's ``merge_rows`` / ``append_rows`` (behind
+:meth:`jobs.store.tables.TableStore.upsert_rows` / ``append_rows``); the delta-spark engine
+takes the same rows through ``spark.createDataFrame``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -23,18 +24,21 @@ from pyspark.sql.types import StructType
 from jobs.errors import CommitConflictError, TableError
 
 
-def arrow_table(rows: Iterable[Sequence[Any]], schema: StructType) -> pa.Table:
+def arrow_schema(schema: StructType) -> pa.Schema:
+    """``schema`` in Arrow types, every column nullable (as the product's tables are);
+    timestamps in UTC (the session's time zone)."""
+    return pa.schema([f.with_nullable(True) for f in to_arrow_schema(schema)])
+
+
+def arrow_table(rows: Sequence[Sequence[Any]], schema: StructType) -> pa.Table:
     """The rows (tuples in ``schema``'s column order) as an Arrow table of ``schema``'s types.
 
-    Timestamps are UTC (the session's time zone): naive datetimes are read as UTC, as Spark does
-    with ``spark.sql.session.timeZone=UTC``. Every column is nullable, as the product's tables are.
+    Naive datetimes are read as UTC, as Spark does with ``spark.sql.session.timeZone=UTC``.
     """
-    names = schema.fieldNames()
-    target = to_arrow_schema(schema)
-    target = pa.schema([f.with_nullable(True) for f in target])
-    columns = list(zip(*rows, strict=False)) if rows else [() for _ in names]
-    if columns and len(columns) != len(names):
-        raise TableError(f"rows have {len(columns)} values, the schema {len(names)} columns")
+    target = arrow_schema(schema)
+    columns = list(zip(*rows, strict=False)) if rows else [() for _ in target]
+    if len(columns) != len(target):
+        raise TableError(f"rows have {len(columns)} values, the schema {len(target)} columns")
     return pa.Table.from_arrays(
         [pa.array(list(col), type=f.type) for col, f in zip(columns, target, strict=True)],
         schema=target,

@@ -23,7 +23,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any, Literal, overload
 
 import pyarrow as pa
@@ -277,21 +276,12 @@ class TableStore:
         path = self.path(name)
         table = self._arrow(name, path, rows, struct)
         self._note("written", name)
-        b = self._backend
-        if not b.exists(path):
-            return self._named(
-                name,
-                partial(local_rows.append, create=True, opts=b.opts, retries=b.max_retries),
-                b._dl,
-                b._table,
-                path,
-                table,
-            )
+        backend = self._backend
+        if not backend.exists(path):
+            return self._named(name, backend.append_rows, path, table)
         if table.num_rows == 0:
-            return b.version(path)
-        return self._named(
-            name, local_rows.merge, b._dl, b._table, path, table, list(keys), b.max_retries
-        )
+            return backend.version(path)  # nothing to write: no commit
+        return self._named(name, backend.merge_rows, path, table, list(keys))
 
     def append_rows(
         self, name: str, rows: Sequence[Sequence[Any]], schema: StructType | str
@@ -303,11 +293,7 @@ class TableStore:
         path = self.path(name)
         table = self._arrow(name, path, rows, struct)
         self._note("written", name)
-        b = self._backend
-        write = partial(
-            local_rows.append, create=not b.exists(path), opts=b.opts, retries=b.max_retries
-        )
-        return self._named(name, write, b._dl, b._table, path, table)
+        return self._named(name, self._backend.append_rows, path, table)
 
     def replace_where(self, name: str, df: DataFrame, condition: Column | str) -> int:
         """Atomically replace the rows matching ``condition`` by ``df`` (one commit).
@@ -407,7 +393,7 @@ class TableStore:
             return table
         expected = self._backend.schema(path)
         check_schema(name, expected, struct)
-        return table.select(expected.fieldNames()).cast(local_rows.arrow_table([], expected).schema)
+        return table.select(expected.fieldNames()).cast(local_rows.arrow_schema(expected))
 
     def _conform(self, name: str, path: str, df: DataFrame) -> DataFrame:
         """Check ``df`` against the table's schema and reorder its columns to match."""
