@@ -325,3 +325,63 @@ def test_damaged_gzip_odd_names_and_bad_documents_leave_the_rest_of_the_night_la
             "the file"
         ),
     }
+
+
+def test_a_file_and_a_folder_without_read_permission_are_named_and_the_rest_lands(spark):
+    """``chmod 000`` on a file and on a sub-folder: each is one row naming it; the rest lands.
+
+    Permission bits do not stop root, so as root the land runs in a child process without the
+    capabilities that let root read any file (``setpriv``, util-linux).
+    """
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from jobs.store.tables import TableStore
+
+    home = Path(tempfile.mkdtemp(prefix="compliance-perm-", dir="/tmp"))
+    try:
+        logs = home / "inputs" / "query_logs"
+        (logs / "locked").mkdir(parents=True)
+        (logs / "good.jsonl").write_text(q(query_id="g1") + "\n", encoding="utf-8")
+        (logs / "denied.jsonl").write_text(q(query_id="d1") + "\n", encoding="utf-8")
+        (logs / "locked" / "inside.jsonl").write_text(q(query_id="i1") + "\n", encoding="utf-8")
+        (home / "inputs" / "catalog.yaml").write_text("", encoding="utf-8")
+        conf = home / "conf.yaml"
+        conf.write_text(f"home: {home}\nstorage:\n  engine: delta-rs\n", encoding="utf-8")
+        os.chmod(logs / "denied.jsonl", 0)
+        os.chmod(logs / "locked", 0)
+        argv = ["land", "--conf", str(conf), "--run-date", "2026-11-21", "--quiet"]
+        code = f"from jobs.cli import main; raise SystemExit(main({argv!r}))"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "SPARK_"))}
+        env["HOME"] = str(home)
+        drop = []  # root reads any file: the child drops the capabilities that allow it
+        if os.geteuid() == 0:
+            drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+        run = subprocess.run(
+            [*drop, sys.executable, "-c", code],
+            env=env,
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
+
+        store = TableStore(spark, str(home / "warehouse"), engine="delta-rs")
+        assert [r.query_id for r in store.read("landed_query_logs").collect()] == ["g1"]
+        got = {
+            (Path(r.source).name, r.location): r.reason
+            for r in store.read("rejected_inputs").collect()
+        }
+        assert sorted(got) == [("denied.jsonl", "file"), ("locked", "file")]
+        denied, locked = got[("denied.jsonl", "file")], got[("locked", "file")]
+        assert denied.startswith("file not read: Spark cannot read it (") and "ermission" in denied
+        assert denied.endswith("); no line of it is landed: make it readable to land it")
+        assert locked.startswith("folder not read: it cannot be listed (")
+        assert locked.endswith("); no file under it is landed: make it readable to land them")
+    finally:
+        os.chmod(home / "inputs" / "query_logs" / "locked", 0o755)
+        shutil.rmtree(home, ignore_errors=True)

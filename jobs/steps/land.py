@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from py4j.protocol import Py4JJavaError
+from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -323,24 +325,23 @@ def _suffixes(kind: InputKind, documents: bool) -> tuple[str, ...] | None:
     return DOC_SUFFIXES if documents else JSONL_SUFFIXES
 
 
-def _damaged(ctx: JobContext, files: list[InputFile]) -> list[tuple[str, str]]:
-    """The compressed files Spark cannot read to their end, each with the reason (one small
-    Spark job per compressed file; run only after a read of the kind failed on a damaged
-    stream, to name the file instead of stopping the night)."""
+def _unreadable(ctx: JobContext, files: list[InputFile]) -> list[tuple[str, str]]:
+    """The files Spark cannot read to their end, each with the reason: a compressed stream cut
+    short or damaged, a file without read permission, one gone since it was listed. One small
+    Spark job per file; run only after a read of the kind failed, to name the files instead of
+    stopping the night."""
     bad = []
     for f in files:
-        if not f.path.lower().endswith(COMPRESSED):
-            continue
         try:
             ctx.spark.read.text(f.path).count()
-        except Exception as exc:  # noqa: BLE001 - py4j wraps the codec's IOException
-            bad.append(
-                (
-                    f.path,
-                    "file not read: its compressed content is cut short or damaged "
-                    f"({java_reason(exc)}); no line of it is landed: replace the file to land it",
-                )
-            )
+        except Exception as exc:  # noqa: BLE001 - py4j wraps the codec's or the FS's IOException
+            reason = java_reason(exc)
+            if f.path.lower().endswith(COMPRESSED) and any(d in str(exc) for d in _DAMAGE):
+                what = f"its compressed content is cut short or damaged ({reason})"
+                fix = "replace the file to land it"
+            else:
+                what, fix = f"Spark cannot read it ({reason})", "make it readable to land it"
+            bad.append((f.path, f"file not read: {what}; no line of it is landed: {fix}"))
     return bad
 
 
@@ -349,16 +350,15 @@ def land_kind(
 ) -> KindCounts:
     """Land the new lines of one input kind; returns its counts.
 
-    A compressed file cut short (a truncated ``.gz``) fails Spark's read of every file of the
-    kind; the damaged files are then named, recorded as not read, and the others landed.
+    A file Spark cannot read (a truncated ``.gz``, no read permission) fails the read of every
+    file of the kind; each such file is then named, recorded as not read, and the others landed.
+    Any other failure is raised.
     """
     try:
         return _land_kind(ctx, kind, root, documents=documents, damaged=[])
-    except Exception as exc:
-        if not any(d in str(exc) for d in _DAMAGE):
-            raise
+    except (Py4JJavaError, CapturedException):
         listed, _ = list_inputs(ctx.spark, root, _suffixes(kind, documents))
-        damaged = _damaged(ctx, listed)
+        damaged = _unreadable(ctx, listed)
         if not damaged:
             raise
         return _land_kind(ctx, kind, root, documents=documents, damaged=damaged)

@@ -86,8 +86,12 @@ def list_inputs(
     """The input files under ``root`` and the files that are not read, each with the reason.
 
     Not read: names (or folders under ``root``) starting with ``_`` or ``.`` (hidden, as Hadoop
-    tools treat them), names holding ``:`` (not a Hadoop path) and names without one of
-    ``suffixes`` (``None``: every name is read; the content decides, as for query logs).
+    tools treat them), names holding ``:`` (not a Hadoop path), names without one of
+    ``suffixes`` (``None``: every name is read; the content decides, as for query logs) and
+    folders under ``root`` that cannot be listed (no permission): the rest is still listed.
+
+    Raises:
+        InputError: ``root`` itself cannot be listed.
     """
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
@@ -96,12 +100,11 @@ def list_inputs(
         fs = path.getFileSystem(conf)
         if not fs.exists(path):
             return [], []
-        it = fs.listFiles(path, True)
-        out, skipped = [], []
+        statuses, skipped = _statuses(fs, path)
+        out = []
         suffixes = tuple(suffixes) if suffixes is not None else None
         base = normalise(fs.makeQualified(path).toString()).rstrip("/")
-        while it.hasNext():
-            st = it.next()
+        for st in statuses:
             name = st.getPath().getName()
             full = normalise(st.getPath().toString())
             below = full[len(base) :].lstrip("/").split("/") if full.startswith(base) else [name]
@@ -135,6 +138,44 @@ def list_inputs(
             f"{root}: cannot list input files ({str(exc).splitlines()[0][:200]})"
         ) from None
     return sorted(out, key=lambda f: f.path), sorted(skipped)
+
+
+def _statuses(fs, root) -> tuple[list, list[tuple[str, str]]]:
+    """The file statuses under ``root`` and the folders below it that cannot be listed.
+
+    One recursive listing (a flat listing on object stores); only when it fails is the tree
+    walked folder by folder, so that one unreadable folder is named instead of hiding the rest.
+    """
+    try:
+        it = fs.listFiles(root, True)
+        found = []
+        while it.hasNext():
+            found.append(it.next())
+        return found, []
+    except Exception:  # noqa: BLE001 - py4j wraps AccessDeniedException and other IO errors
+        pass
+    found, unlisted, folders = [], [], [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            children = fs.listStatus(folder)
+        except Exception as exc:  # noqa: BLE001 - py4j wraps Java IO errors
+            if folder is root:
+                raise
+            unlisted.append(
+                (
+                    normalise(folder.toString()),
+                    f"folder not read: it cannot be listed ({java_reason(exc)}); no file under "
+                    "it is landed: make it readable to land them",
+                )
+            )
+            continue
+        for st in children:
+            if st.isDirectory():
+                folders.append(st.getPath())
+            else:
+                found.append(st)
+    return found, unlisted
 
 
 def read_lines(
