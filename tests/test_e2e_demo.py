@@ -293,7 +293,10 @@ def test_openlineage_export_is_valid(demo_run, tmp_path):
     assert with_facet
 
 
-def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_path):
+def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_path, capsys):
+    """Then, after the nightly, purge, restore, audit, report and export: no raw personal id
+    (object ids, e-mails pasted into free text and unknown fields, quoted subject ids) in any
+    product table, log, report, export or printed line."""
     import shutil
 
     from jobs.cli import main
@@ -324,6 +327,46 @@ def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_p
     assert main(["restore", restored_id, *args]) == 0
     assert main(["audit", *args]) == 0
     assert residual_tables() == {t for t in before if t[0] == restored_id}
+
+    assert main(["report", *args]) == 0
+    assert main(["export", "openlineage", *args]) == 0
+    printed = capsys.readouterr()
+    _assert_no_raw_personal_data(demo_run.truth, home, store, printed.out + printed.err)
+
+
+def _assert_no_raw_personal_data(truth, home, store, printed):
+    texts = {f["text"] for f in truth["faults"] if f["kind"] == "personal_text"}
+    assert {f["where"] for f in truth["faults"] if f["kind"] == "personal_text"} == {
+        "deletion_events.detail",
+        "deletion_requests.extra",
+    }
+    raw = sorted(texts | {d["object_id"] for d in truth["deletions"]})
+    quoted = [f'"{d["subject_id"]}"' for d in truth["deletions"]]
+    inputs = "".join(p.read_text(encoding="utf-8") for p in (home / "inputs").rglob("*.jsonl"))
+    assert all(r in inputs for r in raw), "the demo's inputs carry every raw id"
+    tables = store.list_tables()
+    assert {"deletion_events", "deletion_requests", "restoration_log", "rejected_inputs"} <= set(
+        tables
+    )
+    for name in tables:
+        df = store.read(name)
+        blob = F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns]))
+        hit = F.lit(False)
+        for needle in raw + quoted:
+            hit = hit | blob.contains(needle)
+        assert df.filter(hit).count() == 0, name
+    outputs = [
+        p
+        for folder in ("reports", "export", "logs")
+        if (home / folder).exists()
+        for p in (home / folder).rglob("*")
+        if p.is_file()
+    ] + [p for p in home.glob("*.log")]
+    assert any(p.suffix == ".html" for p in outputs) and any("export" in p.parts for p in outputs)
+    for p in outputs:
+        text = p.read_text(encoding="utf-8", errors="replace")
+        assert not [r for r in raw if r in text], p
+    assert not [r for r in raw if r in printed]
 
 
 def test_lineage_down_now_and_as_of_a_date_before_any_lineage(demo_run, capsys):

@@ -7,7 +7,7 @@ product's and the audited company's) is compared as a multiset of rows, in Spark
 
 Columns that legitimately differ between two runs are left out of the comparison (WALL_CLOCK):
 wall-clock times of the run itself, and restoration-log ciphertext (random IVs). Slow: two whole
-nightlies, one of them on delta-spark; .ci/run runs it with ``-m slow -k engine_equality``.
+nightlies, one of them on delta-spark; run it with ``pytest -m slow -k engine_equality``.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from typing import Any
 
 from jobs.demo.configs import catalog as _catalog_doc
 from jobs.demo.configs import write_configs
-from jobs.demo.deletions import build_deletions, write_deletion_inputs
+from jobs.demo.deletions import build_deletions, personal_text, write_deletion_inputs
 from jobs.demo.delf import build_edge_inventory, expected_findings
 from jobs.demo.io import JsonlFile, iso
 from jobs.demo.marts import build_company
@@ -177,6 +177,7 @@ def generate_demo(out: Path, *, as_of: date, seed: int = 7, scale: int = 1) -> D
         "unparseable_sql": qtruth["unparseable_sql"],
         "ignored_runs": oltruth["ignored_runs"],
         "hostile_details": [d.deletion_id for d in deletions if d.scenario == "exception_loop"],
+        "personal_text": personal_text(deletions),
         "deletion_anomalies": anomalies,
         "residual_rows": wh["residual_rows"],
         "retention_violations": wh["retention_violations"],

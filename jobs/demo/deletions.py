@@ -55,6 +55,11 @@ class Deletion:
         return SCENARIOS[self.scenario][1]
 
 
+def personal_email(customer_id: int) -> str:
+    """An e-mail address of a data subject, as support staff paste it into free text."""
+    return f"subject.{customer_id}@mail.example"
+
+
 def user_object_id(customer_id: int) -> str:
     """The DELF object id of a customer's user object (opaque, not the customer id)."""
     return f"user:{(customer_id * 7919 + 13) % 10_000_019:08d}"
@@ -153,6 +158,8 @@ def _events(d: Deletion, midnight: datetime, rng: random.Random) -> None:
         for i in range(6):
             t += timedelta(hours=1)
             detail = f"TimeoutError: shard {17 + i} did not answer"
+            if i == 4:  # personal data in free text: landed redacted, nowhere raw
+                detail += f" for {d.object_id} ({personal_email(d.customer.customer_id)})"
             if i == 5:
                 detail = HOSTILE_DETAIL  # report renderers must escape it
             add("exception", t, None, detail)
@@ -172,6 +179,22 @@ def _events(d: Deletion, midnight: datetime, rng: random.Random) -> None:
         add("progress", t + timedelta(hours=8), 0, "late retry after completion")
 
 
+def personal_text(deletions: list[Deletion]) -> list[tuple[str, str, str]]:
+    """The raw personal data the inputs carry in free text and unknown fields, as (where,
+    deletion id, text): the landing must redact each one, no output may hold it."""
+    out = [
+        ("deletion_events.detail", d.deletion_id, raw)
+        for d in deletions
+        if d.scenario == "exception_loop"
+        for raw in (d.object_id, personal_email(d.customer.customer_id))
+    ]
+    normal = next(d for d in deletions if d.scenario == "normal")
+    out.append(
+        ("deletion_requests.extra", normal.deletion_id, personal_email(normal.customer.customer_id))
+    )
+    return out
+
+
 def write_deletion_inputs(
     deletions: list[Deletion], as_of: date, rng: random.Random
 ) -> tuple[list[JsonlFile], list[dict[str, Any]]]:
@@ -184,17 +207,18 @@ def write_deletion_inputs(
     )
     for e in events:
         evf.add(e)
-    for d in deletions:
-        req.add(
-            {
-                "deletion_id": d.deletion_id,
-                "subject_id": str(d.customer.customer_id),
-                "subject_type": "customer",
-                "requested_at": iso(d.requested_at),
-                "sla_days": d.sla_days,
-            }
-        )
     normal = next(d for d in deletions if d.scenario == "normal")
+    for d in deletions:
+        request = {
+            "deletion_id": d.deletion_id,
+            "subject_id": str(d.customer.customer_id),
+            "subject_type": "customer",
+            "requested_at": iso(d.requested_at),
+            "sla_days": d.sla_days,
+        }
+        if d is normal:  # an unknown field holding personal data: kept in `extra`, redacted
+            request["contact"] = personal_email(d.customer.customer_id)
+        req.add(request)
     base = dict(normal.events[-1])
     midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     evf.inject(

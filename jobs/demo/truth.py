@@ -215,6 +215,16 @@ def faults(files: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str,
                 "expect": "deletion_anomalies detail; shown escaped in every HTML report",
             }
         )
+    for where, deletion_id, text in extra["personal_text"]:
+        out.append(
+            {
+                "kind": "personal_text",
+                "where": where,
+                "deletion_id": deletion_id,
+                "text": text,
+                "expect": "redacted at landing; in no table, log, report or export",
+            }
+        )
     out.append(
         {
             "kind": "unverifiable_table",
