@@ -49,6 +49,22 @@ def _expanded_nodes(value: Any, limit: int) -> int:
     return size(value)
 
 
+def expansion_problem(doc: Any, kind: str = "YAML", limit: int = MAX_NODES) -> str | None:
+    """Why ``doc`` (a parsed YAML or JSON value) cannot be written out, or ``None``: more than
+    ``limit`` values once its YAML aliases are expanded (an alias bomb), or nesting too deep.
+    Checked before anything writes it out (a message, a JSON line)."""
+    try:
+        _expanded_nodes(doc, limit)
+    except _TooBig:
+        return (
+            f"{kind} document too large once its aliases are expanded (over {limit:,} values): "
+            "an alias bomb?"
+        )
+    except RecursionError:
+        return f"{kind} document nested too deeply"
+    return None
+
+
 def document_as_json(source: str, content: bytes) -> tuple[str, str | None]:
     """``(value, reason)``: the document as one JSON text and ``None``, or the text as read
     (undecodable bytes replaced) and why it is rejected."""
@@ -67,13 +83,7 @@ def document_as_json(source: str, content: bytes) -> tuple[str, str | None]:
         doc = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         return text, f"unparseable {kind}: " + str(exc).splitlines()[0][:200]
-    try:
-        _expanded_nodes(doc, MAX_NODES)
-    except _TooBig:
-        return text, (
-            f"{kind} document too large once its aliases are expanded (over {MAX_NODES:,} "
-            "values): an alias bomb?"
-        )
-    except RecursionError:
-        return text, f"{kind} document nested too deeply"
+    problem = expansion_problem(doc, kind)
+    if problem:
+        return text, problem
     return json.dumps(doc, sort_keys=True, default=str), None

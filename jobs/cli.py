@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Commands that read or create the pseudonymisation key.
 _PSEUDONYMISING = {"nightly", "land", "ingest", "audit", "purge"}
+#: Commands that write the product's warehouse (checked writable before Spark starts).
+_WRITING = _PSEUDONYMISING | {"closure", "report", "restore", "reland", "vacuum"}
 
 
 def _context(args: argparse.Namespace, *, preflight: bool = False):
@@ -204,6 +206,11 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
     cfg = load_config(args.conf)
     log = Progress(quiet=getattr(args, "quiet", False))
     run_date = args.run_date or datetime.now(timezone.utc).date()
+    master = resolve_master(cfg.spark.master, args.master)  # a bad one: one line, no JVM
+    if args.command in _WRITING:
+        from jobs.config.preflight import check_writable
+
+        check_writable(cfg, audited=args.command in ("purge", "restore"))
     if args.command in _PSEUDONYMISING:
         from jobs.secrets.pseudonym import preflight as check_pseudonym_key
 
@@ -224,7 +231,6 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
         checked.raise_if_any()
         for note in checked.notes:
             log(note)
-    master = resolve_master(cfg.spark.master, args.master)
     log(f"starting Spark ({master})")
     spark = build_session(master=master, conf=cfg.spark.conf, engine=cfg.storage.engine)
     opts = dict(

@@ -140,3 +140,83 @@ def test_a_live_lock_held_by_another_run_returns_2(spark, tmp_path, capsys):
     line = one_error_line(capsys)
     assert "another run" in line and str(lock) in line
     assert lock.exists()  # the other run's lock is left alone
+
+
+@pytest.mark.parametrize("where", ["--master", "env", "config"])
+def test_a_master_spark_cannot_take_is_one_line_before_any_jvm(
+    tmp_path, capsys, monkeypatch, where
+):
+    from jobs.store import session
+
+    def never(**_kwargs):
+        raise AssertionError("Spark was started")
+
+    monkeypatch.setattr(session, "build_session", never)
+    monkeypatch.delenv("COMPLIANCE_SPARK_MASTER", raising=False)
+    cfg = _home(tmp_path)
+    argv = ["land", "--conf", str(cfg), "--run-date", "2026-11-21", "--quiet"]
+    if where == "--master":
+        argv += ["--master", "bogus://x"]
+    elif where == "env":
+        monkeypatch.setenv("COMPLIANCE_SPARK_MASTER", "local[0]")
+    else:
+        cfg.write_text(cfg.read_text(encoding="utf-8") + "spark:\n  master: localhost\n")
+    assert main(argv) == 2
+    line = one_error_line(capsys)
+    source = {"--master": "--master", "env": "COMPLIANCE_SPARK_MASTER", "config": "spark.master"}
+    assert f"{source[where]} is '" in line and "not a Spark master" in line
+
+
+def test_a_read_only_warehouse_is_one_line_before_any_jvm(tmp_path):
+    """Permission bits do not stop root: as root the command runs without the capabilities
+    that let root write anywhere (``setpriv``, util-linux)."""
+    import subprocess
+    import sys
+
+    cfg = _home(tmp_path)
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    os.chmod(warehouse, 0o555)
+    drop = []
+    if os.geteuid() == 0:
+        drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    argv = ["land", "--conf", str(cfg), "--run-date", "2026-11-21", "--quiet"]
+    code = f"from jobs.cli import main; raise SystemExit(main({argv!r}))"
+    try:
+        run = subprocess.run(
+            [*drop, sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+    finally:
+        os.chmod(warehouse, 0o755)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines == [
+        f"compliance: error: warehouse {warehouse} cannot be written (Permission denied): "
+        "make it writable or set 'warehouse' to another folder"
+    ]
+
+
+def _alias_bomb(key: str) -> str:
+    """A few hundred bytes of YAML that hold 9**9 (387 million) values once aliases expand."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 9):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + f"\n{key}: *l8\n"
+
+
+@pytest.mark.parametrize("where", ["conf.yaml", "catalog.yaml"])
+def test_an_alias_bomb_in_a_configuration_file_is_one_short_line(tmp_path, capsys, where):
+    cfg = _home(tmp_path)
+    path = cfg if where == "conf.yaml" else tmp_path / "inputs" / "catalog.yaml"
+    text = path.read_text(encoding="utf-8") if where == "conf.yaml" else ""
+    path.write_text(text + _alias_bomb("assets"), encoding="utf-8")
+    assert len(path.read_bytes()) < 1000
+    t0 = time.monotonic()
+    assert main(["nightly", "--conf", str(cfg), "--run-date", "2026-11-21", "--quiet"]) == 2
+    assert time.monotonic() - t0 < 30  # nothing expanded it: no minutes of work, no GBs
+    line = one_error_line(capsys)
+    assert (
+        f"{path}: YAML document too large once its aliases are expanded (over 100,000 values): "
+        "an alias bomb?"
+    ) in line
+    assert len(line) < 600  # with the other problems found in the same pass (catalog: policies)

@@ -50,7 +50,7 @@ def eq(actual, expected) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _ge_context():
+def _ge_context(spark):  # GE's Spark source takes the suite's session
     ge_validation.ensure_context()
 
 

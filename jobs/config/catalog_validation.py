@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from audits.documents import expansion_problem
 from jobs.errors import ConfigError
 
 ASSET_KINDS = ("table", "view", "dashboard", "pipeline", "model", "feature", "log", "api", "file")
@@ -41,12 +42,16 @@ class _Doc:
         except (OSError, UnicodeDecodeError) as exc:
             raise self.fail("", f"cannot read the file ({exc.__class__.__name__})") from None
         try:
-            return yaml.safe_load(text)
+            doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise self.fail(where, f"invalid YAML ({problem})") from None
+        problem = expansion_problem(doc)  # before any message could write it out
+        if problem:
+            raise self.fail("", problem)
+        return doc
 
     def mapping(
         self,

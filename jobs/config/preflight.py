@@ -74,3 +74,37 @@ def check_inputs(cfg: Config) -> Preflight:
         if policies is not None:
             _try(out, check_zones, catalog, policies)
     return out
+
+
+def check_writable(cfg: Config, *, audited: bool = False) -> None:
+    """The home (lock, logs, reports) and the warehouse (and with ``audited`` the audited
+    company's warehouse) can be written: a file is created and removed in the folder, or in its
+    nearest existing parent when it does not exist yet (nothing is left behind). Object-store
+    URIs are left to the store.
+
+    Raises:
+        ConfigError: one line naming every folder that cannot be written, and why.
+    """
+    import os
+    import tempfile
+
+    folders = [("home", cfg.home), ("warehouse", cfg.warehouse)]
+    if audited:
+        folders.append(("audited_warehouse", cfg.audited_warehouse))
+    problems = []
+    for key, folder in folders:
+        if "://" in str(folder) and not str(folder).startswith("file:"):
+            continue
+        path = Path(str(folder).removeprefix("file:"))
+        existing = next((p for p in (path, *path.parents) if p.exists()), path)
+        try:  # a missing folder is created by the run: its nearest existing parent must take it
+            fd, probe = tempfile.mkstemp(prefix=".compliance-write-check-", dir=existing)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problems.append(
+                f"{key} {path} cannot be written ({exc.strerror or exc}): make it writable or "
+                f"set '{key}' to another folder"
+            )
+    if problems:
+        raise ConfigError("; ".join(problems))

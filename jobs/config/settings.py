@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from audits.documents import expansion_problem
 from audits.querylog_formats import SourceSettings
 from jobs.config.querylog_sources import SECTION as SOURCES_SECTION
 from jobs.config.querylog_sources import parse_sources
@@ -284,6 +285,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}:{where}: {problem}") from None
+    problem = expansion_problem(data)  # before any message could write it out
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -33,6 +33,11 @@ def ensure_context():
 def _context():
     global _CONTEXT
     if _CONTEXT is None:
+        from pyspark.sql import SparkSession
+
+        if SparkSession.getActiveSession() is None:
+            # GE's Spark source would start a session of its own, without the job's settings
+            raise RuntimeError("the Great Expectations context needs the job's Spark session first")
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig

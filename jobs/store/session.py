@@ -10,13 +10,15 @@ only change needed to scale out.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
-from jobs.errors import ConfigError
+from jobs.errors import ConfigError, JobError
 
 _LOG4J = Path(__file__).resolve().parents[1] / "log4j2.properties"
 
@@ -44,9 +46,34 @@ ALWAYS: dict[str, str] = {
 }
 
 
+#: The master URLs Spark's launcher accepts (``SparkSubmit``): anything else exits the JVM.
+_MASTER = re.compile(
+    r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|local-cluster\[\d+,\d+,\d+\]"
+    r"|yarn|(spark|k8s)://\S+"
+)
+
+
 def resolve_master(configured: str | None, override: str | None = None) -> str:
-    """Pick the Spark master: explicit override, then environment, then config, then local[*]."""
-    return override or os.environ.get("COMPLIANCE_SPARK_MASTER") or configured or "local[*]"
+    """Pick the Spark master: explicit override, then environment, then config, then local[*].
+
+    Raises:
+        ConfigError: the master is not one Spark accepts (checked before Spark starts), naming
+            where it came from.
+    """
+    env = os.environ.get("COMPLIANCE_SPARK_MASTER")
+    for master, source in (
+        (override, "--master"),
+        (env, "COMPLIANCE_SPARK_MASTER"),
+        (configured, "spark.master"),
+    ):
+        if master:
+            if not _MASTER.fullmatch(master):
+                raise ConfigError(
+                    f"{source} is {master!r}, not a Spark master: use local[N], local[*], "
+                    "spark://HOST:PORT, yarn or k8s://URL"
+                )
+            return master
+    return "local[*]"
 
 
 def delta_conf(engine: str, conf: Mapping[str, str], master: str = "local[*]") -> dict[str, str]:
@@ -105,7 +132,13 @@ def build_session(
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except PySparkRuntimeError as exc:  # the JVM exited before the session came up
+        raise JobError(
+            f"Spark did not start on master {master!r} ({str(exc).splitlines()[0][:200]}); "
+            "the Java process's own message is printed above"
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     _check_delta_version(spark)
     return spark
