@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs.context import JobContext, StepResult
-from jobs.errors import UsageError
+from jobs.errors import ComplianceError, UsageError
 from jobs.registry import STEPS
 from jobs.runner import Step, run_step
 from jobs.store.run_manifest import completed_steps
@@ -67,7 +67,12 @@ def nightly(ctx: JobContext, *, force: bool = False) -> NightlySummary:
             ctx.log(f"{name}: already completed for {ctx.run_date}, skipped")
             summary.skipped.append(name)
             continue
-        summary.steps[name] = run_step(ctx, name, step)
+        try:
+            summary.steps[name] = run_step(ctx, name, step)
+        except ComplianceError:
+            if name != "report":
+                report_after_failure(ctx, name)
+            raise
         if "report_dir" in summary.steps[name].details:  # the report step says where it wrote
             summary.reports = summary.steps[name].details["report_dir"]
     summary.recorded_findings = recorded_findings(ctx)
@@ -79,6 +84,22 @@ def nightly(ctx: JobContext, *, force: bool = False) -> NightlySummary:
         )
     ctx.log(f"nightly run for {ctx.run_date} finished; warehouse {ctx.cfg.warehouse}")
     return summary
+
+
+def report_after_failure(ctx: JobContext, failed: str) -> None:
+    """Render the run date's report after step ``failed`` stopped the night: the run summary
+    shows the step's error and the steps not run, and the checks they feed say "not run".
+
+    The report is not recorded as done, so the resumed run renders it again. A failure here is
+    logged and never hides the step's own error.
+    """
+    report = dict(NIGHTLY)["report"]
+    try:
+        report(ctx)
+    except Exception as exc:  # noqa: BLE001 - the step's failure is the one to raise
+        ctx.log(f"report: not rendered after {failed} failed ({type(exc).__name__}: {exc})")
+        return
+    ctx.log(f"report: rendered after {failed} failed; the resumed run renders it again")
 
 
 def recorded_findings(ctx: JobContext) -> dict[str, int]:

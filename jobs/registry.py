@@ -211,7 +211,7 @@ def _keys(ctx: JobContext) -> StepResult:
 def _report(ctx: JobContext) -> StepResult:
     from jobs.steps.report import run_report
 
-    return run_report(ctx)
+    return run_report(ctx, STEPS)
 
 
 LANDED = (

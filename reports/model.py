@@ -133,6 +133,9 @@ class Section:
     """One sentence telling the auditor what the section checks."""
     findings: bool = True
     """Whether rows are findings (non-zero total needs attention) or merely information."""
+    not_run: str = ""
+    """Why the section has no numbers for the run date: the step that writes them did not
+    complete (failed, or has not run). Such a check is never shown as a clean zero."""
 
     def __post_init__(self) -> None:
         rows = _rows(self.rows)
@@ -154,8 +157,8 @@ class Section:
 
     @property
     def needs_attention(self) -> bool:
-        """True when a number flagged ``attention`` is non-zero."""
-        return any(m.attention and m.value for m in self.metrics)
+        """True when a number flagged ``attention`` is non-zero, or the check did not run."""
+        return bool(self.not_run) or any(m.attention and m.value for m in self.metrics)
 
     @property
     def truncated(self) -> bool:
@@ -177,6 +180,8 @@ class RunStep:
     rows_rejected: int | None = None
     engine: str = ""
     version: str = ""
+    error: str = ""
+    """Why the step failed (its one-line message), when it did."""
 
     @classmethod
     def from_row(cls, row: Row) -> RunStep:
@@ -192,6 +197,7 @@ class RunStep:
             rows_rejected=row.get("rows_rejected"),
             engine=str(row.get("engine") or ""),
             version=str(row.get("version") or ""),
+            error=str(row.get("error") or ""),
         )
 
     @property

@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 
 from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
+from jobs.registry import STEPS
 from jobs.store.tables import TableStore
 
 RUN_DATE = date(2026, 11, 22)
@@ -72,7 +73,7 @@ def ctx(spark, tmp_path_factory, demo_run) -> JobContext:
 def report(ctx):
     from jobs.steps.report import run_report
 
-    result = run_report(ctx)
+    result = run_report(ctx, STEPS)
     return result, Path(ctx.cfg.reports) / RUN_DATE.isoformat()
 
 
@@ -254,7 +255,7 @@ def test_rerun_is_identical(report, ctx):
 
     _, folder = report
     before = files(folder)
-    again = run_report(ctx)
+    again = run_report(ctx, STEPS)
     after = files(folder)
     assert again.rows_written == len(before)
     assert after.keys() == before.keys()
@@ -271,7 +272,7 @@ def test_missing_tables_give_empty_sections(spark, ctx, tmp_path):
     empty = make_context(
         spark, Path(ctx.cfg.home), warehouse=str(tmp_path / "wh"), reports=str(tmp_path / "reports")
     )
-    result = run_report(empty)
+    result = run_report(empty, STEPS)
     index = page(tmp_path / "reports" / "latest", "index.html")
     assert "Nightly compliance report" in text(index)
     assert result.details["assets_total"] == 0

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -47,6 +49,8 @@ MAX_GROUPS = 12
 ``other``."""
 MAX_DECISIONS = 1000
 """Review decisions listed at most (newest first)."""
+NOT_RUN = "not run"
+"""The status shown for a nightly step with no manifest row for the run date."""
 QUERY_NOT_ANALYSED = "SQL not analysed"
 """Prefix of the ``rejected_inputs`` reason of a query log line whose SQL could not be analysed."""
 
@@ -346,12 +350,13 @@ def _free(df: DataFrame | None) -> None:
 
 
 def manifest(
-    ctx: JobContext, dates: list[date]
+    ctx: JobContext, dates: list[date], nightly: Sequence[StepTables]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """This run's ``run_manifest`` rows and those of the earlier trend dates."""
+    """This run's ``run_manifest`` rows (a ``not run`` row for each step of ``nightly`` without
+    one) and those of the earlier trend dates."""
     man = read(ctx, "run_manifest")
     if man is None:
-        return [], []
+        return with_steps_not_run([], ctx.run_date, nightly), []
     cols = [
         c
         for c in (
@@ -365,6 +370,7 @@ def manifest(
             "rows_rejected",
             "engine",
             "version",
+            "error",
         )
         if c in man.columns
     ]
@@ -374,18 +380,71 @@ def manifest(
         TREND_RUNS * 20,
     )
     steps = [r for r in rows if r["run_date"] == ctx.run_date and r["job"] != "report"]
-    return steps, [r for r in rows if r["run_date"] != ctx.run_date]
+    return with_steps_not_run(steps, ctx.run_date, nightly), [
+        r for r in rows if r["run_date"] != ctx.run_date
+    ]
+
+
+class StepTables(Protocol):
+    """What the report needs of a nightly step (:class:`jobs.registry.StepSpec`)."""
+
+    name: str
+    writes: tuple[str, ...]
+
+
+def with_steps_not_run(
+    steps: list[dict[str, Any]], day: date, nightly: Sequence[StepTables]
+) -> list[dict[str, Any]]:
+    """``steps`` (this run date's manifest rows) and a ``not run`` row for every step of
+    ``nightly`` before the report that has none: the run summary lists every step, never only
+    those that ran."""
+    recorded = {r["job"] for r in steps}
+    missing = [
+        {"job": spec.name, "run_date": day, "status": NOT_RUN}
+        for spec in nightly
+        if spec.name != "report" and spec.name not in recorded
+    ]
+    return steps + missing
+
+
+def mark_not_run(
+    sections: list[Section], steps: list[dict[str, Any]], nightly: Sequence[StepTables]
+) -> list[Section]:
+    """Each section whose table's writing step did not complete ``ok`` for the run date says so
+    (``not_run``, naming the step and its error) instead of showing a clean zero."""
+    status = {r["job"]: r for r in steps}
+    writer = {}
+    for spec in nightly:
+        for table in spec.writes:
+            writer.setdefault(table, spec.name)  # the first step that writes it (land: rejects)
+    out = []
+    for s in sections:
+        step = writer.get(s.key)
+        row = status.get(step) if step else None
+        if row is None or row.get("status") == "ok":
+            out.append(s)
+            continue
+        why = (
+            f"the {step} step failed for this run date: {row.get('error') or 'no message'}"
+            if row.get("status") != NOT_RUN
+            else f"the {step} step has not run for this run date"
+        )
+        out.append(replace(s, not_run=why))
+    return out
 
 
 def build_report(
     ctx: JobContext,
     *,
+    nightly: Sequence[StepTables],
     generated_at: datetime,
     provenance: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> tuple[NightlyReport, dict[str, Any]]:
     """Everything the nightly report shows, and the numbers kept in the manifest's details.
 
-    ``provenance`` is the run's (input files, table versions) when the caller has them already.
+    ``nightly`` is the nightly's steps (``jobs.registry.STEPS``): a step without a manifest row
+    is shown "not run", and so are the sections of the tables it writes. ``provenance`` is the
+    run's (input files, table versions) when the caller has them already.
     """
     dates = trend_dates(ctx)
     cov, numbers = coverage(ctx, dates)
@@ -399,7 +458,8 @@ def build_report(
     ]
     violations = next((list(s.rows) for s in sections if s.key == "policy_violations"), [])
     dm = build_datamap(ctx, violations=violations)
-    steps, history = manifest(ctx, dates)
+    steps, history = manifest(ctx, dates, nightly)
+    sections = mark_not_run(sections, steps, nightly)
     data = NightlyReport(
         run_date=ctx.run_date,
         steps=steps,
@@ -425,8 +485,10 @@ def _generated_at(ctx: JobContext) -> datetime:
     return datetime.combine(ctx.run_date + timedelta(days=1), datetime.min.time())
 
 
-def run_report(ctx: JobContext) -> StepResult:
+def run_report(ctx: JobContext, nightly: Sequence[StepTables]) -> StepResult:
     """The ``report`` step: render ``<reports>/<run_date>/`` and copy it to ``<reports>/latest``.
+
+    ``nightly``: the nightly's steps (``jobs.registry.STEPS``), to name those that did not run.
 
     Returns:
         ``rows_written`` = files written; ``details["report_dir"]`` = ``latest/index.html``;
@@ -436,7 +498,9 @@ def run_report(ctx: JobContext) -> StepResult:
     root = Path(ctx.cfg.reports)
     folder = root / ctx.run_date.isoformat()
     inputs, tables = input_files(ctx), table_versions(ctx)
-    data, numbers = build_report(ctx, generated_at=_generated_at(ctx), provenance=(inputs, tables))
+    data, numbers = build_report(
+        ctx, nightly=nightly, generated_at=_generated_at(ctx), provenance=(inputs, tables)
+    )
     if folder.exists():
         shutil.rmtree(folder)
     paths = render_nightly(data, folder)

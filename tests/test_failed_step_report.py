@@ -1,0 +1,114 @@
+"""A step that fails still leaves a report: its error in the run summary, the steps after it
+"not run", and the checks they feed "not run" instead of a green zero (not recorded as done)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from pyspark.sql import functions as F
+
+from jobs.cli import main
+from jobs.registry import STEPS
+from jobs.steps.report import mark_not_run, with_steps_not_run
+from jobs.store.tables import TableStore
+from reports import sections as sec
+
+CATALOG = """\
+assets:
+  - name: crm.customers
+    kind: table
+    owner: crm-team
+    zone: source
+    columns:
+      - {name: email, type: string, data_category: user.contact.email}
+"""
+POLICIES = """\
+zones:
+  source: operational source systems
+policies: []
+"""
+DAY = "2026-11-21"
+
+
+def test_steps_without_a_row_are_not_run_and_their_sections_say_so():
+    from datetime import date
+
+    day = date(2026, 11, 21)
+    steps = [
+        {"job": "land", "run_date": day, "status": "ok"},
+        {"job": "ingest", "run_date": day, "status": "ok"},
+        {"job": "closure", "run_date": day, "status": "failed", "error": "Crash: disk full"},
+    ]
+    got = with_steps_not_run(steps, day, STEPS)
+    assert [(r["job"], r["status"]) for r in got] == [
+        ("land", "ok"),
+        ("ingest", "ok"),
+        ("closure", "failed"),
+        ("audit", "not run"),
+        ("keys", "not run"),
+    ]
+    sections = [
+        sec.rejected_inputs([], total=0),
+        sec.new_flows([], total=0),
+        sec.residual_findings([], total=0),
+    ]
+    marked = {s.key: s.not_run for s in mark_not_run(sections, got, STEPS)}
+    assert marked == {
+        "rejected_inputs": "",
+        "new_flows": "the closure step failed for this run date: Crash: disk full",
+        "residual_findings": "the audit step has not run for this run date",
+    }
+    assert [s.needs_attention for s in mark_not_run(sections, got, STEPS)] == [False, True, True]
+
+
+def test_a_nightly_failing_in_the_audit_still_renders_a_report_that_says_so(
+    spark, tmp_path, monkeypatch
+):
+    import jobs.steps.audit
+
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    (inputs / "policies.yaml").write_text(POLICIES, encoding="utf-8")
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(f"home: {tmp_path}\nstorage:\n  engine: delta-rs\n", encoding="utf-8")
+
+    def crash(*_a, **_k):
+        raise RuntimeError("injected: the audited warehouse went away")
+
+    monkeypatch.setattr(jobs.steps.audit, "annotations", crash)
+    assert main(["nightly", "--conf", str(conf), "--run-date", DAY, "--quiet"]) == 3
+
+    page = Path(tmp_path / "reports" / DAY / "index.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    rows = {
+        tr.find_all("td")[0].get_text(): [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        for tr in soup.select("#steps tbody tr")
+    }
+    assert {job: r[1] for job, r in rows.items()} == {
+        "land": "ok",
+        "ingest": "ok",
+        "closure": "ok",
+        "audit": "failed",
+        "keys": "not run",
+    }
+    assert rows["audit"][-1] == "RuntimeError: injected: the audited warehouse went away"
+    status = soup.select_one("#run .summary").get_text(" ", strip=True)
+    assert "1 step(s) failed" in status and "1 step(s) not run" in status
+    assert "all steps succeeded" not in status
+    for key in ("deletion_anomalies", "residual_findings", "retention_violations"):
+        card = soup.select_one(f"section#{key}")
+        note = card.select_one(".not-run").get_text(" ", strip=True)
+        assert note.startswith("Not run: the audit step failed for this run date: RuntimeError")
+        assert not card.select("ul.metrics"), key  # no number: not a clean zero
+        assert "clean" not in card["class"]
+    for key in ("rejected_inputs", "new_flows", "policy_violations"):  # their steps ran
+        assert soup.select_one(f"section#{key} ul.metrics") is not None, key
+    toc = {li.find("a")["href"]: li.get_text(" ", strip=True) for li in soup.select("ul.toc li")}
+    assert toc["#residual_findings"].endswith("( not run )")
+
+    manifest = TableStore(spark, str(tmp_path / "warehouse"), engine="delta-rs").read(
+        "run_manifest"
+    )
+    assert manifest.filter(F.col("job") == "report").count() == 0  # a resumed run renders again
