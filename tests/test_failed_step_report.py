@@ -48,10 +48,11 @@ def test_steps_without_a_row_are_not_run_and_their_sections_say_so():
         ("audit", "not run"),
         ("keys", "not run"),
     ]
+    trend = [(date(2026, 11, 20), 3), (day, 0)]
     sections = [
-        sec.rejected_inputs([], total=0),
-        sec.new_flows([], total=0),
-        sec.residual_findings([], total=0),
+        sec.rejected_inputs([], total=0, trend=trend),
+        sec.new_flows([], total=0, trend=trend),
+        sec.residual_findings([], total=0, trend=trend),
     ]
     marked = {s.key: s.not_run for s in mark_not_run(sections, got, STEPS)}
     assert marked == {
@@ -60,6 +61,8 @@ def test_steps_without_a_row_are_not_run_and_their_sections_say_so():
         "residual_findings": "the audit step has not run for this run date",
     }
     assert [s.needs_attention for s in mark_not_run(sections, got, STEPS)] == [False, True, True]
+    # a check that did not run has no point for the run date in its trend
+    assert [len(s.trend) for s in mark_not_run(sections, got, STEPS)] == [2, 1, 1]
 
 
 def test_a_nightly_failing_in_the_audit_still_renders_a_report_that_says_so(

@@ -429,7 +429,8 @@ def mark_not_run(
             if row.get("status") != NOT_RUN
             else f"the {step} step has not run for this run date"
         )
-        out.append(replace(s, not_run=why))
+        day = row.get("run_date")  # the run date has no value: its trend point goes too
+        out.append(replace(s, not_run=why, trend=tuple(p for p in s.trend if p.run_date != day)))
     return out
 
 
