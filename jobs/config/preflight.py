@@ -9,7 +9,9 @@ annotations) is not a problem: it is empty, and one note says so.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,9 +87,6 @@ def check_writable(cfg: Config, *, audited: bool = False) -> None:
     Raises:
         ConfigError: one line naming every folder that cannot be written, and why.
     """
-    import os
-    import tempfile
-
     folders = [("home", cfg.home), ("warehouse", cfg.warehouse)]
     if audited:
         folders.append(("audited_warehouse", cfg.audited_warehouse))
