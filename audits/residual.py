@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from audits.lifecycle.time import MICROS_PER_DAY, micros_lit, ts_lit
-from lineage.graph.nodes import node_col
+from lineage.graph.nodes import node_col, node_parts, with_node_parts
 from lineage.graph.search import closure
 
 #: Columns of the ``residual_findings`` table.
@@ -74,11 +74,13 @@ def table_closure(lineage_closure: DataFrame, run_date: object) -> DataFrame:
     ).select("source_asset", "target_asset")
 
 
-_NODE = r"^(.*)\.([^.]+)$"
-
-
-def _split_node(node: Column) -> tuple[Column, Column]:
-    return F.regexp_extract(node, _NODE, 1), F.regexp_extract(node, _NODE, 2)
+def _parts(edges: DataFrame, identifiers: DataFrame) -> DataFrame:
+    """DataFrame[node, asset, column] of the identifier columns and every edge end (a field path
+    column ``profile.email`` is not split at its last dot)."""
+    named = identifiers.select(
+        F.concat_ws(".", F.col("asset"), F.col("column")).alias("node"), "asset", "column"
+    )
+    return named.unionByName(node_parts(edges)).dropDuplicates(["node"])
 
 
 def identifier_targets(
@@ -114,10 +116,11 @@ def identifier_targets(
     pairs = carried.join(allowed, ["source", "node"], "left_semi")
     if include_sources:
         pairs = pairs.unionByName(sources.select(F.col("node").alias("source"), "node"))
-    asset, column = _split_node(F.col("node"))
-    return pairs.select(
-        asset.alias("asset"), column.alias("column"), F.col("source").alias("source_identifier")
-    ).distinct()
+    return (
+        with_node_parts(pairs, "node", _parts(edges, identifiers))
+        .select("asset", "column", F.col("source").alias("source_identifier"))
+        .distinct()
+    )
 
 
 def _identity_edges(edges: DataFrame) -> DataFrame:
@@ -181,13 +184,11 @@ def hashed_targets(closure_df: DataFrame, identifiers: DataFrame, edges: DataFra
     pairs = pairs.join(
         closure_df.select("source", "node").distinct(), ["source", "node"], "left_semi"
     )
-    asset, column = _split_node(F.col("node"))
-    return pairs.select(
-        asset.alias("asset"),
-        column.alias("column"),
-        F.col("source").alias("source_identifier"),
-        "hash_origin",
-    ).distinct()
+    return (
+        with_node_parts(pairs, "node", _parts(edges, identifiers))
+        .select("asset", "column", F.col("source").alias("source_identifier"), "hash_origin")
+        .distinct()
+    )
 
 
 def table_level_targets(

@@ -1,6 +1,8 @@
 """Rules over ``lineage_edges`` rows that the nightly steps share, as pure DataFrame functions.
 
-* :func:`graph_edges`: the edges of the lineage graph (column and table level) the closure walks;
+* :func:`graph_edges`: the edges of the lineage graph (column and table level) the closure walks,
+  with a containment edge from a struct column to each field path read or written of it
+  (``t.profile -> t.profile.email``), so whatever classifies the struct reaches its fields' flows;
 * :func:`last_hops`: per pair of nodes, the most confident edge's transformation and masking.
 
 Node names come from :func:`lineage.graph.nodes.node_col` (``asset.column``, or ``asset``).
@@ -46,8 +48,51 @@ def graph_edges(edges: DataFrame) -> DataFrame:
     ).filter(F.col("src") != F.col("dst"))
     return (
         col_level.unionByName(table_level)
+        .unionByName(field_containment(col_level))
         .groupBy("src", "dst", "level", "src_asset", "src_column", "dst_asset", "dst_column")
         .agg(F.max("confidence").alias("confidence"), every_masked().alias("masking"))
+    )
+
+
+def field_containment(col_level: DataFrame) -> DataFrame:
+    """The containment edges of the struct field paths among column-level graph edges.
+
+    A column named ``a.b.c`` (a field path, as :mod:`lineage.sql.scope` names a struct field
+    read) gives ``asset.a -> asset.a.b`` and ``asset.a.b -> asset.a.b.c``: confidence 1, not
+    masked. The struct holds the field's value, so a flow of the struct is a flow of the field.
+
+    Args:
+        col_level: DataFrame[src_asset, src_column, dst_asset, dst_column, ...] (column level).
+
+    Returns:
+        DataFrame in the shape of :func:`graph_edges`'s rows before the merge.
+    """
+    ends = (
+        col_level.select(F.col("src_asset").alias("asset"), F.col("src_column").alias("column"))
+        .unionByName(
+            col_level.select(F.col("dst_asset").alias("asset"), F.col("dst_column").alias("column"))
+        )
+        .filter(F.col("column").contains("."))
+        .distinct()
+    )
+    parts = F.split("column", r"\.")
+    steps = ends.select(
+        "asset", parts.alias("_p"), F.explode(F.sequence(F.lit(1), F.size(parts) - 1)).alias("_i")
+    ).select(
+        "asset",
+        F.array_join(F.slice("_p", 1, "_i"), ".").alias("parent"),
+        F.array_join(F.slice("_p", 1, F.col("_i") + 1), ".").alias("child"),
+    )
+    return steps.select(
+        node_col("asset", "parent").alias("src"),
+        node_col("asset", "child").alias("dst"),
+        F.lit(1.0).alias("confidence"),
+        F.lit(False).alias("masking"),
+        F.lit("column").alias("level"),
+        F.col("asset").alias("src_asset"),
+        F.col("parent").alias("src_column"),
+        F.col("asset").alias("dst_asset"),
+        F.col("child").alias("dst_column"),
     )
 
 

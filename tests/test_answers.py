@@ -305,3 +305,26 @@ def test_cluster_only_warehouse_falls_back():
     with pytest.raises(Fallback, match="only Spark reads"):
         DeltaReader("hdfs://namenode/warehouse")
     assert DeltaReader("/tmp/wh").path("lineage_edges") == "/tmp/wh/lineage_edges"
+
+
+def test_graph_edges_contain_a_struct_column_s_field_paths_as_the_spark_rule_does():
+    g = la.graph_edges(
+        [
+            {
+                "source_asset": "crm.users",
+                "source_column": "profile.address.city",
+                "target_asset": "mart.m",
+                "target_column": "city",
+                "transformation_type": "DIRECT",
+                "confidence": 0.9,
+            }
+        ]
+    )
+    assert g == {
+        ("crm.users.profile.address.city", "mart.m.city"): 0.9,
+        ("crm.users", "mart.m"): 0.9,
+        ("crm.users.profile", "crm.users.profile.address"): 1.0,
+        ("crm.users.profile.address", "crm.users.profile.address.city"): 1.0,
+    }
+    # whatever classifies the whole struct reaches the field's flow
+    assert ("mart.m.city", 3, 0.9) in la.neighbours(g, "crm.users.profile", "down")

@@ -93,3 +93,65 @@ def test_last_hops_take_the_most_confident_edge_and_mask_only_when_every_edge_ma
         "masking boolean",
     )
     _eq(last_hops(edges), expected)
+
+
+def test_a_struct_field_path_is_contained_in_its_struct_column(spark):
+    edges = spark.createDataFrame(
+        [
+            # SELECT profile.address.city AS city FROM crm.users: the edge is from the field
+            (
+                "crm.users",
+                "profile.address.city",
+                "mart.m",
+                "city",
+                "DIRECT",
+                "IDENTITY",
+                False,
+                0.9,
+            ),
+            ("crm.users", "id", "mart.m", "id", "DIRECT", "IDENTITY", False, 1.0),
+        ],
+        EDGES,
+    )
+    expected = spark.createDataFrame(
+        [
+            (
+                "crm.users.profile.address.city",
+                "mart.m.city",
+                "column",
+                "crm.users",
+                "profile.address.city",
+                "mart.m",
+                "city",
+                0.9,
+                False,
+            ),
+            ("crm.users.id", "mart.m.id", "column", "crm.users", "id", "mart.m", "id", 1.0, False),
+            (
+                "crm.users.profile",
+                "crm.users.profile.address",
+                "column",
+                "crm.users",
+                "profile",
+                "crm.users",
+                "profile.address",
+                1.0,
+                False,
+            ),
+            (
+                "crm.users.profile.address",
+                "crm.users.profile.address.city",
+                "column",
+                "crm.users",
+                "profile.address",
+                "crm.users",
+                "profile.address.city",
+                1.0,
+                False,
+            ),
+            ("crm.users", "mart.m", "table", "crm.users", None, "mart.m", None, 1.0, False),
+        ],
+        "src string, dst string, level string, src_asset string, src_column string, "
+        "dst_asset string, dst_column string, confidence double, masking boolean",
+    )
+    _eq(graph_edges(edges), expected)

@@ -440,3 +440,41 @@ def test_completions_from_events(spark):
     got = completions_from_events(events, T0 + 3 * D)
     want = spark.createDataFrame([("d1", T0 + D)], "deletion_id string, deleted_at timestamp")
     assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_identifier_targets_name_a_struct_field_by_its_table_not_by_its_last_dot(spark):
+    edges = spark.createDataFrame(
+        [
+            (
+                "crm.users",
+                "profile.customer_id",
+                "stg.u",
+                "customer_id",
+                "DIRECT",
+                "IDENTITY",
+                False,
+            ),
+            ("stg.u", "customer_id", "pg.public.accounts", "cid", "DIRECT", "IDENTITY", False),
+        ],
+        EDGES,
+    )
+    closure_df = spark.createDataFrame(
+        [
+            ("crm.users.profile.customer_id", "stg.u.customer_id", 1, 1.0),
+            ("crm.users.profile.customer_id", "pg.public.accounts.cid", 2, 1.0),
+        ],
+        "source string, node string, depth int, confidence double",
+    )
+    identifiers = spark.createDataFrame(
+        [("crm.users", "profile.customer_id")], "asset string, column string"
+    )
+    got = identifier_targets(closure_df, identifiers, edges)
+    want = spark.createDataFrame(
+        [
+            ("crm.users", "profile.customer_id", "crm.users.profile.customer_id"),
+            ("stg.u", "customer_id", "crm.users.profile.customer_id"),
+            ("pg.public.accounts", "cid", "crm.users.profile.customer_id"),
+        ],
+        TARGETS,
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)

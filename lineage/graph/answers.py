@@ -47,9 +47,11 @@ def graph_edges(edges: Iterable[Row]) -> dict[tuple[str, str], float | None]:
     Column-level edges (a source column, and a DIRECT transformation or no target column) and
     table-level edges (source asset to target asset, self-loops dropped), as
     :func:`lineage.flows.graph_edges` builds them; a pair's confidence is the best non-null one
-    (None when all are null, which the traversal reads as 1.0).
+    (None when all are null, which the traversal reads as 1.0). A struct field path column
+    (``profile.email``) adds the containment edges of :func:`lineage.flows.field_containment`.
     """
     best: dict[tuple[str, str], float | None] = {}
+    fields: set[tuple[str, str]] = set()
 
     def add(src: str | None, dst: str | None, conf: float | None) -> None:
         if src is None or dst is None:
@@ -70,8 +72,13 @@ def graph_edges(edges: Iterable[Row]) -> dict[tuple[str, str], float | None]:
         conf = e.get("confidence")
         if sc is not None and (e.get("transformation_type") == "DIRECT" or tc is None):
             add(node_of(sa, sc), node_of(ta, tc), conf)
+            fields.update((a, c) for a, c in ((sa, sc), (ta, tc)) if a and c and "." in c)
         if sa is not None and ta is not None and sa != ta:
             add(sa, ta, conf)
+    for asset, column in sorted(fields):  # lineage.flows.field_containment
+        parts = column.split(".")
+        for i in range(1, len(parts)):
+            add(node_of(asset, ".".join(parts[:i])), node_of(asset, ".".join(parts[: i + 1])), 1.0)
     return best
 
 

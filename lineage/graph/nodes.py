@@ -62,6 +62,42 @@ def column_col(node: Column | str) -> Column:
     return F.when(_is_column_node(node_c), F.element_at(F.split(node_c, r"\."), -1))
 
 
+def node_parts(edges: DataFrame) -> DataFrame:
+    """DataFrame[node, asset, column]: how the edges name each column node they touch.
+
+    A node string alone cannot tell ``pg.public.accounts.id`` (column ``id`` of a three-part
+    table) from ``crm.users.profile.email`` (field path ``profile.email`` of ``crm.users``); the
+    edges that named it can. A node named both ways keeps the longest asset.
+    """
+    ends = edges.select(
+        F.col("source_asset").alias("asset"), F.col("source_column").alias("column")
+    ).unionByName(
+        edges.select(F.col("target_asset").alias("asset"), F.col("target_column").alias("column"))
+    )
+    return (
+        ends.filter(F.col("asset").isNotNull() & F.col("column").isNotNull())
+        .groupBy(node_col("asset", "column").alias("node"))
+        .agg(F.max(F.struct(F.length("asset").alias("n"), "asset", "column")).alias("_p"))
+        .select("node", F.col("_p.asset").alias("asset"), F.col("_p.column").alias("column"))
+    )
+
+
+def with_node_parts(df: DataFrame, node: str, parts: DataFrame) -> DataFrame:
+    """Add ``asset`` and ``column`` of each row's node: as ``parts`` (:func:`node_parts`) names
+    it, else split at the last dot (:func:`asset_col`, :func:`column_col`)."""
+    named = parts.select(
+        F.col("node").alias("_np_node"),
+        F.col("asset").alias("_np_asset"),
+        F.col("column").alias("_np_column"),
+    )
+    return (
+        df.join(named, F.col(node) == F.col("_np_node"), "left")
+        .withColumn("asset", F.coalesce("_np_asset", asset_col(node)))
+        .withColumn("column", F.coalesce("_np_column", column_col(node)))
+        .drop("_np_node", "_np_asset", "_np_column")
+    )
+
+
 def with_zone(df: DataFrame, node: str, node_zones: DataFrame, *, alias: str = "zone") -> DataFrame:
     """Add the zone of each row's node: the node's own zone if listed, else its asset's zone.
 

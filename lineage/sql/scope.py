@@ -9,9 +9,11 @@ one set for the INDIRECT edges that influence the whole output (JOIN, FILTER, GR
 
 Semantics follow OpenLineage's column-lineage facet:
 
-- a bare column is IDENTITY, also as a CASE/IF result value (the value is copied as is); any
-  other function, operator, cast or field access is TRANSFORMATION; an aggregate function is
-  AGGREGATION; hashes and counts set ``masking``;
+- a bare column is IDENTITY, and so is a struct field read from it (``t.addr.city``, a
+  Snowflake variant path ``v:customer.email``): the edge comes from the field, named by its path
+  (``addr.city``), not from the whole struct; any other function, operator, cast, subscript or a
+  CASE/IF result value (the output is one of several inputs, not a copy of one) is
+  TRANSFORMATION; an aggregate function is AGGREGATION; hashes and counts set ``masking``;
 - CASE/IF conditions are INDIRECT CONDITIONAL and window PARTITION BY / ORDER BY are INDIRECT
   WINDOW, both on the output column they feed;
 - WHERE / HAVING / QUALIFY (FILTER), JOIN ON / USING (JOIN), GROUP BY (GROUP_BY) and ORDER BY
@@ -252,6 +254,11 @@ class Walker:
             for child in node.iter_expressions():
                 self.walk(child, env, acc, rank, mask, ind)
             return
+        if t is exp.Dot or (t is exp.JSONExtract and node.args.get("variant_extract")):
+            column, path = _field_access(node)
+            if column is not None:
+                self._column(column, env, acc, rank, mask, ind, path)
+                return
         if t is exp.Window:
             self.walk(node.this, env, acc, rank, mask, ind)
             self._window_spec(node, env, acc, ind or "WINDOW", 0)
@@ -266,17 +273,17 @@ class Walker:
                 self.walk(branch.this, env, acc, 0, False, cond)
                 value = branch.args.get("true")
                 if value is not None:
-                    self.walk(value, env, acc, rank, mask, ind)
+                    self.walk(value, env, acc, r1, mask, ind)
             default = node.args.get("default")
             if default is not None:
-                self.walk(default, env, acc, rank, mask, ind)
+                self.walk(default, env, acc, r1, mask, ind)
             return
         if t is exp.If:
             self.walk(node.this, env, acc, 0, False, ind or "CONDITIONAL")
             for key in ("true", "false"):
                 value = node.args.get(key)
                 if value is not None:
-                    self.walk(value, env, acc, rank, mask, ind)
+                    self.walk(value, env, acc, r1, mask, ind)
             return
         if t is exp.Filter:
             self.walk(node.this, env, acc, rank, mask, ind)
@@ -317,8 +324,16 @@ class Walker:
         merge(env.dataset, sl.dataset)
 
     def _column(
-        self, col: exp.Column, env: _Env, acc: Lin, rank: int, mask: bool, ind: str | None
+        self,
+        col: exp.Column,
+        env: _Env,
+        acc: Lin,
+        rank: int,
+        mask: bool,
+        ind: str | None,
+        path: str = "",
     ) -> None:
+        """Add a column reference; ``path`` is a struct field path read from it (``a.b``)."""
         if isinstance(col.this, exp.Star):
             return
         name = col.name.lower()
@@ -326,25 +341,22 @@ class Walker:
         if table:
             src = self._find(env.scope, table)
             if src is not None:
-                self._emit(src, name, acc, rank, mask, ind, 1.0)
+                self._emit(src, name, acc, rank, mask, ind, 1.0, path)
                 return
             db = col.args.get("db")
-            src = self._find(env.scope, db.name) if db is not None else None
-            rank = max(1, rank)
-            if src is not None:  # db.tbl.col written out, or alias.struct.field
-                self._emit(src, table.lower(), acc, rank, mask, ind, 1.0)
-                return
             catalog = col.args.get("catalog")
-            if catalog is not None and db is not None:
-                src = self._find(env.scope, catalog.name)
-                if src is not None:  # alias.struct.field.subfield
-                    self._emit(src, db.name.lower(), acc, rank, mask, ind, 1.0)
+            # the parts before the column name that are not a source are struct fields:
+            # alias.struct.field, alias.struct.field.subfield, struct.field (unqualified)
+            parts = [p.name.lower() for p in (catalog, db) if p is not None] + [table.lower()]
+            for i in range(len(parts) - 1, 0, -1):
+                src = self._find(env.scope, parts[i - 1])
+                if src is not None:
+                    field = _field(*parts[i + 1 :], name, path)
+                    self._emit(src, parts[i], acc, rank, mask, ind, 1.0, field)
                     return
-            # struct.field on an unqualified struct column: the outermost part is the column
-            outer = catalog if catalog is not None else db
-            name = outer.name.lower() if outer is not None else table.lower()
+            name, path = parts[0], _field(*parts[1:], name, path)
         elif env.aliases is not None and name in env.aliases:
-            compose(acc, env.aliases[name], rank, mask, ind, 1.0)
+            compose(acc, _of_field(env.aliases[name], path), rank, mask, ind, 1.0)
             return
         scope: Scope | None = env.scope
         cands: list = env.selected
@@ -357,7 +369,7 @@ class Walker:
         elif env.lateral and name in env.lateral and _lateral(env.lateral[name], name):
             # a lateral column alias (Spark, Databricks, Snowflake, Redshift, Teradata) when
             # no source is known to have the column
-            compose(acc, env.lateral[name], rank, mask, ind, 1.0)
+            compose(acc, _of_field(env.lateral[name], path), rank, mask, ind, 1.0)
             return
         elif None in has:
             cands = [s for s, h in zip(cands, has, strict=False) if h is None]
@@ -371,7 +383,7 @@ class Walker:
                 return
         conf = 1.0 / len(cands) if cands else 1.0
         for src in cands:
-            self._emit(src, name, acc, rank, mask, ind, conf)
+            self._emit(src, name, acc, rank, mask, ind, conf, path)
 
     def _outer(self, scope: Scope | None, name: str) -> list:
         """Sources of enclosing queries that have (or may have) a column."""
@@ -424,7 +436,15 @@ class Walker:
         return None
 
     def _emit(
-        self, src, name: str, acc: Lin, rank: int, mask: bool, ind: str | None, conf: float
+        self,
+        src,
+        name: str,
+        acc: Lin,
+        rank: int,
+        mask: bool,
+        ind: str | None,
+        conf: float,
+        path: str = "",
     ) -> None:
         if isinstance(src, Scope):
             lin = self.lineage(src).column(name)
@@ -434,16 +454,56 @@ class Walker:
                 return
             temp = self.temps.get(canon)
             if temp is None:
+                column = _field(name, path)
                 if ind is not None:
-                    add(acc, (canon, name, ind), 0, False, conf)
+                    add(acc, (canon, column, ind), 0, False, conf)
                 else:
-                    add(acc, (canon, name, D), rank, mask, conf)
+                    add(acc, (canon, column, D), rank, mask, conf)
                 return
             lin = temp.column(name)
         else:
             return
         if lin:
-            compose(acc, lin, rank, mask, ind, conf)
+            compose(acc, _of_field(lin, path), rank, mask, ind, conf)
+
+
+def _field(*parts: str) -> str:
+    """A column or struct field path: the non-empty parts joined with dots."""
+    return ".".join(p for p in parts if p)
+
+
+def _of_field(lin: Lin, path: str) -> Lin:
+    """The lineage of field ``path`` of a derived column: a column copied as is (IDENTITY)
+    becomes that field of its source column; anything else keeps its own sources (a struct
+    built by a function is traced to its inputs, not to a field of them)."""
+    if not path:
+        return lin
+    return {
+        (t, _field(c, path) if k == D and r == 0 and c != "*" else c, k): (r, m, cf)
+        for (t, c, k), (r, m, cf) in lin.items()
+    }
+
+
+def _field_access(node: exp.Expr) -> tuple[exp.Column | None, str]:
+    """The column and field path of ``col.field.sub`` past sqlglot's four name parts (a
+    ``Dot`` chain) or of a Snowflake / Databricks variant path ``col:field.sub`` made of keys
+    only; ``(None, "")`` for any other access (a subscript, a function's result)."""
+    names: list[str] = []
+    while isinstance(node, exp.Dot):
+        if not isinstance(node.expression, exp.Identifier):
+            return None, ""
+        names.append(node.expression.name.lower())
+        node = node.this
+    names.reverse()
+    if isinstance(node, exp.JSONExtract):
+        keys = node.expression.expressions if isinstance(node.expression, exp.JSONPath) else []
+        if not keys or not all(isinstance(k, (exp.JSONPathRoot, exp.JSONPathKey)) for k in keys):
+            return None, ""
+        names = [str(k.this).lower() for k in keys if isinstance(k, exp.JSONPathKey)] + names
+        node = node.this
+    if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+        return None, ""
+    return node, _field(*names)
 
 
 def _lateral(lin: Lin, name: str) -> bool:
