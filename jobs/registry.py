@@ -97,6 +97,11 @@ TABLES: dict[str, TableSpec] = {
         _t("lineage_observations", "an edge as seen on one night", ("edge_id", "run_date")),
         _t("lineage_edges", "a column- or table-level lineage edge over all nights", ("edge_id",)),
         _t(
+            "schema_events",
+            "a table or column created, dropped or renamed by DDL in the query logs, per night",
+            ("event_id", "run_date"),
+        ),
+        _t(
             "assets",
             "a table, view, dashboard, pipeline, model ... seen or declared",
             ("asset_id",),
@@ -263,6 +268,7 @@ STEPS: tuple[StepSpec, ...] = (
         writes=(
             "lineage_observations",
             "lineage_edges",
+            "schema_events",
             "assets",
             "columns",
             "rejected_inputs",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from chispa import assert_df_equality
 
-from lineage.sql.batch import EXTRACT_SCHEMA, extract_rows, learned_schema, make_extractor
+from lineage.sql.batch import COLUMNS, EXTRACT_SCHEMA, extract_rows, learned_schema, make_extractor
 
 SCHEMA = {"crm.customers": ["id", "email", "name"], "app.orders": ["id", "customer_id", "amount"]}
 
@@ -26,7 +26,9 @@ def test_extractor_on_spark(spark) -> None:
         ],
         "fingerprint string, dialect string, sql string, default_schema string",
     )
-    actual = queries.mapInPandas(make_extractor(SCHEMA), EXTRACT_SCHEMA).drop("message")
+    actual = queries.mapInPandas(make_extractor(SCHEMA), EXTRACT_SCHEMA).drop(
+        "message", "event", "detail"
+    )
     c = "column"
     expected = spark.createDataFrame(
         [
@@ -137,7 +139,7 @@ def test_extractor_on_spark(spark) -> None:
             ),
             ("f5", "trino", None, "sources", None, None, None, None, None, None, False, 1.0, None),
         ],
-        EXTRACT_SCHEMA.replace(", message string", ""),
+        EXTRACT_SCHEMA.replace(", message string", "").replace(", event string, detail string", ""),
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -172,3 +174,26 @@ def test_star_resolved_with_learned_schema() -> None:
 def test_learned_schema_of_text_without_create_is_empty() -> None:
     assert learned_schema("INSERT INTO t SELECT a FROM s") == {}
     assert learned_schema("CREATE TABLE (((", "trino") == {}
+
+
+def test_ddl_yields_one_schema_row_per_event_in_statement_order() -> None:
+    sql = (
+        "CREATE TABLE crm.c (id INT, email STRING); "
+        "ALTER TABLE crm.c RENAME COLUMN email TO email_address; "
+        "ALTER TABLE crm.c ADD COLUMNS (phone STRING); "
+        "ALTER TABLE crm.c RENAME TO crm.c2; DROP TABLE crm.old"
+    )
+    rows = [dict(zip(COLUMNS, r, strict=True)) for r in extract_rows("f", "spark", sql, None, None)]
+    events = [
+        (r["event"], r["source_table"], r["source_column"], r["detail"])
+        for r in rows
+        if r["kind"] == "schema"
+    ]
+    assert events == [
+        ("create_table", "crm.c", None, None),
+        ("rename_column", "crm.c", "email", "email_address"),
+        ("add_column", "crm.c", "phone", "TEXT"),  # the type as sqlglot spells it
+        ("rename_table", "crm.c", None, "crm.c2"),
+        ("drop_table", "crm.old", None, None),
+    ]
+    assert all(r["fingerprint"] == "f" and r["dialect"] == "spark" for r in rows)

@@ -6,7 +6,10 @@ are joined back to their lines' statistics. A query that cannot be analysed send
 log lines to ``rejected_inputs`` with the parser's message. Split READ/WRITE job log lines become
 table-level edges. Per-night observations are upserted by (edge_id, run_date) into
 ``lineage_observations`` and ``lineage_edges`` is recomputed from them, so rerunning a night adds
-nothing and ``seen_count`` counts every log line that showed the flow.
+nothing and ``seen_count`` counts every log line that showed the flow. The DDL of the logs
+(tables created, dropped, renamed; columns added, dropped, renamed) is upserted by (event_id,
+run_date) into ``schema_events``; the CREATE and ALTER statements also give the columns of tables
+the catalog does not declare, for positional INSERTs and unqualified columns over joins.
 """
 
 from __future__ import annotations
@@ -31,33 +34,43 @@ def catalog_schema(catalog: Catalog) -> dict[str, list[str]]:
     return {a.name: [c.name for c in a.columns] for a in catalog.assets if a.columns}
 
 
-def _learn_from_creates(
-    ctx: JobContext, distinct: DataFrame, base: dict[str, list[str]]
-) -> dict[str, list[str]]:
-    """Add the columns declared by CREATE statements in the logs (a few distinct texts)."""
-    creates = (
-        distinct.filter(F.lower(F.ltrim("sql")).startswith("create"))
+def _learn_schemas(distinct: DataFrame, base: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Add the columns of the tables the logs create, then alter (a few distinct texts).
+
+    Texts are read in the order they were first seen: a ``CREATE TABLE`` declares its columns
+    (the catalog's declaration wins), and a later ``ALTER TABLE`` adds, drops or renames columns
+    of a table so learned. A text that cannot be parsed is rejected by the extraction itself.
+    """
+    head = F.lower(F.ltrim("sql"))
+    ddl = (
+        distinct.filter(head.startswith("create") | head.startswith("alter"))
+        .orderBy("first_seen", "fingerprint")
         .select("sql", "dialect", "default_schema")
         .limit(10_000)
         .collect()
     )
     schema = dict(base)
-    for row in creates:
+    for row in ddl:
         try:
             learned = learned_schema(
-                row.sql, row.dialect, default_schema=row.default_schema, schema=base
+                row.sql, row.dialect, default_schema=row.default_schema, schema=schema
             )
-            for table, cols in learned.items():
-                schema.setdefault(table, cols)
-        except Exception:  # noqa: BLE001 - an unparseable CREATE is rejected by extraction itself
+        except Exception:  # noqa: BLE001 - an unparseable text is rejected by extraction itself
             continue
+        for table, cols in learned.items():
+            if table not in base:
+                schema[table] = cols
     return schema
 
 
 def sql_observations(
     ctx: JobContext, logs: DataFrame, schema: dict[str, list[str]]
-) -> tuple[DataFrame, DataFrame]:
-    """(observations, rejected) from the SQL-bearing query log lines."""
+) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame]:
+    """(observations, rejected, schema events, extracted) from the SQL-bearing query log lines.
+
+    ``extracted`` is the persisted output of the parse (each distinct text is parsed once for
+    all three results); the caller unpersists it when they are written.
+    """
     conf = ctx.cfg.ingest
     lines = logs.filter(
         F.col("sql").isNotNull() & (F.coalesce(F.col("status"), F.lit("ok")) != "failed")
@@ -84,7 +97,7 @@ def sql_observations(
         )
         .persist()
     )
-    schema = _learn_from_creates(ctx, stats, schema)
+    schema = _learn_schemas(stats, schema)
     to_parse = stats.select(
         *groups,
         F.when(F.col("dialect").isin(*KNOWN_DIALECTS), F.col("sql")).alias("sql"),
@@ -94,6 +107,7 @@ def sql_observations(
         to_parse.filter("_known")
         .drop("_known")
         .mapInPandas(make_extractor(schema, max_sql_bytes=conf.max_sql_bytes), EXTRACT_SCHEMA)
+        .persist()
     )
     unknown = to_parse.filter(~F.col("_known")).select(
         *groups,
@@ -145,7 +159,34 @@ def sql_observations(
         F.col("s.last_seen").alias("last_seen"),
         F.col("s.n").alias("seen_count"),
     )
-    return obs, rejected
+    return obs, rejected, schema_events(ctx, extracted, stats), extracted
+
+
+def schema_events(ctx: JobContext, extracted: DataFrame, stats: DataFrame) -> DataFrame:
+    """Tonight's ``schema_events`` rows: each DDL event of the logs with its texts' statistics."""
+    groups = ["fingerprint", "dialect", "default_schema"]
+    events = extracted.filter(F.col("kind") == "schema").alias("e")
+    joined = events.join(stats.alias("s"), _null_safe(events, stats, groups, "e", "s"))
+    parts = [
+        F.col(f"e.{c}")
+        for c in ("fingerprint", "dialect", "default_schema", "event", "source_table")
+    ] + [F.col("e.source_column"), F.col("e.detail")]
+    return joined.select(
+        F.sha2(F.concat_ws("\x1f", *[F.coalesce(p, F.lit("")) for p in parts]), 256).alias(
+            "event_id"
+        ),
+        F.lit(ctx.run_date).alias("run_date"),
+        F.lower(F.col("e.source_table")).alias("asset"),
+        F.col("e.event").alias("event"),
+        F.lower(F.col("e.source_column")).alias("column"),
+        F.col("e.detail").alias("detail"),
+        F.col("e.dialect").alias("dialect"),
+        F.col("e.fingerprint").alias("fingerprint"),
+        F.col("s.first_seen").alias("first_seen"),
+        F.col("s.last_seen").alias("last_seen"),
+        F.col("s.n").alias("seen_count"),
+        F.col("s.evidence").alias("evidence"),
+    ).dropDuplicates(["event_id"])
 
 
 def _null_safe(
@@ -199,9 +240,13 @@ def ingest(ctx: JobContext) -> StepResult:
     catalog = ctx.catalog
     result = StepResult()
     parts: list[DataFrame] = []
+    parsed: list[DataFrame] = []
     if ctx.store.exists("landed_query_logs"):
         logs = ctx.store.read("landed_query_logs").filter(F.col("landed_on") == F.lit(ctx.run_date))
-        obs, rejected = sql_observations(ctx, logs, catalog_schema(catalog))
+        obs, rejected, events, extracted = sql_observations(ctx, logs, catalog_schema(catalog))
+        parsed.append(extracted)
+        n_events = write_schema_events(ctx, events)
+        result.details["schema_events"] = n_events
         rejected = rejected.persist()
         n_rej = rejected.count()
         if n_rej:
@@ -219,6 +264,29 @@ def ingest(ctx: JobContext) -> StepResult:
     if not parts:
         ctx.log("ingest: no landed signals")
         return result
+    try:
+        return _write_edges(ctx, catalog, parts, result)
+    finally:
+        for frame in parsed:
+            frame.unpersist()
+
+
+def write_schema_events(ctx: JobContext, events: DataFrame) -> int:
+    """Upsert tonight's schema events (a rerun replaces them); return how many."""
+    events = events.persist()
+    try:
+        n = events.count()
+        if n or not ctx.store.exists("schema_events"):
+            ctx.store.upsert("schema_events", events, keys=["event_id", "run_date"])
+        return n
+    finally:
+        events.unpersist()
+
+
+def _write_edges(
+    ctx: JobContext, catalog: Catalog, parts: list[DataFrame], result: StepResult
+) -> StepResult:
+    """Tonight's observations -> ``lineage_observations`` -> ``lineage_edges``, assets, columns."""
     obs = parts[0]
     for p in parts[1:]:
         obs = obs.unionByName(p)

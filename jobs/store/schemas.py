@@ -71,6 +71,11 @@ SCHEMAS: dict[str, str | None] = {
         "string, masking boolean, confidence double, evidence array<string>, first_seen "
         "timestamp, last_seen timestamp, seen_count bigint"
     ),
+    "schema_events": (
+        "event_id string, run_date date, asset string, event string, column string, detail "
+        "string, dialect string, fingerprint string, first_seen timestamp, last_seen timestamp, "
+        "seen_count bigint, evidence array<string>"
+    ),
     "assets": (
         "asset_id string, kind string, name string, owner string, zone string, first_seen "
         "timestamp, last_seen timestamp"

@@ -16,6 +16,10 @@ Every input row yields at least one output row, so nothing is lost:
   DIRECT when some column flows directly, else INDIRECT;
 - ``kind = "sources"``: a query that writes nothing (a plain SELECT): one row per table read, or
   one row with a null ``source_table`` if it reads no table either;
+- ``kind = "schema"``: one row per DDL schema event of the text, in statement order
+  (:class:`lineage.sql.extract.SchemaEvent`): ``event`` (``create_table``, ``rename_column``,
+  ...), ``source_table`` the table changed, ``source_column`` the column (old name), ``detail``
+  the new name or the added column's type;
 - ``kind = "error"``: a query that cannot be analysed: ``error`` holds the failure class
   (``parse_error``, ``too_large``, ``too_deep``, ``binary``, ``unknown_dialect``, ...) and
   ``message`` the parser's message with dialect and position.
@@ -37,7 +41,7 @@ EXTRACT_SCHEMA = (
     "fingerprint string, dialect string, default_schema string, kind string, "
     "source_table string, source_column string, target_table string, target_column string, "
     "transformation_type string, transformation_subtype string, masking boolean, "
-    "confidence double, error string, message string"
+    "confidence double, event string, detail string, error string, message string"
 )
 
 COLUMNS = [part.strip().split(" ")[0] for part in EXTRACT_SCHEMA.split(",")]
@@ -90,7 +94,12 @@ def extract_rows(
     max_sql_bytes: int = MAX_SQL_BYTES,
 ) -> list[tuple]:
     """The output rows (tuples in :data:`COLUMNS` order) for one query."""
-    head = (fingerprint, dialect, default_schema)
+    head = {"fingerprint": fingerprint, "dialect": dialect, "default_schema": default_schema}
+
+    def row(kind: str, **values: object) -> tuple:
+        values = {**head, "kind": kind, **values}
+        return tuple(values.get(c) for c in COLUMNS)
+
     try:
         if sql is None or (isinstance(sql, float) and math.isnan(sql)):
             raise SqlLineageError("no SQL text", kind="binary", dialect=dialect)
@@ -102,9 +111,7 @@ def extract_rows(
             max_bytes=max_sql_bytes,
         )
     except SqlLineageError as err:
-        return [
-            head + ("error", None, None, None, None, None, None, None, None, err.kind, str(err))
-        ]
+        return [row("error", error=err.kind, message=str(err))]
     rows = []
     direct_pairs = set()
     for e in result.column_edges:
@@ -113,21 +120,44 @@ def extract_rows(
         if e.type == "DIRECT":
             direct_pairs.add((e.source_table, e.target_table))
         rows.append(
-            head
-            + ("column", e.source_table, e.source_column, e.target_table, e.target_column)
-            + (e.type, e.subtype, e.masking, float(e.confidence), None, None)
+            row(
+                "column",
+                source_table=e.source_table,
+                source_column=e.source_column,
+                target_table=e.target_table,
+                target_column=e.target_column,
+                transformation_type=e.type,
+                transformation_subtype=e.subtype,
+                masking=e.masking,
+                confidence=float(e.confidence),
+            )
         )
     for target in sorted(result.targets):
         for source in sorted(result.sources):
             kind = "DIRECT" if (source, target) in direct_pairs else "INDIRECT"
             rows.append(
-                head + ("table", source, None, target, None, kind, None, False, 1.0, None, None)
+                row(
+                    "table",
+                    source_table=source,
+                    target_table=target,
+                    transformation_type=kind,
+                    masking=False,
+                    confidence=1.0,
+                )
             )
     if not result.targets:
         for source in sorted(result.sources) or [None]:
-            rows.append(
-                head + ("sources", source, None, None, None, None, None, False, 1.0, None, None)
+            rows.append(row("sources", source_table=source, masking=False, confidence=1.0))
+    for ev in result.schema_events:
+        rows.append(
+            row(
+                "schema",
+                source_table=ev.table,
+                source_column=ev.column,
+                event=ev.kind,
+                detail=ev.detail,
             )
+        )
     return rows
 
 
@@ -138,11 +168,13 @@ def learned_schema(
     default_schema: str | None = None,
     schema: Schema | None = None,
 ) -> dict[str, list[str]]:
-    """Table columns declared by the CREATE statements of a SQL text.
+    """Table columns declared by the CREATE and ALTER statements of a SQL text.
 
     ``CREATE TABLE t (a INT, b STRING)`` declares ``t: [a, b]``; ``CREATE TABLE t AS SELECT``
     and ``CREATE VIEW v AS SELECT`` declare the query's output columns (when no unexpanded
-    star is left). Temporary views are not included.
+    star is left); ``ALTER TABLE t RENAME COLUMN a TO b`` (or ADD / DROP) of a table of known
+    columns (in ``schema`` or created earlier in the text) gives its columns after the change.
+    Temporary views are not included.
 
     Args:
         sql: SQL text with one or more statements.
@@ -155,7 +187,7 @@ def learned_schema(
         ``{table: [columns]}``, lower case; empty when the text creates nothing or cannot be
         analysed (the extractor reports the failure for that query).
     """
-    if not isinstance(sql, str) or "create" not in sql.lower():
+    if not isinstance(sql, str) or ("create" not in sql.lower() and "alter" not in sql.lower()):
         return {}
     try:
         result = extract_lineage(

@@ -306,8 +306,7 @@ class _Script:
                 typed = [(detail if c == column else c, t) for c, t in typed]
         if typed is not None:
             self._learn(key, typed)
-            if target in self.declared or key in self.declared:
-                self.declared[key if key in self.declared else target] = tuple(c for c, _ in typed)
+            self.declared[key if key in self.declared else target] = tuple(c for c, _ in typed)
 
     def _write(self, plan: Plan, target: str, results: list) -> None:
         key = self.schema.find(target)

@@ -71,6 +71,7 @@ class LineageResult:
     target_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Ordered output columns per target table (as far as known)."""
     declared_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Columns of tables created by the text (``CREATE TABLE t (a INT)``, CTAS, CREATE VIEW)."""
+    """Columns of tables created by the text (``CREATE TABLE t (a INT)``, CTAS, CREATE VIEW), and
+    of known tables it alters (``ALTER TABLE t ADD / DROP / RENAME COLUMN``), after the text."""
     schema_events: list[SchemaEvent] = field(default_factory=list)
     """DDL of the text: tables created, dropped, renamed; columns added, dropped, renamed."""
