@@ -338,7 +338,9 @@ class ImpactReport:
     """The downstream impact of a schema change (``compliance impact ... --format html``).
 
     ``impacted`` rows: asset, column, kind, owner, zone, depth, confidence, path, breaking (bool),
-    reason. ``changes`` are human strings such as ``"drop column email"``.
+    reason. ``changes`` are human strings such as ``"drop column email"``. ``history`` rows:
+    the table's schema events seen in the query logs (event, column, detail, first_seen,
+    last_seen, seen_count), oldest first.
     """
 
     table: str
@@ -346,8 +348,10 @@ class ImpactReport:
     impacted: tuple[dict[str, Any], ...] = ()
     graph: GraphView | None = None
     generated_at: datetime | None = None
+    history: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", _tuple(self.changes))
         object.__setattr__(self, "impacted", _rows(self.impacted))
+        object.__setattr__(self, "history", _rows(self.history))
         object.__setattr__(self, "generated_at", as_datetime(self.generated_at))

@@ -326,6 +326,9 @@ def render_datamap(
     return w.paths
 
 
+HISTORY_COLUMNS = ("event", "column", "detail", "first_seen", "last_seen", "seen_count")
+
+
 def render_impact(data: ImpactReport, out_dir: Path | str) -> list[Path]:
     """Render the impact report of a schema change (``compliance impact ... --format html``).
 
@@ -345,6 +348,8 @@ def render_impact(data: ImpactReport, out_dir: Path | str) -> list[Path]:
         rows=rows,
         columns=columns,
         breaking=sum(1 for r in rows if r.get("breaking")),
+        history=w.guard.rows(data.history, "impact.history"),
+        history_columns=HISTORY_COLUMNS,
         graph=draw_lineage(w.clean_graph(data.graph, "impact.graph")),
         nav=False,
         generated_at=data.generated_at,

@@ -75,7 +75,7 @@ def run(spark, tmp_path_factory):
     land_inputs(ctx)
     ingested = ingest(ctx)
     run_closure(ctx)
-    return store, ingested
+    return store, ingested, ctx
 
 
 def _edges(store):
@@ -88,7 +88,7 @@ def _edges(store):
 
 
 def test_the_logs_ddl_is_stored_as_schema_events(run):
-    store, ingested = run
+    store, ingested, _ = run
     events = store.read("schema_events").collect()
     got = sorted((r.asset, r.event, r.column, r.detail, r.seen_count) for r in events)
     assert got == [
@@ -103,7 +103,7 @@ def test_the_logs_ddl_is_stored_as_schema_events(run):
 
 
 def test_the_learned_schema_follows_a_rename_seen_later_in_the_logs(run):
-    store, _ = run
+    store, _, _ = run
     edges = _edges(store)
     # positional INSERT into the created-then-renamed table: its columns by position
     assert {
@@ -120,7 +120,7 @@ def test_the_learned_schema_follows_a_rename_seen_later_in_the_logs(run):
 
 
 def test_a_field_of_a_classified_struct_is_traced_from_the_struct(run):
-    store, _ = run
+    store, _, _ = run
     assert ("crm.users.profile.email", "ads.seed.e") in _edges(store)
     closure = store.read("lineage_closure").filter(F.col("level") == "column").collect()
     reach = {
@@ -132,9 +132,30 @@ def test_a_field_of_a_classified_struct_is_traced_from_the_struct(run):
 
 
 def test_a_field_of_a_classified_struct_reaching_a_forbidden_zone_is_a_violation(run):
-    store, _ = run
+    store, _, _ = run
     got = {
         (r.policy, r.source_asset, r.source_column, r.target_asset, r.target_column)
         for r in store.read("policy_violations").collect()
     }
     assert got == {("contact-never-in-ads", "crm.users", "profile", "ads.seed", "e")}
+
+
+def test_the_impact_of_a_change_lists_the_table_s_schema_history(run, tmp_path):
+    from jobs.commands.explore import run_impact
+    from jobs.commands.impact_report import write_impact_html
+
+    _, _, ctx = run
+    answer = run_impact(ctx, "stage.accounts", drop=["email"], rename=[], retype=[])
+    assert [a["asset"] for a in answer.rows] == ["mart.accounts_copy"]
+    text = answer.text()
+    assert "schema changes of stage.accounts seen in the query logs:" in text
+    assert "column mail renamed to email: first seen 2026-11-20 09:00 UTC, 1 time(s)" in text
+    assert "created: first seen 2026-11-20 08:00 UTC, 1 time(s)" in text
+    history = json.loads(answer.json())["schema_history"]
+    assert [(h["event"], h["column"], h["detail"]) for h in history] == [
+        ("create_table", None, None),
+        ("rename_column", "mail", "email"),
+    ]
+    page = write_impact_html(ctx, answer, str(tmp_path / "impact")).read_text()
+    section = page[page.index('id="history"') :]
+    assert "rename_column" in section and "mail" in section and "create_table" in section

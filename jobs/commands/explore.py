@@ -112,13 +112,26 @@ class ImpactAnswer:
     table: str
     changes: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """The table's schema events seen in the query logs (``schema_events``), oldest first."""
 
     def text(self) -> str:
         """Grouped by kind and owner; says "safe to change" when nothing is affected."""
         head = f"impact of {', '.join(self.changes) or 'a change'} on {self.table}"
         if not self.rows:
-            return f"{head}: nothing downstream depends on it as far as the lineage knows: safe to change"
-        lines = [f"{head}: {len(self.rows)} affected assets"]
+            lines = [
+                f"{head}: nothing downstream depends on it as far as the lineage knows: safe to change"
+            ]
+        else:
+            lines = [f"{head}: {len(self.rows)} affected assets"]
+        lines += self._affected_lines()
+        if self.history:
+            lines.append(f"  schema changes of {self.table} seen in the query logs:")
+            lines += [f"    {_event_text(e)}" for e in self.history]
+        return "\n".join(lines)
+
+    def _affected_lines(self) -> list[str]:
+        lines: list[str] = []
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in self.rows:
             groups.setdefault((r["kind"] or "unknown", r["owner"] or "unowned"), []).append(r)
@@ -130,7 +143,7 @@ class ImpactAnswer:
                 lines.append(
                     f"    {r['asset']}{cols}  depth {r['depth']}  {how}via {' -> '.join(r['path'])}"
                 )
-        return "\n".join(lines)
+        return lines
 
     def csv(self) -> str:
         """One line per affected asset: asset, kind, owner, zone, evidence, depth, columns, path."""
@@ -153,7 +166,12 @@ class ImpactAnswer:
     def json(self) -> str:
         """Deterministic JSON."""
         return json.dumps(
-            {"table": self.table, "changes": self.changes, "affected": self.rows},
+            {
+                "table": self.table,
+                "changes": self.changes,
+                "affected": self.rows,
+                "schema_history": self.history,
+            },
             sort_keys=True,
             indent=2,
             default=str,
@@ -191,7 +209,46 @@ def run_impact(
         F.col("asset_id").alias("asset"), "kind", "owner", "zone"
     )
     out = grouped.join(assets, "asset", "left").orderBy("kind", "owner", "depth", "asset").collect()
-    return ImpactAnswer(table, changes, [r.asDict(recursive=True) for r in out])
+    return ImpactAnswer(
+        table, changes, [r.asDict(recursive=True) for r in out], schema_history(ctx, table)
+    )
+
+
+HISTORY_COLUMNS = ("event", "column", "detail", "first_seen", "last_seen", "seen_count")
+
+
+def schema_history(ctx: JobContext, table: str) -> list[dict[str, Any]]:
+    """The schema events of one table over all nights, oldest first (one row per event)."""
+    events = ctx.store.read("schema_events", missing_ok=True)
+    if events is None:
+        return []
+    rows = (
+        events.filter(F.col("asset") == table.lower())
+        .groupBy("event", "column", "detail")
+        .agg(
+            F.min("first_seen").alias("first_seen"),
+            F.max("last_seen").alias("last_seen"),
+            F.sum("seen_count").alias("seen_count"),
+        )
+        .orderBy("first_seen", "event", "column")
+        .limit(200)
+        .collect()
+    )
+    return [{c: r[c] for c in HISTORY_COLUMNS} for r in rows]
+
+
+def _event_text(e: dict[str, Any]) -> str:
+    what = {
+        "create_table": "created",
+        "drop_table": "dropped",
+        "rename_table": f"renamed to {e.get('detail')}",
+        "add_column": f"column {e.get('column')} added ({e.get('detail')})",
+        "drop_column": f"column {e.get('column')} dropped",
+        "rename_column": f"column {e.get('column')} renamed to {e.get('detail')}",
+    }.get(e["event"], e["event"])
+    seen = e.get("first_seen")
+    when = f"first seen {seen:%Y-%m-%d %H:%M} UTC" if seen is not None else "time unknown"
+    return f"{what}: {when}, {e.get('seen_count')} time(s)"
 
 
 def run_lineage(

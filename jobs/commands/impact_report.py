@@ -58,6 +58,7 @@ def write_impact_html(ctx: JobContext, answer: ImpactAnswer, out: str | None) ->
             edges=tuple({tuple(sorted(e.items())): e for e in edges}.values()), assets=tuple(assets)
         ),
         generated_at=datetime.now(timezone.utc),
+        history=tuple(answer.history),
     )
     folder = Path(out) if out else Path(ctx.cfg.reports) / f"impact-{_slug(answer.table)}"
     render_impact(report, folder)
