@@ -233,15 +233,20 @@ def deletions() -> list[DeletionCase]:
             **kw,
         }
 
+    def req(did: str, subject_key: str, requested_at: str, sla_days: int | None) -> dict:
+        return {
+            "deletion_id": did,
+            "subject_key": subject_key,
+            "subject_type": "customer",
+            "requested_at": requested_at,
+            "sla_days": sla_days,
+        }
+
     return [
         DeletionCase(
-            request={
-                "deletion_id": "del-001",
-                "subject_key": "sk_3f9a1c0d7e2b4a61c0ffee0011223344",
-                "subject_type": "customer",
-                "requested_at": "2026-02-01T00:00:00",
-                "sla_days": 30,
-            },
+            request=req(
+                "del-001", "sk_3f9a1c0d7e2b4a61c0ffee0011223344", "2026-02-01T00:00:00", 30
+            ),
             events=[
                 ev("del-001", "scheduled", 0),
                 ev("del-001", "started", 1),
@@ -254,13 +259,9 @@ def deletions() -> list[DeletionCase]:
             ],
         ),
         DeletionCase(
-            request={
-                "deletion_id": "del-002",
-                "subject_key": "sk_8b2e77aa01c94f3d5566778899aabbcc",
-                "subject_type": "customer",
-                "requested_at": "2026-02-01T00:00:00",
-                "sla_days": 14,
-            },
+            request=req(
+                "del-002", "sk_8b2e77aa01c94f3d5566778899aabbcc", "2026-02-01T00:00:00", 14
+            ),
             events=[
                 ev("del-002", "scheduled", 0),
                 ev("del-002", "started", 5),
@@ -305,13 +306,9 @@ def deletions() -> list[DeletionCase]:
             ],
         ),
         DeletionCase(
-            request={
-                "deletion_id": "del-003",
-                "subject_key": "sk_51d0c3e9aa7f2b18deadbeef01234567",
-                "subject_type": "customer",
-                "requested_at": "2026-02-20T09:00:00",
-                "sla_days": None,
-            },
+            request=req(
+                "del-003", "sk_51d0c3e9aa7f2b18deadbeef01234567", "2026-02-20T09:00:00", None
+            ),
             events=[ev("del-003", "scheduled", 19.5)],
             anomalies=[
                 {
