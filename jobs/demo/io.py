@@ -84,8 +84,12 @@ class JsonlFile:
         ``bad`` is the raw text, or a record written as ``json.dumps(bad, sort_keys=True)``.
         """
         for bad, reason, detail in faults:
-            raw = bad if isinstance(bad, str) else json.dumps(bad, sort_keys=True)
-            self.inject(rng, raw, reason, detail)
+            self.inject_json(rng, bad, reason, detail)
+
+    def inject_json(self, rng: random.Random, bad: Any, reason: str, detail: str) -> None:
+        """Insert one bad line: ``bad`` as raw text, or a record as JSON (sorted keys)."""
+        raw = bad if isinstance(bad, str) else json.dumps(bad, sort_keys=True)
+        self.inject(rng, raw, reason, detail)
 
     @property
     def rel(self) -> str:

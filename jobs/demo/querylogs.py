@@ -215,14 +215,14 @@ def build_query_logs(
             "default_schema": None,
             "status": "ok",
         }
-        f.inject(rng, truncated(sample), "truncated_json", "line cut in the middle")
+        f.inject_json(rng, truncated(sample), "truncated_json", "line cut in the middle")
         # each fault's query id is drawn just before it is injected (the order of rng calls)
         missing = dict(without(sample, "started_at"), query_id=qid())
-        f.inject_all(rng, [(missing, "missing_field", "required field started_at absent")])
+        f.inject_json(rng, missing, "missing_field", "required field started_at absent")
         bad_ts = dict(sample, query_id=qid(), started_at="2026-13-45T25:61:00Z")
-        f.inject_all(rng, [(bad_ts, "bad_timestamp", "started_at is not a timestamp")])
+        f.inject_json(rng, bad_ts, "bad_timestamp", "started_at is not a timestamp")
         bad_enum = dict(sample, query_id=qid(), status="finished-ish")
-        f.inject_all(rng, [(bad_enum, "bad_enum", "status not in ok|failed|null")])
+        f.inject_json(rng, bad_enum, "bad_enum", "status not in ok|failed|null")
     rw_sample = {
         "job_id": "etl.broken/0",
         "table": "staging.crm_notes",

@@ -252,8 +252,8 @@ def build_openlineage(
         ],
     )
     types = "START|RUNNING|COMPLETE|ABORT|FAIL|OTHER"
-    superset.inject_all(
-        rng, [(dict(sample, eventType="FINISHED"), "bad_enum", f"eventType not in {types}")]
+    superset.inject_json(
+        rng, dict(sample, eventType="FINISHED"), "bad_enum", f"eventType not in {types}"
     )
     truth = {
         "table_flows": [{"source": s, "target": t, "job": j} for s, t, j in sorted(table_flows)],
