@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from audits.lifecycle.time import MICROS_PER_DAY, micros_lit, ts_lit
+from audits.messages import message
 from lineage.graph.nodes import node_col, node_parts, with_node_parts
 from lineage.graph.search import closure
 
@@ -388,12 +389,8 @@ def residual_findings(
         F.col("deleted_at").cast("timestamp").alias("deleted_at"),
         overdue.alias("days_overdue"),
         F.lit("residual").alias("status"),
-        F.concat(
-            F.col("rows_found").cast("string"),
-            F.lit(" row(s) still hold the subject's identifier in "),
-            F.col("asset"),
-            F.lit("."),
-            F.col("column"),
+        message(
+            "{rows_found} row(s) still hold the subject's identifier in {asset}.{column}"
         ).alias("detail"),
     )
     if unverifiable is not None:

@@ -35,6 +35,7 @@ from audits.lifecycle.time import (
     parse_duration,
     to_utc,
 )
+from audits.messages import message
 from core.categories import most_specific
 
 #: Columns of the ``retention_violations`` table.
@@ -174,15 +175,10 @@ def table_retention_violations(
         "rows_over",
         days_over.alias("days_over"),
         F.lit("rows").alias("kind"),
-        F.concat(
-            F.col("rows_over").cast("string"),
-            F.lit(" row(s) with "),
-            F.col("column"),
-            F.lit(" older than "),
-            F.col("_days").cast("string"),
-            F.lit(" days (before "),
-            F.date_format(F.timestamp_micros(limit), "yyyy-MM-dd'T'HH:mm:ss'Z'"),
-            F.lit(f") as of {_iso(cutoff)}"),
+        message(
+            "{rows_over} row(s) with {column} older than {_days} days (before {limit}) as of {as_of}",
+            limit=F.date_format(F.timestamp_micros(limit), "yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            as_of=F.lit(_iso(cutoff)),
         ).alias("detail"),
     )
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from jobs.errors import ComplianceError, ConfigError, LockError, UsageError
 from lineage.graph.errors import GraphError
@@ -416,68 +417,72 @@ def _keyring(ctx):
     return FileKeyring(ctx.cfg.keys.dir)
 
 
-def cmd_purge(args: argparse.Namespace) -> int:
-    from jobs.commands.purge import purge
+def _locked_report(args: argparse.Namespace, work: Callable[[Any], Any]) -> Any:
+    """Run ``work(ctx)`` holding the warehouse lock and print the report it returns."""
     from jobs.runner import warehouse_lock
 
     ctx = _context(args)
     with warehouse_lock(ctx.cfg.home, ctx.log):
-        report = purge(
+        report = work(ctx)
+    print(report.text())
+    return report
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from jobs.commands.purge import purge
+
+    _locked_report(
+        args,
+        lambda ctx: purge(
             ctx,
             deletion_id=args.deletion_id,
             all_findings=args.all_findings,
             dry_run=args.dry_run,
             keyring=_keyring(ctx),
             allow_stale=args.allow_stale_findings,
-        )
-    print(report.text())
+        ),
+    )
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from jobs.commands.restore import restore
-    from jobs.runner import warehouse_lock
 
-    ctx = _context(args)
-    with warehouse_lock(ctx.cfg.home, ctx.log):
-        report = restore(ctx, args.deletion_id, keyring=_keyring(ctx))
-    print(report.text())
+    report = _locked_report(args, lambda ctx: restore(ctx, args.deletion_id, keyring=_keyring(ctx)))
     return report.exit_code
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:
     from jobs.commands.vacuum import vacuum_audited
-    from jobs.runner import warehouse_lock
 
-    ctx = _context(args)
-    with warehouse_lock(ctx.cfg.home, ctx.log):
-        report = vacuum_audited(
+    _locked_report(
+        args,
+        lambda ctx: vacuum_audited(
             ctx, tables=args.table, retention_hours=args.retention_hours, force=args.force
-        )
-    print(report.text())
+        ),
+    )
     return 0
 
 
 def cmd_reland(args: argparse.Namespace) -> int:
     from jobs.commands.reland import landing_kinds, reland
-    from jobs.runner import warehouse_lock
 
     if args.kind is not None and args.kind not in landing_kinds():
         raise UsageError(
             f"reland: --kind {args.kind} is not an input kind of the landing "
             f"(one of {', '.join(landing_kinds())})"
         )
-    ctx = _context(args)
-    with warehouse_lock(ctx.cfg.home, ctx.log):
-        report = reland(
+    _locked_report(
+        args,
+        lambda ctx: reland(
             ctx,
             kind=args.kind,
             source=args.source,
             reason=args.reason,
             rejected_on=args.rejected_on,
             dry_run=args.dry_run,
-        )
-    print(report.text())
+        ),
+    )
     return 0
 
 

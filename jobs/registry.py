@@ -46,6 +46,11 @@ def _t(name: str, doc: str, keys: tuple[str, ...] = (), run_date: str | None = N
     return TableSpec(name, doc, keys, run_date, SCHEMAS[name])
 
 
+def _nightly(name: str, doc: str) -> TableSpec:
+    """A table whose ``run_date`` slice each nightly run replaces."""
+    return _t(name, doc, run_date="run_date")
+
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -109,49 +114,25 @@ TABLES: dict[str, TableSpec] = {
         _t("columns", "a column of an asset with its data category", ("asset_id", "column")),
         _t("probe_flows", "a flow confirmed by runtime probe samples"),
         _t("flows_not_observed", "a declared flow the probes never saw"),
-        _t(
-            "lineage_closure",
-            "a reachable (source, target) pair of one night with its best path",
-            run_date="run_date",
+        _nightly(
+            "lineage_closure", "a reachable (source, target) pair of one night with its best path"
         ),
-        _t(
-            "policy_violations",
-            "a flow of a protected category into a forbidden zone",
-            run_date="run_date",
-        ),
-        _t("new_flows", "a flow not in the previous night's closure", run_date="run_date"),
+        _nightly("policy_violations", "a flow of a protected category into a forbidden zone"),
+        _nightly("new_flows", "a flow not in the previous night's closure"),
         _t("review_decisions", "a reviewer's include/exclude decision on a node"),
-        _t(
-            "deletion_anomalies",
-            "a lifecycle anomaly of one deletion on one night",
-            run_date="run_date",
+        _nightly("deletion_anomalies", "a lifecycle anomaly of one deletion on one night"),
+        _nightly("retention_violations", "rows kept past their data category's retention"),
+        _nightly("residual_findings", "a residual-scan result for one deletion and table"),
+        _nightly(
+            "residual_scans", "what the residual scan read for one deletion and target column"
         ),
-        _t(
-            "retention_violations",
-            "rows kept past their data category's retention",
-            run_date="run_date",
-        ),
-        _t(
-            "residual_findings",
-            "a residual-scan result for one deletion and table",
-            run_date="run_date",
-        ),
-        _t(
-            "residual_scans",
-            "what the residual scan read for one deletion and target column",
-            run_date="run_date",
-        ),
-        _t("annotation_findings", "a deletion-annotation finding (DELF)", run_date="run_date"),
+        _nightly("annotation_findings", "a deletion-annotation finding (DELF)"),
         _t(
             "restoration_log",
             "an encrypted removed row (purge), restorable while its key lives",
             ("entry_id",),
         ),
-        _t(
-            "restoration_log_health",
-            "the nightly verification of the restoration log",
-            run_date="run_date",
-        ),
+        _nightly("restoration_log_health", "the nightly verification of the restoration log"),
         _t("purge_journal", "a purge attempt per deletion and table", ("purge_id", "deletion_id")),
         _t("restore_journal", "the outcome of restoring one entry"),
         _t("run_manifest", "one nightly step of one run date", ("job", "run_date")),

@@ -7,8 +7,10 @@ Run ``python -m reports.sample OUT_DIR`` to render the sample nightly report.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from reports import sections as sec
 from reports.model import DataMap, DeletionCase, GraphView, ImpactReport, NightlyReport
@@ -223,59 +225,72 @@ def datamap() -> DataMap:
 def deletions() -> list[DeletionCase]:
     """Three deletion requests: one clean, one late with residuals, one overdue."""
 
-    def ev(did: str, event: str, day: float, **kw: object) -> dict:
-        return {
+    def case(
+        did: str,
+        subject_key: str,
+        requested_at: str,
+        sla_days: int | None,
+        events: Sequence[tuple[Any, ...]],
+        anomalies: Sequence[dict[str, Any]] = (),
+        **rest: Any,
+    ) -> DeletionCase:
+        """A customer's deletion request; each event is (event, day after 2026-02-01, fields)."""
+        request = {
             "deletion_id": did,
-            "object_key": "sk_0b1ec7",
-            "object_type": "user",
-            "event": event,
-            "ts": datetime(2026, 2, 1) + timedelta(days=day),
-            **kw,
+            "subject_key": subject_key,
+            "subject_type": "customer",
+            "requested_at": requested_at,
+            "sla_days": sla_days,
         }
+        rows = [
+            {
+                "deletion_id": did,
+                "object_key": "sk_0b1ec7",
+                "object_type": "user",
+                "event": e[0],
+                "ts": datetime(2026, 2, 1) + timedelta(days=e[1]),
+                **(e[2] if len(e) > 2 else {}),
+            }
+            for e in events
+        ]
+        found = [{"deletion_id": did, **a} for a in anomalies]
+        return DeletionCase(request=request, events=rows, anomalies=found, **rest)
 
     return [
-        DeletionCase(
-            request={
-                "deletion_id": "del-001",
-                "subject_key": "sk_3f9a1c0d7e2b4a61c0ffee0011223344",
-                "subject_type": "customer",
-                "requested_at": "2026-02-01T00:00:00",
-                "sla_days": 30,
-            },
-            events=[
-                ev("del-001", "scheduled", 0),
-                ev("del-001", "started", 1),
-                ev("del-001", "progress", 2, points_deleted=120),
-                ev("del-001", "completed", 3, points_deleted=12),
+        case(
+            "del-001",
+            "sk_3f9a1c0d7e2b4a61c0ffee0011223344",
+            "2026-02-01T00:00:00",
+            30,
+            [
+                ("scheduled", 0),
+                ("started", 1),
+                ("progress", 2, {"points_deleted": 120}),
+                ("completed", 3, {"points_deleted": 12}),
             ],
             residuals=[
                 {"asset": "dw.dim_customer", "column": "customer_id", "rows_found": 0},
                 {"asset": "ml.churn_model", "column": "customer_id", "rows_found": 0},
             ],
         ),
-        DeletionCase(
-            request={
-                "deletion_id": "del-002",
-                "subject_key": "sk_8b2e77aa01c94f3d5566778899aabbcc",
-                "subject_type": "customer",
-                "requested_at": "2026-02-01T00:00:00",
-                "sla_days": 14,
-            },
-            events=[
-                ev("del-002", "scheduled", 0),
-                ev("del-002", "started", 5),
-                ev(
-                    "del-002",
+        case(
+            "del-002",
+            "sk_8b2e77aa01c94f3d5566778899aabbcc",
+            "2026-02-01T00:00:00",
+            14,
+            [
+                ("scheduled", 0),
+                ("started", 5),
+                (
                     "exception",
                     6,
-                    detail="timeout writing to dw.dim_customer (contact jane@example.com)",
+                    {"detail": "timeout writing to dw.dim_customer (contact jane@example.com)"},
                 ),
-                ev("del-002", "rerun", 7),
-                ev("del-002", "completed", 20, points_deleted=40),
+                ("rerun", 7),
+                ("completed", 20, {"points_deleted": 40}),
             ],
             anomalies=[
                 {
-                    "deletion_id": "del-002",
                     "check": "not_started_on_time",
                     "detail": "started 5 days after scheduling",
                     "first_detected": "2026-02-04",
@@ -304,18 +319,14 @@ def deletions() -> list[DeletionCase]:
                 }
             ],
         ),
-        DeletionCase(
-            request={
-                "deletion_id": "del-003",
-                "subject_key": "sk_51d0c3e9aa7f2b18deadbeef01234567",
-                "subject_type": "customer",
-                "requested_at": "2026-02-20T09:00:00",
-                "sla_days": None,
-            },
-            events=[ev("del-003", "scheduled", 19.5)],
+        case(
+            "del-003",
+            "sk_51d0c3e9aa7f2b18deadbeef01234567",
+            "2026-02-20T09:00:00",
+            None,
+            [("scheduled", 19.5)],
             anomalies=[
                 {
-                    "deletion_id": "del-003",
                     "check": "not_completed",
                     "detail": "no completion 22 days after request",
                     "first_detected": "2026-03-12",

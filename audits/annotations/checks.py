@@ -40,6 +40,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from audits.annotations.sections import Annotations, EdgeAnnotation, as_annotations
+from audits.messages import message
 
 if TYPE_CHECKING:
     from audits.annotations.heuristics import HeuristicOptions
@@ -261,17 +262,9 @@ def dangling_edges(inventory: DataFrame) -> DataFrame:
         F.lit("dangling_edges").alias("finding"),
         "edge_type",
         F.col("src_type").alias("object_type"),
-        F.concat(
-            F.col("n").cast("string"),
-            F.lit(" edge(s) still exist after their "),
-            F.col("src_type"),
-            F.lit(" was deleted, e.g. "),
-            F.col("ex.src_key"),
-            F.lit(" -> "),
-            F.col("ex.dst_key"),
-            F.lit(" ("),
-            F.col("ex.dst_type"),
-            F.lit(")"),
+        message(
+            "{n} edge(s) still exist after their {src_type} was deleted,"
+            " e.g. {ex.src_key} -> {ex.dst_key} ({ex.dst_type})"
         ).alias("detail"),
     )
 

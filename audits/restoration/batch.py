@@ -199,14 +199,7 @@ def make_decryptor(keys_by_id: Mapping[str, RestorationKey]) -> BatchFn:
         ``Iterator[pa.RecordBatch] -> Iterator[pa.RecordBatch]`` for ``df.mapInArrow``; it never
         raises on a bad entry (``status`` says ``expired`` or ``tampered``, ``detail`` why).
     """
-    keys = dict(keys_by_id)
-
-    def decrypt_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        subs: dict[str, _SubKeys] = {}
-        for batch in batches:
-            yield _decrypt_batch(batch, keys, subs, plaintext=True)
-
-    return decrypt_batches
+    return _batch_opener(keys_by_id, plaintext=True)
 
 
 def make_verifier(keys_by_id: Mapping[str, RestorationKey]) -> BatchFn:
@@ -216,14 +209,20 @@ def make_verifier(keys_by_id: Mapping[str, RestorationKey]) -> BatchFn:
     audit of the log never materialises personal data. ``status`` is ``ok`` for an entry that
     verifies under a live key.
     """
+    return _batch_opener(keys_by_id, plaintext=False)
+
+
+def _batch_opener(keys_by_id: Mapping[str, RestorationKey], *, plaintext: bool) -> BatchFn:
+    """The ``mapInArrow`` function of :func:`make_decryptor` (``plaintext``) and
+    :func:`make_verifier`: sub-keys derived once per key id and task."""
     keys = dict(keys_by_id)
 
-    def verify_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def open_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         subs: dict[str, _SubKeys] = {}
         for batch in batches:
-            yield _decrypt_batch(batch, keys, subs, plaintext=False)
+            yield _decrypt_batch(batch, keys, subs, plaintext=plaintext)
 
-    return verify_batches
+    return open_batches
 
 
 def _decrypt_batch(

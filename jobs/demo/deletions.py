@@ -8,13 +8,12 @@ after 24 h, 3 progress events, complete within 30 days, 5 exceptions).
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from jobs.demo.io import JsonlFile, iso
+from jobs.demo.io import JsonlFile, iso, truncated, without
 from jobs.demo.population import Customer
 
 HOSTILE_DETAIL = "ShardError: <script>alert('detail')</script> & <b>unescaped</b>"
@@ -221,39 +220,23 @@ def write_deletion_inputs(
         req.add(request)
     base = dict(normal.events[-1])
     midnight = datetime.combine(as_of, time(), tzinfo=UTC)
-    evf.inject(
+    future = iso(midnight + timedelta(days=10))
+    unknown = "deletion del-999999 has no request"
+    events = "scheduled|started|progress|rerun|exception|completed"
+    evf.inject_all(
         rng,
-        json.dumps(dict(base, deletion_id="del-999999"), sort_keys=True),
-        "unknown_deletion_id",
-        "deletion del-999999 has no request",
-    )
-    evf.inject(
-        rng,
-        json.dumps(
-            dict(base, event="progress", ts=iso(midnight + timedelta(days=10))), sort_keys=True
-        ),
-        "future_timestamp",
-        "ts after the run date",
-    )
-    evf.inject(
-        rng,
-        json.dumps(dict(base, event="progress", points_deleted=-40), sort_keys=True),
-        "negative_points",
-        "points_deleted < 0",
-    )
-    evf.inject(
-        rng,
-        json.dumps(dict(base, event="paused"), sort_keys=True),
-        "bad_enum",
-        "event not in scheduled|started|progress|rerun|exception|completed",
-    )
-    text = json.dumps(base, sort_keys=True)
-    evf.inject(rng, text[: len(text) // 2], "truncated_json", "line cut in the middle")
-    evf.inject(
-        rng,
-        json.dumps({k: v for k, v in base.items() if k != "deletion_id"}, sort_keys=True),
-        "missing_field",
-        "deletion_id absent",
+        [
+            (dict(base, deletion_id="del-999999"), "unknown_deletion_id", unknown),
+            (dict(base, event="progress", ts=future), "future_timestamp", "ts after the run date"),
+            (
+                dict(base, event="progress", points_deleted=-40),
+                "negative_points",
+                "points_deleted < 0",
+            ),
+            (dict(base, event="paused"), "bad_enum", f"event not in {events}"),
+            (truncated(base), "truncated_json", "line cut in the middle"),
+            (without(base, "deletion_id"), "missing_field", "deletion_id absent"),
+        ],
     )
     rbase = {
         "deletion_id": "del-bad",
@@ -262,23 +245,17 @@ def write_deletion_inputs(
         "requested_at": iso(midnight - timedelta(days=3)),
         "sla_days": 30,
     }
-    req.inject(
+    req.inject_all(
         rng,
-        json.dumps({k: v for k, v in rbase.items() if k != "subject_id"}, sort_keys=True),
-        "missing_field",
-        "subject_id absent",
-    )
-    req.inject(
-        rng,
-        json.dumps(dict(rbase, requested_at="not a date"), sort_keys=True),
-        "bad_timestamp",
-        "requested_at is not ISO-8601",
-    )
-    req.inject(
-        rng,
-        json.dumps(dict(rbase, sla_days="thirty"), sort_keys=True),
-        "bad_type",
-        "sla_days is not an integer",
+        [
+            (without(rbase, "subject_id"), "missing_field", "subject_id absent"),
+            (
+                dict(rbase, requested_at="not a date"),
+                "bad_timestamp",
+                "requested_at is not ISO-8601",
+            ),
+            (dict(rbase, sla_days="thirty"), "bad_type", "sla_days is not an integer"),
+        ],
     )
     anomalies = [
         {"deletion_id": d.deletion_id, "scenario": d.scenario, "check": c}

@@ -8,13 +8,12 @@ sources, or to an object of the same type.
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from jobs.demo.deletions import Deletion, user_object_id
-from jobs.demo.io import JsonlFile, iso
+from jobs.demo.io import JsonlFile, iso, truncated, without
 from jobs.demo.population import Customer
 
 OBJECTS: dict[str, str] = {
@@ -198,19 +197,13 @@ def build_edge_inventory(
     ):
         f.add(e)
     sample = dict(kept[0])
-    text = json.dumps(sample, sort_keys=True)
-    f.inject(rng, text[: len(text) // 2], "truncated_json", "line cut in the middle")
-    f.inject(
+    f.inject_all(
         rng,
-        json.dumps(dict(sample, deleted_src="yes"), sort_keys=True),
-        "bad_type",
-        "deleted_src is not a boolean",
-    )
-    f.inject(
-        rng,
-        json.dumps({k: v for k, v in sample.items() if k != "edge_type"}, sort_keys=True),
-        "missing_field",
-        "edge_type absent",
+        [
+            (truncated(sample), "truncated_json", "line cut in the middle"),
+            (dict(sample, deleted_src="yes"), "bad_type", "deleted_src is not a boolean"),
+            (without(sample, "edge_type"), "missing_field", "edge_type absent"),
+        ],
     )
     truth = {
         "dangling": [

@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,17 @@ import yaml
 def dumps(obj: Any) -> str:
     """The one deterministic JSON serialisation used for every input line (sorted keys)."""
     return json.dumps(obj, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
+
+
+def without(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """A copy of ``obj`` with ``key`` left out (order kept)."""
+    return {k: v for k, v in obj.items() if k != key}
+
+
+def truncated(obj: Any, parts: int = 2) -> str:
+    """The first ``1/parts`` of ``obj``'s JSON (sorted keys): a line cut in the middle."""
+    text = json.dumps(obj, sort_keys=True)
+    return text[: len(text) // parts]
 
 
 def iso(ts: datetime) -> str:
@@ -65,6 +77,19 @@ class JsonlFile:
     def inject(self, rng: random.Random, raw: str, reason: str, detail: str) -> None:
         """Insert a bad line at a random position (positions are fixed at write time)."""
         self.lines.insert(rng.randint(0, len(self.lines)), BadLine(raw, reason, detail))
+
+    def inject_all(self, rng: random.Random, faults: Iterable[tuple[Any, str, str]]) -> None:
+        """Insert bad lines in order, each ``(bad, reason, detail)``.
+
+        ``bad`` is the raw text, or a record written as ``json.dumps(bad, sort_keys=True)``.
+        """
+        for bad, reason, detail in faults:
+            self.inject_json(rng, bad, reason, detail)
+
+    def inject_json(self, rng: random.Random, bad: Any, reason: str, detail: str) -> None:
+        """Insert one bad line: ``bad`` as raw text, or a record as JSON (sorted keys)."""
+        raw = bad if isinstance(bad, str) else json.dumps(bad, sort_keys=True)
+        self.inject(rng, raw, reason, detail)
 
     @property
     def rel(self) -> str:

@@ -8,7 +8,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from jobs.demo.io import JsonlFile, iso
+from jobs.demo.io import JsonlFile, iso, truncated, without
 from jobs.demo.model import Company
 from jobs.demo.sql import UNPARSEABLE_SQL, render_statement
 
@@ -215,47 +215,30 @@ def build_query_logs(
             "default_schema": None,
             "status": "ok",
         }
-        full = json.dumps(sample, sort_keys=True)
-        f.inject(rng, full[: len(full) // 2], "truncated_json", "line cut in the middle")
-        missing = {k: v for k, v in sample.items() if k != "started_at"}
-        missing["query_id"] = qid()
-        f.inject(
-            rng,
-            json.dumps(missing, sort_keys=True),
-            "missing_field",
-            "required field started_at absent",
-        )
+        f.inject_json(rng, truncated(sample), "truncated_json", "line cut in the middle")
+        # each fault's query id is drawn just before it is injected (the order of rng calls)
+        missing = dict(without(sample, "started_at"), query_id=qid())
+        f.inject_json(rng, missing, "missing_field", "required field started_at absent")
         bad_ts = dict(sample, query_id=qid(), started_at="2026-13-45T25:61:00Z")
-        f.inject(
-            rng,
-            json.dumps(bad_ts, sort_keys=True),
-            "bad_timestamp",
-            "started_at is not a timestamp",
-        )
+        f.inject_json(rng, bad_ts, "bad_timestamp", "started_at is not a timestamp")
         bad_enum = dict(sample, query_id=qid(), status="finished-ish")
-        f.inject(
-            rng, json.dumps(bad_enum, sort_keys=True), "bad_enum", "status not in ok|failed|null"
-        )
+        f.inject_json(rng, bad_enum, "bad_enum", "status not in ok|failed|null")
     rw_sample = {
         "job_id": "etl.broken/0",
         "table": "staging.crm_notes",
         "engine": "hive",
         "started_at": iso(_ts(as_of - timedelta(days=3), 2, 0, 0)),
     }
-    rw.inject(
+    rw.inject_all(
         rng,
-        json.dumps(dict(rw_sample, action="DELETE"), sort_keys=True),
-        "bad_enum",
-        "action not in READ|WRITE",
-    )
-    rw.inject(
-        rng,
-        json.dumps(
-            {k: v for k, v in dict(rw_sample, action="READ").items() if k != "started_at"},
-            sort_keys=True,
-        ),
-        "missing_field",
-        "required field started_at absent",
+        [
+            (dict(rw_sample, action="DELETE"), "bad_enum", "action not in READ|WRITE"),
+            (
+                without(dict(rw_sample, action="READ"), "started_at"),
+                "missing_field",
+                "required field started_at absent",
+            ),
+        ],
     )
     out = [*files.values(), rw]
     return out, {"unparseable_sql": unparseable, "nightly_days": days}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.demo.company import FAILED_RUN_TARGET
-from jobs.demo.io import JsonlFile, iso, iso_ms, write_yaml
+from jobs.demo.io import JsonlFile, iso, iso_ms, truncated, without, write_yaml
 from jobs.demo.model import Company, Statement
 from jobs.demo.sql import statement_flows
 
@@ -62,11 +62,42 @@ def _column_facet(st: Statement) -> dict[str, Any]:
             ].append(entry)
         else:
             dataset.append(entry)
+    return _lineage_facet(fields, dataset)
+
+
+def _lineage_facet(fields: dict[str, Any], dataset: list[dict[str, Any]]) -> dict[str, Any]:
+    """An OpenLineage column lineage dataset facet."""
     return {
         "_producer": PRODUCER,
         "_schemaURL": COLUMN_FACET_URL,
         "fields": fields,
         "dataset": dataset,
+    }
+
+
+def _identity_flow(
+    fields: dict[str, Any],
+    column_flows: dict[tuple[str, str, str, str], dict[str, Any]],
+    source: tuple[str, str, str],
+    target: tuple[str, str],
+    job: str,
+) -> None:
+    """Declare ``source`` (namespace, table, field) copied as is into ``target`` (table, column).
+
+    Adds the input field to the facet's ``fields`` and the flow to the ground truth.
+    """
+    ns, table, field = source
+    tr = {"type": "DIRECT", "subtype": "IDENTITY", "description": "", "masking": False}
+    entry = {"namespace": ns, "name": table, "field": field, "transformations": [tr]}
+    fields.setdefault(target[1], {"inputFields": []})["inputFields"].append(entry)
+    src, dst = f"{table}.{field}", f"{target[0]}.{target[1]}"
+    column_flows[(src, dst, "DIRECT", "IDENTITY")] = {
+        "source": src,
+        "target": dst,
+        "type": "DIRECT",
+        "subtype": "IDENTITY",
+        "masking": False,
+        "job": job,
     }
 
 
@@ -155,37 +186,8 @@ def build_openlineage(
             for table, cols in d.reads:
                 table_flows.add((table, d.name, f"bi.refresh.{d.name.split('.', 1)[1]}"))
                 for c in cols:
-                    fields.setdefault(c, {"inputFields": []})["inputFields"].append(
-                        {
-                            "namespace": TABLE_NS,
-                            "name": table,
-                            "field": c,
-                            "transformations": [
-                                {
-                                    "type": "DIRECT",
-                                    "subtype": "IDENTITY",
-                                    "description": "",
-                                    "masking": False,
-                                }
-                            ],
-                        }
-                    )
-                    column_flows[(f"{table}.{c}", f"{d.name}.{c}", "DIRECT", "IDENTITY")] = {
-                        "source": f"{table}.{c}",
-                        "target": f"{d.name}.{c}",
-                        "type": "DIRECT",
-                        "subtype": "IDENTITY",
-                        "masking": False,
-                        "job": d.name,
-                    }
-            facet = {
-                "columnLineage": {
-                    "_producer": PRODUCER,
-                    "_schemaURL": COLUMN_FACET_URL,
-                    "fields": fields,
-                    "dataset": [],
-                }
-            }
+                    _identity_flow(fields, column_flows, (TABLE_NS, table, c), (d.name, c), d.name)
+            facet = {"columnLineage": _lineage_facet(fields, [])}
             for ev in _events(
                 f"bi.refresh.{d.name.split('.', 1)[1]}",
                 BI_NS,
@@ -201,45 +203,11 @@ def build_openlineage(
         for target, cols in sorted(_SERVICE_FLOWS.items()):
             fields = {}
             for src, col in cols:
-                fields[col] = {
-                    "inputFields": [
-                        {
-                            "namespace": API_NS,
-                            "name": "api.signup",
-                            "field": src,
-                            "transformations": [
-                                {
-                                    "type": "DIRECT",
-                                    "subtype": "IDENTITY",
-                                    "description": "",
-                                    "masking": False,
-                                }
-                            ],
-                        }
-                    ]
-                }
-                column_flows[(f"api.signup.{src}", f"{target}.{col}", "DIRECT", "IDENTITY")] = {
-                    "source": f"api.signup.{src}",
-                    "target": f"{target}.{col}",
-                    "type": "DIRECT",
-                    "subtype": "IDENTITY",
-                    "masking": False,
-                    "job": SERVICE_JOB,
-                }
+                source = (API_NS, "api.signup", src)
+                _identity_flow(fields, column_flows, source, (target, col), SERVICE_JOB)
             table_flows.add(("api.signup", target, SERVICE_JOB))
             outputs.append(
-                _dataset(
-                    TABLE_NS,
-                    target,
-                    {
-                        "columnLineage": {
-                            "_producer": PRODUCER,
-                            "_schemaURL": COLUMN_FACET_URL,
-                            "fields": fields,
-                            "dataset": [],
-                        }
-                    },
-                )
+                _dataset(TABLE_NS, target, {"columnLineage": _lineage_facet(fields, [])})
             )
         for ev in _events(
             SERVICE_JOB,
@@ -271,25 +239,21 @@ def build_openlineage(
         [_dataset(TABLE_NS, "staging.crm_notes")],
         [_dataset(TABLE_NS, "analytics.crm_notes_daily")],
     )[1]
-    text = json.dumps(sample, sort_keys=True)
-    airflow.inject(rng, text[: len(text) // 3], "truncated_json", "line cut in the middle")
-    airflow.inject(
+    airflow.inject_all(
         rng,
-        json.dumps({k: v for k, v in sample.items() if k != "eventType"}, sort_keys=True),
-        "missing_field",
-        "eventType absent",
+        [
+            (truncated(sample, 3), "truncated_json", "line cut in the middle"),
+            (without(sample, "eventType"), "missing_field", "eventType absent"),
+            (
+                dict(sample, eventTime="yesterday at noon"),
+                "bad_timestamp",
+                "eventTime is not ISO-8601",
+            ),
+        ],
     )
-    airflow.inject(
-        rng,
-        json.dumps(dict(sample, eventTime="yesterday at noon"), sort_keys=True),
-        "bad_timestamp",
-        "eventTime is not ISO-8601",
-    )
-    superset.inject(
-        rng,
-        json.dumps(dict(sample, eventType="FINISHED"), sort_keys=True),
-        "bad_enum",
-        "eventType not in START|RUNNING|COMPLETE|ABORT|FAIL|OTHER",
+    types = "START|RUNNING|COMPLETE|ABORT|FAIL|OTHER"
+    superset.inject_json(
+        rng, dict(sample, eventType="FINISHED"), "bad_enum", f"eventType not in {types}"
     )
     truth = {
         "table_flows": [{"source": s, "target": t, "job": j} for s, t, j in sorted(table_flows)],
@@ -474,25 +438,14 @@ def build_probes(
         "field": "email",
         "value_hashes": [h("x")],
     }
-    text = json.dumps(sample, sort_keys=True)
-    f.inject(rng, text[:40], "truncated_json", "line cut in the middle")
-    f.inject(
+    f.inject_all(
         rng,
-        json.dumps(dict(sample, role="middle"), sort_keys=True),
-        "bad_enum",
-        "role not in source|sink",
-    )
-    f.inject(
-        rng,
-        json.dumps({k: v for k, v in sample.items() if k != "request_id"}, sort_keys=True),
-        "missing_field",
-        "request_id absent",
-    )
-    f.inject(
-        rng,
-        json.dumps(dict(sample, ts="32/11/2026"), sort_keys=True),
-        "bad_timestamp",
-        "ts is not ISO-8601",
+        [
+            (json.dumps(sample, sort_keys=True)[:40], "truncated_json", "line cut in the middle"),
+            (dict(sample, role="middle"), "bad_enum", "role not in source|sink"),
+            (without(sample, "request_id"), "missing_field", "request_id absent"),
+            (dict(sample, ts="32/11/2026"), "bad_timestamp", "ts is not ISO-8601"),
+        ],
     )
     flows = [
         {"source": s, "target": t, "match": m, "observations": c}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from audits.detection import detection_dates
@@ -198,6 +198,36 @@ def _with_finding_dates(
     ]
 
 
+def _history_entry(
+    action: str,
+    ts: Any,
+    asset: str,
+    rows: int,
+    entry_id: str | None = None,
+    key_id: str | None = None,
+) -> dict[str, Any]:
+    """One row of a deletion's purge/restore history."""
+    return {
+        "action": action,
+        "ts": ts,
+        "asset": asset,
+        "rows": rows,
+        "entry_id": entry_id,
+        "key_id": key_id,
+    }
+
+
+def _per_table(df: DataFrame, ids: DataFrame, by: str, ts: Column) -> list[dict[str, Any]]:
+    """``df``'s rows of the deletions in ``ids``, counted (``rows``) per deletion id, table and
+    ``by``, with ``ts`` as ``ts``; sorted by deletion id, ts and table."""
+    g = (
+        df.join(F.broadcast(ids), "deletion_id")
+        .groupBy("deletion_id", "table", by)
+        .agg(ts.alias("ts"), F.count(F.lit(1)).alias("rows"))
+    )
+    return collect(g, ["deletion_id", "ts", "table"], MAX_CASES * 50)
+
+
 def purge_history(ctx: JobContext, ids: DataFrame) -> dict[str, list[dict[str, Any]]]:
     """Purges (``purge_journal``, else ``restoration_log``) and restores per deletion id, with the
     status of the key that encrypts the purged rows (``active`` or ``destroyed``)."""
@@ -209,62 +239,27 @@ def purge_history(ctx: JobContext, ids: DataFrame) -> dict[str, list[dict[str, A
         ctx.store.read(JOURNAL_TABLE, missing_ok=True),
         ctx.store.read(LOG_TABLE, missing_ok=True),
     )
-    purges: list[dict[str, Any]] = []
+    purges: list[tuple[str, dict[str, Any]]] = []
     if journal is not None:
         j = journal.filter(F.col("state") == "committed").join(F.broadcast(ids), "deletion_id")
         for r in collect(j, ["deletion_id", "started_at", "table"], MAX_CASES * 50):
             when = r["started_at"] or r["committed_at"]
-            purges.append(
-                {
-                    "deletion_id": r["deletion_id"],
-                    "action": "purged",
-                    "ts": r["committed_at"] or r["started_at"],
-                    "asset": r["table"],
-                    "rows": r["entries"],
-                    "entry_id": r["purge_id"],
-                    "key_id": key_id_for(when.date()) if when else None,
-                }
-            )
+            ts = r["committed_at"] or r["started_at"]
+            key_id = key_id_for(when.date()) if when else None
+            entry = _history_entry("purged", ts, r["table"], r["entries"], r["purge_id"], key_id)
+            purges.append((r["deletion_id"], entry))
     elif log is not None:
-        g = (
-            log.join(F.broadcast(ids), "deletion_id")
-            .groupBy("deletion_id", "table", "key_id")
-            .agg(F.min("created_at").alias("ts"), F.count(F.lit(1)).alias("rows"))
-        )
-        for r in collect(g, ["deletion_id", "ts", "table"], MAX_CASES * 50):
-            purges.append(
-                {
-                    "deletion_id": r["deletion_id"],
-                    "action": "purged",
-                    "ts": r["ts"],
-                    "asset": r["table"],
-                    "rows": r["rows"],
-                    "entry_id": None,
-                    "key_id": r["key_id"],
-                }
-            )
-    for p in purges:
+        for r in _per_table(log, ids, "key_id", F.min("created_at")):
+            entry = _history_entry("purged", r["ts"], r["table"], r["rows"], key_id=r["key_id"])
+            purges.append((r["deletion_id"], entry))
+    for deletion_id, p in purges:
         p["key_status"] = "active" if p["key_id"] in live else "destroyed"
-        out.setdefault(p.pop("deletion_id"), []).append(p)
+        out.setdefault(deletion_id, []).append(p)
     restores = ctx.store.read(RESTORES_TABLE, missing_ok=True)
     if restores is not None:
-        g = (
-            restores.join(F.broadcast(ids), "deletion_id")
-            .groupBy("deletion_id", "table", "outcome")
-            .agg(F.max("restored_at").alias("ts"), F.count(F.lit(1)).alias("rows"))
-        )
-        for r in collect(g, ["deletion_id", "ts", "table"], MAX_CASES * 50):
-            out.setdefault(r["deletion_id"], []).append(
-                {
-                    "action": r["outcome"],
-                    "ts": r["ts"],
-                    "asset": r["table"],
-                    "rows": r["rows"],
-                    "entry_id": None,
-                    "key_id": None,
-                    "key_status": None,
-                }
-            )
+        for r in _per_table(restores, ids, "outcome", F.max("restored_at")):
+            entry = _history_entry(r["outcome"], r["ts"], r["table"], r["rows"])
+            out.setdefault(r["deletion_id"], []).append(dict(entry, key_status=None))
     for rows in out.values():
         rows.sort(key=lambda x: (str(x["ts"]), str(x["action"])))
     return out

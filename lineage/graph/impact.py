@@ -94,14 +94,8 @@ def upstream(
     """
     cols = ["confidence"] if "confidence" in edges.columns else []
     reverse = edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"), *cols)
-    rows = closure_with_paths(
-        reverse,
-        _nodes_df(edges, nodes),
-        max_depth=depth,
-        min_confidence=min_confidence,
-        options=options,
-    )
-    return _with_parts(rows.withColumn("path", F.reverse("path")))
+    rows = downstream(reverse, nodes, depth=depth, min_confidence=min_confidence, options=options)
+    return rows.withColumn("path", F.reverse("path"))
 
 
 def impact(

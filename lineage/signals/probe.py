@@ -52,6 +52,17 @@ def _lines(probes: DataFrame) -> DataFrame:
     )
 
 
+def _role(lines: DataFrame, role: str, end: str, tag: str) -> DataFrame:
+    """The ``role`` lines as ``[request_id, <end>_asset, <end>_column, <tag>_h, <tag>_ts]``."""
+    return lines.filter(F.col("role") == role).select(
+        "request_id",
+        F.col("asset").alias(f"{end}_asset"),
+        F.col("field").alias(f"{end}_column"),
+        F.col("h").alias(f"{tag}_h"),
+        F.col("ts").alias(f"{tag}_ts"),
+    )
+
+
 def probe_observations(
     probes: DataFrame, *, match_confidence: float, no_match_confidence: float
 ) -> DataFrame:
@@ -73,20 +84,8 @@ def probe_observations(
         ... ).filter("match != 'NO_MATCH'")
     """
     lines = _lines(probes)
-    src = lines.filter(F.col("role") == "source").select(
-        "request_id",
-        F.col("asset").alias("source_asset"),
-        F.col("field").alias("source_column"),
-        F.col("h").alias("s_h"),
-        F.col("ts").alias("s_ts"),
-    )
-    snk = lines.filter(F.col("role") == "sink").select(
-        "request_id",
-        F.col("asset").alias("target_asset"),
-        F.col("field").alias("target_column"),
-        F.col("h").alias("k_h"),
-        F.col("ts").alias("k_ts"),
-    )
+    src = _role(lines, "source", "source", "s")
+    snk = _role(lines, "sink", "target", "k")
     n_src, n_snk = F.size("s_h"), F.size("k_h")
     common = F.size(F.array_intersect("s_h", "k_h"))
     rank = (  # index into MATCH_KINDS: the best kind of a (flow, request) is the smallest
