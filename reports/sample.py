@@ -343,7 +343,8 @@ def nightly() -> NightlyReport:
     steps = []
     for i, (job, read, written, rejected) in enumerate(
         [
-            ("ingest", 1840, 1790, 6),
+            ("land", 1847, 1846, 1),
+            ("ingest", 1840, 1790, 5),
             ("closure", 1790, 412, 0),
             ("audit", 620, 9, 0),
             ("report", 421, 0, 0),
@@ -454,6 +455,30 @@ def nightly() -> NightlyReport:
                 }
             ],
             trend=_trend([1, 0, 4, 3]),
+        ),
+        sec.input_validation(
+            [
+                {
+                    "kind": "query_logs",
+                    "expectation": "expect_column_values_to_not_be_null",
+                    "column": "sql",
+                    "parameters": "{}",
+                    "success": True,
+                    "element_count": 1204,
+                    "unexpected_count": 0,
+                },
+                {
+                    "kind": "deletion_events",
+                    "expectation": "expect_column_values_to_be_in_set",
+                    "column": "event_type",
+                    "parameters": '{"value_set": ["requested", "completed", "failed"]}',
+                    "success": False,
+                    "element_count": 412,
+                    "unexpected_count": 1,
+                },
+            ],
+            rejected_by_kind={"query_logs": 5, "deletion_events": 1},
+            trend=_trend([0, 1, 0, 1]),
         ),
     ]
     return NightlyReport(

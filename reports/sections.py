@@ -359,3 +359,84 @@ def exclusions(rows: Sequence[Row]) -> Section:
         ),
         findings=False,
     )
+
+
+VALIDATION_COLUMNS = (
+    "kind",
+    "status",
+    "expectation",
+    "column",
+    "parameters",
+    "element_count",
+    "unexpected_count",
+    "unexpected_percent",
+)
+
+
+def input_validation(
+    rows: Sequence[Row],
+    *,
+    rejected_by_kind: Mapping[str, int] | None = None,
+    trend: Sequence[Any] = (),
+) -> Section:
+    """The Great Expectations results of the run date's landing, one group per input kind.
+
+    ``rows`` are ``input_expectations`` rows (kind, expectation, column, parameters, success,
+    element_count, unexpected_count); each gets a text ``status`` (passed / failed) and the
+    share of unexpected rows. ``rejected_by_kind``: the lines each kind sent to
+    ``rejected_inputs`` on the run date (its page lists them with file, line and reason).
+    """
+    shown = []
+    for r in rows:
+        n, bad = r.get("element_count") or 0, r.get("unexpected_count") or 0
+        shown.append(
+            {
+                "kind": r.get("kind"),
+                "status": "passed" if r.get("success") else "failed",
+                "expectation": r.get("expectation"),
+                "column": r.get("column") or None,
+                "parameters": r.get("parameters") or "{}",
+                "element_count": n,
+                "unexpected_count": bad,
+                "unexpected_percent": _percent(bad, n),
+            }
+        )
+    failed = Counter(str(r["kind"]) for r in shown if r["status"] == "failed")
+    rejected = dict(rejected_by_kind or {})
+    metrics = [
+        Metric("expectations checked", len(shown)),
+        Metric("expectations failed", sum(failed.values()), attention=True),
+    ]
+    for kind in sorted({str(r["kind"]) for r in shown} | set(rejected)):
+        metrics.append(Metric(f"{kind}: lines rejected", rejected.get(kind, 0), group=kind))
+    return Section(
+        key="input_expectations",
+        title="Input validation",
+        rows=shown,
+        columns=VALIDATION_COLUMNS,
+        metrics=tuple(metrics),
+        group_by="kind",
+        trend=trend,
+        trend_label="expectations failed",
+        description=(
+            "Great Expectations validated each input kind as it was landed: every expectation "
+            "with its parameters, how many rows it checked and how many did not meet it. Rows "
+            "that fail a rule are not landed; each is listed with its file, line and reason on "
+            "the Rejected inputs page. Unexpected values themselves are not kept (they may be "
+            "personal data)."
+        ),
+        findings=False,
+    )
+
+
+def _percent(part: int, whole: int) -> str:
+    """A share as text that never rounds a non-zero part to 0% or a shortfall to 100%."""
+    if not whole:
+        return "-"
+    share = 100.0 * part / whole
+    text = f"{share:.2f}%"
+    if part and text == "0.00%":
+        return "<0.01%"
+    if part < whole and text == "100.00%":
+        return ">99.99%"
+    return text

@@ -325,3 +325,35 @@ def test_dates_no_page_can_show_are_shown_empty_not_a_failed_report(spark):
         {"id": "a", "ts": None, "day": None},
         {"id": "b", "ts": datetime(2026, 11, 21, 10, 0), "day": date(2026, 11, 21)},
     ]
+
+
+def test_the_input_validation_page_lists_every_expectation_of_the_night(report, ctx):
+    _, folder = report
+    stored = today(ctx, "input_expectations").collect()
+    assert stored, "the demo landing validates its inputs"
+    exported = json.loads((folder / "details/input_expectations.json").read_text())
+    got = sorted(
+        (r["kind"], r["expectation"], r["column"] or "", r["element_count"], r["unexpected_count"])
+        for r in exported
+    )
+    want = sorted(
+        (r.kind, r.expectation, r.column, r.element_count, r.unexpected_count) for r in stored
+    )
+    assert got == want
+    assert {r["status"] for r in exported} == {"passed" if r.success else "failed" for r in stored}
+    assert all(json.loads(r["parameters"]) is not None for r in exported)
+    # the rejected lines of each kind, counted as the rejected_inputs table has them
+    rejected = {
+        r.kind: r["count"] for r in today(ctx, "rejected_inputs").groupBy("kind").count().collect()
+    }
+    detail = text(page(folder, "details/input_expectations.html"))
+    for kind, n in rejected.items():
+        assert f"{n:,} {kind}: lines rejected" in detail
+    index = text(page(folder, "index.html"))
+    assert "Input validation" in index
+    landing = next(
+        r
+        for r in ctx.store.read("run_manifest").collect()
+        if r.job == "land" and r.run_date == RUN_DATE
+    )
+    assert f"Input lines read {landing.inputs_read:,}" in index

@@ -52,7 +52,8 @@ def test_every_index_number_links_to_an_existing_detail_anchor(report):
     index = soup(out / "index.html")
     numbers = index.select("ul.metrics a.num")
     # 3 coverage + 3 rejected + 1 new flows + 2 violations + 3 anomalies + 2 residual + 1 + 2 + 6
-    assert len(numbers) == 23
+    # + 4 input validation (checked, failed, rejected lines of each of 2 kinds)
+    assert len(numbers) == 27
     for a in numbers:
         href = a["href"]
         page, _, anchor = href.partition("#")
@@ -80,19 +81,20 @@ def test_run_summary_numbers_link_to_the_manifest(report):
     run = soup(out / "index.html").find("section", id="run")
     links = {a.get_text(): a["href"] for a in run.select(".summary a")}
     assert links == {
-        "4,671": "details/run_manifest.html",
-        "2,211": "details/run_manifest.html",
+        "1,847": "details/run_manifest.html",  # the lines the landing read, not a sum of steps
+        "4,057": "details/run_manifest.html",
         "6": "details/rejected_inputs.html",
     }
     cols, rows = table_rows(soup(out / "details" / "run_manifest.html").select_one("#rows table"))
     assert [(r[cols.index("run_date")], r[cols.index("job")]) for r in rows][:5] == [
+        ("2026-03-14", "land"),
         ("2026-03-14", "ingest"),
         ("2026-03-14", "closure"),
         ("2026-03-14", "audit"),
         ("2026-03-14", "report"),
-        ("2026-03-13", "ingest"),
     ]
-    assert len(rows) == 6
+    assert rows[5][cols.index("run_date")] == "2026-03-13"
+    assert len(rows) == 7
     assert json.loads((out / "details" / "run_manifest.json").read_text())[0]["duration_s"] == 137
 
 
@@ -111,10 +113,10 @@ def test_index_numbers_match_sections(report):
     assert "of 7 (86%)" in cov.get_text(" ", strip=True)
     steps = index.find("table", id="steps")
     _, rows = table_rows(steps)
-    assert [r[0] for r in rows] == ["ingest", "closure", "audit", "report"]
+    assert [r[0] for r in rows] == ["land", "ingest", "closure", "audit", "report"]
     assert rows[0][3] == "137"  # duration in seconds
     summary = index.find("div", class_="summary").get_text(" ", strip=True)
-    assert "delta-rs" in summary and "4,671" in summary
+    assert "delta-rs" in summary and "Input lines read 1,847" in summary
 
 
 def test_detail_page_rows_groups_and_exports_agree(report):
@@ -187,7 +189,7 @@ def test_xss_asset_name_shows_as_text(report):
 def test_trend_charts_are_static_svg_images(report):
     out, _ = report
     imgs = soup(out / "index.html").select("img.trend")
-    assert len(imgs) == 8  # annotation findings has no trend
+    assert len(imgs) == 9  # annotation findings has no trend
     svg = base64.b64decode(imgs[0]["src"].split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and "<script" not in svg
     assert "Trend of Lineage coverage over 6 runs" in imgs[0]["alt"]

@@ -282,3 +282,68 @@ def test_datamap_graph_is_drawn_from_reach_paths_when_not_given(tmp_path):
     }
     kinds = {g["data-node"]: g["data-kind"] for g in doc.select("svg.lineage g.node")}
     assert kinds["bi.revenue_by_city"] == "dashboard"
+
+
+def test_input_validation_rows_statuses_shares_and_attention():
+    from reports.sections import input_validation
+
+    s = input_validation(
+        [
+            {
+                "kind": "query_logs",
+                "expectation": "expect_column_values_to_not_be_null",
+                "column": "sql",
+                "parameters": '{"mostly": 1.0}',
+                "success": True,
+                "element_count": 4000,
+                "unexpected_count": 0,
+            },
+            {
+                "kind": "deletion_events",
+                "expectation": "expect_column_values_to_be_in_set",
+                "column": "event_type",
+                "parameters": '{"value_set": ["requested", "completed"]}',
+                "success": False,
+                "element_count": 40000,
+                "unexpected_count": 1,
+            },
+            {
+                "kind": "deletion_events",
+                "expectation": "expect_column_values_to_match_regex",
+                "column": "ts",
+                "parameters": None,
+                "success": False,
+                "element_count": 3,
+                "unexpected_count": 2,
+            },
+        ],
+        rejected_by_kind={"deletion_events": 3, "openlineage": 1},
+    )
+    assert [(r["status"], r["unexpected_percent"]) for r in s.rows] == [
+        ("passed", "0.00%"),
+        ("failed", "<0.01%"),  # one bad row of 40,000 is not shown as 0%
+        ("failed", "66.67%"),
+    ]
+    assert s.rows[2]["parameters"] == "{}"
+    assert s.needs_attention and s.group_by == "kind"
+    assert [(m.label, m.value, m.group) for m in s.metrics] == [
+        ("expectations checked", 3, None),
+        ("expectations failed", 2, None),
+        ("deletion_events: lines rejected", 3, "deletion_events"),
+        ("openlineage: lines rejected", 1, "openlineage"),
+        ("query_logs: lines rejected", 0, "query_logs"),
+    ]
+    clean = input_validation([{**s.rows[0], "success": True}])
+    assert not clean.needs_attention
+
+
+def test_expectation_parameters_are_the_rule_s_own_arguments():
+    from jobs.steps.land_expectations import parameters
+
+    assert parameters({"column": "ts", "min_value": "2026-01-01", "max_value": None}) == (
+        '{"min_value": "2026-01-01"}'
+    )
+    assert parameters({"column": "x", "value_set": ["b", "a"], "result_format": "BASIC"}) == (
+        '{"value_set": ["b", "a"]}'
+    )
+    assert parameters({"column": "x"}) == "{}"

@@ -7,17 +7,19 @@ the number of rows the landing routed for the same reason, so the report can sho
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 
 from pyspark.sql import DataFrame
 
 from jobs.context import JobContext
+from jobs.store.schemas import SCHEMAS
 
-SCHEMA = (
-    "run_date date, kind string, expectation string, column string, success boolean, "
-    "element_count bigint, unexpected_count bigint"
-)
+SCHEMA = SCHEMAS["input_expectations"]
+
+#: Expectation arguments that are not the rule's parameters.
+_NOT_PARAMETERS = frozenset({"column", "batch_id", "result_format", "catch_exceptions"})
 
 _CONTEXT = None
 
@@ -50,11 +52,13 @@ def _context():
     return _CONTEXT
 
 
-def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int]]:
-    """(expectation, column, success, element_count, unexpected_count) per expectation.
+def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int, str]]:
+    """(expectation, column, success, element_count, unexpected_count, parameters) per expectation.
 
     ``expectation`` is GE's type, with the bounds a range expectation has (``(min_value)``) and
     `` [hold]`` for the after-the-window rule, so that two range rules of one column stay apart.
+    ``parameters`` is the rule's arguments as sorted JSON (value sets, bounds, patterns: the
+    configuration, never input values).
     """
     batch = _context().get_batch(batch_parameters={"dataframe": df})
     # counts only: GE's default also collects up to 20 unexpected values per expectation to the
@@ -75,9 +79,16 @@ def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int]]:
                 bool(r.success),
                 int(r.result.get("element_count") or 0),
                 int(r.result.get("unexpected_count") or 0),
+                parameters(cfg.kwargs),
             )
         )
     return out
+
+
+def parameters(kwargs: dict) -> str:
+    """An expectation's own arguments as sorted, compact JSON (``{}`` when it has none)."""
+    own = {k: v for k, v in kwargs.items() if k not in _NOT_PARAMETERS and v is not None}
+    return json.dumps(own, sort_keys=True, default=str, separators=(", ", ": "))
 
 
 def record(ctx: JobContext, kind: str, batch: DataFrame, suite) -> None:
@@ -86,6 +97,8 @@ def record(ctx: JobContext, kind: str, batch: DataFrame, suite) -> None:
         (ctx.run_date, kind, name, column or "", *rest)
         for name, column, *rest in validate(batch, suite)
     ]
+    if ctx.store.exists("input_expectations"):  # tables of releases before ``parameters``
+        ctx.store.add_columns("input_expectations", {"parameters": "string"})
     ctx.store.upsert_rows(
         "input_expectations", rows, SCHEMA, keys=["run_date", "kind", "expectation", "column"]
     )

@@ -48,6 +48,7 @@ MAX_GROUPS = 12
 """Groups (reasons, checks, policies) shown as separate numbers; the rest are summed as
 ``other``."""
 MAX_DECISIONS = 1000
+MAX_EXPECTATIONS = 1000
 """Review decisions listed at most (newest first)."""
 NOT_RUN = "not run"
 """The status shown for a nightly step with no manifest row for the run date."""
@@ -319,6 +320,30 @@ def reason_class(reason: F.Column) -> F.Column:
     return F.regexp_replace(head, r" is outside .*$", " is out of range")
 
 
+def validation_section(ctx: JobContext, dates: list[date]) -> Section:
+    """The run date's input validation results per kind, and the lines each kind rejected."""
+    results = read(ctx, "input_expectations")
+    if results is None:
+        return sec.input_validation([])
+    day = on(results, ctx.run_date)
+    cols = [
+        c
+        for c in ("kind", "expectation", "column", "parameters", "success")
+        if c in results.columns
+    ]
+    rows = collect(
+        day.select(*cols, "element_count", "unexpected_count"),
+        ["kind", "expectation", "column"],
+        MAX_EXPECTATIONS,
+    )
+    rejected: dict[str, int] = {}
+    rej = read(ctx, "rejected_inputs")
+    if rej is not None and "kind" in rej.columns:
+        rejected = group_counts(on(rej, ctx.run_date), "kind")
+    trend = counts_per_date(results.filter(~F.col("success")), dates)
+    return sec.input_validation(rows, rejected_by_kind=rejected, trend=trend)
+
+
 def review_section(ctx: JobContext) -> Section:
     """Every review decision, newest first, with how many nodes each exclusion hides tonight."""
     decisions = read(ctx, "review_decisions")
@@ -454,6 +479,7 @@ def build_report(
         cov,
         *finding_sections(ctx, dates),
         restoration_section(ctx, dates),
+        validation_section(ctx, dates),
         review_section(ctx),
         *provenance_sections(inputs, tables),
     ]

@@ -57,7 +57,7 @@ SCHEMAS: dict[str, str | None] = {
     ),
     "input_expectations": (
         "run_date date, kind string, expectation string, column string, success boolean, "
-        "element_count bigint, unexpected_count bigint"
+        "element_count bigint, unexpected_count bigint, parameters string"
     ),
     "lineage_observations": (
         "edge_id string, run_date date, source_asset string, source_column string, target_asset "
