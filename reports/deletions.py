@@ -28,10 +28,10 @@ SUMMARY_COLUMNS = (
     "residual_rows",
 )
 EVENT_COLOURS = {
-    "scheduled": "#4e79a7",
-    "started": "#59a14f",
-    "progress": "#76b7b2",
-    "rerun": "#edc948",
+    "scheduled": "#1f77b4",  # every marker at least 4.5:1 against the white chart
+    "started": "#2e7d32",
+    "progress": "#00796b",
+    "rerun": "#8c6d00",
     "exception": "#c0392b",
     "completed": "#1b7837",
 }

@@ -28,18 +28,19 @@ CHAR_W = 6.6
 PAD = 16
 LAYER_GAP = 70
 ROW_GAP = 14
-ZONE_COLOURS = (
-    "#4e79a7",
-    "#59a14f",
-    "#b07aa1",
-    "#f28e2b",
-    "#76b7b2",
-    "#edc948",
-    "#9c755f",
-    "#bab0ac",
-    "#ff9da7",
-    "#86bcb6",
+ZONE_COLOURS = (  # each at least 4.5:1 against the white page (WCAG 1.4.11 asks 3:1)
+    "#1f77b4",
+    "#2e7d32",
+    "#8e44ad",
+    "#b35806",
+    "#00796b",
+    "#8c6d00",
+    "#6d4c41",
+    "#c2185b",
+    "#3949ab",
+    "#5d6d7e",
 )
+NO_ZONE = "#767676"
 VIOLATION = "#c0392b"
 
 
@@ -314,7 +315,7 @@ def draw_lineage(view: GraphView | None) -> Markup:
             f'<rect x="{_f(x0)}" y="{_f(y0)}" width="{_f(n.w)}" height="{NODE_H}" rx="4" '
             f'fill="#fff" stroke="{border}" stroke-width="{2 if n.violating else 1}"/>'
             f'<rect x="{_f(x0)}" y="{_f(y0)}" width="6" height="{NODE_H}" rx="2" '
-            f'fill="{colours.get(n.zone, "#cccccc")}"/>'
+            f'fill="{colours.get(n.zone, NO_ZONE)}"/>'
             f'<text x="{_f(x0 + 11)}" y="{_f(y0 + 13)}" font-size="11" font-weight="600">'
             f"{escape(n.label)}</text>"
             f'<text x="{_f(x0 + 11)}" y="{_f(y0 + 27)}" font-size="9.5" fill="#444">'

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from reports import datamap as dm_view
 from reports import deletions as del_view
@@ -32,7 +33,7 @@ from reports.exports import json_default, write_exports
 from reports.graph import draw_lineage
 from reports.model import DataMap, DeletionCase, GraphView, ImpactReport, NightlyReport, Section
 from reports.safety import Guard
-from reports.sections import group_anchor
+from reports.sections import group_anchor, percent
 
 _ISO_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
 IMPACT_COLUMNS = (
@@ -80,6 +81,15 @@ def number(value: Any) -> str:
     return f"{int(value):,}" if value is not None else "—"
 
 
+def css_string(text: object) -> Markup:
+    """``text`` as the inside of a CSS string: every character that is not a letter, digit,
+    blank or one of ``.-_:/`` is a CSS escape, so no quote, backslash or ``</style>`` gets out."""
+    safe = "".join(
+        c if c.isalnum() or c in " .-_:/" else f"\\{ord(c):x} " for c in str(text)
+    )
+    return Markup(safe)
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("reports", "templates"),
@@ -92,6 +102,8 @@ def _env() -> Environment:
     env.filters["number"] = number
     env.filters["anchor"] = group_anchor
     env.filters["header"] = lambda c: str(c).replace("_", " ")
+    env.filters["css_string"] = css_string
+    env.globals["percent"] = percent
     env.globals["trend_img"] = trend_img
     return env
 

@@ -430,13 +430,21 @@ def input_validation(
 
 
 def _percent(part: int, whole: int) -> str:
-    """A share as text that never rounds a non-zero part to 0% or a shortfall to 100%."""
+    return percent(part, whole, digits=2)
+
+
+def percent(part: float, whole: float, *, digits: int = 0) -> str:
+    """A share as text that never rounds a non-zero part to 0% nor a shortfall to 100%.
+
+    >>> percent(9976, 10000), percent(1, 40000, digits=2), percent(0, 5), percent(3, 0)
+    ('>99%', '<0.01%', '0%', '-')
+    """
     if not whole:
         return "-"
-    share = 100.0 * part / whole
-    text = f"{share:.2f}%"
-    if part and text == "0.00%":
-        return "<0.01%"
-    if part < whole and text == "100.00%":
-        return ">99.99%"
-    return text
+    text = f"{100.0 * part / whole:.{digits}f}"
+    step = f"{10.0**-digits:.{digits}f}"
+    if part and float(text) == 0:
+        return f"<{step}%"
+    if part < whole and float(text) == 100:
+        return f">{100 - 10.0**-digits:.{digits}f}%"
+    return f"{text}%"

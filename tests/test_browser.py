@@ -148,3 +148,76 @@ def test_sample_report_renders_without_spark(sample_report_dir, tmp_path):
     proc = _run(binary, tmp_path, f"--screenshot={png}", "--window-size=1280,2000", url)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert png_size_and_spread(png)[2] > 2
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+@pytest.mark.parametrize("page", PAGES)
+def test_page_at_a_desktop_and_a_narrow_width(page, width, report_dir, tmp_path):
+    binary = _chromium()
+    shots = Path(os.environ.get("COMPLIANCE_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    png = shots / page.replace(".html", f"-{width}.png")
+    url = (report_dir / page).resolve().as_uri()
+    proc = _run(binary, tmp_path, f"--screenshot={png}", f"--window-size={width},1600", url)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    w, h, spread = png_size_and_spread(png)
+    assert (w, h) == (width, 1600) and spread > 2
+
+
+def _pdf(binary: str, tmp_path: Path, page: Path) -> tuple[int, list[str]]:
+    """Print ``page`` to PDF in Chromium; (page count, text of each page)."""
+    from pypdf import PdfReader
+
+    out = tmp_path / (page.stem + ".pdf")
+    proc = _run(binary, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={out}", page.as_uri())
+    assert proc.returncode == 0 and out.exists(), proc.stderr[-2000:]
+    reader = PdfReader(out)
+    return len(reader.pages), [p.extract_text() for p in reader.pages]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_prints_with_its_title_and_page_numbers(page, report_dir, tmp_path):
+    n, texts = _pdf(_chromium(), tmp_path, (report_dir / page).resolve())
+    assert n >= 1
+    for i, text in enumerate(texts, start=1):
+        assert f"page {i} of {n}" in text, (page, i)
+        assert "Compliance audit report" in text
+
+
+def test_the_deletion_evidence_prints_one_request_per_page(report_dir, tmp_path):
+    """Each request starts a page; a request's tables fit the page width (every column header
+    of its residual table is printed); the whole stays within one page per request plus the
+    summary's pages."""
+    from bs4 import BeautifulSoup
+
+    html = (report_dir / "deletions.html").resolve()
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    ids = [s.h2.get_text(" ", strip=True).split()[1] for s in soup.select("section.case")]
+    assert ids, "the report has deletion requests"
+    n, texts = _pdf(_chromium(), tmp_path, html)
+    starts = {}
+    for i, text in enumerate(texts):
+        for d in ids:
+            if f"Deletion {d} " in text.split("Residual scan of")[0] and d not in starts:
+                starts[d] = i
+    assert sorted(starts) == sorted(ids)
+    assert len(set(starts.values())) == len(ids), "two requests share a page"
+    summary_pages = min(starts.values())
+    assert summary_pages >= 1
+    assert n <= summary_pages + 2 * len(ids), (n, summary_pages, len(ids))
+    for d, i in starts.items():
+        page_text = " ".join(texts[i : i + 2])
+        for header in ("asset", "column", "status", "rows found", "days overdue", "detail"):
+            assert header in page_text.lower(), (d, header)
+
+
+def test_tables_have_captions_and_attention_has_a_text_marker(report_dir):
+    from bs4 import BeautifulSoup
+
+    for page in PAGES:
+        soup = BeautifulSoup((report_dir / page).read_text(encoding="utf-8"), "html.parser")
+        for table in soup.find_all("table"):
+            assert table.find("caption") is not None, (page, table.get("id"))
+    css = (Path(__file__).resolve().parents[1] / "reports/templates/style.css").read_text()
+    assert 'tr.bad td:first-child::before { content: "\\26A0' in css
+    assert "print-color-adjust: exact" in css

@@ -347,3 +347,57 @@ def test_expectation_parameters_are_the_rule_s_own_arguments():
         '{"value_set": ["b", "a"]}'
     )
     assert parameters({"column": "x"}) == "{}"
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2.x relative luminance of ``#rrggbb``."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_graphics_reach_3_to_1_and_text_4_5_to_1_against_their_backgrounds():
+    import re
+    from pathlib import Path
+
+    from reports.deletions import EVENT_COLOURS
+    from reports.graph import NO_ZONE, VIOLATION, ZONE_COLOURS
+
+    for colour in (*ZONE_COLOURS, NO_ZONE, VIOLATION, *EVENT_COLOURS.values()):
+        assert _contrast(colour, "#ffffff") >= 3.0, colour
+    css = (Path(__file__).resolve().parents[1] / "reports/templates/style.css").read_text()
+    var = dict(re.findall(r"--(\w+):(#[0-9a-f]{6})", css))
+    for fg, bg in [
+        ("ink", "bg"),
+        ("muted", "bg"),
+        ("bad", "badbg"),
+        ("ok", "okbg"),
+        ("accent", "badbg"),
+        ("muted", "badbg"),
+    ]:
+        assert _contrast(var[fg], var[bg]) >= 4.5, (fg, bg)
+    assert _contrast(var["muted"], "#eef1f4") >= 4.5  # table headers
+
+
+def test_a_share_never_rounds_to_zero_or_to_a_hundred():
+    from reports.sections import percent
+
+    assert percent(9976, 10000) == ">99%"  # not "100%" while 24 of 10,000 lack lineage
+    assert percent(10000, 10000) == "100%"
+    assert percent(1, 1000) == "<1%"
+    assert percent(0, 1000) == "0%"
+    assert percent(1, 3, digits=2) == "33.33%"
+    assert percent(5, 0) == "-"
+
+
+def test_the_print_header_is_a_css_string_nothing_escapes():
+    from reports.render import css_string
+
+    text = str(css_string('a "b" \\ </style><script>'))
+    assert '"' not in text and "<" not in text
+    assert text.startswith("a \\22 b\\22  \\5c  \\3c /style\\3e ")
