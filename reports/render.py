@@ -84,9 +84,7 @@ def number(value: Any) -> str:
 def css_string(text: object) -> Markup:
     """``text`` as the inside of a CSS string: every character that is not a letter, digit,
     blank or one of ``.-_:/`` is a CSS escape, so no quote, backslash or ``</style>`` gets out."""
-    safe = "".join(
-        c if c.isalnum() or c in " .-_:/" else f"\\{ord(c):x} " for c in str(text)
-    )
+    safe = "".join(c if c.isalnum() or c in " .-_:/" else f"\\{ord(c):x} " for c in str(text))
     return Markup(safe)
 
 
