@@ -199,6 +199,31 @@ DELETION_EVENTS = InputKind(
     ),
 )
 
+#: How an erasure request reached the controller.
+REQUEST_CHANNELS = ("web_form", "email", "letter", "phone", "in_app", "api", "in_person", "other")
+#: How the requester's identity was verified (GDPR Art. 12(6)).
+IDENTITY_VERIFICATIONS = (
+    "account_login",
+    "email_confirmation",
+    "id_document",
+    "knowledge_based",
+    "not_required",
+    "other",
+)
+#: The controller's decision on the request.
+REQUEST_DECISIONS = ("accepted", "partially_accepted", "refused")
+#: Grounds for refusing or limiting an erasure: Art. 17(3)(a)-(e) and Art. 12(5).
+ERASURE_EXEMPTIONS = (
+    "freedom_of_expression",
+    "legal_obligation",
+    "public_health",
+    "archiving_research",
+    "legal_claims",
+    "manifestly_unfounded",
+    "excessive",
+    "identity_not_verified",
+)
+
 DELETION_REQUESTS = InputKind(
     "deletion_requests",
     "deletion_requests",
@@ -210,6 +235,15 @@ DELETION_REQUESTS = InputKind(
         # GDPR Art. 12(3): one month, extendable by two; ten years is already absurd, and
         # 200,000,000 days overflowed the audit's microsecond arithmetic
         Field("sla_days", "int", non_negative=True, maximum=MAX_SLA_DAYS),
+        # how the request was handled (optional; the report says "not recorded" when absent)
+        Field("channel", "string", allowed=REQUEST_CHANNELS),
+        Field("identity_verification", "string", allowed=IDENTITY_VERIFICATIONS),
+        Field("decision", "string", allowed=REQUEST_DECISIONS),
+        Field("exemption", "string", allowed=ERASURE_EXEMPTIONS),
+        Field("approved_by", "string", free_text=True),
+        Field("executed_by", "string", free_text=True),
+        Field("recipients_notified_at", "timestamp", sane_time=True),
+        Field("subject_informed_at", "timestamp", sane_time=True),
     ),
 )
 

@@ -22,11 +22,26 @@ SUMMARY_COLUMNS = (
     "due_at",
     "completed_at",
     "status",
+    "days_late",
     "anomalies",
     "tables_scanned",
     "tables_unverifiable",
     "residual_rows",
+    "certificate",
 )
+#: The request-handling facts of the erasure record, as (request field, label); a fact the
+#: inputs do not carry is shown "not recorded", never guessed.
+HANDLING = (
+    ("channel", "Channel"),
+    ("identity_verification", "Identity verification (Art. 12(6))"),
+    ("decision", "Decision"),
+    ("exemption", "Exemption or refusal ground (Art. 17(3), 12(5))"),
+    ("approved_by", "Approved by"),
+    ("executed_by", "Executed by"),
+    ("recipients_notified_at", "Recipients notified (Art. 19)"),
+    ("subject_informed_at", "Subject informed of the outcome (Art. 12(3))"),
+)
+NOT_RECORDED = "not recorded"
 EVENT_COLOURS = {
     "scheduled": "#1f77b4",  # every marker at least 4.5:1 against the white chart
     "started": "#2e7d32",
@@ -52,6 +67,38 @@ class CaseView:
         return "d-" + "".join(ch if ch.isalnum() else "-" for ch in self.case.deletion_id)
 
     @property
+    def certified(self) -> bool:
+        """Whether the record supports a certificate of erasure: completed, at least one table
+        scanned, no residual row, no table left unverifiable, not refused."""
+        s = self.summary
+        return (
+            str(s["status"]).startswith("completed")
+            and s["tables_scanned"] > 0
+            and not s["residual_rows"]
+            and not s["tables_unverifiable"]
+        )
+
+    @property
+    def why_not_certified(self) -> list[str]:
+        """What stands between the record and a certificate (empty when certified)."""
+        s = self.summary
+        reasons = []
+        if not str(s["status"]).startswith("completed"):
+            reasons.append(f"the request is {s['status']}")
+        if not s["tables_scanned"]:
+            reasons.append("no table was scanned for residual data")
+        if s["residual_rows"]:
+            reasons.append(f"{s['residual_rows']} residual row(s) were found")
+        if s["tables_unverifiable"]:
+            reasons.append(f"{s['tables_unverifiable']} table(s) could not be verified")
+        return reasons
+
+    @property
+    def certificate_path(self) -> str:
+        """The certificate page of the request, relative to the report folder."""
+        return f"certificates/{self.anchor}.html"
+
+    @property
     def attention(self) -> bool:
         """Whether the request needs an auditor's attention."""
         return self.summary["status"] in {"overdue", "completed late"} or bool(
@@ -71,7 +118,9 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
     """Derive the status of a deletion request as of the run date.
 
     Status is ``completed on time``, ``completed late``, ``in progress`` (not completed, not yet
-    due) or ``overdue`` (not completed after the SLA).
+    due), ``overdue`` (not completed after the SLA) or ``refused`` (the request's ``decision``);
+    ``days_late`` is how many whole days past the due date it was completed, or is still open.
+    Times are the events' own ``ts`` (when the event happened), not ``scheduled_for``.
     """
     req = case.request
     requested = as_datetime(req.get("requested_at"))
@@ -86,8 +135,12 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
     now = datetime.combine(run_date, time.max)
     if completed_at:
         status = "completed on time" if due is None or completed_at <= due else "completed late"
+        late = (completed_at - due) if due is not None and completed_at > due else None
     else:
         status = "overdue" if due is not None and now > due else "in progress"
+        late = (now - due) if status == "overdue" else None
+    if req.get("decision") == "refused":
+        status, late = "refused", None
     summary = {
         "deletion_id": case.deletion_id,
         "subject_key": req.get("subject_key"),
@@ -97,11 +150,16 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
         "due_at": due,
         "completed_at": completed_at,
         "status": status,
+        "days_late": late.days if late is not None else None,
         "anomalies": len(case.anomalies),
         "tables_scanned": sum(r.get("status") != "unverifiable" for r in case.residuals),
         "tables_unverifiable": sum(r.get("status") == "unverifiable" for r in case.residuals),
         "residual_rows": sum(int(r.get("rows_found") or 0) for r in case.residuals),
     }
+    summary["handling"] = tuple(
+        (label, req.get(field) if req.get(field) not in (None, "") else NOT_RECORDED)
+        for field, label in HANDLING
+    )
     timeline: list[dict[str, Any]] = (
         [{"ts": requested, "event": "requested", "detail": "", "points_deleted": None}]
         if requested
@@ -111,7 +169,16 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
         {
             "ts": e["ts"],
             "event": e.get("event"),
-            "detail": e.get("detail") or "",
+            "detail": "; ".join(
+                t
+                for t in (
+                    e.get("detail") or "",
+                    f"scheduled for {as_datetime(e['scheduled_for']):%Y-%m-%d %H:%M}"
+                    if e.get("scheduled_for")
+                    else "",
+                )
+                if t
+            ),
             "points_deleted": e.get("points_deleted"),
             "object": e.get("object_key"),
         }
@@ -130,7 +197,9 @@ def build_case(case: DeletionCase, *, run_date: date, sla_default: int) -> CaseV
     timeline.sort(key=lambda e: (e["ts"] is None, e["ts"] or datetime.min))
     for e in timeline:
         e["day"] = _day(e["ts"], requested)
-    return CaseView(case=case, summary=summary, timeline=tuple(timeline))
+    view = CaseView(case=case, summary=summary, timeline=tuple(timeline))
+    summary["certificate"] = "issued" if view.certified else "not issued"
+    return view
 
 
 def timeline_svg(view: CaseView, *, run_date: date, width: int = 640) -> Markup:

@@ -11,6 +11,7 @@ Output of :func:`render_nightly`::
     details/<section>.html        the section's rows (grouped), with <section>.csv / .json beside
     datamap.html                  GDPR data map, Article 30 view and lineage graph (+ exports)
     deletions.html                erasure evidence per deletion request (+ exports)
+    certificates/<request>.html   a one-page certificate of erasure, or the record of why none
 """
 
 from __future__ import annotations
@@ -255,6 +256,15 @@ def _deletion_pages(w: _Writer, data: NightlyReport, cases: Sequence[DeletionCas
     timelines = {
         v.case.deletion_id: del_view.timeline_svg(v, run_date=data.run_date) for v in views
     }
+    for v in views:
+        w.page(
+            "certificate.html",
+            v.certificate_path,
+            data=data,
+            v=v,
+            nav=False,
+            generated_at=data.generated_at,
+        )
     w.page(
         "deletions.html",
         "deletions.html",

@@ -7,7 +7,7 @@ Run ``python -m reports.sample OUT_DIR`` to render the sample nightly report.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,7 @@ def deletions() -> list[DeletionCase]:
         sla_days: int | None,
         events: Sequence[tuple[Any, ...]],
         anomalies: Sequence[dict[str, Any]] = (),
+        handling: Mapping[str, Any] | None = None,
         **rest: Any,
     ) -> DeletionCase:
         """A customer's deletion request; each event is (event, day after 2026-02-01, fields)."""
@@ -241,6 +242,7 @@ def deletions() -> list[DeletionCase]:
             "subject_type": "customer",
             "requested_at": requested_at,
             "sla_days": sla_days,
+            **(handling or {}),
         }
         rows = [
             {
@@ -268,6 +270,15 @@ def deletions() -> list[DeletionCase]:
                 ("progress", 2, {"points_deleted": 120}),
                 ("completed", 3, {"points_deleted": 12}),
             ],
+            handling={
+                "channel": "web_form",
+                "identity_verification": "account_login",
+                "decision": "accepted",
+                "approved_by": "privacy-office",
+                "executed_by": "deletion-service",
+                "recipients_notified_at": datetime(2026, 2, 4, 9, 0),
+                "subject_informed_at": datetime(2026, 2, 4, 10, 0),
+            },
             residuals=[
                 {"asset": "dw.dim_customer", "column": "customer_id", "rows_found": 0},
                 {"asset": "ml.churn_model", "column": "customer_id", "rows_found": 0},

@@ -343,6 +343,42 @@ def test_split_reasons_for_deletion_requests(spark):
     eq(reasons(spark, DELETION_REQUESTS, lines), expected)
 
 
+def test_the_request_handling_facts_are_typed_and_checked(spark):
+    base = '"deletion_id":"r{n}","subject_id":"s","requested_at":"2026-11-20T08:00:00Z"'
+    lines = [
+        "{" + base.format(n=1) + ',"channel":"web_form","identity_verification":"id_document",'
+        '"decision":"refused","exemption":"legal_claims","approved_by":"dpo",'
+        '"recipients_notified_at":"2026-11-20T09:00:00Z"}',
+        "{" + base.format(n=2) + ',"channel":"carrier pigeon"}',
+        "{" + base.format(n=3) + ',"decision":"maybe"}',
+        "{" + base.format(n=4) + ',"subject_informed_at":"yesterday"}',
+        "{" + base.format(n=5) + "}",  # every fact optional
+    ]
+    expected = spark.createDataFrame(
+        [
+            (1, None),
+            (
+                2,
+                "field 'channel' not one of web_form, email, letter, phone, in_app, api, in_person, other",
+            ),
+            (3, "field 'decision' not one of accepted, partially_accepted, refused"),
+            (4, "field 'subject_informed_at' is not a valid timestamp"),
+            (5, None),
+        ],
+        REASONS,
+    )
+    eq(reasons(spark, DELETION_REQUESTS, lines), expected)
+    raw = spark.createDataFrame([("r.jsonl", 1, lines[0])], RAW)
+    row = parse_lines(raw, DELETION_REQUESTS).collect()[0]
+    assert (row.channel, row.identity_verification, row.decision, row.exemption) == (
+        "web_form",
+        "id_document",
+        "refused",
+        "legal_claims",
+    )
+    assert row.recipients_notified_at == datetime(2026, 11, 20, 9, 0)
+
+
 def test_the_cutoff_moves_with_the_run(spark):
     raw = spark.createDataFrame([("in.jsonl", 1, ev(ts="2026-11-22T12:00:00Z"))], RAW)
     schema = "line bigint, _reject_reason string, _held_reason string"

@@ -401,3 +401,109 @@ def test_the_print_header_is_a_css_string_nothing_escapes():
     text = str(css_string('a "b" \\ </style><script>'))
     assert '"' not in text and "<" not in text
     assert text.startswith("a \\22 b\\22  \\5c  \\3c /style\\3e ")
+
+
+def _case(**request):
+    from reports.model import DeletionCase
+
+    base = {
+        "deletion_id": "del-9",
+        "subject_key": "sk_" + "ab" * 16,
+        "requested_at": "2026-02-01T00:00:00",
+        "sla_days": 10,
+    }
+    events = request.pop("events", ())
+    residuals = request.pop("residuals", ())
+    return DeletionCase(request={**base, **request}, events=events, residuals=residuals)
+
+
+def test_the_erasure_record_says_not_recorded_for_facts_the_inputs_lack():
+    from datetime import date, datetime
+
+    from reports.deletions import HANDLING, build_case
+
+    done = [{"event": "completed", "ts": datetime(2026, 2, 5)}]
+    clean = [{"asset": "crm.c", "column": "id", "status": "clean", "rows_found": 0}]
+    v = build_case(
+        _case(
+            channel="email",
+            recipients_notified_at=datetime(2026, 2, 6),
+            events=done,
+            residuals=clean,
+        ),
+        run_date=date(2026, 3, 1),
+        sla_default=30,
+    )
+    facts = dict(v.summary["handling"])
+    assert len(facts) == len(HANDLING)
+    assert facts["Channel"] == "email"
+    assert facts["Recipients notified (Art. 19)"] == datetime(2026, 2, 6)
+    assert facts["Identity verification (Art. 12(6))"] == "not recorded"
+    assert v.summary["status"] == "completed on time" and v.summary["days_late"] is None
+    assert v.certified and v.summary["certificate"] == "issued" and v.why_not_certified == []
+
+
+def test_overdue_late_refused_and_uncertifiable_records():
+    from datetime import date, datetime
+
+    from reports.deletions import build_case
+
+    run = date(2026, 3, 1)
+    overdue = build_case(_case(), run_date=run, sla_default=30)
+    assert overdue.summary["status"] == "overdue"
+    assert overdue.summary["days_late"] == 18  # due 2026-02-11, still open at the end of 03-01
+    assert overdue.why_not_certified == [
+        "the request is overdue",
+        "no table was scanned for residual data",
+    ]
+    late = build_case(
+        _case(
+            events=[{"event": "completed", "ts": datetime(2026, 2, 14, 12)}],
+            residuals=[
+                {"asset": "a.t", "column": "id", "status": "residual", "rows_found": 2},
+                {"asset": "a.u", "column": "id", "status": "unverifiable", "rows_found": None},
+            ],
+        ),
+        run_date=run,
+        sla_default=30,
+    )
+    assert (late.summary["status"], late.summary["days_late"]) == ("completed late", 3)
+    assert not late.certified
+    assert late.why_not_certified == [
+        "2 residual row(s) were found",
+        "1 table(s) could not be verified",
+    ]
+    refused = build_case(
+        _case(decision="refused", exemption="legal_claims"), run_date=run, sla_default=30
+    )
+    assert refused.summary["status"] == "refused" and refused.summary["days_late"] is None
+    assert dict(refused.summary["handling"])["Exemption or refusal ground (Art. 17(3), 12(5))"] == (
+        "legal_claims"
+    )
+
+
+def test_each_request_gets_a_certificate_page_that_states_only_what_was_recorded(tmp_path):
+    from bs4 import BeautifulSoup
+
+    from reports import render_nightly, sample
+
+    render_nightly(sample.nightly(), tmp_path)
+    pages = sorted(p.name for p in (tmp_path / "certificates").iterdir())
+    assert pages == ["d-del-001.html", "d-del-002.html", "d-del-003.html"]
+
+    def text(name):
+        html = (tmp_path / "certificates" / name).read_text(encoding="utf-8")
+        return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+
+    clean = text("d-del-001.html")
+    assert "Certificate of erasure" in clean and "found no row of the subject" in clean
+    assert (
+        "Channel web_form" in clean
+        and "Exemption or refusal ground (Art. 17(3), 12(5)) not recorded" in clean
+    )
+    late = text("d-del-002.html")
+    assert "Erasure record: no certificate" in late and "2 residual row(s) were found" in late
+    assert "found no row" not in late
+    index = BeautifulSoup((tmp_path / "deletions.html").read_text(encoding="utf-8"), "html.parser")
+    links = {a["href"] for a in index.select("section.case h2 a")}
+    assert links == {f"certificates/{p}" for p in pages}

@@ -34,7 +34,21 @@ JOURNAL_TABLE = "purge_journal"
 RESTORES_TABLE = "restore_journal"
 LOG_TABLE = "restoration_log"
 SCANS_TABLE = "residual_scans"
-REQUEST_COLUMNS = ("deletion_id", "subject_key", "subject_type", "requested_at", "sla_days")
+REQUEST_COLUMNS = (
+    "deletion_id",
+    "subject_key",
+    "subject_type",
+    "requested_at",
+    "sla_days",
+    "channel",
+    "identity_verification",
+    "decision",
+    "exemption",
+    "approved_by",
+    "executed_by",
+    "recipients_notified_at",
+    "subject_informed_at",
+)
 EVENT_COLUMNS = (
     "deletion_id",
     "object_key",

@@ -44,8 +44,11 @@ SCHEMAS: dict[str, str | None] = {
         "string, line bigint, landed_on date, object_key string"
     ),
     "deletion_requests": (
-        "deletion_id string, subject_type string, requested_at timestamp, sla_days int, extra "
-        "map<string,string>, source_file string, line bigint, landed_on date, subject_key string"
+        "deletion_id string, subject_type string, requested_at timestamp, sla_days int, channel "
+        "string, identity_verification string, decision string, exemption string, approved_by "
+        "string, executed_by string, recipients_notified_at timestamp, subject_informed_at "
+        "timestamp, extra map<string,string>, source_file string, line bigint, landed_on date, "
+        "subject_key string"
     ),
     "held_inputs": "source string, kind string, line bigint, until timestamp, reason string, run_date date",
     "subject_match_keys": "subject_key string, function string, match_key string, landed_on date",
