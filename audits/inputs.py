@@ -199,9 +199,9 @@ DELETION_EVENTS = InputKind(
     ),
 )
 
-#: How an erasure request reached the controller.
+#: How an erasure request reached the controller (suggested values; any text lands).
 REQUEST_CHANNELS = ("web_form", "email", "letter", "phone", "in_app", "api", "in_person", "other")
-#: How the requester's identity was verified (GDPR Art. 12(6)).
+#: How the requester's identity was verified, GDPR Art. 12(6) (suggested values; any text lands).
 IDENTITY_VERIFICATIONS = (
     "account_login",
     "email_confirmation",
@@ -236,8 +236,11 @@ DELETION_REQUESTS = InputKind(
         # 200,000,000 days overflowed the audit's microsecond arithmetic
         Field("sla_days", "int", non_negative=True, maximum=MAX_SLA_DAYS),
         # how the request was handled (optional; the report says "not recorded" when absent)
-        Field("channel", "string", allowed=REQUEST_CHANNELS),
-        Field("identity_verification", "string", allowed=IDENTITY_VERIFICATIONS),
+        # descriptive: any text (suggested values REQUEST_CHANNELS, IDENTITY_VERIFICATIONS); a
+        # label the list lacks must not reject the request itself
+        Field("channel", "string", free_text=True),
+        Field("identity_verification", "string", free_text=True),
+        # legal status: a value outside the list is a rejection with the allowed values
         Field("decision", "string", allowed=REQUEST_DECISIONS),
         Field("exemption", "string", allowed=ERASURE_EXEMPTIONS),
         Field("approved_by", "string", free_text=True),
