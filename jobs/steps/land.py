@@ -486,7 +486,9 @@ def _land_kind(
         if total["accepted"]:
             if ctx.store.exists(kind.table):  # a kind that gained optional fields since
                 have = set(ctx.store.schema(kind.table).fieldNames())
-                new = {f.name: f.type for f in kind.fields if f.name not in have and not f.pseudonym}
+                new = {
+                    f.name: f.type for f in kind.fields if f.name not in have and not f.pseudonym
+                }
                 if new:
                     ctx.store.add_columns(kind.table, new)
             ctx.store.upsert(kind.table, accepted, keys=["source_file", "line"])
