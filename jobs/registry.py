@@ -329,6 +329,7 @@ STEPS: tuple[StepSpec, ...] = (
             "restoration_log_health",
             "landed_files",
             "review_decisions",
+            "input_expectations",
         ),
         writes=(),
         outputs=("reports",),

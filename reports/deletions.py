@@ -94,6 +94,16 @@ class CaseView:
         return reasons
 
     @property
+    def clean_scans(self) -> list[dict[str, Any]]:
+        """The residual-scan rows of tables read and found clean."""
+        return [r for r in self.case.residuals if r.get("status") == "clean"]
+
+    @property
+    def other_scans(self) -> list[dict[str, Any]]:
+        """The residual-scan rows of tables not found clean (residual rows, unverifiable)."""
+        return [r for r in self.case.residuals if r.get("status") != "clean"]
+
+    @property
     def certificate_path(self) -> str:
         """The certificate page of the request, relative to the report folder."""
         return f"certificates/{self.anchor}.html"

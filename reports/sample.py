@@ -280,8 +280,18 @@ def deletions() -> list[DeletionCase]:
                 "subject_informed_at": datetime(2026, 2, 4, 10, 0),
             },
             residuals=[
-                {"asset": "dw.dim_customer", "column": "customer_id", "rows_found": 0},
-                {"asset": "ml.churn_model", "column": "customer_id", "rows_found": 0},
+                {
+                    "asset": "dw.dim_customer",
+                    "column": "customer_id",
+                    "rows_found": 0,
+                    "status": "clean",
+                },
+                {
+                    "asset": "ml.churn_model",
+                    "column": "customer_id",
+                    "rows_found": 0,
+                    "status": "clean",
+                },
             ],
         ),
         case(
@@ -315,8 +325,9 @@ def deletions() -> list[DeletionCase]:
                     "rows_found": 2,
                     "deleted_at": "2026-02-21",
                     "days_overdue": 21,
+                    "status": "residual",
                 },
-                {"asset": XSS, "column": "customer_id", "rows_found": 0},
+                {"asset": XSS, "column": "customer_id", "rows_found": 0, "status": "clean"},
             ],
             history=[
                 {
