@@ -323,3 +323,16 @@ def test_attention_banner_and_escaped_metric_labels(tmp_path):
         "No section needs attention"
         in soup(tmp_path / "clean" / "index.html").find(id="attention").get_text()
     )
+
+
+def test_the_attention_banner_counts_what_needs_attention_not_every_row(tmp_path):
+    rows = [
+        {"kind": "query_logs", "expectation": "e1", "column": "sql", "success": True},
+        {"kind": "query_logs", "expectation": "e2", "column": "ts", "success": False},
+        {"kind": "query_logs", "expectation": "e3", "column": "id", "success": True},
+    ]
+    s = sec.input_validation(rows, rejected_by_kind={"query_logs": 4})
+    render_nightly(NightlyReport(run_date="2026-03-14", sections=[s]), tmp_path)
+    banner = soup(tmp_path / "index.html").find(id="attention")
+    # one expectation failed (of three checked)
+    assert [a.get_text() for a in banner.find_all("a")] == ["Input validation", "1"]
