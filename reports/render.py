@@ -82,6 +82,17 @@ def number(value: Any) -> str:
     return f"{int(value):,}" if value is not None else "—"
 
 
+#: Columns that hold a point in time; the product keeps every one in UTC.
+_TIME_COLUMNS = frozenset({"ts", "first_seen", "last_seen"})
+
+
+def header(column: object) -> str:
+    """A column's heading: blanks for underscores, and ``(UTC)`` after a point in time."""
+    name = str(column)
+    text = name.replace("_", " ")
+    return f"{text} (UTC)" if name.endswith("_at") or name in _TIME_COLUMNS else text
+
+
 def css_string(text: object) -> Markup:
     """``text`` as the inside of a CSS string: every character that is not a letter, digit,
     blank or one of ``.-_:/`` is a CSS escape, so no quote, backslash or ``</style>`` gets out."""
@@ -100,7 +111,7 @@ def _env() -> Environment:
     env.filters["cell"] = cell
     env.filters["number"] = number
     env.filters["anchor"] = group_anchor
-    env.filters["header"] = lambda c: str(c).replace("_", " ")
+    env.filters["header"] = header
     env.filters["css_string"] = css_string
     env.globals["percent"] = percent
     env.globals["trend_img"] = trend_img

@@ -507,3 +507,11 @@ def test_each_request_gets_a_certificate_page_that_states_only_what_was_recorded
     index = BeautifulSoup((tmp_path / "deletions.html").read_text(encoding="utf-8"), "html.parser")
     links = {a["href"] for a in index.select("section.case h2 a")}
     assert links == {f"certificates/{p}" for p in pages}
+
+
+def test_headings_say_that_points_in_time_are_utc():
+    from reports.render import header
+
+    assert header("started_at") == "started at (UTC)"
+    assert header("ts") == "ts (UTC)" and header("last_seen") == "last seen (UTC)"
+    assert header("run_date") == "run date" and header("days_late") == "days late"
