@@ -1,6 +1,8 @@
 """Observations of flows and their merge into edges, as pure DataFrame rules (the ingest step's core).
 
 * :data:`EDGE_IDENTITY` and :func:`edge_id_col`: what identifies an edge and its deterministic id;
+* :func:`stable_id`: the deterministic id of a row by its identity columns;
+* :func:`schema_events`: the DDL events of parsed query texts, with the texts' statistics;
 * :func:`job_log_edges`: table-level edges from a job's split READ/WRITE log lines;
 * :func:`merge_observations`: many observations of one key into one row (masked only when every
   observation masks, best confidence, merged evidence, summed counts, widest time span).
@@ -10,6 +12,10 @@ The ingest step (``jobs/steps/ingest.py``) reads the landed tables, calls these,
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -24,10 +30,77 @@ EDGE_IDENTITY = (*FLOW_KEYS, "signal")
 OBS_KEYS = ["edge_id", "run_date"]
 
 
-def edge_id_col() -> Column:
-    """Deterministic edge id: the first 32 hex digits of SHA-256 over :data:`EDGE_IDENTITY`."""
-    parts = [F.coalesce(F.col(c).cast("string"), F.lit("")) for c in EDGE_IDENTITY]
+def stable_id(columns: Sequence[str]) -> Column:
+    """Deterministic id: the first 32 hex digits of SHA-256 over the columns (null as empty)."""
+    parts = [F.coalesce(F.col(c).cast("string"), F.lit("")) for c in columns]
     return F.sha2(F.concat_ws("|", *parts), 256).substr(1, 32)
+
+
+def edge_id_col() -> Column:
+    """Deterministic edge id: :func:`stable_id` over :data:`EDGE_IDENTITY`."""
+    return stable_id(EDGE_IDENTITY)
+
+
+#: What identifies a schema event: the text it was parsed from, and the event itself.
+SCHEMA_EVENT_IDENTITY = (
+    "fingerprint",
+    "dialect",
+    "default_schema",
+    "event",
+    "source_table",
+    "source_column",
+    "detail",
+)
+_TEXT_KEYS = ("fingerprint", "dialect", "default_schema")
+
+
+def schema_events(extracted: DataFrame, stats: DataFrame, run_date: date) -> DataFrame:
+    """One run date's ``schema_events`` rows.
+
+    Args:
+        extracted: the extractor's rows (``lineage.sql.batch.EXTRACT_SCHEMA``); ``kind =
+            "schema"`` rows are the DDL events.
+        stats: one row per parsed text (fingerprint, dialect, default_schema) with ``n``,
+            ``first_seen``, ``last_seen`` and ``evidence`` of its log lines.
+        run_date: the night.
+
+    Returns:
+        DataFrame[event_id, run_date, asset, event, column, detail, dialect, fingerprint,
+        first_seen, last_seen, seen_count, evidence], one row per event_id.
+    """
+    events = (
+        extracted.filter(F.col("kind") == "schema")
+        .select(*SCHEMA_EVENT_IDENTITY)
+        .withColumn("event_id", stable_id(SCHEMA_EVENT_IDENTITY))
+    )
+    facts = stats.select(
+        *[F.col(k).alias(f"_{k}") for k in _TEXT_KEYS],
+        "first_seen",
+        "last_seen",
+        F.col("n").alias("seen_count"),
+        "evidence",
+    )
+    same_text = reduce(
+        lambda a, b: a & b, [events[k].eqNullSafe(facts[f"_{k}"]) for k in _TEXT_KEYS]
+    )
+    return (
+        events.join(facts, same_text)
+        .select(
+            "event_id",
+            F.lit(run_date).cast("date").alias("run_date"),
+            F.lower("source_table").alias("asset"),
+            "event",
+            F.lower("source_column").alias("column"),
+            "detail",
+            "dialect",
+            "fingerprint",
+            "first_seen",
+            "last_seen",
+            "seen_count",
+            "evidence",
+        )
+        .dropDuplicates(["event_id"])
+    )
 
 
 def job_log_edges(logs: DataFrame, *, confidence: float) -> DataFrame:

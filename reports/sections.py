@@ -398,7 +398,7 @@ def input_validation(
                 "parameters": r.get("parameters") or "{}",
                 "element_count": n,
                 "unexpected_count": bad,
-                "unexpected_percent": _percent(bad, n),
+                "unexpected_percent": percent(bad, n, digits=2),
             }
         )
     failed = Counter(str(r["kind"]) for r in shown if r["status"] == "failed")
@@ -427,10 +427,6 @@ def input_validation(
         ),
         findings=False,
     )
-
-
-def _percent(part: int, whole: int) -> str:
-    return percent(part, whole, digits=2)
 
 
 def percent(part: float, whole: float, *, digits: int = 0) -> str:

@@ -88,3 +88,84 @@ def test_merge_observations_of_one_edge(spark):
         got.orderBy("edge_id"), want, ignore_nullable=True, ignore_column_order=False
     )
     assert {r.signal for r in merge_observations(obs, ["edge_id"]).collect()} == {"sql", "probe"}
+
+
+def test_schema_events_carry_their_text_s_statistics_and_a_stable_id(spark):
+    from datetime import date
+
+    from lineage.observations import schema_events
+    from lineage.sql.batch import EXTRACT_SCHEMA
+
+    cols = [c.strip().split(" ")[0] for c in EXTRACT_SCHEMA.split(",")]
+
+    def row(**v):
+        return tuple(v.get(c) for c in cols)
+
+    extracted = spark.createDataFrame(
+        [
+            row(
+                fingerprint="f1",
+                dialect="spark",
+                kind="schema",
+                source_table="Stage.T",
+                source_column="Mail",
+                event="rename_column",
+                detail="email",
+            ),
+            row(
+                fingerprint="f1", dialect="spark", kind="column", source_table="a", target_table="b"
+            ),
+            row(
+                fingerprint="f2",
+                dialect="hive",
+                kind="schema",
+                source_table="x",
+                event="drop_table",
+            ),
+        ],
+        EXTRACT_SCHEMA,
+    )
+    t = datetime(2026, 11, 20, 9)
+    stats = spark.createDataFrame(
+        [("f1", "spark", None, 3, t, t, ["q1"]), ("f2", "hive", None, 1, t, t, ["q9"])],
+        "fingerprint string, dialect string, default_schema string, n bigint, "
+        "first_seen timestamp, last_seen timestamp, evidence array<string>",
+    )
+    got = schema_events(extracted, stats, date(2026, 11, 21))
+    ident = "|".join(["f1", "spark", "", "rename_column", "Stage.T", "Mail", "email"])
+    want = spark.createDataFrame(
+        [
+            (
+                hashlib.sha256(ident.encode()).hexdigest()[:32],
+                date(2026, 11, 21),
+                "stage.t",
+                "rename_column",
+                "mail",
+                "email",
+                "spark",
+                "f1",
+                t,
+                t,
+                3,
+                ["q1"],
+            ),
+            (
+                hashlib.sha256(b"f2|hive||drop_table|x||").hexdigest()[:32],
+                date(2026, 11, 21),
+                "x",
+                "drop_table",
+                None,
+                None,
+                "hive",
+                "f2",
+                t,
+                t,
+                1,
+                ["q9"],
+            ),
+        ],
+        "event_id string, run_date date, asset string, event string, column string, detail string, "
+        "dialect string, fingerprint string, first_seen timestamp, last_seen timestamp, "
+        "seen_count bigint, evidence array<string>",
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)

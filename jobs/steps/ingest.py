@@ -21,7 +21,13 @@ from audits.querylog_formats import DIALECTS
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.steps.ingest_signals import other_signal_observations
-from lineage.observations import OBS_KEYS, edge_id_col, job_log_edges, merge_observations
+from lineage.observations import (
+    OBS_KEYS,
+    edge_id_col,
+    job_log_edges,
+    merge_observations,
+    schema_events,
+)
 from lineage.sql.batch import EXTRACT_SCHEMA, learned_schema, make_extractor
 from lineage.sql.fingerprint import fingerprint_col
 
@@ -159,34 +165,7 @@ def sql_observations(
         F.col("s.last_seen").alias("last_seen"),
         F.col("s.n").alias("seen_count"),
     )
-    return obs, rejected, schema_events(ctx, extracted, stats), extracted
-
-
-def schema_events(ctx: JobContext, extracted: DataFrame, stats: DataFrame) -> DataFrame:
-    """Tonight's ``schema_events`` rows: each DDL event of the logs with its texts' statistics."""
-    groups = ["fingerprint", "dialect", "default_schema"]
-    events = extracted.filter(F.col("kind") == "schema").alias("e")
-    joined = events.join(stats.alias("s"), _null_safe(events, stats, groups, "e", "s"))
-    parts = [
-        F.col(f"e.{c}")
-        for c in ("fingerprint", "dialect", "default_schema", "event", "source_table")
-    ] + [F.col("e.source_column"), F.col("e.detail")]
-    return joined.select(
-        F.sha2(F.concat_ws("\x1f", *[F.coalesce(p, F.lit("")) for p in parts]), 256).alias(
-            "event_id"
-        ),
-        F.lit(ctx.run_date).alias("run_date"),
-        F.lower(F.col("e.source_table")).alias("asset"),
-        F.col("e.event").alias("event"),
-        F.lower(F.col("e.source_column")).alias("column"),
-        F.col("e.detail").alias("detail"),
-        F.col("e.dialect").alias("dialect"),
-        F.col("e.fingerprint").alias("fingerprint"),
-        F.col("s.first_seen").alias("first_seen"),
-        F.col("s.last_seen").alias("last_seen"),
-        F.col("s.n").alias("seen_count"),
-        F.col("s.evidence").alias("evidence"),
-    ).dropDuplicates(["event_id"])
+    return obs, rejected, schema_events(extracted, stats, ctx.run_date), extracted
 
 
 def _null_safe(
@@ -240,13 +219,11 @@ def ingest(ctx: JobContext) -> StepResult:
     catalog = ctx.catalog
     result = StepResult()
     parts: list[DataFrame] = []
-    parsed: list[DataFrame] = []
+    extracted: DataFrame | None = None  # the persisted parse, released when all is written
     if ctx.store.exists("landed_query_logs"):
         logs = ctx.store.read("landed_query_logs").filter(F.col("landed_on") == F.lit(ctx.run_date))
         obs, rejected, events, extracted = sql_observations(ctx, logs, catalog_schema(catalog))
-        parsed.append(extracted)
-        n_events = write_schema_events(ctx, events)
-        result.details["schema_events"] = n_events
+        result.details["schema_events"] = write_schema_events(ctx, events)
         rejected = rejected.persist()
         n_rej = rejected.count()
         if n_rej:
@@ -267,8 +244,8 @@ def ingest(ctx: JobContext) -> StepResult:
     try:
         return _write_edges(ctx, catalog, parts, result)
     finally:
-        for frame in parsed:
-            frame.unpersist()
+        if extracted is not None:
+            extracted.unpersist()
 
 
 def write_schema_events(ctx: JobContext, events: DataFrame) -> int:
