@@ -201,7 +201,8 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
     """
     from jobs.config.settings import load_config
     from jobs.context import JobContext, Progress
-    from jobs.store.session import build_session, resolve_master
+    from jobs.store.masters import resolve_master
+    from jobs.store.session import build_session
     from jobs.store.tables import TableStore
 
     cfg = load_config(args.conf)
@@ -276,6 +277,12 @@ def cmd_steps(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
+    from jobs.commands.tables_list import tables
+
+    text = _without_spark(args, tables)
+    if text is not None:
+        print(text)
+        return 0
     ctx = _context(args)
     names = ctx.store.list_tables()
     if not names:
@@ -487,14 +494,20 @@ def cmd_reland(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from jobs.steps.keys import keys_status
+    if args.action == "status":  # the key folder only: no Spark
+        from jobs.config.settings import load_config
+        from jobs.secrets.keyring import FileKeyring
+        from jobs.secrets.keys_status import status
 
-    ctx = _context(args)
-    if args.action == "status":
-        print(keys_status(ctx, _keyring(ctx)).text())
+        cfg = load_config(args.conf)
+        today = args.run_date or datetime.now(timezone.utc).date()
+        window = int(cfg.retention.restoration_days)
+        print(status(FileKeyring(cfg.keys.dir), window, today).text())
         return 0
     from jobs.runner import run_step, warehouse_lock
-    from jobs.steps.keys import keys_rotate
+    from jobs.steps.keys import keys_rotate, keys_status
+
+    ctx = _context(args)
 
     done = []
 

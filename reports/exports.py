@@ -1,6 +1,9 @@
 """CSV and JSON exports written beside every detail table, from the very rows the table shows.
 
-JSON is deterministic (sorted keys, ISO dates) and keeps the values' types. CSV writes one column
+JSON is deterministic (sorted keys, ISO dates) and keeps the values' types. A point in time is
+written as an ISO 8601 instant in UTC with its zone (``2026-11-22T03:00:00Z``): the product keeps
+every timestamp in UTC, and a reader of the file must not take it for local time; a date stays a
+date. CSV writes one column
 per table column in the table's order; lists and mappings are JSON-encoded, ``None`` is empty, and a
 text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with ``'`` so
 that a spreadsheet opening the file does not evaluate it as a formula (CSV injection).
@@ -11,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,10 +22,30 @@ from typing import Any
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def instant(value: datetime | date) -> str:
+    """ISO 8601 text of a date, or of a point in time in UTC with its zone (``...Z``).
+
+    Naive datetimes are the product's UTC readings (Spark sessions run in UTC).
+
+    Example:
+        >>> instant(datetime(2026, 11, 22, 3, 0, 5, 120000))
+        '2026-11-22T03:00:05.120Z'
+        >>> instant(date(2026, 11, 22))
+        '2026-11-22'
+    """
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+    text = value.isoformat(timespec="seconds" if not value.microsecond else spec)
+    return text + "Z"
+
+
 def json_default(value: Any) -> Any:
     """JSON encoding of dates, datetimes and other non-JSON values."""
     if isinstance(value, datetime | date):
-        return value.isoformat()
+        return instant(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, set | frozenset | tuple):
@@ -37,7 +60,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime | date):
-        return value.isoformat()
+        return instant(value)
     if isinstance(value, list | tuple | Mapping | set | frozenset):
         return json.dumps(value, default=json_default, sort_keys=True, ensure_ascii=False)
     text = str(value)

@@ -586,11 +586,22 @@ def test_injected_lifecycle_anomalies_are_in_the_events(demo: Path, truth: dict[
         assert all(MIDNIGHT - parse_ts(e["ts"]) >= timedelta(days=2) for e in evs)
 
 
-def _warehouse_ids(demo: Path, table: str) -> list[int]:
+def _warehouse_ids(demo: Path, table: str) -> list[str]:
+    """The subject ids a warehouse table holds, as text; a table holding only a hashed copy
+    (``customer_id_sha256``) gives its hex digests (compare with :func:`_as_held`)."""
     schema, name = table.split(".", 1)
     t = DeltaTable(str(demo / "company" / schema / name)).to_pyarrow_table()
-    col = "user_id" if "user_id" in t.column_names else "customer_id"
-    return t.column(col).to_pylist()
+    col = next(c for c in ("user_id", "customer_id", "customer_id_sha256") if c in t.column_names)
+    return [str(v) for v in t.column(col).to_pylist()]
+
+
+def _as_held(demo: Path, table: str, subject: str) -> str:
+    """How ``table`` holds ``subject``: the id, or sha256 of the id's text for a hashed copy."""
+    schema, name = table.split(".", 1)
+    names = DeltaTable(str(demo / "company" / schema / name)).schema().to_arrow().names
+    if "customer_id" in names or "user_id" in names:
+        return subject
+    return hashlib.sha256(subject.encode()).hexdigest()
 
 
 def test_residual_rows_in_the_warehouse(demo: Path, truth: dict[str, Any]) -> None:
@@ -607,10 +618,13 @@ def test_residual_rows_in_the_warehouse(demo: Path, truth: dict[str, Any]) -> No
     completed = {d["subject_id"] for d in truth["deletions"] if d["completed"]}
     pending = {d["subject_id"] for d in truth["deletions"] if not d["completed"]}
     for table in truth["warehouse_tables"]:
-        ids = [str(i) for i in _warehouse_ids(demo, table)]
+        ids = _warehouse_ids(demo, table)
         for subject in completed:
-            assert ids.count(subject) == residual.get((subject, table), 0), (subject, table)
-    customers = {str(i) for i in _warehouse_ids(demo, "crm.customers")}
+            held = ids.count(_as_held(demo, table, subject))
+            assert held == residual.get((subject, table), 0), (subject, table)
+    hashed = [t for t in truth["warehouse_tables"] if _as_held(demo, t, "1") != "1"]
+    assert hashed == ["ads.lookalike_seed"]
+    customers = set(_warehouse_ids(demo, "crm.customers"))
     assert pending <= customers and not completed & customers
     assert {u["table"] for u in truth["unverifiable_tables"]} == {"archive.customers_snapshot"}
 
@@ -720,7 +734,8 @@ def test_identity_lineage_reaches_exactly_the_audited_copies(
     demo: Path, truth: dict[str, Any]
 ) -> None:
     """Every downstream table holding identifier copies (IDENTITY chains from a source
-    identifier) is in the audited warehouse or listed as unverifiable, and vice versa."""
+    identifier) or a hashed copy (a catalog ``hash:`` column) is in the audited warehouse or listed
+    as unverifiable, and vice versa."""
     cat = load_catalog(demo / "inputs" / "catalog.yaml")
     identity: dict[str, set[str]] = defaultdict(set)
     for f in truth["sql"]["column_flows"] + truth["openlineage"]["column_flows"]:
@@ -738,5 +753,7 @@ def test_identity_lineage_reaches_exactly_the_audited_copies(
                 reached.add(nxt)
                 todo.append(nxt)
     tables = {n.rsplit(".", 1)[0] for n in reached if not n.startswith("dash.")}
+    hashed = {a.name for a in cat.assets if any(c.hash for c in a.columns)}
+    assert hashed == {"ads.lookalike_seed"} and not hashed & tables
     audited = set(truth["warehouse_tables"]) | {u["table"] for u in truth["unverifiable_tables"]}
-    assert tables == audited
+    assert tables | hashed == audited

@@ -146,6 +146,33 @@ def test_residual_rows_of_deleted_subjects_are_found_and_nothing_else(demo_run):
     assert all(r.subject_key.startswith("sk_") for r in rows if r.status == "residual")
 
 
+def test_the_hashed_copy_of_an_identifier_is_scanned_and_its_residual_row_found(demo_run):
+    """ads.lookalike_seed holds only sha256(customer_id) (catalog ``hash: sha256_hex``): its
+    residual row is matched through the subject's match key and recorded as a hashed scan."""
+    hashed = {
+        (x["deletion_id"], x["rows"])
+        for x in demo_run.truth["residual_rows"]
+        if (x["table"], x["column"]) == ("ads.lookalike_seed", "customer_id_sha256")
+    }
+    assert hashed, "the demo plants a residual row in the hashed copy"
+    scans = (
+        demo_run.store.read("residual_scans")
+        .filter(
+            (F.col("asset") == "ads.lookalike_seed") & (F.col("column") == "customer_id_sha256")
+        )
+        .collect()
+    )
+    found = {(r.deletion_id, r.rows_found) for r in scans if r.status == "residual"}
+    assert found == hashed
+    for r in scans:
+        if r.status == "residual":
+            assert "sha256_hex hashed" in r.detail
+            assert not any(x["subject_id"] in r.detail for x in demo_run.truth["residual_rows"])
+    # every other completed deletion's scan of the hashed copy read it and found nothing
+    assert {r.status for r in scans} <= {"residual", "clean"}
+    assert sum(r.status == "clean" for r in scans) > 0
+
+
 def test_retention_breaches_are_reported_and_nothing_else(demo_run):
     got = {
         (r.table, r.column)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from bs4 import BeautifulSoup
@@ -157,6 +158,30 @@ def test_csv_cells_and_exports(tmp_path):
     with paths[0].open(newline="") as fh:
         assert list(csv.reader(fh)) == [["b", "a"], ["x", "1"], ["'@sum", ""]]
     assert json.loads(paths[1].read_text()) == [{"a": 1, "b": "x"}, {"a": None, "b": "@sum"}]
+
+
+def test_exported_points_in_time_say_they_are_utc(tmp_path):
+    """A CSV/JSON timestamp carries its zone: naive readings are the product's UTC, aware ones are
+    converted; a date stays a date."""
+    cet = timezone(timedelta(hours=1))
+    rows = [
+        {"at": datetime(2026, 11, 22, 3, 0, 5), "day": date(2026, 11, 22)},
+        {"at": datetime(2026, 11, 22, 4, 0, 5, 250000, tzinfo=cet), "day": None},
+        {"at": datetime(2026, 11, 22, 3, 0, 5, 7), "day": None},
+    ]
+    paths = write_exports(rows, ["at", "day"], tmp_path, "t")
+    with paths[0].open(newline="") as fh:
+        assert list(csv.reader(fh)) == [
+            ["at", "day"],
+            ["2026-11-22T03:00:05Z", "2026-11-22"],
+            ["2026-11-22T03:00:05.250Z", ""],
+            ["2026-11-22T03:00:05.000007Z", ""],
+        ]
+    assert [r["at"] for r in json.loads(paths[1].read_text())] == [
+        "2026-11-22T03:00:05Z",
+        "2026-11-22T03:00:05.250Z",
+        "2026-11-22T03:00:05.000007Z",
+    ]
 
 
 def _svg(markup: str) -> BeautifulSoup:

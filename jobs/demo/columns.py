@@ -47,6 +47,7 @@ _LIBRARY: dict[str, tuple[str, str | None, bool, str]] = {
     "card_brand": ("string", None, False, "internal"),
     # derived personal data in marts
     "email_sha256": ("string", "user.contact.email", False, "confidential"),
+    "customer_id_sha256": ("string", "user.unique_id", False, "restricted"),
     "religious_affinity": ("string", None, False, "internal"),
     # non-personal
     "country": ("string", None, False, "internal"),
@@ -92,6 +93,9 @@ _LIBRARY: dict[str, tuple[str, str | None, bool, str]] = {
     "label": ("string", None, False, "public"),
 }
 
+# columns holding a hash of a subject identifier: name -> the catalog's ``hash`` function
+_HASHED: dict[str, str] = {"customer_id_sha256": "sha256_hex"}
+
 # Retention per data category (days); the most specific dotted prefix wins.
 RETENTION_DAYS: dict[str, int] = {
     "user": 1095,
@@ -113,7 +117,7 @@ def column(name: str) -> Column:
     """
     if name in _LIBRARY:
         typ, cat, ident, cls = _LIBRARY[name]
-        return Column(name, typ, cat, ident, cls)
+        return Column(name, typ, cat, ident, cls, _HASHED.get(name))
     if name.endswith("_id"):
         return Column(name, "bigint", None, False, "internal")
     return Column(name, "string", None, False, "internal")

@@ -29,12 +29,14 @@ POLICIES: list[dict[str, Any]] = [
 
 
 def _col(c: Column) -> dict[str, Any]:
+    hashed = {"hash": c.hash} if c.hash else {}
     return Flow(
         name=c.name,
         type=c.type,
         data_category=c.data_category,
         is_identifier=c.is_identifier,
         classification=c.classification,
+        **hashed,
     )
 
 

@@ -288,9 +288,10 @@ def _marts() -> list[tuple[str, str, str, list[tuple[Statement, str, str]]]]:
                         "ads.lookalike_seed",
                         "ctas",
                         "ads.audience_segments a",
-                        "email_sha256=a.email_sha256 country=a.country",
+                        "customer_id_sha256=sha2(a.customer_id) email_sha256=a.email_sha256 "
+                        "country=a.country created_at=a.created_at",
                     ),
-                    "none",
+                    "customer",
                     "",
                 ),
             ],

@@ -40,7 +40,7 @@ _EVENT_BASE = {
 # IDENTITY flows in SQL); event tables keep every row of the subject (one or more)
 RESIDUAL_GROUPS: tuple[tuple[str, ...], ...] = (
     ("analytics.customer_profile", "staging.app_sessions"),
-    ("ads.audience_segments",),
+    ("ads.audience_segments", "ads.lookalike_seed"),
     ("marketing.campaign_targets", "ml.churn_features"),
     ("staging.crm_customers",),
     ("marketing.email_audience", "analytics.customer_360"),
@@ -97,11 +97,15 @@ _SEGMENTS = ["smb", "mid", "enterprise", "consumer"]
 
 
 def warehouse_tables(company: Company) -> list[Table]:
-    """The catalog tables written to the audited warehouse (every table holding identifiers)."""
+    """The catalog tables written to the audited warehouse (every table holding identifiers or a
+    hashed copy of one)."""
     return [
         t
         for t in company.tables.values()
-        if t.has_identifier and t.kind == "table" and t.in_catalog and t.in_warehouse
+        if (t.has_identifier or any(c.hash for c in t.columns))
+        and t.kind == "table"
+        and t.in_catalog
+        and t.in_warehouse
     ]
 
 
@@ -136,6 +140,7 @@ def persona(cid: int, seed: int) -> dict[str, Any]:
         "user_id": cid,
         "email": email,
         "email_sha256": hashlib.sha256(email.encode()).hexdigest(),
+        "customer_id_sha256": hashlib.sha256(str(cid).encode()).hexdigest(),
         "full_name": f"{first.title()} {last.title()}",
         "username": f"{first}{cid}",
         "phone": f"+1-555-{(p >> 16) % 10_000_000:07d}",
@@ -291,7 +296,7 @@ def build_warehouse(
         written[t.name] = table.num_rows
         for (cid, tname), did in sorted(residual.items()):
             if tname == t.name:
-                id_col = next(c.name for c in t.columns if c.is_identifier)
+                id_col = next(c.name for c in t.columns if c.is_identifier or c.hash)
                 done = by_id[did].completed_at
                 residual_hits.append(
                     {

@@ -40,6 +40,7 @@ from jobs.commands.restoration_rows import (
 )
 from jobs.context import JobContext, StepResult
 from jobs.secrets.keyring import Keyring, RotationReport
+from jobs.secrets.keys_status import KeysStatus, status
 
 #: Columns of ``restoration_log_health``.
 HEALTH_SCHEMA = (
@@ -262,33 +263,6 @@ def _merge(days: dict[date, dict[str, int]], name: str, rows: list[Any]) -> None
         c[name] = c.get(name, 0) + int(r.n or 0)
 
 
-@dataclass(frozen=True)
-class KeysStatus:
-    """``compliance keys status``: key ids and ages, never key bytes."""
-
-    today: date
-    """The run date."""
-    window_days: int
-    """The restoration window."""
-    keys: list[tuple[str, int]]
-    """(key id, age in days), oldest first."""
-
-    def text(self) -> str:
-        """One line per key, marking those past the window."""
-        lines = [
-            f"restoration-log keys on {self.today} (window {self.window_days} days): {len(self.keys)}"
-        ]
-        for key_id, age in self.keys:
-            mark = (
-                "  PAST THE WINDOW: run 'compliance keys rotate'" if age >= self.window_days else ""
-            )
-            lines.append(f"  {key_id}  {age:>4} days{mark}")
-        return "\n".join(lines)
-
-
 def keys_status(ctx: JobContext, keyring: Keyring, *, today: date | None = None) -> KeysStatus:
-    """Key ids and ages for ``compliance keys status``."""
-    today = today or ctx.run_date
-    return KeysStatus(
-        today, window_days(ctx), [(s.key_id, s.age_days) for s in keyring.status(today)]
-    )
+    """Key ids and ages for ``compliance keys status`` (see :func:`jobs.secrets.keys_status.status`)."""
+    return status(keyring, window_days(ctx), today or ctx.run_date)

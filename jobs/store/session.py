@@ -10,7 +10,6 @@ only change needed to scale out.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
 from jobs.errors import ConfigError, JobError
+from jobs.store.masters import resolve_master as resolve_master  # re-exported
 
 _LOG4J = Path(__file__).resolve().parents[1] / "log4j2.properties"
 
@@ -44,36 +44,6 @@ ALWAYS: dict[str, str] = {
     "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{_LOG4J}",
     "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{_LOG4J}",
 }
-
-
-#: The master URLs Spark's launcher accepts (``SparkSubmit``): anything else exits the JVM.
-_MASTER = re.compile(
-    r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|local-cluster\[\d+,\d+,\d+\]"
-    r"|yarn|(spark|k8s)://\S+"
-)
-
-
-def resolve_master(configured: str | None, override: str | None = None) -> str:
-    """Pick the Spark master: explicit override, then environment, then config, then local[*].
-
-    Raises:
-        ConfigError: the master is not one Spark accepts (checked before Spark starts), naming
-            where it came from.
-    """
-    env = os.environ.get("COMPLIANCE_SPARK_MASTER")
-    for master, source in (
-        (override, "--master"),
-        (env, "COMPLIANCE_SPARK_MASTER"),
-        (configured, "spark.master"),
-    ):
-        if master:
-            if not _MASTER.fullmatch(master):
-                raise ConfigError(
-                    f"{source} is {master!r}, not a Spark master: use local[N], local[*], "
-                    "spark://HOST:PORT, yarn or k8s://URL"
-                )
-            return master
-    return "local[*]"
 
 
 def delta_conf(engine: str, conf: Mapping[str, str], master: str = "local[*]") -> dict[str, str]:

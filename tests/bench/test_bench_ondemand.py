@@ -1,7 +1,7 @@
 """Benchmark: on-demand answers without Spark, next to a bare interpreter and the Spark path.
 
-Wall time of ``compliance datamap --column crm.customers.email`` and ``compliance lineage down
-crm.customers.email`` on the demo warehouse, each in a fresh subprocess (what a user waits for),
+Wall time of ``compliance datamap --column crm.customers.email``, ``compliance lineage down
+crm.customers.email`` and ``compliance tables`` on the demo warehouse, each in a fresh subprocess (what a user waits for),
 printed in the same run next to:
 
 * ``python -c "import pyarrow"``: the floor of any Python answer on this machine;
@@ -62,6 +62,7 @@ def test_bench_ondemand(request):
     questions = {
         "datamap --column crm.customers.email": ["datamap", "--column", "crm.customers.email"],
         "lineage down crm.customers.email": ["lineage", "down", "crm.customers.email"],
+        "tables": ["tables"],
     }
     bare, _ = _timed([sys.executable, "-c", "import pyarrow"], REPEAT)
     usage, _ = _timed(cli + ["datamap", "--column", "email", *common], REPEAT, code=2)
