@@ -15,11 +15,8 @@ are given, as the preflight does).
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Callable, Collection, Mapping
-from fnmatch import fnmatchcase
-from typing import Any, TypeVar
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from core.gdpr import (
     ART9_CONDITIONS,
@@ -31,132 +28,17 @@ from core.gdpr import (
     is_third_country,
 )
 from core.processing import Activity, Contact, Organisation, Recipient, Register, System, Transfer
-from jobs.config.catalog_validation import _Doc, _show
+from jobs.config.catalog_validation import _Doc
+from jobs.config.processing_checks import Checks, Collect
 from jobs.errors import ConfigError
 
-T = TypeVar("T")
 TOP_KEYS = ("organisation", "systems", "processing_activities")
 """Top-level keys of catalog.yaml this module reads."""
-_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-_COUNTRY = re.compile(r"^[A-Z]{3}$")
-_CONTACT_KEYS = ("name", "address", "email", "phone")
 
 
-def _did_you_mean(value: str, choices: list[str]) -> str:
-    hint = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
+class _Parser(Checks):
+    """The three blocks, built from the checked values."""
 
-
-class _Collect:
-    """Runs checks of one file, keeping every problem instead of stopping at the first."""
-
-    def __init__(self, doc: _Doc) -> None:
-        self.doc = doc
-        self.problems: list[str] = []
-
-    def run(self, check: Callable[..., T], *args: Any, **kw: Any) -> T | None:
-        try:
-            return check(*args, **kw)
-        except ConfigError as exc:
-            self.problems.append(str(exc))
-            return None
-
-    def add(self, where: str, message: str) -> None:
-        self.problems.append(str(self.doc.fail(where, message)))
-
-
-class _Parser:
-    def __init__(
-        self,
-        doc: _Doc,
-        assets: Mapping[str, str],
-        categories: Collection[str],
-        zones: Collection[str] | None,
-    ) -> None:
-        self.doc = doc
-        self.c = _Collect(doc)
-        self.assets = assets
-        self.categories = sorted(categories)
-        self.zones = zones
-
-    # ------------------------------------------------------------------ small values
-    def text(self, m: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str:
-        value = m.get(key)
-        if value is None and not required:
-            return ""
-        got = self.c.run(self.doc.string, value, f"{where}.{key}")
-        return got or ""
-
-    def texts(self, m: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-        raw = self.c.run(self.doc.seq, m.get(key) or [], f"{where}.{key}") or []
-        out = (self.c.run(self.doc.string, v, f"{where}.{key}[{i}]") for i, v in enumerate(raw))
-        return tuple(v for v in out if v)
-
-    def term(
-        self, value: Any, where: str, terms: Mapping[str, Any], what: str, *, listed: bool
-    ) -> str | None:
-        """A key of a vocabulary: small ones list every choice, large ones name the kind."""
-        if listed:
-            return self.c.run(self.doc.enum, value, where, tuple(terms))
-        if not isinstance(value, str):
-            self.c.add(where, f"expected a {what}, got {_show(value)}")
-            return None
-        return self.c.run(self.doc.member, value, where, terms, what)
-
-    def contact(self, value: Any, where: str, *, needs: tuple[str, ...]) -> Contact | None:
-        m = self.c.run(self.doc.mapping, value, where, optional=_CONTACT_KEYS)
-        if m is None:
-            return None
-        got = {k: self.text(m, k, where) for k in _CONTACT_KEYS}
-        for key in needs:
-            if not got[key]:
-                self.c.add(f"{where}.{key}", "missing key (expected a non-empty string)")
-        if not (got["email"] or got["phone"]):
-            self.c.add(where, "expected contact details: an email or a phone")
-        return Contact(**got)
-
-    def assets_of(self, m: Mapping[str, Any], where: str) -> tuple[str, ...]:
-        out = []
-        for i, pattern in enumerate(self.texts(m, "assets", where)):
-            w = f"{where}.assets[{i}]"
-            if any(ch in pattern for ch in "*?["):
-                if not any(fnmatchcase(a, pattern) for a in self.assets):
-                    schemas = sorted({a.split(".")[0] + ".*" for a in self.assets})
-                    self.c.add(
-                        w,
-                        f"expected a pattern matching a catalog asset, got {_show(pattern)}"
-                        + _did_you_mean(pattern, [*schemas, *self.assets]),
-                    )
-                    continue
-            elif pattern not in self.assets:
-                self.c.run(self.doc.member, pattern, w, self.assets, "catalog asset")
-                continue
-            out.append(pattern)
-        return tuple(out)
-
-    def zones_of(self, m: Mapping[str, Any], where: str) -> tuple[str, ...]:
-        zones = self.texts(m, "zones", where)
-        if self.zones is not None:
-            for i, z in enumerate(zones):
-                self.c.run(
-                    self.doc.member,
-                    z,
-                    f"{where}.zones[{i}]",
-                    self.zones,
-                    "zone (see policies.yaml)",
-                )
-        return zones
-
-    def key(self, m: Mapping[str, Any], where: str, seen: dict[str, str]) -> str:
-        key = self.text(m, "key", where, required=True)
-        if key and not _KEY.match(key):
-            self.c.add(f"{where}.key", f"expected a lower-case key such as crm_core, got {key!r}")
-        elif key in seen:
-            self.c.add(f"{where}.key", f"duplicate key {key!r} (first at {seen[key]})")
-        seen.setdefault(key, where)
-        return key
-
-    # ------------------------------------------------------------------ blocks
     def organisation(self, raw: Any) -> Organisation | None:
         where = "organisation"
         m = self.c.run(
@@ -203,17 +85,6 @@ class _Parser:
             country=self.country(m.get("country"), f"{where}.country", nullable=True),
             operator=self.text(m, "operator", where),
         )
-
-    def country(self, value: Any, where: str, *, nullable: bool = False) -> str | None:
-        if value is None and nullable:
-            return None
-        if not isinstance(value, str) or not _COUNTRY.match(value):
-            self.c.add(
-                where,
-                f"expected an ISO 3166-1 alpha-3 country code such as USA, got {_show(value)}",
-            )
-            return None
-        return value
 
     def recipient(self, raw: Any, where: str) -> Recipient | None:
         m = self.c.run(
@@ -446,7 +317,7 @@ def known_categories(
 def zone_problems(register: Register, zones: Collection[str], path: str) -> list[str]:
     """The systems' and activities' zones that ``policies.yaml`` does not declare."""
     doc = _Doc(path)  # type: ignore[arg-type]
-    c = _Collect(doc)
+    c = Collect(doc)
     for kind, items in (
         ("systems", register.systems),
         ("processing_activities", register.activities),

@@ -6,7 +6,8 @@ DPO would declare, so the Article 30 record shows each kind of finding once:
 * ``ads_audiences`` declares no Art. 9(2) condition (nor religious belief among its categories),
   yet ``crm.customers.religion`` reaches ``ads.audience_segments.religious_affinity`` through
   ``analytics.customer_profile`` (the flow policy ``religion-never-in-ads`` also reports);
-* no activity covers the ``archive`` zone, where ``archive.customers_snapshot`` keeps copies;
+* no activity covers the ``archive`` zone, where ``archive.customers_snapshot`` keeps copies, nor
+  the table missing from the catalog (``analytics.<script>...``) that personal data flow into;
 * every other zone has an activity, and the transfers to the US platforms have a safeguard.
 """
 
@@ -49,14 +50,14 @@ def _system(key: str, name: str, owner: str, **more: Any) -> dict[str, Any]:
 
 
 SYSTEMS: list[dict[str, Any]] = [
-    _system("crm", "CRM", "crm-team", assets=["crm.*", "staging.crm_*"]),
-    _system("app", "Customer app", "app-team", assets=["app.*", "api.*", "staging.app_*"]),
-    _system("billing", "Billing", "billing-team", assets=["billing.*", "staging.billing_*"]),
+    _system("crm", "CRM", "crm-team", assets=["crm.*"]),
+    _system("app", "Customer app", "app-team", assets=["app.*", "api.*"]),
+    _system("billing", "Billing", "billing-team", assets=["billing.*"]),
     _system(
         "support_desk",
         "Support desk (SaaS)",
         "support-team",
-        assets=["support.*", "staging.support_*"],
+        assets=["support.*"],
         country="USA",
         operator="HelpDesk Inc.",
     ),
@@ -89,7 +90,13 @@ ACTIVITIES: list[dict[str, Any]] = [
         lawful_basis="contract",
         special_category_condition="explicit_consent",
         data_subjects=["customer"],
-        data_categories=["user.unique_id", "user.contact", "user.name", "user.demographic"],
+        data_categories=[
+            "user.unique_id",
+            "user.contact",
+            "user.name",
+            "user.demographic",
+            "user.content",
+        ],
         recipients=_internal("crm-team", "data-eng"),
         systems=["crm"],
     ),
@@ -108,6 +115,7 @@ ACTIVITIES: list[dict[str, Any]] = [
             "user.behavior",
             "user.device",
             "user.content",
+            "user.financial",
         ],
         recipients=_internal("app-team", "data-eng"),
         systems=["app"],
