@@ -250,7 +250,7 @@ class DataMap:
     retention_days: Mapping[str, int] = field(default_factory=dict)
     """Retention per data category (longest matching dotted prefix wins)."""
     zone_purposes: Mapping[str, str] = field(default_factory=dict)
-    """Purpose of processing per zone, from the policy configuration."""
+    """What each zone is for (policies.yaml), naming a zone without a processing activity."""
     processing: Register = field(default_factory=Register)
     """The declared organisation, systems and processing activities (the catalog's)."""
     graph: GraphView | None = None

@@ -304,3 +304,31 @@ def test_xlsx_text_is_never_a_formula_and_the_bytes_are_stable(tmp_path):
     ws = openpyxl.load_workbook(first).active
     assert [c.value for c in ws[2]] == ['=HYPERLINK("http://x")', "+1\n-2", None, True]
     assert ws["A2"].data_type == "s" and ws["B2"].data_type == "s"
+
+
+def test_a_declared_system_without_activity_and_an_uncatalogued_asset_get_their_own_rows():
+    reg = Register(organisation=ORG, systems=(System("crm", "CRM", assets=("crm.*",)),))
+    held = [
+        a30.Holding("crm.customers", "email", "user.contact.email", "source", "crm-team"),
+        a30.Holding("tmp.copy", "email", "user.contact.email", None, "", "crm.customers", "email"),
+    ]
+    rows, evidence = a30.record(reg, held, {}, {"source": "operational systems"})
+    assert [(r["activity"], r["name"], r["systems"], r["zones"]) for r in rows] == [
+        (
+            "undeclared.asset.tmp.copy",
+            "no processing activity declared for asset tmp.copy (not in the catalog)",
+            [],
+            [],
+        ),
+        (
+            "undeclared.system.crm",
+            "no processing activity declared for system crm",
+            ["crm"],
+            ["source"],
+        ),
+    ]
+    assert [e["activity"] for e in evidence] == [
+        "undeclared.asset.tmp.copy",
+        "undeclared.system.crm",
+    ]
+    assert a30.findings(rows) == 2

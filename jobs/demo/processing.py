@@ -17,16 +17,6 @@ from typing import Any
 
 from jobs.demo.io import Flow
 
-SPECIAL_CATEGORY_TRUTH = {
-    "activity": "ads_audiences",
-    "category": "user.demographic.religious_belief",
-    "source": "analytics.customer_profile.religion",
-    "target": "ads.audience_segments.religious_affinity",
-}
-"""The special-category flow the record must flag (also in ground_truth.json)."""
-UNDECLARED_ZONES = ("archive",)
-"""Zones holding personal data that no activity covers."""
-
 ORGANISATION: dict[str, Any] = {
     "controller": {
         "name": "Demo Company B.V.",
@@ -81,6 +71,15 @@ def _internal(*teams: str) -> list[Flow]:
     return [Flow(name=t, kind="internal") for t in teams]
 
 
+def _with(team: str, name: str, contract: str, kind: str = "processor") -> list[Flow]:
+    """The owning team and one external recipient under a contract."""
+    return [*_internal(team), Flow(name=name, kind=kind, contract=contract)]
+
+
+def _to_usa(recipient: str, safeguard: str, reference: str) -> list[Flow]:
+    return [Flow(country="USA", recipient=recipient, safeguard=safeguard, reference=reference)]
+
+
 ACTIVITIES: list[dict[str, Any]] = [
     _activity(
         "customer_accounts",
@@ -127,10 +126,7 @@ ACTIVITIES: list[dict[str, Any]] = [
         lawful_basis="contract",
         data_subjects=["customer"],
         data_categories=["user.unique_id", "user.financial", "user.contact"],
-        recipients=[
-            *_internal("billing-team"),
-            Flow(name="PayCo Payments B.V.", kind="processor", contract="DPA-2023-004"),
-        ],
+        recipients=_with("billing-team", "PayCo Payments B.V.", "DPA-2023-004"),
         systems=["billing"],
     ),
     _activity(
@@ -140,18 +136,12 @@ ACTIVITIES: list[dict[str, Any]] = [
         lawful_basis="contract",
         data_subjects=["customer"],
         data_categories=["user.unique_id", "user.contact", "user.content"],
-        recipients=[
-            *_internal("support-team"),
-            Flow(name="HelpDesk Inc.", kind="processor", contract="DPA-2024-019"),
-        ],
-        transfers=[
-            Flow(
-                country="USA",
-                recipient="HelpDesk Inc.",
-                safeguard="standard_contractual_clauses",
-                reference="SCC 2021/914 module 2, signed 2024-05-02",
-            )
-        ],
+        recipients=_with("support-team", "HelpDesk Inc.", "DPA-2024-019"),
+        transfers=_to_usa(
+            "HelpDesk Inc.",
+            "standard_contractual_clauses",
+            "SCC 2021/914 module 2, signed 2024-05-02",
+        ),
         systems=["support_desk"],
     ),
     _activity(
@@ -172,10 +162,7 @@ ACTIVITIES: list[dict[str, Any]] = [
         lawful_basis="consent",
         data_subjects=["customer", "prospect"],
         data_categories=["user.unique_id", "user.contact", "user.name", "user.behavior"],
-        recipients=[
-            *_internal("growth-team"),
-            Flow(name="MailBlast GmbH", kind="processor", contract="DPA-2025-002"),
-        ],
+        recipients=_with("growth-team", "MailBlast GmbH", "DPA-2025-002"),
         zones=["marketing"],
     ),
     _activity(
@@ -185,18 +172,12 @@ ACTIVITIES: list[dict[str, Any]] = [
         lawful_basis="consent",
         data_subjects=["customer"],
         data_categories=["user.unique_id", "user.contact", "user.behavior"],
-        recipients=[
-            *_internal("growth-team"),
-            Flow(name="AdReach Inc.", kind="third_party", contract="DSA-2025-017"),
-        ],
-        transfers=[
-            Flow(
-                country="USA",
-                recipient="AdReach Inc.",
-                safeguard="adequacy_decision",
-                reference="EU-US Data Privacy Framework, Commission decision 2023/1795",
-            )
-        ],
+        recipients=_with("growth-team", "AdReach Inc.", "DSA-2025-017", "third_party"),
+        transfers=_to_usa(
+            "AdReach Inc.",
+            "adequacy_decision",
+            "EU-US Data Privacy Framework, Commission decision 2023/1795",
+        ),
         retention_days=180,
         systems=["ad_platform"],
     ),
