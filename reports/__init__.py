@@ -27,7 +27,7 @@ Example (the shapes ``jobs/steps/report.py`` passes; see :mod:`reports.sample` f
                                      entries_restored=..., entries_expired=..., rows=key_rows),
         ],
         datamap=DataMap(personal_columns=..., reach=..., assets=..., retention_days=...,
-                        data_subjects=..., zone_purposes=...,
+                        zone_purposes=..., processing=catalog.processing,
                         graph=GraphView(edges=..., assets=..., violations=...)),
         deletions=[DeletionCase(request=..., events=..., anomalies=..., residuals=...,
                                 history=...)],

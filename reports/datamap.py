@@ -1,4 +1,5 @@
-"""View model of the GDPR data map: per personal-data column, per category, and Article 30.
+"""View model of the GDPR data map: per personal-data column and per category (the Article 30
+record built from them is :mod:`reports.article30`).
 
 Pure functions over :class:`~reports.model.DataMap`; the templates only display what these return.
 """
@@ -11,12 +12,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from core.categories import covers, most_specific, normalise
+from core.categories import most_specific
 from reports.graph import asset_index
 from reports.model import DataMap, GraphView
-
-STORAGE_KINDS = frozenset({"table", "file", "log", "feature", "model", "view"})
-"""Asset kinds that hold a copy of the data (storage locations in Article 30 terms)."""
 
 FLOW_COLUMNS = (
     "data_category",
@@ -49,15 +47,6 @@ CATEGORY_ASSET_COLUMNS = (
     "min_depth",
     "retention_days",
 )
-ARTICLE30_COLUMNS = (
-    "data_category",
-    "data_subjects",
-    "personal_data",
-    "purposes",
-    "recipients",
-    "retention_days",
-    "storage_locations",
-)
 
 
 def retention_for(category: str | None, retention: Mapping[str, int]) -> int | None:
@@ -68,15 +57,6 @@ def retention_for(category: str | None, retention: Mapping[str, int]) -> int | N
         90
     """
     return most_specific(retention, category)
-
-
-def subjects_for(category: str | None, subjects: Mapping[str, Any]) -> list[str]:
-    """Categories of data subjects declared for the category's prefixes (and ``""``)."""
-    out: list[str] = []
-    for prefix, names in subjects.items():
-        if normalise(prefix) == "" or covers(prefix, category):
-            out.extend(n for n in names if n not in out)
-    return out
 
 
 @dataclass(frozen=True)
@@ -220,48 +200,6 @@ def category_assets(maps: list[ColumnMap]) -> list[dict[str, Any]]:
                     (m.retention_days for m, _ in pairs if m.retention_days is not None),
                     default=None,
                 ),
-            }
-        )
-    return rows
-
-
-def article30(dm: DataMap, columns: list[ColumnMap]) -> list[dict[str, Any]]:
-    """The record of processing (GDPR Art. 30(1)) per data category.
-
-    Categories of data subjects come from ``DataMap.data_subjects``; personal data are the
-    columns; purposes are the zones the data reaches (with their declared purpose); recipients
-    are the owners of the assets reached; storage locations are the assets holding a copy.
-    """
-    idx = asset_index(dm.assets)
-    rows = []
-    for cat, maps in by_category(columns).items():
-        zones: dict[str, None] = {}
-        recipients: dict[str, None] = {}
-        storage: dict[str, None] = {}
-        for m in maps:
-            if m.zone:
-                zones[m.zone] = None
-            storage[m.asset] = None
-            for f in m.flows:
-                if f.get("zone"):
-                    zones[str(f["zone"])] = None
-                if f.get("owner"):
-                    recipients[str(f["owner"])] = None
-                kind = f.get("kind") or idx.get(str(f.get("target_asset")), {}).get("kind")
-                if kind in STORAGE_KINDS:
-                    storage[str(f["target_asset"])] = None
-        purposes = [
-            f"{z}: {dm.zone_purposes[z]}" if z in dm.zone_purposes else z for z in sorted(zones)
-        ]
-        rows.append(
-            {
-                "data_category": cat,
-                "data_subjects": subjects_for(cat, dm.data_subjects),
-                "personal_data": sorted(f"{m.asset}.{m.column}" for m in maps),
-                "purposes": purposes,
-                "recipients": sorted(recipients),
-                "retention_days": retention_for(cat, dm.retention_days),
-                "storage_locations": sorted(storage),
             }
         )
     return rows

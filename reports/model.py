@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from core.processing import Register
+
 Row = Mapping[str, Any]
 """One detail row: column name (DESIGN.md section 5) to value."""
 
@@ -247,11 +249,10 @@ class DataMap:
     assets: tuple[dict[str, Any], ...] = ()
     retention_days: Mapping[str, int] = field(default_factory=dict)
     """Retention per data category (longest matching dotted prefix wins)."""
-    data_subjects: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    """Categories of data subjects per data category prefix (e.g. ``{"user": ["customers"]}``);
-    the prefix ``""`` applies to every category."""
     zone_purposes: Mapping[str, str] = field(default_factory=dict)
-    """Purpose of processing per zone, from the policy configuration."""
+    """What each zone is for (policies.yaml), naming a zone without a processing activity."""
+    processing: Register = field(default_factory=Register)
+    """The declared organisation, systems and processing activities (the catalog's)."""
     graph: GraphView | None = None
     scope: str = "all personal data"
     """What the map covers (``column crm.customers.email``, ``category user.contact``, ...)."""
@@ -262,9 +263,6 @@ class DataMap:
         object.__setattr__(self, "reach", _rows(self.reach))
         object.__setattr__(self, "assets", _rows(self.assets))
         object.__setattr__(self, "retention_days", dict(self.retention_days))
-        object.__setattr__(
-            self, "data_subjects", {k: tuple(v) for k, v in dict(self.data_subjects).items()}
-        )
         object.__setattr__(self, "zone_purposes", dict(self.zone_purposes))
         object.__setattr__(self, "run_date", as_date(self.run_date))
 

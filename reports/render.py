@@ -9,7 +9,8 @@ Output of :func:`render_nightly`::
 
     index.html                    run summary and sections; every number links to a detail page
     details/<section>.html        the section's rows (grouped), with <section>.csv / .json beside
-    datamap.html                  GDPR data map, Article 30 view and lineage graph (+ exports)
+    datamap.html                  GDPR data map, Article 30 record and lineage graph (+ exports;
+                                  the record also as datamap-article30.xlsx)
     deletions.html                erasure evidence per deletion request (+ exports)
     certificates/<request>.html   a one-page certificate of erasure, or the record of why none
 """
@@ -27,6 +28,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from reports import article30 as a30
 from reports import datamap as dm_view
 from reports import deletions as del_view
 from reports.charts import trend_img
@@ -121,8 +123,9 @@ def _env() -> Environment:
 class _Writer:
     """Collects written paths and shares the environment and the guard of one render."""
 
-    def __init__(self, out_dir: Path | str) -> None:
+    def __init__(self, out_dir: Path | str, generated_at: datetime | None = None) -> None:
         self.out = Path(out_dir)
+        self.generated_at = generated_at
         self.out.mkdir(parents=True, exist_ok=True)
         self.env = _env()
         self.guard = Guard()
@@ -139,9 +142,25 @@ class _Writer:
         self.paths.append(target)
         return target
 
-    def exports(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str], stem: str) -> None:
+    def exports(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[str],
+        stem: str,
+        *,
+        sheet: str | None = None,
+    ) -> None:
+        """CSV and JSON of a table; with ``sheet`` also XLSX (that sheet title)."""
         sub = Path(stem).parent
-        self.paths += write_exports(rows, columns, self.out / sub, Path(stem).name)
+        self.paths += write_exports(
+            rows,
+            columns,
+            self.out / sub,
+            Path(stem).name,
+            formats=("csv", "json", "xlsx") if sheet else ("csv", "json"),
+            sheet=sheet,
+            created=self.generated_at,
+        )
 
     def clean_graph(self, g: GraphView | None, where: str) -> GraphView | None:
         if g is None:
@@ -218,9 +237,10 @@ def _manifest_section(data: NightlyReport) -> Section:
 def _datamap_pages(w: _Writer, d: DataMap, *, nav: bool, generated_at: Any) -> None:
     flows = dm_view.flows(d)
     columns = dm_view.by_column(d, flows)
-    art30 = dm_view.article30(d, columns)
+    art30, evidence = a30.record_of(d)
     w.exports(flows, dm_view.FLOW_COLUMNS, "datamap-flows")
-    w.exports(art30, dm_view.ARTICLE30_COLUMNS, "datamap-article30")
+    w.exports(art30, a30.COLUMNS, "datamap-article30", sheet="Article 30 record")
+    w.exports(evidence, a30.EVIDENCE_COLUMNS, "datamap-article30-evidence")
     w.page(
         "datamap.html",
         "datamap.html",
@@ -229,10 +249,16 @@ def _datamap_pages(w: _Writer, d: DataMap, *, nav: bool, generated_at: Any) -> N
         columns=columns,
         categories=dm_view.by_category(columns),
         art30=art30,
+        art30_columns=a30.COLUMNS,
+        art30_fields=a30.FIELDS,
+        art30_evidence=a30.EVIDENCE,
+        art30_missing=a30.findings(art30),
+        missing=a30.MISSING,
+        evidence_rows=len(evidence),
+        organisation=d.processing.organisation,
         category_assets=dm_view.category_assets,
         category_columns=dm_view.CATEGORY_ASSET_COLUMNS,
         flow_columns=dm_view.FLOW_COLUMNS,
-        art30_columns=dm_view.ARTICLE30_COLUMNS,
         graph=draw_lineage(d.graph or (dm_view.graph_from_reach(d) if d.reach else None)),
         nav=nav,
         generated_at=generated_at,
@@ -302,7 +328,7 @@ def render_nightly(data: NightlyReport, out_dir: Path | str) -> list[Path]:
     Raises:
         reports.safety.ReportDataError: if the data holds key material or raw personal data.
     """
-    w = _Writer(out_dir)
+    w = _Writer(out_dir, data.generated_at)
     sections = [_clean_section(s, w.guard) for s in data.sections]
     if not any(s.key == "run_manifest" for s in sections):
         sections.append(_clean_section(_manifest_section(data), w.guard))
@@ -350,9 +376,9 @@ def render_datamap(
     """Render the GDPR data map alone (``compliance datamap ... --format html``).
 
     Returns:
-        ``datamap.html`` and its CSV/JSON exports.
+        ``datamap.html`` and its CSV/JSON (and for the Article 30 record XLSX) exports.
     """
-    w = _Writer(out_dir)
+    w = _Writer(out_dir, generated_at)
     _datamap_pages(w, _clean_datamap(data, w), nav=False, generated_at=generated_at)
     return w.paths
 

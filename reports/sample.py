@@ -12,6 +12,16 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.processing import (
+    Activity,
+    Contact,
+    Organisation,
+    Recipient,
+    Register,
+    System,
+    Transfer,
+)
+from reports import article30
 from reports import sections as sec
 from reports.model import DataMap, DeletionCase, GraphView, ImpactReport, NightlyReport
 
@@ -118,6 +128,60 @@ def _trend(values: list[float]) -> list[tuple[date, float]]:
     return [(start + timedelta(days=i), v) for i, v in enumerate(values)]
 
 
+PROCESSING = Register(
+    organisation=Organisation(
+        controller=Contact("Sample Shop GmbH", "Hauptstr. 1, 10115 Berlin", "privacy@shop.example"),
+        dpo=Contact("Dana Schmidt", email="dpo@shop.example"),
+        security_measures=("access control by role", "encryption at rest"),
+    ),
+    systems=(
+        System(
+            "ml_platform",
+            "ML platform",
+            owner="ml-team",
+            zones=("ml",),
+            country="USA",
+            operator="CloudML Inc.",
+        ),
+    ),
+    activities=(
+        Activity(
+            key="customer_accounts",
+            name="Customer accounts",
+            purpose="essential.service",
+            lawful_basis="contract",
+            data_subjects=("customer",),
+            data_categories=("user.contact", "user.unique_id"),
+            recipients=(Recipient("crm-team", "internal"),),
+            zones=("crm", "warehouse"),
+        ),
+        Activity(
+            key="revenue_reporting",
+            name="Revenue reporting",
+            purpose="analytics.reporting",
+            lawful_basis="legitimate_interests",
+            data_subjects=("customer",),
+            data_categories=("user.contact.address",),
+            retention_days=365,
+            zones=("analytics",),
+        ),
+        Activity(
+            key="churn_prediction",
+            name="Churn prediction",
+            purpose="train_ai_system",
+            lawful_basis="legitimate_interests",
+            data_subjects=("customer",),
+            data_categories=("user.contact.email",),
+            recipients=(Recipient("CloudML Inc.", "processor", "DPA-2025-04"),),
+            transfers=(Transfer("USA", "CloudML Inc."),),
+            systems=("ml_platform",),
+        ),
+    ),
+)
+"""Declared processing of the sample: a transfer without safeguard, and the marketing zone
+without an activity."""
+
+
 def datamap() -> DataMap:
     """A data map of the sample company's personal data."""
     personal = [
@@ -210,13 +274,13 @@ def datamap() -> DataMap:
         reach=reach,
         assets=ASSETS,
         retention_days={"user": 730, "user.contact": 365, "user.unique_id": 1095},
-        data_subjects={"user": ["customers"]},
         zone_purposes={
             "crm": "customer relationship",
             "analytics": "business reporting",
             "ml": "churn prediction",
             "warehouse": "analytics storage",
         },
+        processing=PROCESSING,
         graph=GraphView(edges=edges(), assets=ASSETS, violations=VIOLATIONS, level="asset"),
         run_date=RUN_DATE,
     )
@@ -414,6 +478,7 @@ def nightly() -> NightlyReport:
     residuals = [
         dict(r, deletion_id="del-002") for r in deletions()[1].residuals if r["rows_found"]
     ]
+    record, _ = article30.record_of(datamap())
     sections = [
         sec.lineage_coverage(
             assets_total=7,
@@ -449,6 +514,9 @@ def nightly() -> NightlyReport:
             trend=_trend([0, 0, 2, 0, 1]),
         ),
         sec.policy_violations(VIOLATIONS, trend=_trend([0, 0, 0, 1, 1, 1])),
+        sec.article30_record(
+            article30.flag_rows(record), activities=len(record), trend=_trend([3, 2, 2])
+        ),
         sec.deletion_anomalies(anomalies, run_date=RUN_DATE, trend=_trend([1, 1, 2, 2])),
         sec.residual_findings(residuals, trend=_trend([0, 1, 1])),
         sec.retention_violations([], trend=_trend([0, 0, 0])),

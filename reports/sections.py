@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -29,6 +30,7 @@ SECTION_ORDER = (
     "rejected_inputs",
     "new_flows",
     "policy_violations",
+    "article30_record",
     "deletion_anomalies",
     "residual_findings",
     "retention_violations",
@@ -198,6 +200,38 @@ def policy_violations(
         trend=trend,
         trend_label="violations",
         description="Flows of personal data into a zone its policy does not allow.",
+    )
+
+
+def article30_record(
+    rows: Sequence[Row], *, activities: int = 0, trend: Sequence[Any] = ()
+) -> Section:
+    """The declarations the Article 30 record misses (:func:`reports.article30.flag_rows`),
+    grouped by processing activity; ``activities`` is the number of rows of the record."""
+    s = _grouped(
+        "article30_record",
+        "Article 30 record",
+        rows,
+        "activity",
+        counts=None,
+        total=None,
+        trend=trend,
+        trend_label="declarations missing",
+        description=(
+            "Processing the catalog does not declare: personal data in a zone or system no "
+            "processing activity covers, special categories without an Art. 9(2) condition, "
+            "third-country transfers without a safeguard (the record is on the data map)."
+        ),
+        columns=("activity", "name", "field", "detail"),
+    )
+    total, *groups = s.metrics
+    return replace(
+        s,
+        metrics=(
+            Metric("declarations missing", total.value, attention=True),
+            Metric("record rows", activities),
+            *groups,
+        ),
     )
 
 

@@ -8,7 +8,6 @@ from audits.retention import category_retention
 from core.categories import covers, most_specific
 from jobs.config.catalog import retention_for
 from reports.datamap import retention_for as datamap_retention
-from reports.datamap import subjects_for
 
 SETTINGS = {"user": 1095, "User.Contact": 730, "user.contact.email": 365, "": 30}
 
@@ -33,9 +32,6 @@ def test_most_specific_prefix(category, expected):
     assert datamap_retention(category, SETTINGS) == expected
 
 
-def test_covers_and_subjects():
+def test_covers():
     assert covers("user", "user.contact") and covers("", "x")
     assert not covers("user.contact", "user.contactless") and not covers("", None)
-    subjects = {"user": ["customers"], "user.financial": ["payers"], "": ["anyone"]}
-    assert subjects_for("User.Financial.iban", subjects) == ["customers", "payers", "anyone"]
-    assert subjects_for("system", subjects) == ["anyone"]

@@ -42,12 +42,20 @@ def test_example_loads(kind, text, tmp_path):
 
 def test_examples_agree_with_each_other_and_say_what_they_declare(tmp_path):
     loaded = {}
-    for kind, text in _blocks():
-        path = tmp_path / kind.split()[0]
+    catalogs = []
+    for i, (kind, text) in enumerate(_blocks()):
+        path = tmp_path / f"{i}-{kind.split()[0]}"
         path.write_text(text, encoding="utf-8")
-        loaded[kind] = LOADERS[kind](path)
+        loaded.setdefault(kind, LOADERS[kind](path))
+        if kind == "catalog.yaml":
+            catalogs.append(LOADERS[kind](path))
     catalog, policies = loaded["catalog.yaml"], loaded["policies.yaml"]
-    check_zones(catalog, policies)  # every asset's zone is declared
+    for cat in catalogs:
+        check_zones(cat, policies)  # every zone of assets, systems and activities is declared
+    processing = catalogs[-1].processing
+    assert [a.key for a in processing.activities] == ["customer_accounts", "ads_audiences"]
+    assert processing.activities[1].transfers[0].safeguard == "standard_contractual_clauses"
+    assert [a.key for a in processing.covering("ads.audience", "ads")] == ["ads_audiences"]
     assert catalog.asset("mail.sent_messages").time_column == "sent_at"
     assert catalog.hash_columns() == {("ads.audience", "customer_hash"): "sha256_hex"}
     assert loaded["annotations.yaml"].objects["photo"] == "by_user_only"

@@ -9,10 +9,12 @@ to skip the build: it is copied, never modified.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
+import zipfile
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -26,6 +28,7 @@ from jobs.config.settings import load_config
 from jobs.context import JobContext, Progress
 from jobs.registry import STEPS
 from jobs.store.tables import TableStore
+from reports.article30 import FIELDS
 
 RUN_DATE = date(2026, 11, 22)
 _CACHE: dict[str, Path] = {}
@@ -179,6 +182,14 @@ def test_lineage_coverage_numbers(report, ctx):
     assert f"{with_lineage} of {assets}" in text(page(folder, "index.html"))
 
 
+def _text_of(name: str, data: bytes) -> str:
+    """A report file's text; an XLSX workbook's is that of every part of its zip."""
+    if name.endswith(".xlsx"):
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            return "\n".join(book.read(n).decode("utf-8") for n in book.namelist())
+    return data.decode("utf-8")
+
+
 def test_deletions_page_uses_pseudonymous_keys_only(report, ctx):
     _, folder = report
     soup = page(folder, "deletions.html")
@@ -196,7 +207,7 @@ def test_deletions_page_uses_pseudonymous_keys_only(report, ctx):
     alternatives = "|".join(map(re.escape, sorted(raw_ids)))
     pattern = re.compile(r"(?<![0-9A-Za-z_])(" + alternatives + r")(?![0-9A-Za-z_])")
     for name, data in files(folder).items():
-        body = data.decode("utf-8")
+        body = _text_of(name, data)
         hit = pattern.search(body)
         assert hit is None, f"raw subject id {hit.group(0)} in {name}"
         leaked = objects & set(re.findall(r"[0-9A-Za-z_:.\-]+", body))
@@ -237,11 +248,110 @@ def test_datamap_and_escaping(report, ctx):
     body = text(soup)
     assert "analytics.<script>alert(1)</script>" in body  # shown as text
     assert "Article 30" in body
-    personal = ctx.store.read("columns").filter(F.col("data_category").startswith("user.")).count()
+    personal = {
+        r.asset_id
+        for r in ctx.store.read("columns")
+        .filter(F.col("data_category").startswith("user."))
+        .select("asset_id")
+        .distinct()
+        .collect()
+    }
     art30 = json.loads((folder / "datamap-article30.json").read_text())
-    assert sum(len(r["personal_data"]) for r in art30) == personal
+    assert personal <= {a for r in art30 for a in r["observed_assets"]}  # every one is in a row
     for name in ("index.html", "deletions.html", "details/policy_violations.html"):
         assert page(folder, name).find("script") is None
+
+
+DEMO_ACTIVITIES = [
+    "customer_accounts",
+    "customer_app",
+    "billing",
+    "customer_support",
+    "customer_analytics",
+    "email_marketing",
+    "ads_audiences",
+    "finance",
+    "churn_models",
+]
+"""The demo company's processing activities (jobs/demo/processing.py), in declaration order."""
+
+
+def test_the_demo_article30_record(report, ctx):
+    result, folder = report
+    rows = json.loads((folder / "datamap-article30.json").read_text())
+    assert [r["activity"] for r in rows] == [
+        *DEMO_ACTIVITIES,
+        "undeclared.asset.analytics.<script>alert(1)</script>",
+        "undeclared.zone.archive",
+    ]
+    for r in rows:  # every Art. 30(1) field filled, or flagged
+        for field in FIELDS:
+            assert r[field] not in (None, "", []), (r["activity"], field)
+            if "declaration missing" in str(r[field]):
+                assert r["status"] == "declaration missing" and r["declarations_missing"]
+    assert all(r["controller"].startswith("controller: Demo Company B.V., ") for r in rows)
+    ads = rows[DEMO_ACTIVITIES.index("ads_audiences")]
+    assert ads["special_category_condition"] == "declaration missing"
+    assert ads["declarations_missing"][0].startswith(
+        "special_category_condition: user.demographic.religious_belief (religious or "
+        "philosophical beliefs) reaches it (analytics.customer_profile.religion -> "
+        "ads.audience_segments.religious_affinity"
+    )
+    # the evidence is the closure's flow
+    closure = today(ctx, "lineage_closure").filter(
+        (F.col("level") == "column")
+        & (F.col("source_asset") == "analytics.customer_profile")
+        & (F.col("source_column") == "religion")
+        & (F.col("target_asset") == "ads.audience_segments")
+        & (F.col("target_column") == "religious_affinity")
+    )
+    assert closure.count() == 1
+    evidence = json.loads((folder / "datamap-article30-evidence.json").read_text())
+    assert {
+        "activity": "ads_audiences",
+        "source_asset": "analytics.customer_profile",
+        "source_column": "religion",
+        "data_category": "user.demographic.religious_belief",
+        "special_category": "religious or philosophical beliefs",
+        "target_asset": "ads.audience_segments",
+        "target_column": "religious_affinity",
+        "zone": "ads",
+        "depth": closure.first().depth,
+        "masked_on_path": False,
+    } in evidence
+    flagged = {r["activity"] for r in rows if r["declarations_missing"]}
+    assert flagged == {
+        "ads_audiences",
+        "undeclared.asset.analytics.<script>alert(1)</script>",
+        "undeclared.zone.archive",
+    }
+    missing = sum(len(r["declarations_missing"]) for r in rows)
+    assert result.findings == missing == 4
+    index = page(folder, "index.html")
+    section = index.find(id="article30_record")
+    assert "attention" in section["class"]
+    assert section.select_one("ul.metrics a.num").get_text() == str(missing)
+    soup = page(folder, "datamap.html")
+    assert "Demo Company B.V." in soup.find(id="controller").get_text()
+    assert "declaration missing" in soup.find(id="pa-g-ads-audiences").get_text()
+
+
+def test_the_demo_article30_xlsx_opens(report):
+    import openpyxl
+
+    _, folder = report
+    rows = json.loads((folder / "datamap-article30.json").read_text())
+    ws = openpyxl.load_workbook(folder / "datamap-article30.xlsx")["Article 30 record"]
+    got = [[c.value for c in r] for r in ws.iter_rows()]
+    columns = got[0]
+    assert columns[:4] == ["activity", "name", "status", "controller"]
+    assert len(got) == 1 + len(rows)
+    for row, want in zip(got[1:], rows, strict=True):
+        for name, value in zip(columns, row, strict=True):
+            expected = want[name]
+            if isinstance(expected, list):
+                expected = "\n".join(str(v) for v in expected) or None
+            assert value == expected, (want["activity"], name)
 
 
 _LINEAGE_SVG = re.compile(rb'<svg class="lineage".*?</svg>', re.S)

@@ -53,7 +53,8 @@ def test_every_index_number_links_to_an_existing_detail_anchor(report):
     numbers = index.select("ul.metrics a.num")
     # 3 coverage + 3 rejected + 1 new flows + 2 violations + 3 anomalies + 2 residual + 1 + 2 + 6
     # + 4 input validation (checked, failed, rejected lines of each of 2 kinds)
-    assert len(numbers) == 27
+    # + 4 Article 30 record (declarations missing, record rows, 2 activities flagged)
+    assert len(numbers) == 31
     for a in numbers:
         href = a["href"]
         page, _, anchor = href.partition("#")
@@ -189,7 +190,7 @@ def test_xss_asset_name_shows_as_text(report):
 def test_trend_charts_are_static_svg_images(report):
     out, _ = report
     imgs = soup(out / "index.html").select("img.trend")
-    assert len(imgs) == 9  # annotation findings has no trend
+    assert len(imgs) == 10  # annotation findings has no trend
     svg = base64.b64decode(imgs[0]["src"].split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and "<script" not in svg
     assert "Trend of Lineage coverage over 6 runs" in imgs[0]["alt"]
@@ -198,15 +199,43 @@ def test_trend_charts_are_static_svg_images(report):
 def test_datamap_page_article30_and_columns(report):
     out, _ = report
     doc = soup(out / "datamap.html")
-    cols, rows = table_rows(doc.find("table", id="art30-table"))
-    art = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
-    email = art["user.contact.email"]
-    assert email["data_subjects"] == "customers"
-    assert email["retention_days"] == "365"
-    assert email["recipients"] == "data-eng, ml-team, unknown"
-    assert "ml.churn_model" in email["storage_locations"]
-    assert "ml: churn prediction" in email["purposes"]
-    assert art["user.unique_id"]["retention_days"] == "1095"
+    table = doc.find("table", id="art30-table")
+    cols = [th["data-col"] for th in table.thead.find_all("th")]
+    art = {
+        tr["id"]: {
+            c: [d.get_text(strip=True) for d in td.find_all("div")] or td.get_text(strip=True)
+            for c, td in zip(cols, tr.find_all("td"), strict=True)
+        }
+        for tr in table.tbody.find_all("tr")
+    }
+    assert list(art) == [
+        "pa-g-customer-accounts",
+        "pa-g-revenue-reporting",
+        "pa-g-churn-prediction",
+        "pa-g-undeclared-zone-marketing",
+    ]
+    accounts = art["pa-g-customer-accounts"]
+    assert accounts["status"] == "complete"
+    assert accounts["lawful_basis"] == "Art. 6(1)(b) performance of a contract"
+    assert accounts["observed_assets"] == ["crm.customers", "dw.dim_customer"]
+    assert "user.unique_id: 1095 days (catalog)" in accounts["retention"]
+    churn = art["pa-g-churn-prediction"]
+    assert churn["transfers"] == ["USA (CloudML Inc.): declaration missing (no safeguard)"]
+    assert art["pa-g-undeclared-zone-marketing"]["observed_assets"] == [sample.XSS]
+    flagged = {td["class"][0] for td in table.select("td.flagged")}
+    assert flagged == {
+        "col-status",
+        "col-transfers",
+        "col-purposes",
+        "col-lawful_basis",
+        "col-data_subjects",
+        "col-data_categories",
+        "col-recipients",
+        "col-retention",
+        "col-security_measures",
+    }
+    assert "2 declarations missing in 2 of 4 rows" in doc.find(id="art30-missing").get_text()
+    assert "Sample Shop GmbH" in doc.find(id="controller").get_text()
     cat = doc.find(id="cat-g-user-contact-email").find_next("table")
     ccols, crows = table_rows(cat)
     assert [(r[0], r[ccols.index("masking")], r[ccols.index("min_depth")]) for r in crows] == [
@@ -283,6 +312,9 @@ def test_render_datamap_alone(tmp_path):
             "datamap-flows.json",
             "datamap-article30.csv",
             "datamap-article30.json",
+            "datamap-article30.xlsx",
+            "datamap-article30-evidence.csv",
+            "datamap-article30-evidence.json",
         ]
     )
     doc = soup(tmp_path / "datamap.html")

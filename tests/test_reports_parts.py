@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from jobs.errors import ComplianceError
 from reports import render_nightly, sample
 from reports import sections as sec
-from reports.datamap import article30, by_column, category_assets, flows, retention_for
+from reports.datamap import by_column, category_assets, flows, retention_for
 from reports.exports import csv_cell, write_exports
 from reports.graph import draw_lineage
 from reports.model import DataMap, GraphView, NightlyReport, Section, TrendPoint, trend
@@ -238,12 +238,6 @@ def test_datamap_helpers():
         ("crm.customers", "city", 2),
         ("crm.customers", "email", 3),
         ("crm.customers", "customer_id", 0),
-    ]
-    art = {r["data_category"]: r for r in article30(dm, cols)}
-    assert art["user.contact.address.city"]["recipients"] == ["data-eng", "finance"]
-    assert art["user.contact.address.city"]["storage_locations"] == [
-        "crm.customers",
-        "dw.dim_customer",
     ]
     masked = [dict(f, masking=f["target_asset"] == "dw.dim_customer") for f in flows(dm)]
     cats = {r["target_asset"]: r for r in category_assets(by_column(dm, masked))}

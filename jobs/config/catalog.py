@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from audits.annotations.sections import Annotations, EdgeAnnotation
 from audits.hashing import HASH_NAMES
 from core.categories import most_specific
+from core.processing import Register
 from jobs.config.catalog_validation import (  # noqa: F401 - re-exported
     ASSET_KINDS,
     CLASSIFICATIONS,
@@ -33,6 +34,7 @@ from jobs.config.catalog_validation import (  # noqa: F401 - re-exported
     _Doc,
     _show,
 )
+from jobs.config.processing import TOP_KEYS, known_categories, load_processing, zone_problems
 from jobs.errors import ConfigError
 from lineage.policy import Policy
 
@@ -115,11 +117,14 @@ class Catalog:
         retention_days: mapping of category prefix to retention days.
         assets: the assets in file order.
         path: the file it was loaded from.
+        processing: the organisation, systems and processing activities it declares
+            (:mod:`jobs.config.processing`); empty when it declares none.
     """
 
     retention_days: Mapping[str, int]
     assets: tuple[AssetSpec, ...]
     path: str = ""
+    processing: Register = Register()
 
     def retention_for(self, category: str | None) -> int | None:
         """Retention days of ``category`` (most specific prefix wins), None when unmatched."""
@@ -163,11 +168,13 @@ class Policies:
 # --------------------------------------------------------------------------- loaders
 
 
-def load_catalog(path: Path | str) -> Catalog:
+def load_catalog(path: Path | str, *, zones: Collection[str] | None = None) -> Catalog:
     """Load and validate ``catalog.yaml``.
 
     Args:
         path: the file.
+        zones: the zones of ``policies.yaml``; when given, the zones the systems and processing
+            activities name are checked with their other problems (else see :func:`check_zones`).
 
     Returns:
         The :class:`Catalog`.
@@ -176,7 +183,7 @@ def load_catalog(path: Path | str) -> Catalog:
         ConfigError: naming the file, the key path and what was expected.
     """
     doc = _Doc(Path(path))
-    top = doc.mapping(doc.load(), "", required=("assets",), optional=("retention_days",))
+    top = doc.mapping(doc.load(), "", required=("assets",), optional=("retention_days", *TOP_KEYS))
     retention: dict[str, int] = {}
     raw_ret = top.get("retention_days") or {}
     for cat, days in doc.mapping(raw_ret, "retention_days").items():
@@ -253,7 +260,16 @@ def load_catalog(path: Path | str) -> Catalog:
                 f"expected one of the asset's columns, got {_show(time_column)}",
             )
         assets.append(AssetSpec(name, kind, str(owner), str(zone), tuple(cols), time_column))
-    return Catalog(dict(retention), tuple(assets), str(path))
+    processing = load_processing(
+        doc,
+        top,
+        assets={a.name: a.zone for a in assets},
+        categories=known_categories(
+            [c.data_category for a in assets for c in a.columns], retention
+        ),
+        zones=zones,
+    )
+    return Catalog(dict(retention), tuple(assets), str(path), processing)
 
 
 def load_policies(path: Path | str) -> Policies:
@@ -355,20 +371,32 @@ def load_annotations(path: Path | str) -> Annotations:
     return Annotations(dict(objects), dict(edges), str(path))
 
 
-def check_zones(catalog: Catalog, policies: Policies) -> None:
-    """Check every asset's zone is declared in the policies file.
-
-    Raises:
-        ConfigError: naming the catalog file, the asset and the closest declared zone.
-    """
+def asset_zone_problems(catalog: Catalog, policies: Policies) -> list[str]:
+    """Every asset whose zone the policies file does not declare, with the closest zone."""
+    out = []
     for i, a in enumerate(catalog.assets):
         if a.zone not in policies.zones:
             hint = difflib.get_close_matches(a.zone, list(policies.zones), n=1, cutoff=0.6)
             did = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise ConfigError(
+            out.append(
                 f"{catalog.path}: assets[{i}].zone: expected a zone declared in "
                 f"{policies.path}, got {a.zone!r}{did}"
             )
+    return out
+
+
+def check_zones(catalog: Catalog, policies: Policies) -> None:
+    """Check every zone the catalog names (assets, systems, processing activities) is declared in
+    the policies file.
+
+    Raises:
+        ConfigError: one line naming every undeclared zone and the closest declared one.
+    """
+    problems = asset_zone_problems(catalog, policies) + zone_problems(
+        catalog.processing, policies.zones, catalog.path
+    )
+    if problems:
+        raise ConfigError(" | ".join(problems))
 
 
 __all__ = [
@@ -377,6 +405,7 @@ __all__ = [
     "EDGE_DELETIONS",
     "OBJECT_DELETIONS",
     "Annotations",
+    "asset_zone_problems",
     "AssetSpec",
     "Catalog",
     "ColumnSpec",

@@ -1,8 +1,9 @@
 """Check every configuration input before the first step, and report every problem at once.
 
 A nightly that would stop in its fourth minute on a bad catalog name or a missing annotations file
-stops here instead, before Spark starts, with one line listing every problem found: the catalog,
-the policies (and that every asset's zone is declared in them), the deletion annotations, and the
+stops here instead, before Spark starts, with one line listing every problem found: the policies,
+the catalog (and that every zone its assets, systems and processing activities name is declared in
+the policies), the deletion annotations, and the
 asset names the audit will use as table names. An optional input that is absent (the deletion
 annotations) is not a problem: it is empty, and one note says so.
 """
@@ -50,7 +51,12 @@ def _try(out: Preflight, load, *args):
 
 def check_inputs(cfg: Config) -> Preflight:
     """Validate the catalog, policies, annotations and asset names of ``cfg``, collecting all."""
-    from jobs.config.catalog import check_zones, load_annotations, load_catalog, load_policies
+    from jobs.config.catalog import (
+        asset_zone_problems,
+        load_annotations,
+        load_catalog,
+        load_policies,
+    )
 
     out = Preflight()
     for name in OPTIONAL_INPUTS:
@@ -60,8 +66,9 @@ def check_inputs(cfg: Config) -> Preflight:
                 f"inputs.{name}: {path} does not exist; treated as empty (the checks "
                 "that need it are not run)"
             )
-    catalog = _try(out, load_catalog, cfg.inputs.catalog)
     policies = _try(out, load_policies, cfg.inputs.policies)
+    zones = policies.zones if policies is not None else None  # the activities' zones, at once
+    catalog = _try(out, lambda path: load_catalog(path, zones=zones), cfg.inputs.catalog)
     if not any(n.startswith("inputs.annotations:") for n in out.notes):
         _try(out, load_annotations, cfg.inputs.annotations)
     if catalog is not None:
@@ -74,7 +81,7 @@ def check_inputs(cfg: Config) -> Preflight:
                     f"(part {bad[0]!r}: expected lower-case letters, digits and _ only)"
                 )
         if policies is not None:
-            _try(out, check_zones, catalog, policies)
+            out.problems.extend(asset_zone_problems(catalog, policies))
     return out
 
 

@@ -1,4 +1,5 @@
-"""The three YAML configs of the demo company: catalog, policies and deletion annotations."""
+"""The three YAML configs of the demo company: catalog (with its declared processing activities,
+:mod:`jobs.demo.processing`), policies and deletion annotations."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from jobs.demo.company import SCHEMA_OWNER, SCHEMA_ZONE, ZONES
 from jobs.demo.delf import annotations
 from jobs.demo.io import Flow, write_yaml
 from jobs.demo.model import Column, Company
+from jobs.demo.processing import processing_blocks
 from jobs.demo.signals import PROBE_API_COLUMNS
 
 POLICIES: list[dict[str, Any]] = [
@@ -41,7 +43,8 @@ def _col(c: Column) -> dict[str, Any]:
 
 
 def catalog(company: Company) -> dict[str, Any]:
-    """The catalog document (retention per category and every known asset)."""
+    """The catalog document (retention per category, every known asset, and the organisation,
+    systems and processing activities)."""
     assets: list[dict[str, Any]] = []
     for t in company.tables.values():
         if not t.in_catalog:
@@ -88,7 +91,7 @@ def catalog(company: Company) -> dict[str, Any]:
         )
     for m in company.models:
         assets.append({"name": m.name, "kind": "model", "owner": m.owner, "zone": "ml"})
-    return {"retention_days": dict(RETENTION_DAYS), "assets": assets}
+    return {"retention_days": dict(RETENTION_DAYS), "assets": assets, **processing_blocks()}
 
 
 def write_configs(company: Company, out: Path) -> dict[str, Any]:
@@ -98,7 +101,8 @@ def write_configs(company: Company, out: Path) -> dict[str, Any]:
     write_yaml(
         root / "catalog.yaml",
         cat,
-        "# Demo company catalog: assets with zones and classified columns.\n",
+        "# Demo company catalog: assets with zones and classified columns, and the processing\n"
+        "# activities of its Article 30 record.\n",
     )
     write_yaml(
         root / "policies.yaml",

@@ -35,7 +35,7 @@ from jobs.steps.report_provenance import (
     table_versions,
     utc,
 )
-from reports import render_nightly
+from reports import article30, render_nightly
 from reports import sections as sec
 from reports.model import NightlyReport, Section
 from reports.provenance import MANIFEST_NAME, previous_run_folder, write_manifest
@@ -485,6 +485,24 @@ def build_report(
     ]
     violations = next((list(s.rows) for s in sections if s.key == "policy_violations"), [])
     dm = build_datamap(ctx, violations=violations)
+    record, _ = article30.record_of(dm)
+    missing = article30.findings(record)
+    numbers["article30_missing"] = missing
+    history = _manifest_details(ctx, "report", dates)
+    trend = [
+        (d, history[d]["article30_missing"])
+        for d in dates
+        if d != ctx.run_date and "article30_missing" in history.get(d, {})
+    ]
+    at = next(i for i, s in enumerate(sections) if s.key == "policy_violations") + 1
+    sections.insert(
+        at,
+        sec.article30_record(
+            article30.flag_rows(record),
+            activities=len(record),
+            trend=[*trend, (ctx.run_date, missing)],
+        ),
+    )
     steps, history = manifest(ctx, dates, nightly)
     sections = mark_not_run(sections, steps, nightly)
     data = NightlyReport(
@@ -519,8 +537,8 @@ def run_report(ctx: JobContext, nightly: Sequence[StepTables]) -> StepResult:
 
     Returns:
         ``rows_written`` = files written; ``details["report_dir"]`` = ``latest/index.html``;
-        ``findings`` = the numbers needing attention (for ``--fail-on-findings`` they are already
-        counted by the steps that produced them, so this step reports none).
+        ``findings`` = the declarations the Article 30 record misses (the other numbers needing
+        attention are counted by the steps that produced them).
     """
     root = Path(ctx.cfg.reports)
     folder = root / ctx.run_date.isoformat()
@@ -548,6 +566,7 @@ def run_report(ctx: JobContext, nightly: Sequence[StepTables]) -> StepResult:
     return StepResult(
         inputs_read=sum(s.total or 0 for s in data.sections),
         rows_written=len(paths),
+        findings=int(numbers["article30_missing"]),
         details={"report_dir": str(latest / "index.html"), "run_dir": str(folder), **numbers},
     )
 

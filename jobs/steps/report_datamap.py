@@ -3,7 +3,8 @@
 Reads the column-level ``lineage_closure`` slice of the latest run date, joins each reached node
 with the last hop's edge of ``lineage_edges`` (transformation type/subtype, masking), the reached
 asset (zone, owner, kind from ``assets``) and the retention of the source's data category (catalog),
-and hands a small :class:`reports.model.DataMap` to the renderer or prints it as JSON/CSV. All
+and hands a small :class:`reports.model.DataMap` (with the catalog's declared processing
+activities, for the Article 30 record) to the renderer or prints it as JSON/CSV. All
 joins and filters run in Spark; only the answer (capped at :data:`MAX_REACH` flows) reaches the
 driver.
 
@@ -228,23 +229,6 @@ def _assets_rows(ctx: JobContext, names: set[str]) -> list[dict[str, Any]]:
     )
 
 
-def _data_subjects(ctx: JobContext) -> dict[str, list[str]]:
-    """Categories of data subjects: the subject types of the deletion requests received."""
-    req = ctx.store.read("deletion_requests", missing_ok=True)
-    types = []
-    if req is not None and "subject_type" in req.columns:
-        types = [
-            r[0]
-            for r in req.select("subject_type")
-            .distinct()
-            .orderBy("subject_type")
-            .limit(50)
-            .collect()
-            if r[0]
-        ]
-    return {PERSONAL_PREFIX: types or ["users"]}
-
-
 def build_datamap(
     ctx: JobContext, scope: Scope | None = None, *, violations: list[dict[str, Any]] | None = None
 ) -> DataMap:
@@ -270,6 +254,7 @@ def build_datamap(
         return DataMap(
             retention_days=catalog.retention_days,
             zone_purposes=policies.zones,
+            processing=catalog.processing,
             scope=scope.label,
             run_date=run_date or ctx.run_date,
         )
@@ -317,8 +302,8 @@ def data_map(
         reach=reach,
         assets=_assets_rows(ctx, asset_names),
         retention_days=ctx.catalog.retention_days,
-        data_subjects=_data_subjects(ctx),
         zone_purposes=ctx.policies.zones,
+        processing=ctx.catalog.processing,
         scope=scope,
         run_date=run_date or ctx.run_date,
     )
