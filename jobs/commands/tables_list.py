@@ -42,7 +42,7 @@ def local_tables(root: Path, depth: int = DEPTH) -> list[str]:
     return sorted(found)
 
 
-def _rows(reader: DeltaReader, name: str, dt: Any) -> int:
+def _rows(reader: DeltaReader, dt: Any) -> int:
     import pyarrow as pa
 
     actions = pa.table(dt.get_add_actions(flatten=True))
@@ -86,5 +86,5 @@ def tables(args: Any) -> str:
         if dt is None:
             raise Fallback(f"delta-rs does not see a table at {reader.path(name)}")
         files = len(dt.file_uris())
-        lines.append(f"{name:32} {dt.version():>7} {files:>6} {_rows(reader, name, dt):>10}")
+        lines.append(f"{name:32} {dt.version():>7} {files:>6} {_rows(reader, dt):>10}")
     return "\n".join(lines)
