@@ -107,6 +107,9 @@ def _bad_facet_sql(cl: str) -> str:
     )
 
 
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+"""An OpenLineage ``run.runId`` (JSON schema ``format: uuid``, any version)."""
+
 _DIALECTS = None  # engines are validated by the ingest step (unknown dialects are rejected there)
 
 QUERY_LOGS = InputKind(
@@ -138,22 +141,39 @@ OPENLINEAGE = InputKind(
     "openlineage",
     "landed_openlineage",
     (
+        # eventType is optional in the 2-0-x spec; JobEvents have no run, DatasetEvents only a
+        # dataset (lineage.signals.openlineage reads them)
         Field(
             "event_type",
             "string",
             path="eventType",
-            required=True,
             allowed=("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"),
         ),
         Field("event_time", "timestamp", path="eventTime", required=True, sane_time=True),
-        Field("run_id", "string", path="run.runId", required=True),
+        Field("run_id", "string", path="run.runId"),
         Field("job_namespace", "string", path="job.namespace"),
-        Field("job_name", "string", path="job.name", required=True),
+        Field("job_name", "string", path="job.name"),
         Field("inputs", "string", raw_json=True, json_type="ARRAY"),
         Field("outputs", "string", raw_json=True, json_type="ARRAY"),
     ),
     keep_line=True,
     shape_checks=(
+        (
+            "_obj['job'] IS NULL AND _obj['dataset'] IS NULL",
+            "neither 'job' (a RunEvent or JobEvent) nor 'dataset' (a DatasetEvent): not an "
+            "OpenLineage event",
+        ),
+        (
+            "_obj['run'] IS NOT NULL AND coalesce(try_variant_get(_obj['job'], '$.name', "
+            "'string'), '') = ''",
+            "a RunEvent needs 'job.name'",
+        ),
+        (
+            "_obj['run'] IS NOT NULL AND NOT coalesce(try_variant_get(_obj['run'], '$.runId', "
+            f"'string') rlike '{UUID_PATTERN}', false)",
+            "field 'run.runId' is missing or not a UUID (the OpenLineage spec's format: uuid, e.g. "
+            "01890e70-7d2b-7d2e-9c1e-3a5b0f6c2d41)",
+        ),
         (
             # every output's columnLineage facet, when present: an object whose `fields` is an object
             # of objects with an `inputFields` list, and whose `dataset` is a list

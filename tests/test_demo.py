@@ -218,7 +218,7 @@ def _classify(kind: str, line: str, known_deletions: set[str]) -> str | None:
         )
         ts_field = "started_at"
     elif kind == "openlineage":
-        required, ts_field = ("eventType", "eventTime", "run", "job"), "eventTime"
+        required, ts_field = ("eventTime", "run", "job"), "eventTime"
     elif kind == "probe_samples":
         required, ts_field = ("request_id", "ts", "role", "asset", "value_hashes"), "ts"
     elif kind == "deletion_events":

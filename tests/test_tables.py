@@ -284,7 +284,8 @@ def test_set_properties_round_trip(spark, store):
 
 
 @pytest.mark.parametrize(
-    "name", ["<script>", "a/b", "../x", "a..b", ".a", "a.", "", "Crm", "a b", "a-b", "x;drop", None]
+    "name",
+    ["<script>", "a/b", "../x", "a..b", ".a", "a.", "", "Crm", "a b", "-a", "a.-b", "x;drop", None],
 )
 def test_invalid_table_names_raise_table_error(spark, store, tmp_path, name):
     with pytest.raises(TableError, match="invalid table name"):
@@ -294,6 +295,15 @@ def test_invalid_table_names_raise_table_error(spark, store, tmp_path, name):
     with pytest.raises(TableError, match="invalid table name"):
         store.exists(name)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_table_name_with_a_dash_is_written_and_read(spark, store, tmp_path):
+    # a BigQuery project id: the catalog accepts it, so the audited store must read it
+    store.overwrite("my-project.ds.t", rows(spark, [(1, "a", 1.0)]))
+    assert store.exists("my-project.ds.t")
+    assert (tmp_path / "warehouse" / "my-project" / "ds" / "t" / "_delta_log").is_dir()
+    assert [tuple(r) for r in store.read("my-project.ds.t").collect()] == [(1, "a", 1.0)]
+    assert "my-project.ds.t" in store.list_tables()
 
 
 def test_reading_a_missing_table_names_it(store):

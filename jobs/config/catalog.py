@@ -87,7 +87,7 @@ class AssetSpec:
 
     def column(self, name: str) -> ColumnSpec | None:
         """The column called ``name`` or None."""
-        return next((c for c in self.columns if c.name == name), None)
+        return next((c for c in self.columns if c.name == name.lower()), None)
 
 
 def retention_for(retention_days: Mapping[str, int], category: str | None) -> int | None:
@@ -230,10 +230,13 @@ def load_catalog(path: Path | str, *, zones: Collection[str] | None = None) -> C
                     "hash",
                 ),
             )
-            cname = doc.string(c["name"], f"{cw}.name")
-            assert cname is not None
+            written = doc.string(c["name"], f"{cw}.name")
+            assert written is not None
+            # column names are matched case-insensitively (lineage names them in lower case):
+            # ``normalizedEmail`` is the column ``normalizedemail``
+            cname = written.strip().lower()
             if cname in col_names:
-                raise doc.fail(f"{cw}.name", f"duplicate column {cname!r} in {name}")
+                raise doc.fail(f"{cw}.name", f"duplicate column {written!r} in {name}")
             col_names.add(cname)
             cols.append(
                 ColumnSpec(
@@ -254,6 +257,8 @@ def load_catalog(path: Path | str, *, zones: Collection[str] | None = None) -> C
                 )
             )
         time_column = doc.string(a.get("time_column"), f"{where}.time_column", nullable=True)
+        if time_column is not None:
+            time_column = time_column.strip().lower()
         if time_column is not None and cols and time_column not in col_names:
             raise doc.fail(
                 f"{where}.time_column",

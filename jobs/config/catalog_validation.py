@@ -24,6 +24,19 @@ EDGE_DELETIONS = ("deep", "shallow", "refcount")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
+def did_you_mean(value: str, choices: Any, *, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, never ``value`` itself; a choice
+    differing from ``value`` only in case is named as such (names are matched in lower case)."""
+    names = [str(c) for c in choices]
+    same_case = [c for c in names if c.lower() == str(value).lower() and c != value]
+    if same_case:
+        return f" (did you mean '{same_case[0]}'? names are lower case)"
+    near = [
+        c for c in difflib.get_close_matches(str(value), names, n=3, cutoff=cutoff) if c != value
+    ]
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
 class _Doc:
     """Validation context of one file: every error names the file and the key path."""
 
@@ -126,8 +139,7 @@ class _Doc:
 
     def member(self, value: str, where: str, known: Mapping[str, Any], what: str) -> str:
         if value not in known:
-            hint = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-            did = f" (did you mean '{hint[0]}'?)" if hint else ""
+            did = did_you_mean(value, list(known))
             raise self.fail(where, f"expected a declared {what}, got {_show(value)}{did}")
         return value
 

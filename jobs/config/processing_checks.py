@@ -5,14 +5,13 @@ problem is kept, not raised, so that the loader reports every one at once.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Collection, Mapping
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
 from core.processing import Contact
-from jobs.config.catalog_validation import _Doc, _show
+from jobs.config.catalog_validation import _Doc, _show, did_you_mean
 from jobs.errors import ConfigError
 
 T = TypeVar("T")
@@ -22,8 +21,7 @@ _CONTACT_KEYS = ("name", "address", "email", "phone")
 
 
 def _did_you_mean(value: str, choices: list[str]) -> str:
-    hint = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
+    return did_you_mean(value, choices)
 
 
 class Collect:

@@ -25,7 +25,7 @@ KEYS = ("format", "dialect", "catalog", "schema")
 
 
 def _near(value: str, choices: list[str] | tuple[str, ...]) -> str:
-    near = difflib.get_close_matches(value, list(choices), n=1)
+    near = [c for c in difflib.get_close_matches(value, list(choices), n=2) if c != value]
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 

@@ -27,9 +27,12 @@ import yaml
 
 from audits.documents import expansion_problem
 from audits.querylog_formats import SourceSettings
+from jobs.config.naming import SECTION as NAMING_SECTION
+from jobs.config.naming import parse_naming
 from jobs.config.querylog_sources import SECTION as SOURCES_SECTION
 from jobs.config.querylog_sources import parse_sources
 from jobs.errors import ConfigError
+from lineage.naming import NO_RULES, NamingRules
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "conf" / "default.yaml"
 
@@ -157,6 +160,8 @@ class Config:
     query_log_sources: dict[str, SourceSettings] = field(default_factory=dict)
     """Per-source query-log settings by path under ``inputs.query_logs``
     (:mod:`jobs.config.querylog_sources`)."""
+    naming: NamingRules = NO_RULES
+    """Name mapping rules of the ``naming`` section (:mod:`jobs.config.naming`)."""
     source: str = "<defaults>"
 
 
@@ -230,11 +235,12 @@ def _build(cls: Any, data: Any, prefix: str, file: str) -> Any:
     fields = {
         f.name: f
         for f in dataclasses.fields(cls)
-        if f.name != "source" and not (cls is Config and f.name == SOURCES_SECTION)
+        if f.name != "source"
+        and not (cls is Config and f.name in (SOURCES_SECTION, NAMING_SECTION))
     }
     for key in data:
         if key not in fields:
-            known = [*fields, SOURCES_SECTION] if cls is Config else list(fields)
+            known = [*fields, SOURCES_SECTION, NAMING_SECTION] if cls is Config else list(fields)
             near = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean '{_join(prefix, near[0])}'?)" if near else ""
             raise ConfigError(f"{file}: unknown key '{_join(prefix, str(key))}'{hint}")
@@ -323,6 +329,8 @@ def load_config(
     if env.get("COMPLIANCE_SPARK_MASTER") and isinstance(data.get("spark"), Mapping):
         data["spark"] = {**data["spark"], "master": env["COMPLIANCE_SPARK_MASTER"]}
     sources, problems = parse_sources(data.pop(SOURCES_SECTION, None), source)
+    naming, naming_problems = parse_naming(data.pop(NAMING_SECTION, None), source)
+    problems += naming_problems
     if problems:
         raise ConfigError(
             problems[0]
@@ -330,7 +338,7 @@ def load_config(
             else f"{len(problems)} configuration problems:\n" + "\n".join(problems)
         )
     cfg: Config = _build(Config, data, "", source)
-    cfg = dataclasses.replace(cfg, query_log_sources=sources)
+    cfg = dataclasses.replace(cfg, query_log_sources=sources, naming=naming)
     if cfg.storage.engine not in _ENGINES:
         raise ConfigError(
             f"{source}: key 'storage.engine' is {cfg.storage.engine!r}, expected one of {', '.join(_ENGINES)}"

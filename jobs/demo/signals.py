@@ -243,7 +243,7 @@ def build_openlineage(
         rng,
         [
             (truncated(sample, 3), "truncated_json", "line cut in the middle"),
-            (without(sample, "eventType"), "missing_field", "eventType absent"),
+            (without(sample, "eventTime"), "missing_field", "eventTime absent"),
             (
                 dict(sample, eventTime="yesterday at noon"),
                 "bad_timestamp",

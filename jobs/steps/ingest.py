@@ -21,6 +21,7 @@ from audits.querylog_formats import DIALECTS
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.steps.ingest_signals import other_signal_observations
+from lineage.naming import canonical_observations
 from lineage.observations import (
     OBS_KEYS,
     edge_id_col,
@@ -267,6 +268,7 @@ def _write_edges(
     obs = parts[0]
     for p in parts[1:]:
         obs = obs.unionByName(p)
+    obs = canonical_observations(obs, ctx.cfg.naming)  # one name per table (lineage.naming)
     obs = obs.withColumn("edge_id", edge_id_col()).withColumn("run_date", F.lit(ctx.run_date))
     obs = merge_observations(obs, OBS_KEYS)
     ctx.store.upsert("lineage_observations", obs, keys=OBS_KEYS)

@@ -30,7 +30,13 @@ def other_signal_observations(ctx: JobContext, catalog: Catalog) -> list[DataFra
     out: list[DataFrame] = []
     events = _landed(ctx, "landed_openlineage")
     if events is not None:
-        out.append(signals.openlineage_observations(events, confidence=conf.openlineage))
+        # the earlier events of a run completed tonight were landed on any night
+        history = ctx.store.read("landed_openlineage")
+        out.append(
+            signals.openlineage_observations(
+                events, confidence=conf.openlineage, history=history, rules=ctx.cfg.naming
+            )
+        )
     configs = _landed(ctx, "landed_training_configs")
     if configs is not None:
         out.append(signals.config_observations(configs, confidence=conf.config))

@@ -26,6 +26,7 @@ from audits.documents import document_as_json
 from audits.expectations import build_suite, split_by_suite
 from audits.inputs import (
     JSONL_KINDS,
+    OPENLINEAGE,
     QUERY_LOGS,
     Field,
     InputKind,
@@ -35,6 +36,7 @@ from audits.redaction import redact_keys, redact_personal, redact_values
 from jobs.context import JobContext, StepResult
 from jobs.secrets.pseudonym import hasher, pseudonym_key
 from jobs.steps import land_expectations as ge_validation
+from jobs.steps import land_openlineage as openlineage_files
 from jobs.steps import land_querylogs as querylogs
 from jobs.store.files import (
     DOC_SUFFIXES,
@@ -322,6 +324,8 @@ def _suffixes(kind: InputKind, documents: bool) -> tuple[str, ...] | None:
     """The file names a kind reads (``None``: every name, the content decides: query logs)."""
     if kind.name == QUERY_LOGS.name:
         return None
+    if kind.name == OPENLINEAGE.name:  # a JSON array or pretty-printed events: land_openlineage
+        return (*JSONL_SUFFIXES, ".json")
     return DOC_SUFFIXES if documents else JSONL_SUFFIXES
 
 
@@ -411,6 +415,9 @@ def _land_kind(
     elif native:
         recs = _lines_to_read(ctx, kind, plans, raw=querylogs.records(ctx, files, formats))
         parsed = querylogs.parse_records(kind, recs, formats)
+    elif kind.name == OPENLINEAGE.name:
+        raw = openlineage_files.records(ctx, files)
+        parsed = parse_lines(_lines_to_read(ctx, kind, plans, raw=raw), kind)
     else:
         parsed = parse_lines(_lines_to_read(ctx, kind, plans), kind)
     if "_skip" not in parsed.columns:

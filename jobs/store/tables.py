@@ -37,7 +37,9 @@ from jobs.store.spark_tables import SparkDeltaBackend, auto_engine, delta_classe
 
 Engine = Literal["auto", "spark", "delta-rs"]
 _DDL: dict[str, StructType] = {}
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+_NAME = re.compile(r"^[a-z_][a-z0-9_-]*(\.[a-z_][a-z0-9_-]*)*$")
+"""Dot-separated lower-case identifiers; ``-`` inside a part (BigQuery project ids such as
+``my-project.ds.t``), never first (no part looks like an option or a relative path)."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ class TableStore:
         """The folder of table ``name``; rejects names that are not plain dotted identifiers."""
         if not isinstance(name, str) or not _NAME.match(name):
             raise TableError(
-                f"invalid table name {name!r}: expected lower-case identifiers separated by dots"
+                f"invalid table name {name!r}: expected lower-case identifiers separated by dots "
+                "(letters, digits, _ and -, not starting with a digit or -)"
             )
         return f"{self.root}/{name.replace('.', '/')}"
 
