@@ -245,3 +245,13 @@ def test_split_document_numbers_events_by_their_first_line():
         (2, '{"a":1}'),
         (2, "] missing: the JSON array is cut short"),
     ]
+
+
+def test_the_documented_example_loads(tmp_path: Path):
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "naming.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(example, encoding="utf-8")
+    rules = load_config(conf, env={"COMPLIANCE_HOME": str(tmp_path)}).naming
+    assert rules.catalogs == (("marquez", "postgres"),)
+    assert len(rules.namespaces) == 2 and len(rules.paths) == 1
