@@ -159,22 +159,6 @@ OPENLINEAGE = InputKind(
     keep_line=True,
     shape_checks=(
         (
-            "_obj['job'] IS NULL AND _obj['dataset'] IS NULL",
-            "neither 'job' (a RunEvent or JobEvent) nor 'dataset' (a DatasetEvent): not an "
-            "OpenLineage event",
-        ),
-        (
-            "_obj['run'] IS NOT NULL AND coalesce(try_variant_get(_obj['job'], '$.name', "
-            "'string'), '') = ''",
-            "a RunEvent needs 'job.name'",
-        ),
-        (
-            "_obj['run'] IS NOT NULL AND NOT coalesce(try_variant_get(_obj['run'], '$.runId', "
-            f"'string') rlike '{UUID_PATTERN}', false)",
-            "field 'run.runId' is missing or not a UUID (the OpenLineage spec's format: uuid, e.g. "
-            "01890e70-7d2b-7d2e-9c1e-3a5b0f6c2d41)",
-        ),
-        (
             # every output's columnLineage facet, when present: an object whose `fields` is an object
             # of objects with an `inputFields` list, and whose `dataset` is a list
             "exists(coalesce(try_variant_get(_obj['outputs'], '$', 'array<variant>'), array()), o -> "
@@ -182,6 +166,22 @@ OPENLINEAGE = InputKind(
             + ")",
             "field 'outputs' has a columnLineage facet of the wrong shape (expected fields.<column>"
             ".inputFields as a list): its column lineage would be lost",
+        ),
+        (
+            "_obj['job'] IS NULL AND _obj['dataset'] IS NULL",
+            "neither 'job' (a RunEvent or JobEvent) nor 'dataset' (a DatasetEvent): not an "
+            "OpenLineage event",
+        ),
+        (
+            "_obj['run'] IS NOT NULL AND coalesce(try_variant_get(_obj['job'], '$.name', "
+            "'string'), '') = ''",
+            "missing required field 'job.name'",
+        ),
+        (
+            "_obj['run'] IS NOT NULL AND NOT coalesce(try_variant_get(_obj['run'], '$.runId', "
+            f"'string') rlike '{UUID_PATTERN}', false)",
+            "field 'run.runId' is missing or not a UUID (the OpenLineage spec's format: uuid, e.g. "
+            "01890e70-7d2b-7d2e-9c1e-3a5b0f6c2d41)",
         ),
     ),
 )

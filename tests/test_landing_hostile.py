@@ -83,7 +83,7 @@ def ol(**fields) -> str:
     base = {
         "eventType": "COMPLETE",
         "eventTime": TS,
-        "run": {"runId": "r1"},
+        "run": {"runId": "0190c2a1-6c3e-7b7a-9d51-0c8f3e2b1a01"},  # the spec's format: uuid
         "job": {"namespace": "n", "name": "j"},
         "inputs": [{"namespace": "n", "name": "a"}],
         "outputs": [{"namespace": "n", "name": "b"}],
@@ -112,7 +112,13 @@ def test_openlineage_events_whose_lineage_would_be_lost_without_a_word(spark):
         ol(outputs=out({"fields": {"c": "n.a.c"}})),  # 8 a field is a string
         ol(outputs=out({"dataset": {"name": "a"}})),  # 9 dataset is an object
         ol(outputs=out(None)),  # 10 a null facet is absent
+        ol(run={"runId": "r1"}),  # 11 a run id that is not a UUID
+        ol(run={}),  # 12 no run id
     ]
+    not_uuid = (
+        "field 'run.runId' is missing or not a UUID (the OpenLineage spec's format: uuid, e.g. "
+        "01890e70-7d2b-7d2e-9c1e-3a5b0f6c2d41)"
+    )
     expected = spark.createDataFrame(
         [
             (1, None),
@@ -125,6 +131,8 @@ def test_openlineage_events_whose_lineage_would_be_lost_without_a_word(spark):
             (8, shape),
             (9, shape),
             (10, None),
+            (11, not_uuid),
+            (12, not_uuid),
         ],
         REASONS,
     )
