@@ -56,7 +56,10 @@ _NOT_PERSONAL_LAST = {
 }
 _HASHES = {"sha256": "sha256_hex", "sha1": None, "md5": None, "hash": None, "hashed": None}
 
-PERSON = r"(customer|cust|user|member|client|subscriber|person|patient|employee|emp|buyer|shopper|visitor|guest|player|student|citizen|passenger|driver|rider|owner|account_holder)"
+PERSON = (
+    r"(customer|cust|user|member|client|subscriber|person|patient|employee|emp|buyer|shopper|"
+    r"visitor|guest|player|student|citizen|passenger|driver|rider|owner|account_holder)"
+)
 
 #: (pattern on the joined words, category, strength, is_identifier); the first match wins.
 RULES: tuple[tuple[str, str, float, bool], ...] = (
