@@ -186,3 +186,24 @@ def test_discovery_keeps_the_demo_catalog_as_it_is(demo_run, tmp_path):
     new = next(a for a in after["assets"] if a["name"] == "crm.customers")
     assert new["columns"] == old["columns"]
     assert [a["name"] for a in after["assets"]] == [a["name"] for a in before["assets"]]
+
+
+def test_the_spark_catalog_is_read_when_asked(spark, small_home):
+    home, conf = small_home
+    spark.createDataFrame([("ada@example.com", 1)], "contact_email string, n int").write.option(
+        "path", str(home / "external" / "signups")
+    ).saveAsTable("discover_signups")
+    try:
+        out = home / "draft.yaml"
+        args = ["catalog", "discover", "--conf", str(conf), "--out", str(out), "--quiet"]
+        assert main([*args, "--spark-catalog", "--run-date", RUN_DATE]) == 0
+    finally:
+        spark.sql("DROP TABLE IF EXISTS discover_signups")
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    asset = next(a for a in doc["assets"] if a["name"] == "default.discover_signups")
+    assert asset["discovery"]["sources"] == ["spark_catalog"]
+    email = asset["columns"][0]
+    assert email["data_category"] == "user.contact.email"
+    assert {"source": "values", "detector": "email", "matched": 1, "sampled": 1} in email[
+        "discovery"
+    ]["evidence"]

@@ -61,9 +61,11 @@ class FoundTable:
 
 @dataclass
 class DraftSummary:
-    """Counts of a draft: tables, columns suggested, entries kept as reviewed, tables not read."""
+    """Counts of a draft: tables (and how many were read), columns, suggested, entries kept as
+    reviewed, tables that could not be read."""
 
     tables: int = 0
+    read: int = 0
     columns: int = 0
     suggested: int = 0
     reviewed_kept: int = 0
@@ -72,7 +74,8 @@ class DraftSummary:
     def text(self) -> str:
         unread = f"; not read: {', '.join(self.not_read)}" if self.not_read else ""
         return (
-            f"{self.tables} tables, {self.columns} columns, {self.suggested} with a suggested "
+            f"{self.tables} tables ({self.read} read, {self.tables - self.read} known from "
+            f"elsewhere only), {self.columns} columns, {self.suggested} with a suggested "
             f"category, {self.reviewed_kept} reviewed entries kept{unread}"
         )
 
@@ -162,7 +165,11 @@ def build_draft(
         previous: the previous draft document (its ``reviewed: true`` entries are kept), or None.
         place: ``table name -> (owner, zone)`` for a table no catalog names yet.
     """
-    n = DraftSummary(tables=len(found), not_read=[t.name for t in found if t.reason])
+    n = DraftSummary(
+        tables=len(found),
+        read=sum(t.read for t in found),
+        not_read=[t.name for t in found if t.reason],
+    )
     by_name = {t.name: t for t in found}
     doc: dict[str, Any] = {
         k: copy.deepcopy(v) for k, v in (existing or {}).items() if k != "assets"

@@ -78,13 +78,18 @@ def check_args(args: argparse.Namespace) -> None:
     cfg = load_config(args.conf)
     draft_path(cfg, args.out)
     root = local_root(cfg.audited_warehouse)
-    if root is not None and args.table:
+    if root is not None and args.table and not (args.spark_catalog or _hive(cfg)):
         known = {t.name for t in find_local(root)}
         unknown = [t for t in args.table if t.lower() not in known]
         if unknown:
             raise UsageError(
                 f"catalog discover: no table {', '.join(unknown)} under {cfg.audited_warehouse}"
             )
+
+
+def _hive(cfg: Any) -> bool:
+    """The configured Spark catalog is a Hive metastore."""
+    return str(cfg.spark.conf.get("spark.sql.catalogImplementation", "")).lower() == "hive"
 
 
 def _yaml(path: Path) -> dict[str, Any] | None:
@@ -159,9 +164,6 @@ def discover(ctx: Any, args: argparse.Namespace) -> tuple[Path, DraftSummary]:
         located = find_local(root)
     else:
         located = [Located(n, ctx.audited.path(n), "delta") for n in ctx.audited.list_tables()]
-    if wanted and not wanted <= {t.name for t in located}:
-        missing = ", ".join(sorted(wanted - {t.name for t in located}))
-        raise UsageError(f"catalog discover: no table {missing} under {cfg.audited_warehouse}")
     learned = learned_schemas(ctx.store) if not wanted else {}
     found: dict[str, FoundTable] = {}
     for t in located:
@@ -175,14 +177,16 @@ def discover(ctx: Any, args: argparse.Namespace) -> tuple[Path, DraftSummary]:
             else (lambda p=t.path, f=t.format: ctx.spark.read.format(f).load(p))
         )
         found[t.name] = _examine(ctx, t.name, read, sources, args)
-    hive = str(cfg.spark.conf.get("spark.sql.catalogImplementation", "")).lower() == "hive"
-    if args.spark_catalog or hive:
+    if args.spark_catalog or _hive(cfg):
         for name, kind in spark_catalog_tables(ctx.spark):
             if name in found or (wanted and name not in wanted):
                 continue
             ctx.log(f"catalog discover: {name} (spark catalog)")
             t = _examine(ctx, name, lambda n=name: ctx.spark.table(n), ("spark_catalog",), args)
             found[name] = FoundTable(**{**t.__dict__, "kind": kind})
+    if wanted - set(found):
+        missing = ", ".join(sorted(wanted - set(found)))
+        raise UsageError(f"catalog discover: no table {missing} under {cfg.audited_warehouse}")
     kinds = asset_kinds(ctx.store) if learned else {}
     for name, cols in sorted(learned.items()):
         if name not in found and kinds.get(name, "table") in ("table", "view"):
