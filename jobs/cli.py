@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="say what would be queued, change nothing"
     )
 
+    from jobs.commands.discover import add_parser as add_catalog
+
+    add_catalog(sub, _common)
+
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
 
@@ -221,7 +225,8 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
         from jobs.commands.vacuum import check_retention
 
         check_retention(cfg, args.retention_hours, force=args.force)
-    if args.conf is None and args.command != "demo" and not Path(cfg.inputs.catalog).exists():
+    creates = args.command not in ("demo", "catalog")  # discovery reads the warehouse there is
+    if args.conf is None and creates and not Path(cfg.inputs.catalog).exists():
         log(f"no configuration and no inputs yet: creating the demo company under {cfg.home}")
         from jobs.demo import generate_demo
 
@@ -298,6 +303,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from jobs.commands.discover import cmd_catalog as run
+
+    return run(args, _context)
+
+
 def cmd_verify_report(args: argparse.Namespace) -> int:
     """Exit 0 when every file matches the manifest (and its link to the previous run), else 5."""
     from reports.provenance import verify_folder
@@ -316,25 +327,36 @@ def cmd_verify_report(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from jobs.commands.explore import run_impact
+    from jobs.commands import answers_impact
+    from jobs.commands.impact_answer import parse_changes
 
-    ctx = _context(args)
-    answer = run_impact(
-        ctx,
-        args.table,
-        drop=args.drop_column,
-        rename=args.rename_column,
-        retype=args.retype_column,
-        depth=args.depth,
-    )
+    parse_changes(args.drop_column, args.rename_column, args.retype_column)  # before any engine
+    if args.depth is not None and args.depth < 0:
+        raise UsageError(f"--depth must be 0 or more, got {args.depth}")
+    answer = _without_spark(args, answers_impact.impact)
+    ctx = None
+    if answer is None:
+        from jobs.commands.explore import run_impact
+
+        ctx = _context(args)
+        answer = run_impact(
+            ctx,
+            args.table,
+            drop=args.drop_column,
+            rename=args.rename_column,
+            retype=args.retype_column,
+            depth=args.depth,
+        )
     if args.format == "json":
         print(answer.json())
     elif args.format == "csv":
         sys.stdout.write(answer.csv())
     elif args.format == "html":
         from jobs.commands.impact_report import write_impact_html
+        from jobs.config.settings import load_config
 
-        print(f"impact report: {write_impact_html(ctx, answer, args.out)}")
+        reports = ctx.cfg.reports if ctx is not None else load_config(args.conf).reports
+        print(f"impact report: {write_impact_html(reports, answer, args.out)}")
     else:
         print(answer.text())
     return 0
@@ -391,12 +413,17 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     import getpass
 
-    from jobs.commands.explore import record_review
+    from jobs.commands import answers_impact
 
-    ctx = _context(args)
+    if not args.reason.strip():
+        raise UsageError("--reason must say why (auditors read it)")
     reviewer = args.reviewer or getpass.getuser()
-    print(
-        record_review(
+    text = _without_spark(args, lambda a: answers_impact.review(a, reviewer))
+    if text is None:
+        from jobs.commands.explore import record_review
+
+        ctx = _context(args)
+        text = record_review(
             ctx,
             args.decision,
             args.node,
@@ -404,7 +431,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             reason=args.reason,
             reviewer=reviewer,
         )
-    )
+    print(text)
     return 0
 
 
@@ -541,6 +568,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "land": cmd_steps,
     "ingest": cmd_steps,
     "tables": cmd_tables,
+    "catalog": cmd_catalog,
     "verify-report": cmd_verify_report,
 }
 
