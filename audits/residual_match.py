@@ -6,7 +6,7 @@ the key) and is joined with the subjects' match values of the column's function
 (:func:`subject_match_values`: the subject key, or the subject's keyed match key of the hash).
 The residual scan counts rows of every target column at once (:func:`target_values`,
 :func:`scan_values`); the purge lists the values to remove (:func:`matched_values`); subject
-access counts one subject's rows per table (:func:`subject_rows`).
+access counts one subject's rows per table (:func:`subject_cells`, :func:`subject_rows`).
 """
 
 from __future__ import annotations
@@ -148,59 +148,76 @@ def scan_values(values: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFra
     )
 
 
-def subject_rows(
-    table_df: DataFrame,
-    asset: str,
-    columns: list[tuple[str, str | None]],
-    subjects: DataFrame,
-    keyer: Keyer,
+def subject_cells(
+    table_df: DataFrame, asset: str, columns: list[tuple[str, str | None]]
 ) -> DataFrame:
-    """The rows of one table holding the subjects in any target column, in ONE read (subject access).
+    """Every target column of one table in ONE read, each cell tagged with its row *pattern*.
 
-    The residual scan's rule (:func:`_matches`) applied per row rather than per column: rows are
-    grouped by the match texts of all their target columns (a row *pattern*), each pattern's
-    cells are keyed and joined with the subjects' match values, and a pattern counts once
-    however many of its columns match, so a row holding the subject in two columns is one row.
+    A row's pattern ``_p`` is the match texts of all its target columns, so a row holding a
+    subject in two columns still counts once in :func:`subject_rows` (subject access).
 
     Args:
         table_df: the audited table.
         asset: its name (for the output).
         columns: ``(column, function)`` per target column (``function`` None: the value itself).
-        subjects: DataFrame[function, subject_key, match_value] (:func:`subjects_by_function`).
-        keyer: the keyed pseudonym of each value (see :data:`Keyer`).
 
     Returns:
-        DataFrame[subject_key string, asset string, columns array<string>, rows long]: per
-        subject and set of target columns matching together, the number of rows. Small (only
-        the subjects' own patterns); no value leaves the executors.
+        DataFrame[asset, _p, column, function, _v]: per row and column its non-null
+        :func:`match_text` ``_v``. Union the tables' outputs and match them once
+        (:func:`subject_rows`): one shuffle for every table.
     """
-    texts = [match_text(F.col(f"`{c}`"), fn).alias(f"_t{i}") for i, (c, fn) in enumerate(columns)]
-    patterns = (
-        table_df.select(F.to_json(F.struct(*texts)).alias("_p"), *texts)
-        .groupBy("_p", *[f"_t{i}" for i in range(len(columns))])
-        .agg(F.count(F.lit(1)).alias("rows"))
-    )
+    names = [f"_t{i}" for i in range(len(columns))]
+    texts = [
+        match_text(F.col(f"`{c}`"), fn).alias(n) for n, (c, fn) in zip(names, columns, strict=True)
+    ]
     cells = F.explode(
         F.array(
             *[
                 F.struct(
                     F.lit(c).alias("column"),
                     F.lit(fn).cast("string").alias("function"),
-                    F.col(f"_t{i}").alias("_v"),
+                    F.col(n).alias("_v"),
                 )
-                for i, (c, fn) in enumerate(columns)
+                for n, (c, fn) in zip(names, columns, strict=True)
             ]
         )
     ).alias("_c")
-    values = patterns.select("_p", "rows", cells).select("_p", "rows", "_c.*")
-    values = values.where(F.col("_v").isNotNull())
     return (
-        _matches(values, subjects, keyer)
-        .groupBy("subject_key", "_p")
+        table_df.select(*texts)
+        .select(F.lit(asset).alias("asset"), F.to_json(F.struct(*names)).alias("_p"), cells)
+        .select("asset", "_p", "_c.*")
+        .where(F.col("_v").isNotNull())
+    )
+
+
+def subject_rows(cells: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFrame:
+    """The rows of each table holding the subjects in any target column (subject access).
+
+    The residual scan's rule (:func:`_matches`) applied per row pattern: the cells are grouped
+    by pattern (one shuffle for every table), each distinct cell keyed (one pass through
+    ``keyer``) and joined with the subjects' match values; a
+    pattern counts once however many of its columns match.
+
+    Args:
+        cells: DataFrame[asset, _p, column, function, _v] (union of :func:`subject_cells`).
+        subjects: DataFrame[function, subject_key, match_value] (:func:`subjects_by_function`).
+        keyer: the keyed pseudonym of each value (see :data:`Keyer`).
+
+    Returns:
+        DataFrame[subject_key string, asset string, columns array<string>, rows long]: per
+        subject, table and set of target columns matching together, the number of rows. Small
+        (only the subjects' own patterns); no value leaves the executors.
+    """
+    patterns = cells.groupBy("asset", "_p", "column", "function", "_v").agg(
+        F.count(F.lit(1)).alias("rows")
+    )
+    return (
+        _matches(patterns, subjects, keyer)
+        .groupBy("subject_key", "asset", "_p")
         .agg(F.first("rows").alias("rows"), F.sort_array(F.collect_set("column")).alias("columns"))
-        .groupBy("subject_key", "columns")
+        .groupBy("subject_key", "asset", "columns")
         .agg(F.sum("rows").cast("long").alias("rows"))
-        .select("subject_key", F.lit(asset).alias("asset"), "columns", "rows")
+        .select("subject_key", "asset", "columns", "rows")
     )
 
 

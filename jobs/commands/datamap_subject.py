@@ -19,7 +19,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audits.residual_match import subject_rows, subjects_by_function
+from audits.residual_match import subject_cells, subject_rows, subjects_by_function
 from jobs.context import JobContext
 from jobs.errors import UsageError
 from jobs.secrets import match_keys
@@ -91,10 +91,14 @@ def subject_access(ctx: JobContext, subject_key: str) -> SubjectAccess:
                 unchecked.append(not_checked_row(asset, t.column, why, t.via))
         if present:
             cols = [(t.column, t.function) for t in present]
-            scans.append(subject_rows(table, asset, cols, subjects, keyer(key)))
+            scans.append(subject_cells(table, asset, cols))
             scanned[asset] = [ScanColumn(t.column, t.function, t.via) for t in present]
-    # every table in one job; only the subject's (asset, matching columns, rows) come back
-    groups = [r.asDict() for r in reduce(DataFrame.unionByName, scans).collect()] if scans else []
+    # every table in one job, its values keyed in one pass; only the subject's (asset, matching
+    # columns, rows) come back
+    groups = []
+    if scans:
+        found = subject_rows(reduce(DataFrame.unionByName, scans), subjects, keyer(key))
+        groups = [r.asDict() for r in found.collect()]
     hit = sorted({str(g["asset"]) for g in groups})
     personal = _small(personal_columns(ctx), hit, ["asset_id", "column", "data_category"])
     assets = {
