@@ -327,25 +327,36 @@ def cmd_verify_report(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from jobs.commands.explore import run_impact
+    from jobs.commands import answers_impact
+    from jobs.commands.impact_answer import parse_changes
 
-    ctx = _context(args)
-    answer = run_impact(
-        ctx,
-        args.table,
-        drop=args.drop_column,
-        rename=args.rename_column,
-        retype=args.retype_column,
-        depth=args.depth,
-    )
+    parse_changes(args.drop_column, args.rename_column, args.retype_column)  # before any engine
+    if args.depth is not None and args.depth < 0:
+        raise UsageError(f"--depth must be 0 or more, got {args.depth}")
+    answer = _without_spark(args, answers_impact.impact)
+    ctx = None
+    if answer is None:
+        from jobs.commands.explore import run_impact
+
+        ctx = _context(args)
+        answer = run_impact(
+            ctx,
+            args.table,
+            drop=args.drop_column,
+            rename=args.rename_column,
+            retype=args.retype_column,
+            depth=args.depth,
+        )
     if args.format == "json":
         print(answer.json())
     elif args.format == "csv":
         sys.stdout.write(answer.csv())
     elif args.format == "html":
         from jobs.commands.impact_report import write_impact_html
+        from jobs.config.settings import load_config
 
-        print(f"impact report: {write_impact_html(ctx, answer, args.out)}")
+        reports = ctx.cfg.reports if ctx is not None else load_config(args.conf).reports
+        print(f"impact report: {write_impact_html(reports, answer, args.out)}")
     else:
         print(answer.text())
     return 0
@@ -417,12 +428,17 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     import getpass
 
-    from jobs.commands.explore import record_review
+    from jobs.commands import answers_impact
 
-    ctx = _context(args)
+    if not args.reason.strip():
+        raise UsageError("--reason must say why (auditors read it)")
     reviewer = args.reviewer or getpass.getuser()
-    print(
-        record_review(
+    text = _without_spark(args, lambda a: answers_impact.review(a, reviewer))
+    if text is None:
+        from jobs.commands.explore import record_review
+
+        ctx = _context(args)
+        text = record_review(
             ctx,
             args.decision,
             args.node,
@@ -430,7 +446,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             reason=args.reason,
             reviewer=reviewer,
         )
-    )
+    print(text)
     return 0
 
 

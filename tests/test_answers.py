@@ -203,6 +203,19 @@ DEMO_QUESTIONS = [
     ["lineage", "up", "analytics.customer_profile.email"],
     ["lineage", "down", "crm.customers.email", "--as-of", "TODAY"],
     ["tables"],
+    ["impact", "crm.customers", "--drop-column", "email"],
+    ["impact", "crm.customers", "--rename-column", "email=mail", "--format", "json"],
+    [
+        "impact",
+        "crm.customers",
+        "--retype-column",
+        "customer_id=string",
+        "--depth",
+        "2",
+        "--format",
+        "csv",
+    ],
+    ["impact", "crm.customers"],
 ]
 
 
@@ -227,6 +240,8 @@ def test_same_answer_as_spark_on_the_demo(demo_run, capsys, monkeypatch, questio
         ["datamap", "--category", "user.contcat"],
         ["lineage", "down", "crm.customer.email"],
         ["lineage", "down", "crm.customers.email", "--as-of", "2001-01-01"],
+        ["impact", "crm.customer", "--drop-column", "email"],
+        ["impact", "crm.customers", "--drop-column", "emial"],
     ],
     ids=" ".join,
 )
@@ -269,6 +284,7 @@ def _probe(args, env_extra=None):
         ["datamap", "--column", "crm.customers.email"],
         ["lineage", "down", "crm.customers.email"],
         ["tables"],
+        ["impact", "crm.customers", "--drop-column", "email"],
     ],
     ids=" ".join,
 )
@@ -277,7 +293,8 @@ def test_no_pyspark_on_the_fast_path(demo_run, question):
     assert res.returncode == 0, res.stderr
     assert "HEAVY=\n" in res.stderr  # neither pyspark nor py4j imported: no JVM either
     assert "starting Spark" not in res.stderr
-    assert ("crm.customers.email" if question != ["tables"] else "lineage_edges") in res.stdout
+    needle = {"tables": "lineage_edges", "impact": "impact of drop email on crm.customers:"}
+    assert needle.get(question[0], "crm.customers.email") in res.stdout
 
 
 def test_usage_errors_before_any_engine(tmp_path):
@@ -287,6 +304,9 @@ def test_usage_errors_before_any_engine(tmp_path):
         (["datamap", "--column", "email"], "--column expects TABLE.COLUMN"),
         (["lineage", "down", "a.b", "--depth", "-1"], "--depth must be 0 or more"),
         (["datamap", "--column", "a.b", "--category", "c"], "not allowed with"),
+        (["impact", "a.b", "--rename-column", "x"], "--rename-column expects OLD=NEW"),
+        (["impact", "a.b", "--depth", "-2"], "--depth must be 0 or more"),
+        (["review", "exclude", "a.b", "--reason", " "], "--reason must say why"),
     ):
         res = _probe(question + ["--conf", str(conf)])
         assert res.returncode == 2, res.stderr
@@ -333,3 +353,56 @@ def test_graph_edges_contain_a_struct_column_s_field_paths_as_the_spark_rule_doe
     }
     # whatever classifies the whole struct reaches the field's flow
     assert ("mart.m.city", 3, 0.9) in la.neighbours(g, "crm.users.profile", "down")
+
+
+def test_impact_html_without_spark(demo_run, tmp_path):
+    out = tmp_path / "impact"
+    res = _probe(
+        ["impact", "crm.customers", "--drop-column", "email", "--format", "html", "--out", str(out)]
+        + ["--conf", str(demo_run.conf), "--run-date", DEMO_DATE]
+    )
+    assert res.returncode == 0, res.stderr
+    assert "HEAVY=\n" in res.stderr
+    page = (out / "impact.html").read_text(encoding="utf-8")
+    assert "crm.customers" in page and "analytics.customer_profile" in page
+
+
+def test_review_without_spark_appends_the_row_spark_would(demo_run, tmp_path, capsys, monkeypatch):
+    """One decision through each path on a copy of the demo: the same row but its time, and the
+    Spark-free one imports no pyspark."""
+    import shutil
+
+    import deltalake
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_run.home, home, symlinks=True)
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(f"home: {home}\n", encoding="utf-8")
+    common = ["--conf", str(conf), "--run-date", DEMO_DATE, "--reviewer", "dpo"]
+    before = datetime.now(timezone.utc)
+    res = _probe(
+        ["review", "exclude", "ADS.Lookalike_Seed", "--cascade", "--reason", "test"] + common
+    )
+    assert res.returncode == 0, res.stderr
+    assert "HEAVY=\n" in res.stderr
+    assert res.stdout.strip() == (
+        "recorded: exclude ADS.Lookalike_Seed with cascade by dpo; "
+        "applied from the next `compliance closure`"
+    )
+    code, out, err = _main(
+        ["review", "exclude", "ADS.Lookalike_Seed", "--cascade", "--reason", "test", *common],
+        capsys,
+        monkeypatch,
+        spark_path=True,
+    )
+    assert code == 0, err
+    assert out == res.stdout
+    table = deltalake.DeltaTable(str(home / "warehouse" / "review_decisions"))
+    rows = sorted(table.to_pyarrow_table().to_pylist(), key=lambda r: r["decided_at"])
+    added = [r for r in rows if r["decided_at"] >= before]
+    assert len(added) == 2
+    for r in added:
+        assert r["decided_at"] <= datetime.now(timezone.utc)
+        del r["decided_at"]
+    expected = {"node": "ads.lookalike_seed", "decision": "exclude", "cascade": True}
+    assert added[0] == added[1] == {**expected, "reviewer": "dpo", "reason": "test"}

@@ -153,3 +153,72 @@ def test_zone_of_a_node_prefers_its_own_entry(spark):
         "node string, zone string",
     )
     _eq(with_zone(nodes, "node", zones), expected)
+
+
+# -- the same rules without Spark (lineage.graph.impact_rows), against the same expected rows --
+
+GRAPH = {(s, d): c for s, d, c in EDGES}
+IMPACT_FIELDS = ("changed", "node", "asset", "column", "depth", "confidence", "path")
+
+
+def _as_rows(tuples):
+    return sorted(
+        (dict(zip(IMPACT_FIELDS, t, strict=True)) for t in tuples), key=lambda r: r["node"]
+    )
+
+
+def test_impact_without_spark_gives_the_spark_rows():
+    from lineage.graph import impact_rows
+
+    got = impact_rows.impact(GRAPH, "crm.customers", columns=["email"])
+    assert got == _as_rows(COLUMN_ROWS + TABLE_ROWS)
+    got = impact_rows.impact(GRAPH, "crm.customers", columns=["email"], include_table=False)
+    assert got == _as_rows(COLUMN_ROWS)
+    assert impact_rows.impact(GRAPH, "stg.customers", columns=["name"], include_table=False) == []
+    assert impact_rows.impact(GRAPH, "crm.customers", columns=["email"], max_depth=0) == []
+
+
+def test_affected_assets_without_spark_pick_the_closest_node_and_say_the_evidence():
+    from lineage.graph import impact_rows
+
+    rows = impact_rows.impact(GRAPH, "crm.customers", columns=["email", "id"], include_table=False)
+    assert impact_rows.affected_assets(rows) == [
+        {"asset": "dash.weekly", "depth": 3, "columns": [], "path": [E0, E1, E2, "dash.weekly"]},
+        {
+            "asset": "mart.contacts",
+            "depth": 2,
+            "columns": ["email", "id"],
+            "path": ["crm.customers.id", "stg.customers.id", "mart.contacts.id"],
+        },
+        {"asset": "stg.customers", "depth": 1, "columns": ["email", "id"], "path": [E0, E1]},
+    ]
+    rows = impact_rows.impact(GRAPH, "crm.customers", columns=["email"])
+    evidence = {
+        r["asset"]: r["evidence"] for r in impact_rows.affected_assets(rows, "crm.customers")
+    }
+    assert evidence == {
+        "stg.customers": "confirmed",
+        "mart.contacts": "confirmed",
+        "dash.weekly": "confirmed",
+        "etl.export": "possible",
+        "files.dump": "possible",
+    }
+
+
+def test_affected_assets_are_ordered_by_kind_owner_depth_asset_nulls_first():
+    from lineage.graph import impact_rows
+
+    grouped = [
+        {"asset": "b", "depth": 1},
+        {"asset": "a", "depth": 2},
+        {"asset": "c", "depth": 1},
+        {"asset": "d", "depth": 1},
+    ]
+    assets = [
+        {"asset_id": "a", "kind": "table", "owner": "x", "zone": "z"},
+        {"asset_id": "b", "kind": "table", "owner": "x", "zone": "z"},
+        {"asset_id": "c", "kind": "table", "owner": None, "zone": None},
+    ]
+    got = impact_rows.with_assets(grouped, assets)
+    assert [r["asset"] for r in got] == ["d", "c", "b", "a"]
+    assert got[0]["kind"] is None and got[1]["zone"] is None

@@ -156,6 +156,6 @@ def test_the_impact_of_a_change_lists_the_table_s_schema_history(run, tmp_path):
         ("create_table", None, None),
         ("rename_column", "mail", "email"),
     ]
-    page = write_impact_html(ctx, answer, str(tmp_path / "impact")).read_text()
+    page = write_impact_html(ctx.cfg.reports, answer, str(tmp_path / "impact")).read_text()
     section = page[page.index('id="history"') :]
     assert "rename_column" in section and "mail" in section and "create_table" in section

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jobs.commands.explore import ImpactAnswer
-from jobs.context import JobContext
+from jobs.commands.impact_answer import ImpactAnswer
 from reports import render_impact
 from reports.model import GraphView, ImpactReport
 
@@ -15,8 +14,9 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-")[:80]
 
 
-def write_impact_html(ctx: JobContext, answer: ImpactAnswer, out: str | None) -> Path:
-    """Render the impact report; returns the path of ``impact.html``."""
+def write_impact_html(reports: str | Path, answer: ImpactAnswer, out: str | None) -> Path:
+    """Render the impact report (under ``reports`` unless ``out`` is given); returns the path of
+    ``impact.html``."""
     rows = []
     edges = []
     for r in answer.rows:
@@ -60,6 +60,6 @@ def write_impact_html(ctx: JobContext, answer: ImpactAnswer, out: str | None) ->
         generated_at=datetime.now(timezone.utc),
         history=tuple(answer.history),
     )
-    folder = Path(out) if out else Path(ctx.cfg.reports) / f"impact-{_slug(answer.table)}"
+    folder = Path(out) if out else Path(reports) / f"impact-{_slug(answer.table)}"
     render_impact(report, folder)
     return folder / "impact.html"

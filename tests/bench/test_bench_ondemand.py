@@ -1,7 +1,8 @@
 """Benchmark: on-demand answers without Spark, next to a bare interpreter and the Spark path.
 
 Wall time of ``compliance datamap --column crm.customers.email``, ``compliance lineage down
-crm.customers.email`` and ``compliance tables`` on the demo warehouse, each in a fresh subprocess (what a user waits for),
+crm.customers.email``, ``compliance tables`` and ``compliance impact crm.customers --drop-column
+email`` on the demo warehouse, each in a fresh subprocess (what a user waits for),
 printed in the same run next to:
 
 * ``python -c "import pyarrow"``: the floor of any Python answer on this machine;
@@ -63,6 +64,12 @@ def test_bench_ondemand(request):
         "datamap --column crm.customers.email": ["datamap", "--column", "crm.customers.email"],
         "lineage down crm.customers.email": ["lineage", "down", "crm.customers.email"],
         "tables": ["tables"],
+        "impact crm.customers --drop-column email": [
+            "impact",
+            "crm.customers",
+            "--drop-column",
+            "email",
+        ],
     }
     bare, _ = _timed([sys.executable, "-c", "import pyarrow"], REPEAT)
     usage, _ = _timed(cli + ["datamap", "--column", "email", *common], REPEAT, code=2)
