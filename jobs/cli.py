@@ -396,7 +396,8 @@ def cmd_datamap(args: argparse.Namespace) -> int:
             fmt=args.format,
             out=Path(args.out) if args.out else None,
         )
-    print(out if isinstance(out, str) else f"data map written to {out}")
+    what = "subject access report" if args.subject_key else "data map"
+    print(out if isinstance(out, str) else f"{what} written to {out}")
     return 0
 
 

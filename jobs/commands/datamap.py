@@ -28,6 +28,10 @@ def datamap(
 ) -> Path | str:
     """``compliance datamap (--column T.C | --category CAT | --subject-key K) [--format F]``.
 
+    With ``subject_key`` the rows are :data:`reports.subject_access.COLUMNS` (one per table
+    holding the subject's rows, then the tables not checked) and the HTML page is
+    ``subject-access.html``.
+
     Args:
         ctx: the job context.
         column: ``table.column`` to map.
@@ -41,10 +45,6 @@ def datamap(
 
     Raises:
         UsageError: for a bad combination of options, an unknown column/category or bad key.
-
-    With ``subject_key`` the rows are :data:`reports.subject_access.COLUMNS` (one per table
-    holding the subject's rows, then the tables not checked) and the HTML page is
-    ``subject-access.html``.
     """
     given = [
         n
