@@ -188,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="say what would be queued, change nothing"
     )
 
+    from jobs.commands.discover import add_parser as add_catalog
+
+    add_catalog(sub, _common)
+
     p = sub.add_parser("tables", help="the warehouse tables with version and row count")
     _common(p)
 
@@ -232,7 +236,8 @@ def _context(args: argparse.Namespace, *, preflight: bool = False):
         from jobs.commands.vacuum import check_retention
 
         check_retention(cfg, args.retention_hours, force=args.force)
-    if args.conf is None and args.command != "demo" and not Path(cfg.inputs.catalog).exists():
+    creates = args.command not in ("demo", "catalog")  # discovery reads the warehouse there is
+    if args.conf is None and creates and not Path(cfg.inputs.catalog).exists():
         log(f"no configuration and no inputs yet: creating the demo company under {cfg.home}")
         from jobs.demo import generate_demo
 
@@ -307,6 +312,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
         rows = ctx.store.read(name).count()
         print(f"{name:32} {info.version:>7} {info.files:>6} {rows:>10}")
     return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from jobs.commands.discover import cmd_catalog as run
+
+    return run(args, _context)
 
 
 def cmd_verify_report(args: argparse.Namespace) -> int:
@@ -585,6 +596,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "land": cmd_steps,
     "ingest": cmd_steps,
     "tables": cmd_tables,
+    "catalog": cmd_catalog,
     "verify-report": cmd_verify_report,
 }
 

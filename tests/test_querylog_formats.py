@@ -252,6 +252,168 @@ def test_snowflake_query_history_csv_with_a_multi_line_query():
     ]
 
 
+def _edge(source, source_column, target, target_column, sub):
+    return {
+        "source": source,
+        "source_column": source_column,
+        "target": target,
+        "target_column": target_column,
+        "type": "DIRECT",
+        "subtype": sub,
+    }
+
+
+def test_snowflake_access_history_alone_is_a_write_with_the_engine_s_column_lineage():
+    name, got = _convert_file("snowflake_access_history.json")
+    assert name == "snowflake"
+    sf = dict(engine="snowflake", format="snowflake", status="ok", action="WRITE")
+    assert got == [
+        (
+            1,
+            row(
+                query_id="01b0c3d2-0000-4a1b-0000-0009",
+                job_id="01b0c3d2-0000-4a1b-0000-0009",
+                user="CARL",
+                started_at="2026-11-21T14:00:00.000000Z",
+                table="marts.vip_customers",
+                destination="marts.vip_customers",
+                engine_lineage=[
+                    _edge("crm.customers", "email", "marts.vip_customers", "email", "IDENTITY"),
+                    _edge(
+                        "crm.customers",
+                        "id",
+                        "marts.vip_customers",
+                        "customer_id",
+                        "TRANSFORMATION",
+                    ),
+                ],
+                **sf,
+            ),
+            False,
+        ),
+        (2, "an ACCESS_HISTORY row of a query that modified no table", False),
+        (
+            3,  # OBJECTS_MODIFIED as JSON text (a CSV cell); the stage is not a table
+            row(
+                query_id="01b0c3d2-0000-4a1b-0000-0011",
+                job_id="01b0c3d2-0000-4a1b-0000-0011",
+                user="CARL",
+                started_at="2026-11-21T14:02:00.000000Z",
+                table="ads.audience",
+                destination="ads.audience",
+                engine_lineage=[
+                    _edge(
+                        "marts.vip_customers",
+                        "email",
+                        "ads.audience",
+                        "email_sha",
+                        "TRANSFORMATION",
+                    )
+                ],
+                **sf,
+            ),
+            False,
+        ),
+    ]
+
+
+def test_snowflake_query_history_joined_with_access_history_carries_both():
+    name, got = _convert_file("snowflake_query_access_history.csv")
+    assert name == "snowflake"
+    first = got[0][1]
+    assert first["sql"].startswith("INSERT INTO marts.contacts (customer_id, mail)")
+    assert (first["status"], first["destination"], first["default_schema"]) == (
+        "ok",
+        "marts.contacts",
+        "crm",
+    )
+    assert first["engine_lineage"] == [
+        _edge("crm.customers", "email", "marts.contacts", "mail", "TRANSFORMATION"),
+        _edge("crm.customers", "id", "marts.contacts", "customer_id", "TRANSFORMATION"),
+    ]
+    assert "engine_lineage" not in got[1][1] and "destination" not in got[1][1]  # modified nothing
+
+
+def test_snowflake_objects_modified_that_is_not_json_is_named():
+    fmt = FileFormat("snowflake")
+    bad = '{"QUERY_ID": "q", "QUERY_START_TIME": "2026-11-21 06:00:00", "OBJECTS_MODIFIED": "[{"}'
+    got = convert(bad, fmt, "x.json")
+    assert got.error.startswith("not a Snowflake QUERY_HISTORY row (format 'snowflake', detected")
+    assert "OBJECTS_MODIFIED is not JSON" in got.error
+
+
+def test_databricks_query_history_json_lines():
+    name, got = _convert_file("databricks_query_history.json")
+    assert name == "databricks"
+    dbx = dict(engine="databricks", user="etl-service", format="databricks")
+    assert got == [
+        (
+            1,
+            row(
+                query_id="7a99b43c-b46c-432b-b0a7-814217701909",
+                sql="INSERT INTO marts.dbx_customers (customer_id, email) SELECT id, email "
+                "FROM crm.customers WHERE country = 'DE'",
+                status="ok",
+                started_at="2026-11-21T06:00:00.000000Z",
+                finished_at="2026-11-21T06:00:03.512000Z",
+                **dbx,
+            ),
+            False,
+        ),
+        (
+            2,
+            row(
+                query_id="8b10c54d-c57d-543c-c1b8-925328812a10",
+                sql="INSERT INTO marts.dbx_customers (customer_id, phone) SELECT id, nope "
+                "FROM crm.customers",
+                status="failed",
+                error="[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have "
+                "permission SELECT on table 'crm.customers'.",
+                started_at="2026-11-21T06:05:00.000000Z",
+                finished_at="2026-11-21T06:05:00.412000Z",
+                **dbx,
+            ),
+            False,
+        ),
+        (3, "statement_type SHOW: reads or writes no table", False),
+        (
+            4,  # a cancelled statement's effects are rolled back: failed, no flow
+            row(
+                query_id="ad32e76f-e79f-765e-e3da-147540034c32",
+                sql="CREATE OR REPLACE TABLE marts.big AS SELECT * FROM crm.orders",
+                status="failed",
+                error="canceled",
+                started_at="2026-11-21T06:10:00.000000Z",
+                finished_at="2026-11-21T06:40:00.000000Z",
+                **dbx,
+            ),
+            False,
+        ),
+    ]
+
+
+def test_databricks_query_history_csv_with_settings():
+    settings = SourceSettings(schema="Sales", dialect="spark")
+    name, got = _convert_file("databricks_query_history.csv", settings)
+    assert name == "databricks"
+    assert got[0][0] == 2 and got[0][1]["sql"].startswith("MERGE INTO marts.dbx_contacts t\nUSING")
+    assert (got[0][1]["engine"], got[0][1]["default_schema"], got[0][1]["status"]) == (
+        "spark",
+        "sales",
+        "ok",
+    )
+    assert got[1] == (5, "execution_status RUNNING: not finished", False)
+
+
+def test_databricks_hidden_statement_text_is_named():
+    got = convert(
+        '{"statement_id": "s", "statement_text": "", "execution_status": "FINISHED"}',
+        FileFormat("databricks"),
+        "x.json",
+    )
+    assert "'statement_text' is empty (customer-managed keys hide it)" in got.error
+
+
 def test_snowflake_csv_missing_a_required_column_is_a_file_problem():
     found = detect((FIX / "bad" / "snowflake_no_start_time.csv").read_bytes())
     assert found.name == "snowflake"
@@ -436,6 +598,10 @@ def test_hive_lineage_logger_after_a_log_prefix():
         ("bigquery_jobs.json", "bigquery"),
         ("bigquery_jobs.csv", "bigquery"),
         ("snowflake_query_history.csv", "snowflake"),
+        ("snowflake_access_history.json", "snowflake"),
+        ("snowflake_query_access_history.csv", "snowflake"),
+        ("databricks_query_history.json", "databricks"),
+        ("databricks_query_history.csv", "databricks"),
         ("postgresql-2026-11-21.csv", "postgres_csvlog"),
         ("app-20261121040000-0007", "spark_eventlog"),
         ("hive-lineage.log", "hive_lineage"),

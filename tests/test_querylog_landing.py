@@ -1,8 +1,9 @@
 """End to end: one folder holding a fixture of every query-log format, landed and ingested.
 
 ONE module-scoped run of the landing and ingest steps on a copy of tests/fixtures/querylogs (the
-product's own JSONL beside Trino, BigQuery JSON and CSV, Snowflake CSV, PostgreSQL csvlog, a Spark
-event log without extension, Hive LineageLogger output, and a ``bad/`` folder: an unknown format,
+product's own JSONL beside Trino, BigQuery JSON and CSV, Snowflake CSV (QUERY_HISTORY, alone and
+joined with ACCESS_HISTORY) and ACCESS_HISTORY JSON, Databricks query history JSON and CSV,
+PostgreSQL csvlog, a Spark event log without extension, Hive LineageLogger output, and a ``bad/`` folder: an unknown format,
 a truncated Trino event, a Snowflake CSV without START_TIME). The tests read its tables.
 """
 
@@ -59,10 +60,14 @@ def test_every_record_is_landed_rejected_or_counted(landed):
         "postgresql-2026-11-21.csv": (2, 2, 0, 3),  # a connection, a duration, the paired ERROR
         "app-20261121040000-0007": (2, 2, 0, 8),  # listener events without a SQL statement
         "hive-lineage.log": (1, 1, 0, 0),
+        "databricks_query_history.json": (3, 3, 0, 1),  # SHOW TABLES
+        "databricks_query_history.csv": (1, 1, 0, 1),  # a statement still RUNNING
+        "snowflake_access_history.json": (2, 2, 0, 1),  # a query that modified nothing
+        "snowflake_query_access_history.csv": (2, 2, 0, 0),
         "bad/trino_truncated.json": (2, 1, 1, 0),
     }
     q = landed.landing.details["query_logs"]
-    assert (q["accepted"], q["rejected"], q["skipped"], q["files_not_read"]) == (15, 1, 12, 2)
+    assert (q["accepted"], q["rejected"], q["skipped"], q["files_not_read"]) == (23, 1, 15, 2)
 
 
 def test_rejections_name_the_file_and_the_problem(landed):
@@ -101,6 +106,12 @@ def test_status_and_destination_as_the_engines_give_them(landed):
     assert rows[("app-20261121040000-0007", 3)] == ("spark_eventlog", "ok", None)
     assert rows[("app-20261121040000-0007", 9)] == ("spark_eventlog", "failed", None)
     assert rows[("own.jsonl", 1)] == (None, "ok", None)
+    assert rows[("databricks_query_history.json", 1)] == ("databricks", "ok", None)
+    assert rows[("databricks_query_history.json", 2)] == ("databricks", "failed", None)
+    assert rows[("databricks_query_history.json", 4)] == ("databricks", "failed", None)
+    assert rows[("snowflake_access_history.json", 1)] == ("snowflake", "ok", "marts.vip_customers")
+    assert rows[("snowflake_access_history.json", 3)] == ("snowflake", "ok", "ads.audience")
+    assert rows[("snowflake_query_access_history.csv", 2)] == ("snowflake", "ok", "marts.contacts")
 
 
 def test_lineage_of_every_format(landed):
@@ -130,6 +141,18 @@ def test_lineage_of_every_format(landed):
         ("engine_lineage", "sales.orders.order_date", "sales.daily_revenue.order_date"),
         # the product's own JSONL
         ("sql", "crm.customers.email", "marts.emails.email"),
+        # Databricks query history (JSON lines and CSV)
+        ("sql", "crm.customers.id", "marts.dbx_customers.customer_id"),
+        ("sql", "crm.customers.email", "marts.dbx_customers.email"),
+        ("sql", "crm.customers.email", "marts.dbx_contacts.email"),
+        # Snowflake ACCESS_HISTORY alone: the engine's column lineage, no SQL
+        ("engine_lineage", "crm.customers.id", "marts.vip_customers.customer_id"),
+        ("engine_lineage", "crm.customers.email", "marts.vip_customers.email"),
+        ("engine_lineage", "marts.vip_customers.email", "ads.audience.email_sha"),
+        # QUERY_HISTORY joined with ACCESS_HISTORY: both signals of one query
+        ("sql", "crm.customers.email", "marts.contacts.mail"),
+        ("engine_lineage", "crm.customers.email", "marts.contacts.mail"),
+        ("engine_lineage", "crm.customers.id", "marts.contacts.customer_id"),
     }
     assert expected <= edges
     # failed queries give no lineage

@@ -2,7 +2,7 @@
 query-log row.
 
 One module per format, each written from the engine's own record definition (see its
-docstring): :mod:`.trino`, :mod:`.bigquery`, :mod:`.snowflake`, :mod:`.postgres`,
+docstring): :mod:`.trino`, :mod:`.bigquery`, :mod:`.snowflake`, :mod:`.databricks`, :mod:`.postgres`,
 :mod:`.spark_events`, :mod:`.hive`; ``jsonl`` is the product's own JSON Lines (DESIGN.md §5b),
 landed as it is. A file's format is named per source in the config or detected from its first
 records (:mod:`.detect`); :func:`convert` turns one record of a file into a
@@ -16,17 +16,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from audits.querylog_formats import bigquery, hive, postgres, snowflake, spark_events, trino
+from audits.querylog_formats import (
+    bigquery,
+    databricks,
+    hive,
+    postgres,
+    snowflake,
+    spark_events,
+    trino,
+)
 from audits.querylog_formats.common import Converted, RecordContext, RecordError, SourceSettings
 
 JSONL = "jsonl"
 AUTO = "auto"
 ADAPTERS: dict[str, ModuleType] = {
-    m.NAME: m for m in (trino, bigquery, snowflake, postgres, spark_events, hive)
+    m.NAME: m for m in (trino, bigquery, snowflake, databricks, postgres, spark_events, hive)
 }
 FORMATS: tuple[str, ...] = (JSONL, *ADAPTERS)
 """Every format name a source may name (besides ``auto``)."""
-CSV_CAPABLE = ("bigquery", "snowflake")
+CSV_CAPABLE = ("bigquery", "snowflake", "databricks")
 """Formats exported as CSV with a header row, or as JSON lines."""
 PAIRED = ("postgres_csvlog", "spark_eventlog")
 """Formats whose end records complete a query of an earlier record of the file."""

@@ -5,7 +5,8 @@ A converted record is one of:
 
 - a **query** (``row``): the product's query-log fields (``query_id``, ``engine``, ``user``,
   ``started_at``, ``finished_at``, ``sql``, ``default_schema``, ``status``, ``error``,
-  ``destination``, ``engine_lineage``) as JSON-ready values;
+  ``destination``, ``engine_lineage``; ``action``/``table`` for a row without SQL) as JSON-ready
+  values;
 - an **end** record (``ends``) that completes the query of the same ``pair_key`` earlier in the
   file (a Spark ``SQLExecutionEnd``, a PostgreSQL ``ERROR`` after its ``statement:``): its row
   holds ``status``/``finished_at``/``error``, and the whole row when it can stand alone;
@@ -37,8 +38,11 @@ ROW_FIELDS = (
     "destination",
     "format",
     "engine_lineage",
+    "action",
+    "table",
 )
-"""Keys of a converted row (the product's query-log fields)."""
+"""Keys of a converted row (the product's query-log fields; ``action``/``table`` only for a
+table-level row without SQL, e.g. a Snowflake ACCESS_HISTORY export)."""
 
 
 @dataclass(frozen=True)

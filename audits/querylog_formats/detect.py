@@ -7,11 +7,13 @@ The rule, on the first non-blank lines of the file (at most :data:`SAMPLE_BYTES`
    ``SparkListener`` event -> ``spark_eventlog``; ``queryText`` beside ``edges``/``vertices`` ->
    ``hive_lineage``; ``job_id`` with ``creation_time``/``statement_type``/... -> ``bigquery``;
    ``QUERY_TEXT`` with ``QUERY_ID``/``EXECUTION_STATUS``/... (any case) -> ``snowflake``;
+   ``statement_text`` with ``statement_id``/``execution_status``/... -> ``databricks``;
    ``sql``/``action``/``started_at``/``query_id`` -> ``jsonl`` (the product's own).
    A first line that does not parse (a truncated event) is matched by the same keys in its text.
 2. Otherwise the first CSV record: the fixed csvlog layout (a timestamp, then a severity in the
    12th field) -> ``postgres_csvlog``; a header naming the QUERY_HISTORY columns ->
-   ``snowflake``; the INFORMATION_SCHEMA.JOBS columns -> ``bigquery``.
+   ``snowflake``; the system.query.history columns -> ``databricks``; the INFORMATION_SCHEMA.JOBS
+   columns -> ``bigquery``.
 3. Otherwise the format is unknown and the file is not read (one ``rejected_inputs`` row says
    what its first line looks like). A ``.jsonl``/``.ndjson`` file of no recognised format is
    read as the product's own JSON Lines, as before detection existed: its lines are judged one
@@ -23,7 +25,15 @@ from __future__ import annotations
 import json
 import re
 
-from audits.querylog_formats import bigquery, hive, postgres, snowflake, spark_events, trino
+from audits.querylog_formats import (
+    bigquery,
+    databricks,
+    hive,
+    postgres,
+    snowflake,
+    spark_events,
+    trino,
+)
 from audits.querylog_formats.common import RecordError
 from audits.querylog_formats.csv_records import header_of, split_record
 
@@ -36,7 +46,11 @@ _TEXT_HINTS = (
     (re.compile(r'"Event"\s*:\s*"[\w.]*SparkListener'), "spark_eventlog"),
     (re.compile(r'"queryText"\s*:'), "hive_lineage"),
 )
-_CSV_REQUIRED = {"bigquery": bigquery.REQUIRED_COLUMNS, "snowflake": snowflake.REQUIRED_COLUMNS}
+_CSV_REQUIRED = {
+    "bigquery": bigquery.REQUIRED_COLUMNS,
+    "snowflake": snowflake.REQUIRED_COLUMNS,
+    "databricks": databricks.REQUIRED_COLUMNS,
+}
 
 
 class Detected:
@@ -82,6 +96,8 @@ def _json_format(obj: dict) -> str | None:
         return "bigquery"
     if snowflake.looks_like(keys):
         return "snowflake"
+    if databricks.looks_like(keys):
+        return "databricks"
     if keys & PRODUCT_KEYS:
         return "jsonl"
     return None
@@ -131,7 +147,11 @@ def detect(sample: bytes | str, *, complete: bool = True, file_name: str = "") -
     header = header_of(text)
     if header:
         cols = set(header)
-        for name, looks in (("snowflake", snowflake.looks_like), ("bigquery", bigquery.looks_like)):
+        for name, looks in (
+            ("snowflake", snowflake.looks_like),
+            ("databricks", databricks.looks_like),
+            ("bigquery", bigquery.looks_like),
+        ):
             if looks(cols):
                 return _with_header(name, header, first_no)
     return _unknown(_describe(first), file_name)
@@ -147,8 +167,17 @@ def _first_record(text: str) -> str:
     return "\n".join(out)
 
 
+def _required(name: str, header: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns a CSV export of ``name`` with this header must have (a Snowflake
+    ACCESS_HISTORY export needs other columns than a QUERY_HISTORY one)."""
+    if name == "snowflake" and snowflake.is_access_history(set(header)):
+        return snowflake.ACCESS_HISTORY_COLUMNS
+    return _CSV_REQUIRED.get(name, ())
+
+
 def _with_header(name: str, header: tuple[str, ...], line: int) -> Detected:
-    missing = [c for c in _CSV_REQUIRED.get(name, ()) if c not in header]
+    required = _required(name, header)
+    missing = [c for c in required if c not in header]
     if missing:
         return Detected(
             name,
@@ -157,7 +186,7 @@ def _with_header(name: str, header: tuple[str, ...], line: int) -> Detected:
             header_line=line,
             problem=(
                 f"CSV header has no column {', '.join(repr(m.upper()) for m in missing)} "
-                f"(a {name} export needs {', '.join(c.upper() for c in _CSV_REQUIRED[name])})"
+                f"(a {name} export needs {', '.join(c.upper() for c in required)})"
             ),
         )
     return Detected(name, csv=True, header=header, header_line=line)
@@ -170,7 +199,8 @@ def _unknown(what: str, file_name: str) -> Detected:
         None,
         problem=(
             f"unknown format: {what} (known: Trino QueryCompletedEvent, BigQuery JOBS, "
-            "Snowflake QUERY_HISTORY, PostgreSQL csvlog, Spark event log, Hive LineageLogger, "
+            "Snowflake QUERY_HISTORY/ACCESS_HISTORY, Databricks query history, PostgreSQL "
+            "csvlog, Spark event log, Hive LineageLogger, "
             "the product's JSON Lines); name the format under query_log_sources to read it"
         ),
     )

@@ -19,7 +19,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jobs.commands.answers import _EDGE_COLUMNS, DeltaReader, Fallback, _setup
-from jobs.commands.impact_answer import HISTORY_COLUMNS, ImpactAnswer, parse_changes
+from jobs.commands.impact_answer import (
+    HISTORY_COLUMNS,
+    ImpactAnswer,
+    parse_changes,
+    unknown_columns,
+)
 from jobs.errors import UsageError
 
 
@@ -63,14 +68,7 @@ def _known_columns(reader: DeltaReader, graph: Any, table: str, columns: list[st
         for r in reader.rows("columns", ["asset_id", "column"]) or []
         if r["asset_id"] is not None and str(r["asset_id"]).lower() == table
     }
-    known = sorted((in_lineage | declared) - {""})
-    unknown = [c for c in columns if c not in known]
-    if unknown:
-        hints = []
-        for c in unknown:
-            near = difflib.get_close_matches(c, known, n=2)
-            hints.append(f"{c!r}" + (f" (did you mean {' or '.join(near)}?)" if near else ""))
-        raise UsageError(f"not a column of {table}: {', '.join(hints)}")
+    unknown_columns(table, columns, in_lineage | declared)
 
 
 def _history(reader: DeltaReader, table: str) -> list[dict[str, Any]]:
@@ -187,39 +185,28 @@ def review(args: Any, reviewer: str) -> str:
         raise Fallback(f"the master is {master}")
     import pyarrow as pa
 
-    from jobs.errors import CommitConflictError, TableError
+    from jobs.store import local_rows
 
     dt = reader.table("review_decisions")
     schema = pa.schema(dt.schema().to_arrow()) if dt is not None else _declared("review_decisions")
-    now = datetime.now(timezone.utc)
     row = {
         "node": args.node.lower(),
         "decision": args.decision,
         "cascade": bool(args.cascade),
         "reviewer": reviewer,
         "reason": args.reason,
-        "decided_at": now,
+        "decided_at": datetime.now(timezone.utc),
     }
-    table = pa.Table.from_pylist([row], schema=schema)
     dl = reader._dl
-    props = dl.CommitProperties(max_commit_retries=5)
-    try:
-        if dt is None:  # the first decision creates the table with its declared columns
-            dl.write_deltalake(
-                reader.path("review_decisions"),
-                table,
-                mode="error",
-                storage_options=reader.opts,
-                commit_properties=props,
-            )
-        else:
-            dl.write_deltalake(dt, table, mode="append", commit_properties=props)
-    except dl.exceptions.CommitFailedError:
-        raise CommitConflictError(
-            f"commit to {reader.path('review_decisions')} kept conflicting with concurrent writers"
-        ) from None
-    except dl.exceptions.DeltaError as exc:
-        raise TableError(f"write to {reader.path('review_decisions')} failed: {exc}") from None
+    local_rows.append(
+        dl,
+        lambda path: dl.DeltaTable(path, storage_options=reader.opts),
+        reader.path("review_decisions"),
+        pa.Table.from_pylist([row], schema=schema),
+        create=dt is None,  # the first decision creates the table with its declared columns
+        opts=reader.opts,
+        retries=5,
+    )
     extra = " with cascade" if args.cascade else ""
     return (
         f"recorded: {args.decision} {args.node}{extra} by {reviewer}"

@@ -13,7 +13,12 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.commands.impact_answer import HISTORY_COLUMNS, ImpactAnswer, parse_changes
+from jobs.commands.impact_answer import (
+    HISTORY_COLUMNS,
+    ImpactAnswer,
+    parse_changes,
+    unknown_columns,
+)
 from jobs.context import JobContext
 from jobs.errors import TableError, UsageError
 from jobs.steps.closure import apply_review
@@ -85,16 +90,7 @@ def _known_columns(ctx: JobContext, g: DataFrame, table: str, columns: list[str]
         if cat is not None
         else set()
     )
-    known = sorted((in_lineage | declared) - {""})
-    unknown = [c for c in columns if c not in known]
-    if unknown:
-        import difflib  # noqa: PLC0415 - only on this error
-
-        hints = []
-        for c in unknown:
-            near = difflib.get_close_matches(c, known, n=2)
-            hints.append(f"{c!r}" + (f" (did you mean {' or '.join(near)}?)" if near else ""))
-        raise UsageError(f"not a column of {table}: {', '.join(hints)}")
+    unknown_columns(table, columns, in_lineage | declared)
 
 
 def run_impact(

@@ -95,6 +95,24 @@ class ImpactAnswer:
 HISTORY_COLUMNS = ("event", "column", "detail", "first_seen", "last_seen", "seen_count")
 
 
+def unknown_columns(table: str, columns: list[str], known: set[str]) -> None:
+    """Refuse changed columns that are neither in the lineage nor in the catalog (``known``).
+
+    Raises:
+        UsageError: naming every unknown column, with the closest known names.
+    """
+    names = sorted(known - {""})
+    unknown = [c for c in columns if c not in names]
+    if unknown:
+        import difflib  # noqa: PLC0415 - only on this error
+
+        hints = []
+        for c in unknown:
+            near = difflib.get_close_matches(c, names, n=2)
+            hints.append(f"{c!r}" + (f" (did you mean {' or '.join(near)}?)" if near else ""))
+        raise UsageError(f"not a column of {table}: {', '.join(hints)}")
+
+
 def parse_changes(
     drop: list[str], rename: list[str], retype: list[str]
 ) -> tuple[list[str], list[str]]:

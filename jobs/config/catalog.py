@@ -198,7 +198,7 @@ def load_catalog(path: Path | str, *, zones: Collection[str] | None = None) -> C
             raw,
             where,
             required=("name", "kind", "owner", "zone"),
-            optional=("columns", "description", "tags", "time_column"),
+            optional=("columns", "description", "tags", "time_column", "discovery"),
         )
         name = doc.string(a["name"], f"{where}.name")
         assert name is not None
@@ -228,6 +228,7 @@ def load_catalog(path: Path | str, *, zones: Collection[str] | None = None) -> C
                     "classification",
                     "description",
                     "hash",
+                    "discovery",
                 ),
             )
             cname = doc.string(c["name"], f"{cw}.name")

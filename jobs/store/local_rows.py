@@ -15,18 +15,21 @@ takes the same rows through ``spark.createDataFrame``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.types import StructType
 
 from jobs.errors import CommitConflictError, TableError
+
+if TYPE_CHECKING:
+    from pyspark.sql.types import StructType
 
 
 def arrow_schema(schema: StructType) -> pa.Schema:
     """``schema`` in Arrow types, every column nullable (as the product's tables are);
     timestamps in UTC (the session's time zone)."""
+    from pyspark.sql.pandas.types import to_arrow_schema  # only pyspark's type mapping, no JVM
+
     return pa.schema([f.with_nullable(True) for f in to_arrow_schema(schema)])
 
 

@@ -151,6 +151,26 @@ def known(graph: Mapping[tuple[str, str], Any], node: str) -> bool:
     return any(node in k for k in graph)
 
 
+def checked_confidences(
+    graph: Mapping[tuple[str, str], float | None],
+) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The graph's ``(src, dst)`` pairs and their confidences (None read as 1.0).
+
+    Raises:
+        GraphError: a confidence outside ``[0, 1]``, naming the edge.
+    """
+    keys = list(graph)
+    conf = np.array([1.0 if v is None else float(v) for v in graph.values()], dtype=np.float64)
+    bad = np.flatnonzero((conf < 0) | (conf > 1) | np.isnan(conf))
+    if bad.size:
+        s, d = keys[int(bad[0])]
+        raise GraphError(
+            f"edge {s} -> {d} has confidence {float(conf[bad[0]])!r}; "
+            "lineage_edges.confidence must lie in [0, 1]"
+        )
+    return keys, conf
+
+
 def neighbours(
     graph: Mapping[tuple[str, str], float | None],
     node: str,
@@ -168,15 +188,7 @@ def neighbours(
         raise GraphError(f"max_depth must be None or an integer >= 0, got {depth!r}")
     if depth == 0 or not graph:
         return []
-    keys = list(graph)
-    conf = np.array([1.0 if v is None else float(v) for v in graph.values()], dtype=np.float64)
-    bad = np.flatnonzero((conf < 0) | (conf > 1) | np.isnan(conf))
-    if bad.size:
-        s, d = keys[int(bad[0])]
-        raise GraphError(
-            f"edge {s} -> {d} has confidence {float(conf[bad[0]])!r}; "
-            "lineage_edges.confidence must lie in [0, 1]"
-        )
+    keys, conf = checked_confidences(graph)
     adj: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for (s, d), w in zip(keys, conf.tolist(), strict=True):
         if w > 0.0:  # an edge of confidence 0 carries no flow

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from lineage.graph.answers import checked_confidences
 from lineage.graph.csr import build_csr, traverse
-from lineage.graph.errors import GraphError
 
 Row = dict[str, Any]
 
@@ -52,15 +52,7 @@ def reached(
     """
     if max_depth == 0 or not graph:
         return []
-    keys = list(graph)
-    conf = np.array([1.0 if v is None else float(v) for v in graph.values()], dtype=np.float64)
-    bad = np.flatnonzero((conf < 0) | (conf > 1) | np.isnan(conf))
-    if bad.size:
-        s, d = keys[int(bad[0])]
-        raise GraphError(
-            f"edge {s} -> {d} has confidence {float(conf[bad[0]])!r}; "
-            "lineage_edges.confidence must lie in [0, 1]"
-        )
+    keys, conf = checked_confidences(graph)
     csr = build_csr([s for s, _ in keys], [d for _, d in keys], conf)
     names = csr.names.tolist()
     ids = {n: i for i, n in enumerate(names)}
