@@ -5,7 +5,8 @@ copy's normalised digest) goes through the shell's :data:`Keyer` (the HMAC; the 
 the key) and is joined with the subjects' match values of the column's function
 (:func:`subject_match_values`: the subject key, or the subject's keyed match key of the hash).
 The residual scan counts rows of every target column at once (:func:`target_values`,
-:func:`scan_values`); the purge lists the values to remove (:func:`matched_values`).
+:func:`scan_values`); the purge lists the values to remove (:func:`matched_values`); subject
+access counts one subject's rows per table (:func:`subject_cells`, :func:`subject_rows`).
 """
 
 from __future__ import annotations
@@ -144,6 +145,79 @@ def scan_values(values: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFra
         _matches(values, subjects, keyer)
         .groupBy("subject_key", "asset", "column")
         .agg(F.sum("rows").cast("long").alias("rows_found"))
+    )
+
+
+def subject_cells(
+    table_df: DataFrame, asset: str, columns: list[tuple[str, str | None]]
+) -> DataFrame:
+    """Every target column of one table in ONE read, each cell tagged with its row *pattern*.
+
+    A row's pattern ``_p`` is the match texts of all its target columns, so a row holding a
+    subject in two columns still counts once in :func:`subject_rows` (subject access).
+
+    Args:
+        table_df: the audited table.
+        asset: its name (for the output).
+        columns: ``(column, function)`` per target column (``function`` None: the value itself).
+
+    Returns:
+        DataFrame[asset, _p, column, function, _v]: per row and column its non-null
+        :func:`match_text` ``_v``. Union the tables' outputs and match them once
+        (:func:`subject_rows`): one shuffle for every table.
+    """
+    names = [f"_t{i}" for i in range(len(columns))]
+    texts = [
+        match_text(F.col(f"`{c}`"), fn).alias(n) for n, (c, fn) in zip(names, columns, strict=True)
+    ]
+    cells = F.explode(
+        F.array(
+            *[
+                F.struct(
+                    F.lit(c).alias("column"),
+                    F.lit(fn).cast("string").alias("function"),
+                    F.col(n).alias("_v"),
+                )
+                for n, (c, fn) in zip(names, columns, strict=True)
+            ]
+        )
+    ).alias("_c")
+    return (
+        table_df.select(*texts)
+        .select(F.lit(asset).alias("asset"), F.to_json(F.struct(*names)).alias("_p"), cells)
+        .select("asset", "_p", "_c.*")
+        .where(F.col("_v").isNotNull())
+    )
+
+
+def subject_rows(cells: DataFrame, subjects: DataFrame, keyer: Keyer) -> DataFrame:
+    """The rows of each table holding the subjects in any target column (subject access).
+
+    The residual scan's rule (:func:`_matches`) applied per row pattern: the cells are grouped
+    by pattern (one shuffle for every table), each distinct cell keyed (one pass through
+    ``keyer``) and joined with the subjects' match values; a
+    pattern counts once however many of its columns match.
+
+    Args:
+        cells: DataFrame[asset, _p, column, function, _v] (union of :func:`subject_cells`).
+        subjects: DataFrame[function, subject_key, match_value] (:func:`subjects_by_function`).
+        keyer: the keyed pseudonym of each value (see :data:`Keyer`).
+
+    Returns:
+        DataFrame[subject_key string, asset string, columns array<string>, rows long]: per
+        subject, table and set of target columns matching together, the number of rows. Small
+        (only the subjects' own patterns); no value leaves the executors.
+    """
+    patterns = cells.groupBy("asset", "_p", "column", "function", "_v").agg(
+        F.count(F.lit(1)).alias("rows")
+    )
+    return (
+        _matches(patterns, subjects, keyer)
+        .groupBy("subject_key", "asset", "_p")
+        .agg(F.first("rows").alias("rows"), F.sort_array(F.collect_set("column")).alias("columns"))
+        .groupBy("subject_key", "asset", "columns")
+        .agg(F.sum("rows").cast("long").alias("rows"))
+        .select("subject_key", "asset", "columns", "rows")
     )
 
 

@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="PATH", help="output folder (html) or file (json/csv); default: print"
     )
 
+    p = sub.add_parser(
+        "subject-key", help="the pseudonymous key (sk_...) of a raw subject id; prints only the key"
+    )
+    p.add_argument("--conf", metavar="F", help="configuration file overriding conf/default.yaml")
+    p.add_argument(
+        "--id",
+        required=True,
+        metavar="RAW",
+        help="the raw subject id, or - to read it from stdin (keeps it out of the shell history)",
+    )
+
     p = sub.add_parser("impact", help="what a schema change breaks downstream")
     _common(p)
     p.add_argument("table", help="the changed table, e.g. crm.customers")
@@ -378,6 +389,11 @@ def cmd_datamap(args: argparse.Namespace) -> int:
     from jobs.commands import answers
 
     answers.check_datamap_args(args)  # usage errors before any engine starts
+    if args.subject_key:
+        from jobs.config.settings import load_config
+        from jobs.secrets.pseudonym import existing_key
+
+        existing_key(load_config(args.conf).keys.dir)  # a missing key: one line, before Spark
     out = _without_spark(args, answers.datamap)
     if out is None:
         from jobs.commands.datamap import datamap
@@ -391,7 +407,18 @@ def cmd_datamap(args: argparse.Namespace) -> int:
             fmt=args.format,
             out=Path(args.out) if args.out else None,
         )
-    print(out if isinstance(out, str) else f"data map written to {out}")
+    what = "subject access report" if args.subject_key else "data map"
+    print(out if isinstance(out, str) else f"{what} written to {out}")
+    return 0
+
+
+def cmd_subject_key(args: argparse.Namespace) -> int:
+    from jobs.commands.subject_key import read_identifier, subject_key
+    from jobs.config.settings import load_config
+
+    raw = read_identifier(args.id, sys.stdin)
+    cfg = load_config(args.conf)
+    print(subject_key(raw, cfg.keys.dir))
     return 0
 
 
@@ -561,6 +588,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "report": cmd_steps,
     "impact": cmd_impact,
     "datamap": cmd_datamap,
+    "subject-key": cmd_subject_key,
     "lineage": cmd_lineage,
     "review": cmd_review,
     "demo": cmd_demo,

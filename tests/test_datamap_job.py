@@ -17,7 +17,6 @@ from pyspark.sql import functions as F
 from test_report_job import RUN_DATE, demo_warehouse, make_context
 
 from jobs.commands.datamap import datamap
-from jobs.commands.datamap_subject import SUBJECT_COLUMNS
 from jobs.errors import UsageError
 from reports.datamap import FLOW_COLUMNS
 
@@ -133,23 +132,6 @@ def test_html_rendered(ctx, tmp_path):
     assert soup.find("svg") is not None
     default = call(ctx, category="user.contact.email", fmt="html")[0]
     assert default == Path(ctx.cfg.reports) / "datamap-user.contact.email" / "datamap.html"
-
-
-def test_subject_key(ctx):
-    found = (
-        ctx.store.read("residual_findings")
-        .filter((F.col("run_date") == F.lit(RUN_DATE)) & (F.col("status") == "residual"))
-        .collect()
-    )
-    assert found
-    key = found[0].subject_key
-    out = json.loads(call(ctx, subject_key=key)[0])
-    assert out and set(out[0]) == set(SUBJECT_COLUMNS)
-    hits = {(r["asset"], r["column"]): r["found_rows"] for r in out if r["found_rows"]}
-    assert hits == {(f.asset, f.column): f.rows_found for f in found if f.subject_key == key}
-    assert any(r["data_category"] == "user.contact.email" for r in out)
-    html = call(ctx, subject_key=key, fmt="html")[0].read_text(encoding="utf-8")
-    assert key in BeautifulSoup(html, "html.parser").get_text()
 
 
 @pytest.mark.parametrize(

@@ -262,6 +262,12 @@ _COLUMN_FIELDS = ["asset_id", "column", "data_category", "is_identifier", "class
 
 def check_datamap_args(args: Any) -> None:
     """The usage errors of ``compliance datamap`` that need no table (before any engine)."""
+    if args.subject_key is not None:
+        from reports.subject_access import key_problem
+
+        why = key_problem(args.subject_key)
+        if why:
+            raise UsageError(why)
     if args.column:
         table, _, col = args.column.strip().lower().rpartition(".")
         if not table or not col:

@@ -1,5 +1,6 @@
-"""``compliance datamap``: the data map of one column, one category or one subject key, as HTML,
-JSON or CSV (the views are built by :mod:`jobs.steps.report_datamap` and :mod:`jobs.commands.datamap_subject`)."""
+"""``compliance datamap``: the data map of one column or one category, or the subject access
+answer (GDPR Art. 15) of one subject key, as HTML, JSON or CSV (built by
+:mod:`jobs.steps.report_datamap` and :mod:`jobs.commands.datamap_subject`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from jobs.commands.answers import flow_text
-from jobs.commands.datamap_subject import SUBJECT_COLUMNS, subject_map
+from jobs.commands.datamap_subject import check_subject_key, subject_access
 from jobs.context import JobContext
 from jobs.errors import UsageError
 from jobs.steps.report_datamap import Format, Scope, _violations, build_datamap
 from reports import datamap as dm_view
 from reports import render_datamap
+from reports import subject_access as sa_view
 
 
 def datamap(
@@ -25,6 +27,10 @@ def datamap(
     out: Path | None = None,
 ) -> Path | str:
     """``compliance datamap (--column T.C | --category CAT | --subject-key K) [--format F]``.
+
+    With ``subject_key`` the rows are :data:`reports.subject_access.COLUMNS` (one per table
+    holding the subject's rows, then the tables not checked) and the HTML page is
+    ``subject-access.html``.
 
     Args:
         ctx: the job context.
@@ -53,16 +59,21 @@ def datamap(
     if fmt not in ("html", "json", "csv"):
         raise UsageError(f"--format must be html, json or csv, got {fmt!r}")
     scope = Scope(column=column, category=category, subject_key=subject_key)
+    folder = Path(out) if out else Path(ctx.cfg.reports) / f"datamap-{scope.slug}"
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     if subject_key:
-        dm, places = subject_map(ctx, subject_key)
-        rows, cols = places, SUBJECT_COLUMNS
+        check_subject_key(subject_key)
+        answer = subject_access(ctx, subject_key)
+        if fmt == "html":
+            sa_view.render_subject_access(answer, folder, generated_at=now)
+            return folder / "subject-access.html"
+        rows, cols = answer.rows(), sa_view.COLUMNS
     else:
         dm = build_datamap(ctx, scope, violations=_violations(ctx))
         rows, cols = dm_view.flows(dm), dm_view.FLOW_COLUMNS
-    if fmt == "html":
-        folder = Path(out) if out else Path(ctx.cfg.reports) / f"datamap-{scope.slug}"
-        render_datamap(dm, folder, generated_at=datetime.now(timezone.utc).replace(tzinfo=None))
-        return folder / "datamap.html"
+        if fmt == "html":
+            render_datamap(dm, folder, generated_at=now)
+            return folder / "datamap.html"
     text = flow_text(rows, cols, fmt)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,132 +1,138 @@
-"""``compliance datamap --subject-key K``: where one pseudonymous subject's data is.
+"""``compliance datamap --subject-key K``: subject access (GDPR Art. 15) for one pseudonymous key.
 
-Two kinds of places, one row each (:data:`SUBJECT_COLUMNS`):
-
-* the tables where the residual scan of the latest run found rows of the subject
-  (``residual_findings``, with ``found_rows`` and ``status``);
-* every personal-data column of an asset that holds an identifier column, or that an identifier
-  column reaches through lineage: rows keyed by the subject's identifier may carry its personal
-  data there (``via`` names the identifier column that leads to it).
-
-The subject is only ever the keyed hash ``sk_<hex>``; raw subject ids never enter the product.
+Scans the audited tables that lineage says hold identifiers, with the residual scan's targets
+(:func:`jobs.steps.audit_residual.plan`: identifier columns, their value copies, their hashed
+copies, tables reached by table-level lineage) and its matching rule
+(:func:`audits.residual_match.subject_rows`, one read per table for all its identifier columns,
+every table in one Spark job). A hashed copy matches through the subject's match key of that
+hash (``subject_match_keys``, recorded when a deletion request of the subject lands); without one
+the column is listed as not checked. Only the subject's row counts and column names reach the
+driver; the answer is :class:`reports.subject_access.SubjectAccess`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from functools import reduce
 from typing import Any
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from audits.residual_match import subject_cells, subject_rows, subjects_by_function
 from jobs.context import JobContext
 from jobs.errors import UsageError
-from jobs.steps.report_datamap import (
-    MAX_REACH,
-    collect,
-    data_map,
-    latest_run_date,
-    personal_columns,
-    reach,
+from jobs.secrets import match_keys
+from jobs.secrets.pseudonym import CHECK_TABLE, existing_key, keyer, pseudonym_key
+from jobs.steps.audit_residual import Target, plan
+from jobs.steps.report_datamap import latest_run_date, personal_columns
+from reports.subject_access import (
+    ScanColumn,
+    SubjectAccess,
+    held_tables,
+    key_problem,
+    not_checked_row,
 )
-from reports.model import DataMap
-from reports.safety import SUBJECT_KEY
 
-SUBJECT_COLUMNS = (
-    "asset",
-    "column",
-    "data_category",
-    "kind",
-    "zone",
-    "owner",
-    "retention_days",
-    "found_rows",
-    "status",
-    "via",
+NO_MATCH_KEY = (
+    "hashed copy ({fn}) and no {fn} match key of this subject: match keys are recorded when a "
+    "deletion request of the subject lands, so only its clear identifier columns can be matched"
 )
 
 
-def subject_map(ctx: JobContext, subject_key: str) -> tuple[DataMap, list[dict[str, Any]]]:
-    """The data map of one pseudonymous subject and its place rows (:data:`SUBJECT_COLUMNS`).
+def check_subject_key(subject_key: str | None) -> None:
+    """Raises UsageError (one line) for a key that is not ``sk_`` + 32 hex digits."""
+    why = key_problem(subject_key)
+    if why:
+        raise UsageError(why)
 
-    Places are the tables where the residual scan of the latest run found the subject's rows,
-    and every personal column of the assets the identifier columns reach (where rows keyed by
-    the subject may hold its data).
+
+def subject_access(ctx: JobContext, subject_key: str) -> SubjectAccess:
+    """What the audited tables hold about the subject of ``subject_key`` (see the module doc).
 
     Raises:
-        UsageError: for a key that is not ``sk_`` and hex digits.
+        UsageError: for a key of the wrong shape.
+        KeyLossError: the pseudonymisation key is missing or not the warehouse's.
     """
-    if not SUBJECT_KEY.fullmatch(subject_key or ""):
-        raise UsageError(
-            f"--subject-key expects a pseudonymous key 'sk_<hex>', got {subject_key!r}"
-        )
-    found = _found(ctx, subject_key)
-    personal = personal_columns(ctx)
-    ident = personal.filter(F.col("is_identifier"))
-    run_date = latest_run_date(ctx)
-    reached = reach(ctx, ident, run_date)
-    via = reached.groupBy(F.col("target_asset").alias("asset_id")).agg(
-        F.min(F.concat_ws(".", "source_asset", "source_column")).alias("via")
+    check_subject_key(subject_key)
+    key = existing_key(ctx.cfg.keys.dir)  # never creates a key
+    if ctx.store.exists(CHECK_TABLE):
+        key = pseudonym_key(ctx)  # refuses a key that is not the warehouse's
+    as_of = latest_run_date(ctx)
+    if as_of is not None:
+        ctx = dataclasses.replace(ctx, run_date=as_of)
+    targets = plan(ctx, ctx.catalog)
+    held_keys = _match_keys(ctx, subject_key)
+    functions = _functions(held_keys)
+    unchecked: list[dict[str, Any]] = []
+    by_table: dict[str, list[Target]] = {}
+    for t in targets:
+        if t.reason is None and t.function is not None and t.function not in functions:
+            t.reason = NO_MATCH_KEY.format(fn=t.function)
+        if t.reason is None:
+            by_table.setdefault(t.asset, []).append(t)
+        else:
+            unchecked.append(not_checked_row(t.asset, t.column, t.reason, t.via))
+    scans: list[DataFrame] = []
+    scanned: dict[str, list[ScanColumn]] = {}
+    who = ctx.spark.createDataFrame([(subject_key,)], "subject_key string")
+    subjects = subjects_by_function(who, functions, held_keys)
+    for asset, ts in sorted(by_table.items()):
+        if not ctx.audited.exists(asset):
+            for t in ts:
+                why = "lineage says it holds identifiers but no Delta table exists"
+                unchecked.append(not_checked_row(asset, t.column, why, t.via))
+            continue
+        table = ctx.audited.read(asset)
+        present = [t for t in ts if t.column in table.columns]
+        for t in ts:
+            if t not in present:
+                why = f"column {t.column} not in the table"
+                unchecked.append(not_checked_row(asset, t.column, why, t.via))
+        if present:
+            cols = [(t.column, t.function) for t in present]
+            scans.append(subject_cells(table, asset, cols))
+            scanned[asset] = [ScanColumn(t.column, t.function, t.via) for t in present]
+    # every table in one job, its values keyed in one pass; only the subject's (asset, matching
+    # columns, rows) come back
+    groups = []
+    if scans:
+        found = subject_rows(reduce(DataFrame.unionByName, scans), subjects, keyer(key))
+        groups = [r.asDict() for r in found.collect()]
+    hit = sorted({str(g["asset"]) for g in groups})
+    personal = _small(personal_columns(ctx), hit, ["asset_id", "column", "data_category"])
+    assets = {
+        r["asset_id"]: r
+        for r in _small(ctx.store.read("assets"), hit, ["asset_id", "zone", "owner"])
+    }
+    return SubjectAccess(
+        subject_key=subject_key,
+        lineage_as_of=as_of,
+        tables=held_tables(groups, scanned, personal, assets),
+        not_checked=sorted(unchecked, key=lambda r: (r["asset"], r["reason"])),
+        scanned=len(scanned),
     )
-    holders = ident.select("asset_id", F.concat_ws(".", "asset_id", "column").alias("via"))
-    holders = holders.unionByName(via)
-    if found:
-        hits = sorted({(a, "residual scan") for a, _ in found})
-        hit_df = ctx.spark.createDataFrame(hits, "asset_id string, via string")
-        holders = holders.unionByName(hit_df)
-    holders = holders.groupBy("asset_id").agg(F.min("via").alias("via"))
-    cols = personal.join(F.broadcast(holders), "asset_id")
-    pcols = collect(cols, ["data_category", "asset_id", "column"], MAX_REACH)
-    catalog = ctx.catalog
-    places = []
-    for c in pcols:
-        hit = found.get((c["asset_id"], c["column"]))
-        places.append(
-            {
-                "asset": c["asset_id"],
-                "column": c["column"],
-                "data_category": c["data_category"],
-                "kind": c["kind"],
-                "zone": c["zone"],
-                "owner": c["owner"],
-                "retention_days": catalog.retention_for(c["data_category"]),
-                "found_rows": hit["rows_found"] if hit else None,
-                "status": hit["status"] if hit else None,
-                "via": c["via"],
-            }
-        )
-    listed = {(p["asset"], p["column"]) for p in places}
-    for (asset, column), hit in sorted(found.items()):
-        if (asset, column) not in listed:
-            places.append(
-                {
-                    "asset": asset,
-                    "column": column,
-                    "data_category": None,
-                    "kind": None,
-                    "zone": None,
-                    "owner": None,
-                    "retention_days": None,
-                    "found_rows": hit["rows_found"],
-                    "status": hit["status"],
-                    "via": "residual scan",
-                }
-            )
-    order = ["source_asset", "source_column", "depth", "target_asset", "target_column"]
-    flows = collect(reach(ctx, cols.drop("via"), run_date), order, MAX_REACH)
-    names = {p["asset"] for p in places} | {str(f["target_asset"]) for f in flows}
-    dm = data_map(ctx, pcols, flows, names, scope=f"subject {subject_key}", run_date=run_date)
-    return dm, places
 
 
-def _found(ctx: JobContext, subject_key: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """(asset, column) -> residual_findings row of the subject in the latest run's slice."""
-    res = ctx.store.read("residual_findings", missing_ok=True)
-    if res is None:
-        return {}
-    day = latest_run_date(ctx, "residual_findings")
-    mine = res.filter((F.col("run_date") == F.lit(day)) & (F.col("subject_key") == subject_key))
-    mine = mine.select("asset", "column", "rows_found", "status")
-    rows = collect(mine, ["asset", "column"], 1000)
-    return {(r["asset"], r["column"]): r for r in rows}
+def _match_keys(ctx: JobContext, subject_key: str) -> DataFrame:
+    """``subject_match_keys`` of the subject (empty without the table)."""
+    if not ctx.store.exists(match_keys.TABLE):
+        return ctx.spark.createDataFrame([], match_keys.SCHEMA)
+    keys = ctx.store.read(match_keys.TABLE).select("subject_key", "function", "match_key")
+    return keys.filter(F.col("subject_key") == F.lit(subject_key))
 
 
-__all__ = ["SUBJECT_COLUMNS", "subject_map"]
+def _functions(keys: DataFrame) -> list[str]:
+    """The hash functions the subject has a match key of (a few names)."""
+    return sorted(str(r.function) for r in keys.select("function").distinct().collect())
+
+
+def _small(df: DataFrame, assets: list[str], columns: list[str]) -> list[dict[str, Any]]:
+    """Product catalog rows of a few assets (small tables)."""
+    if not assets:
+        return []
+    rows = df.filter(F.col("asset_id").isin(assets)).select(*columns).collect()
+    return [r.asDict() for r in rows]
+
+
+__all__ = ["NO_MATCH_KEY", "check_subject_key", "subject_access"]

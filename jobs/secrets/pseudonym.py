@@ -108,6 +108,21 @@ def load_or_create(key_dir: str) -> PseudonymKey:
     return PseudonymKey(data)
 
 
+def existing_key(key_dir: str) -> PseudonymKey:
+    """The key in ``key_dir``, never created (``compliance subject-key``, subject access).
+
+    Raises:
+        KeyLossError: one line naming the missing key file (or a damaged one: ConfigError).
+    """
+    path = Path(key_dir) / KEY_FILE
+    if not path.is_file():
+        raise KeyLossError(
+            f"no pseudonymisation key at {path}: subject keys are derived with the key the "
+            "warehouse was landed with (restore it from its backup, or run the landing first)"
+        )
+    return load_or_create(key_dir)
+
+
 def hasher(
     key: PseudonymKey, column: str | Mapping[str, str], out: str | None = None
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:

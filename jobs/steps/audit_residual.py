@@ -64,6 +64,12 @@ class Target:
     """The hash the values are matched through (None: the value itself)."""
     reason: str | None = None
     """Why it cannot be read or matched (None: scan it)."""
+    via: str | None = None
+    """The lineage that says the column holds an identifier (provenance for subject access)."""
+
+
+def _via_copy(column: str, source: str) -> str:
+    return "identifier column (catalog)" if column == source else f"value copy of {source}"
 
 
 def _closures(ctx: JobContext) -> tuple[DataFrame, DataFrame, DataFrame]:
@@ -92,10 +98,14 @@ def plan(ctx: JobContext, catalog: Catalog) -> list[Target]:
     declared = catalog.hash_columns()
     kinds = {a.name: a.kind for a in catalog.assets}
     out: dict[tuple[str, str], Target] = {}
-    for r in identifier_targets(closure_df, ident_df, edges).collect():
+    copies = identifier_targets(closure_df, ident_df, edges).collect()
+    # deterministic provenance: a catalog identifier names itself, else the first source
+    own = lambda r: (r.source_identifier != f"{r.asset}.{r.column}", r.source_identifier)  # noqa: E731
+    for r in sorted(copies, key=own):
         src = tuple(r.source_identifier.rsplit(".", 1))
         fn = declared.get((r.asset, r.column)) or declared.get(src)  # type: ignore[arg-type]
-        out.setdefault((r.asset, r.column), Target(r.asset, r.column, fn))
+        via = _via_copy(f"{r.asset}.{r.column}", r.source_identifier)
+        out.setdefault((r.asset, r.column), Target(r.asset, r.column, fn, via=via))
     for r in hashed_targets(closure_df, ident_df, edges).collect():
         if (r.asset, r.column) in out:
             continue
@@ -109,7 +119,8 @@ def plan(ctx: JobContext, catalog: Catalog) -> list[Target]:
                 f"and the hash function is unknown: declare columns[].hash in the catalog"
             )
         )
-        out[(r.asset, r.column)] = Target(r.asset, r.column, fn, why)
+        via = f"hashed copy of {r.source_identifier} (masked lineage edge into {r.hash_origin})"
+        out[(r.asset, r.column)] = Target(r.asset, r.column, fn, why, via)
     ident_assets = ctx.spark.createDataFrame(sorted({(a,) for a, _ in idents}), "asset string")
     for r in table_level_targets(table_closure, ident_assets, edges).collect():
         for t in _table_level(ctx, catalog, r.asset, r.source_asset, declared):
@@ -135,10 +146,10 @@ def _table_level(
     if not chosen and spec is not None and spec.columns:
         return []  # the catalog lists its columns and none holds an identifier
     if not ctx.audited.exists(asset):
-        return [Target(asset, ALL_COLUMNS, None, f"{via}; no Delta table exists")]
+        return [Target(asset, ALL_COLUMNS, None, f"{via}; no Delta table exists", via)]
     chosen |= names & set(ctx.audited.schema(asset).fieldNames())
     if chosen:
-        return [Target(asset, c, declared.get((asset, c))) for c in sorted(chosen)]
+        return [Target(asset, c, declared.get((asset, c)), via=via) for c in sorted(chosen)]
     return [
         Target(
             asset,
@@ -146,6 +157,7 @@ def _table_level(
             None,
             f"{via}; the catalog declares none of its columns and none is named "
             f"{', '.join(sorted(names)) or 'like an identifier'}",
+            via,
         )
     ]
 

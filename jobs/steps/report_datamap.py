@@ -12,9 +12,8 @@ Scopes:
 
 * ``column="crm.customers.email"``: every place that column reaches;
 * ``category="user.contact"``: every personal column of that category (or below it) and its reach;
-* ``subject_key="sk_..."``: the tables where the residual scan found that pseudonymous subject's
-  rows, and the personal columns of the assets its identifier reaches (where rows keyed by the
-  subject may hold its personal data);
+* ``subject_key="sk_..."``: not a data map but the subject access answer, scanned by
+  :mod:`jobs.commands.datamap_subject` (only the scope's label and slug are used here);
 * none of them (the nightly report): every personal-data column.
 
 Example:
