@@ -23,9 +23,10 @@ signal gives, as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+if TYPE_CHECKING:  # the rules load with the configuration, before (and without) Spark
+    from pyspark.sql import Column, DataFrame
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ def canonical_asset(name: Column, rules: NamingRules) -> Column:
     ``catalogs = (("marquez", "postgres"),)``: ``/tmp/x/customers`` and
     ``Marquez.Public.Customers`` both become ``postgres.public.customers``.
     """
+    from pyspark.sql import functions as F
+
     n = F.lower(F.trim(name))
     out = n
     for pattern, template in reversed(rules.paths):  # the first rule is applied last = wins
@@ -77,6 +80,8 @@ def canonical_asset(name: Column, rules: NamingRules) -> Column:
 
 def canonical_observations(obs: DataFrame, rules: NamingRules) -> DataFrame:
     """Observations with both ends renamed to their canonical names (unchanged without rules)."""
+    from pyspark.sql import functions as F
+
     if rules.empty:
         return obs
     return obs.withColumn("source_asset", canonical_asset(F.col("source_asset"), rules)).withColumn(
