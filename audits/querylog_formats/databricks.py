@@ -18,14 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audits.querylog_formats.common import (
-    Converted,
-    RecordContext,
-    RecordError,
-    iso_time,
-    query_row,
-)
+from audits.querylog_formats.common import Converted, RecordContext
 from audits.querylog_formats.csv_records import table_row
+from audits.querylog_formats.history import HistoryColumns, history_row
 
 NAME = "databricks"
 WHAT = "a Databricks system.query.history row"
@@ -35,8 +30,20 @@ NO_LINEAGE_TYPES = frozenset(
     {"SHOW", "DESCRIBE", "USE", "SET", "RESET", "EXPLAIN", "LIST", "GRANT", "REVOKE", "OTHER"}
 )
 """Statement types that read or write no table."""
-_STATUS = {"FINISHED": "ok", "FAILED": "failed", "CANCELED": "failed", "CANCELLED": "failed"}
-_OPEN = frozenset({"RUNNING", "QUEUED", "STARTED", "PENDING"})
+COLUMNS = HistoryColumns(
+    fmt=NAME,
+    query_id="statement_id",
+    text="statement_text",
+    text_missing="field 'statement_text' is empty (customer-managed keys hide it) or missing",
+    statement_type="statement_type",
+    no_lineage_types=NO_LINEAGE_TYPES,
+    status="execution_status",
+    statuses={"FINISHED": "ok", "FAILED": "failed", "CANCELED": "failed", "CANCELLED": "failed"},
+    open_statuses=frozenset({"RUNNING", "QUEUED", "STARTED", "PENDING"}),
+    status_default="FINISHED",
+    user="executed_by",
+    errors=("error_message",),
+)
 
 
 def looks_like(keys: set[str]) -> bool:
@@ -48,40 +55,7 @@ def looks_like(keys: set[str]) -> bool:
 
 def convert_fields(rec: dict[str, Any], ctx: RecordContext) -> Converted:
     """One query history row -> a query row."""
-    rec = {str(k).lower(): v for k, v in rec.items()}
-    if rec.get("statement_text") in (None, ""):
-        raise RecordError(
-            "field 'statement_text' is empty (customer-managed keys hide it) or missing"
-        )
-    stype = str(rec.get("statement_type") or "").upper()
-    if stype in NO_LINEAGE_TYPES:
-        return Converted(skip=f"statement_type {stype}: reads or writes no table")
-    raw = str(rec.get("execution_status") or "FINISHED").upper()
-    if raw in _OPEN:
-        return Converted(skip=f"execution_status {raw}: not finished")
-    if raw not in _STATUS:
-        raise RecordError(f"execution_status is {raw!r}, expected FINISHED, FAILED or CANCELED")
-    status = _STATUS[raw]
-    error = None
-    if status == "failed":
-        error = str(rec.get("error_message") or "") or (
-            "canceled" if raw.startswith("CANCEL") else "failed"
-        )
-    schema = ctx.settings.schema  # asset names are schema.table: the catalog is not part of them
-    return Converted(
-        row=query_row(
-            NAME,
-            query_id=str(rec["statement_id"]) if rec.get("statement_id") else None,
-            engine=ctx.settings.dialect or "databricks",
-            user=rec.get("executed_by"),
-            started_at=iso_time(rec.get("start_time")),
-            finished_at=iso_time(rec.get("end_time")),
-            sql=str(rec["statement_text"]),
-            default_schema=str(schema).lower() if schema else None,
-            status=status,
-            error=error,
-        )
-    )
+    return history_row({str(k).lower(): v for k, v in rec.items()}, ctx, COLUMNS)
 
 
 def convert(text: str, ctx: RecordContext) -> Converted:

@@ -39,6 +39,7 @@ from audits.querylog_formats.common import (
     table_name,
 )
 from audits.querylog_formats.csv_records import table_row
+from audits.querylog_formats.history import HistoryColumns, history_row
 
 NAME = "snowflake"
 WHAT = "a Snowflake QUERY_HISTORY row"
@@ -63,7 +64,27 @@ NO_LINEAGE_TYPES = frozenset(
     }
 )
 """Query types that read or write no table."""
-_STATUS = {"SUCCESS": "ok", "FAIL": "failed", "FAILED_WITH_ERROR": "failed", "INCIDENT": "failed"}
+COLUMNS = HistoryColumns(
+    fmt=NAME,
+    query_id="query_id",
+    text="query_text",
+    text_missing="field 'QUERY_TEXT' is missing",
+    statement_type="query_type",
+    no_lineage_types=NO_LINEAGE_TYPES,
+    status="execution_status",
+    statuses={
+        "SUCCESS": "ok",
+        "FAIL": "failed",
+        "FAILED_WITH_ERROR": "failed",
+        "INCIDENT": "failed",
+    },
+    open_statuses=frozenset({"RUNNING", "QUEUED", "BLOCKED", "RESUMING_WAREHOUSE"}),
+    status_default="SUCCESS",
+    user="user_name",
+    errors=("error_code", "error_message"),
+    schema="schema_name",
+    upper_names=True,
+)
 
 
 ACCESS_HISTORY_COLUMNS = ("query_id", "query_start_time", "objects_modified")
@@ -172,36 +193,13 @@ def convert_fields(rec: dict[str, Any], ctx: RecordContext) -> Converted:
     rec = {str(k).lower(): v for k, v in rec.items()}
     if is_access_history(set(rec)):
         return _access_row(rec, ctx)
-    if rec.get("query_text") in (None, ""):
-        raise RecordError("field 'QUERY_TEXT' is missing")
-    qtype = str(rec.get("query_type") or "").upper()
-    if qtype in NO_LINEAGE_TYPES:
-        return Converted(skip=f"QUERY_TYPE {qtype}: reads or writes no table")
-    raw = str(rec.get("execution_status") or "SUCCESS").upper()
-    if raw not in _STATUS:
-        if raw in ("RUNNING", "QUEUED", "BLOCKED", "RESUMING_WAREHOUSE"):
-            return Converted(skip=f"EXECUTION_STATUS {raw}: not finished")
-        raise RecordError(f"EXECUTION_STATUS is {raw!r}, expected SUCCESS, FAIL or INCIDENT")
-    status = _STATUS[raw]
-    error = None
-    if status == "failed":
-        error = ": ".join(str(rec[k]) for k in ("error_code", "error_message") if rec.get(k))
-    schema = rec.get("schema_name") or ctx.settings.schema
-    return Converted(
-        row=query_row(
-            NAME,
-            query_id=str(rec["query_id"]) if rec.get("query_id") else None,
-            engine=ctx.settings.dialect or "snowflake",
-            user=rec.get("user_name"),
-            started_at=iso_time(rec.get("start_time")),
-            finished_at=iso_time(rec.get("end_time")),
-            sql=str(rec["query_text"]),
-            default_schema=str(schema).lower() if schema else None,
-            status=status,
-            error=error or None,
-            destination=_single(_modified_tables(rec.get("objects_modified"))),
-            engine_lineage=access_edges(rec.get("objects_modified")) if status == "ok" else None,
-        )
+    modified = rec.get("objects_modified")
+    return history_row(
+        rec,
+        ctx,
+        COLUMNS,
+        destination=_single(_modified_tables(modified)),
+        engine_lineage=lambda status: access_edges(modified) if status == "ok" else None,
     )
 
 
