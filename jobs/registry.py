@@ -101,6 +101,10 @@ TABLES: dict[str, TableSpec] = {
         ),
         _t("lineage_observations", "an edge as seen on one night", ("edge_id", "run_date")),
         _t("lineage_edges", "a column- or table-level lineage edge over all nights", ("edge_id",)),
+        _nightly(
+            "lineage_disagreements",
+            "a column flow the engine's own lineage and the parsed SQL of a query disagree on",
+        ),
         _t(
             "schema_events",
             "a table or column created, dropped or renamed by DDL in the query logs, per night",
@@ -250,6 +254,7 @@ STEPS: tuple[StepSpec, ...] = (
             "lineage_observations",
             "lineage_edges",
             "schema_events",
+            "lineage_disagreements",
             "assets",
             "columns",
             "rejected_inputs",
@@ -315,6 +320,7 @@ STEPS: tuple[StepSpec, ...] = (
             "columns",
             "policy_violations",
             "new_flows",
+            "lineage_disagreements",
             "deletion_anomalies",
             "residual_findings",
             "deletion_requests",

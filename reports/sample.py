@@ -513,6 +513,22 @@ def nightly() -> NightlyReport:
             ],
             trend=_trend([0, 0, 2, 0, 1]),
         ),
+        sec.lineage_disagreements(
+            [
+                {
+                    "source_asset": "app.orders",
+                    "source_column": "amount",
+                    "target_asset": "dw.orders",
+                    "target_column": "amount",
+                    "found_by": "engine",
+                    "engine": "trino",
+                    "seen_count": 2,
+                    "evidence": ["20261121_060000_00001_abcde", "20261121_061500_00002_abcde"],
+                    "run_date": RUN_DATE,
+                }
+            ],
+            trend=_trend([0, 1]),
+        ),
         sec.policy_violations(VIOLATIONS, trend=_trend([0, 0, 0, 1, 1, 1])),
         sec.article30_record(
             article30.flag_rows(record), activities=len(record), trend=_trend([3, 2, 2])

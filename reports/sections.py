@@ -29,6 +29,7 @@ SECTION_ORDER = (
     "lineage_coverage",
     "rejected_inputs",
     "new_flows",
+    "lineage_disagreements",
     "policy_violations",
     "article30_record",
     "deletion_anomalies",
@@ -168,6 +169,25 @@ def new_flows(
         total,
         trend,
         ("new flows", "Flows not seen in the previous night's closure: review each."),
+    )
+
+
+def lineage_disagreements(
+    rows: Sequence[Row], *, total: int | None = None, trend: Sequence[Any] = ()
+) -> Section:
+    """Column flows on which an engine's own lineage and the parsed SQL of a query disagree."""
+    return _listed(
+        "lineage_disagreements",
+        "Engine and SQL lineage disagree",
+        rows,
+        total,
+        trend,
+        (
+            "disagreements",
+            "Flows the engine reported for a query and the SQL parser did not find in it "
+            "(found by: engine), or the other way round (found by: sql). Both stay in the "
+            "lineage as their own signals: review which is right.",
+        ),
     )
 
 

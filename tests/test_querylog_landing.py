@@ -159,3 +159,23 @@ def test_lineage_of_every_format(landed):
     assert not [e for e in edges if e[1].endswith((".nope", ".amnt"))]
     engine = landed.store.read("lineage_edges").filter("signal = 'engine_lineage'")
     assert {r.confidence for r in engine.collect()} == {0.95}
+
+
+def test_engine_and_sql_disagreements_are_findings(landed):
+    """Where the engine's own lineage and the parsed SQL of one query differ, a finding (neither
+    overrides the other). The fixtures agree but for Hive's positional ``INSERT OVERWRITE TABLE
+    daily_revenue SELECT o.order_date, sum(o.amount)``: without the table's schema the parser
+    cannot name the column ``sum(o.amount)`` fills, the LineageLogger edge says ``revenue``."""
+    rows = landed.store.read("lineage_disagreements").collect()
+    got = {
+        (
+            r.found_by,
+            r.engine,
+            f"{r.source_asset}.{r.source_column}",
+            f"{r.target_asset}.{r.target_column}",
+        )
+        for r in rows
+    }
+    assert got == {("engine", "hive_lineage", "sales.orders.amount", "sales.daily_revenue.revenue")}
+    assert [(r.seen_count, r.run_date) for r in rows] == [(1, RUN_DATE)]
+    assert landed.ingested.details["lineage_disagreements"] == 1

@@ -51,10 +51,10 @@ def test_every_index_number_links_to_an_existing_detail_anchor(report):
     out, _ = report
     index = soup(out / "index.html")
     numbers = index.select("ul.metrics a.num")
-    # 3 coverage + 3 rejected + 1 new flows + 2 violations + 3 anomalies + 2 residual + 1 + 2 + 6
+    # 3 coverage + 3 rejected + 1 new flows + 1 engine/SQL disagreement + 2 violations + 3 anomalies + 2 residual + 1 + 2 + 6
     # + 4 input validation (checked, failed, rejected lines of each of 2 kinds)
     # + 4 Article 30 record (declarations missing, record rows, 2 activities flagged)
-    assert len(numbers) == 31
+    assert len(numbers) == 32
     for a in numbers:
         href = a["href"]
         page, _, anchor = href.partition("#")
@@ -190,7 +190,7 @@ def test_xss_asset_name_shows_as_text(report):
 def test_trend_charts_are_static_svg_images(report):
     out, _ = report
     imgs = soup(out / "index.html").select("img.trend")
-    assert len(imgs) == 10  # annotation findings has no trend
+    assert len(imgs) == 11  # one per section with a trend (annotation findings has none)
     svg = base64.b64decode(imgs[0]["src"].split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and "<script" not in svg
     assert "Trend of Lineage coverage over 6 runs" in imgs[0]["alt"]

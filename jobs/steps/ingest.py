@@ -21,6 +21,7 @@ from audits.querylog_formats import DIALECTS
 from jobs.config.catalog import Catalog
 from jobs.context import JobContext, StepResult
 from jobs.steps.ingest_signals import other_signal_observations
+from jobs.store.schemas import SCHEMAS
 from lineage.naming import canonical_observations
 from lineage.observations import (
     OBS_KEYS,
@@ -70,6 +71,82 @@ def _learn_schemas(distinct: DataFrame, base: dict[str, list[str]]) -> dict[str,
     return schema
 
 
+PARSE_GROUP = ("fingerprint", "dialect", "default_schema")
+"""What one parse of a statement stands for: its text's fingerprint, dialect and default schema."""
+
+
+def sql_lines(logs: DataFrame, default_dialect: str) -> DataFrame:
+    """The query-log rows whose SQL is parsed (not failed), with their :data:`PARSE_GROUP`."""
+    lines = logs.filter(
+        F.col("sql").isNotNull() & (F.coalesce(F.col("status"), F.lit("ok")) != "failed")
+    )
+    return lines.select(
+        "source_file",
+        "line",
+        "query_id",
+        "started_at",
+        "sql",
+        F.lower(F.coalesce(F.col("engine"), F.lit(default_dialect))).alias("dialect"),
+        F.lower(F.col("default_schema")).alias("default_schema"),
+        fingerprint_col(F.col("sql")).alias("fingerprint"),
+    )
+
+
+def engine_disagreements(ctx: JobContext, logs: DataFrame, extracted: DataFrame) -> int:
+    """Tonight's disagreements of engine-computed and parsed lineage -> ``lineage_disagreements``.
+
+    The parse of each row's statement is the one ``sql_observations`` made (``extracted``); both
+    sides get the canonical table names before they are compared. Written every night (empty
+    when no query log carries engine lineage), replacing tonight's slice.
+    """
+    from lineage.signals.engine import EDGE_KEYS, disagreements, engine_row_edges
+
+    engine = engine_row_edges(logs) if "engine_lineage" in logs.columns else None
+    if engine is None:
+        found = ctx.spark.createDataFrame([], SCHEMAS["lineage_disagreements"])
+    else:
+        engine = canonical_observations(engine, ctx.cfg.naming)
+        rows = engine.select("source_file", "line").distinct()
+        lines = sql_lines(logs, ctx.cfg.ingest.default_dialect).join(
+            rows, ["source_file", "line"], "left_semi"
+        )
+        groups = list(PARSE_GROUP)
+        cols = extracted.filter(
+            (F.col("kind") == "column") & (F.col("transformation_type") == "DIRECT")
+        )
+        parsed = (
+            lines.alias("l")
+            .join(cols.alias("e"), _null_safe(lines, cols, groups, "l", "e"))
+            .select(
+                F.col("l.source_file").alias("source_file"),
+                F.col("l.line").alias("line"),
+                F.lower(F.col("e.source_table")).alias("source_asset"),
+                F.lower(F.col("e.source_column")).alias("source_column"),
+                F.lower(F.col("e.target_table")).alias("target_asset"),
+                F.lower(F.col("e.target_column")).alias("target_column"),
+            )
+            .filter(F.col("source_column").isNotNull() & F.col("target_column").isNotNull())
+        )
+        parsed = canonical_observations(parsed, ctx.cfg.naming)
+        found = disagreements(engine, parsed).select(
+            *EDGE_KEYS,
+            "found_by",
+            "engine",
+            "seen_count",
+            "evidence",
+            F.lit(ctx.run_date).alias("run_date"),
+        )
+    found = found.persist()
+    try:
+        n = found.count()
+        ctx.store.replace_where(
+            "lineage_disagreements", found, F.col("run_date") == F.lit(ctx.run_date)
+        )
+        return n
+    finally:
+        found.unpersist()
+
+
 def sql_observations(
     ctx: JobContext, logs: DataFrame, schema: dict[str, list[str]]
 ) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame]:
@@ -79,20 +156,8 @@ def sql_observations(
     all three results); the caller unpersists it when they are written.
     """
     conf = ctx.cfg.ingest
-    lines = logs.filter(
-        F.col("sql").isNotNull() & (F.coalesce(F.col("status"), F.lit("ok")) != "failed")
-    )
-    lines = lines.select(
-        "source_file",
-        "line",
-        "query_id",
-        "started_at",
-        "sql",
-        F.lower(F.coalesce(F.col("engine"), F.lit(conf.default_dialect))).alias("dialect"),
-        F.lower(F.col("default_schema")).alias("default_schema"),
-        fingerprint_col(F.col("sql")).alias("fingerprint"),
-    )
-    groups = ["fingerprint", "dialect", "default_schema"]
+    lines = sql_lines(logs, conf.default_dialect)
+    groups = list(PARSE_GROUP)
     stats = (
         lines.groupBy(*groups)
         .agg(
@@ -238,6 +303,7 @@ def ingest(ctx: JobContext) -> StepResult:
 
             conf = ctx.cfg.ingest.confidence.engine_lineage
             parts.append(engine_lineage_observations(logs, confidence=conf))
+        result.details["lineage_disagreements"] = engine_disagreements(ctx, logs, extracted)
     parts += other_signal_observations(ctx, catalog)
     if not parts:
         ctx.log("ingest: no landed signals")

@@ -268,6 +268,11 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
         sec.new_flows,
     )
     add(
+        read(ctx, "lineage_disagreements"),
+        ["found_by", "target_asset", "target_column", "source_asset", "source_column"],
+        sec.lineage_disagreements,
+    )
+    add(
         read(ctx, "policy_violations"),
         ["policy", "source_asset", "source_column", "depth", "target_asset", "target_column"],
         sec.policy_violations,

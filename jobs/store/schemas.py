@@ -99,6 +99,10 @@ SCHEMAS: dict[str, str | None] = {
         "depth int, confidence double, path array<string>, run_date date, level string, "
         "masked_on_path boolean, last_hop_masked boolean"
     ),
+    "lineage_disagreements": (
+        "source_asset string, source_column string, target_asset string, target_column string, "
+        "found_by string, engine string, seen_count bigint, evidence array<string>, run_date date"
+    ),
     "policy_violations": (
         "policy string, data_category string, source_asset string, source_column string, "
         "target_asset string, target_column string, zone string, depth int, confidence double, "
