@@ -705,3 +705,34 @@ def test_sources_settings_longest_path_wins(tmp_path):
     assert settings_for("bq/us/a.json", sources) == SourceSettings("bigquery", None, "acme-prod")
     assert settings_for("bq/eu/jobs.csv", sources) == SourceSettings(schema="eu_marts")
     assert settings_for("other.json", sources) == SourceSettings()
+
+
+def test_parquet_exports_are_detected_from_their_columns():
+    from audits.querylog_formats.detect import detect_columns, is_parquet
+
+    assert is_parquet(b"PAR1\x15\x04") and not is_parquet(b'{"a": 1}') and not is_parquet("PAR1")
+    snow = ["QUERY_ID", "QUERY_TEXT", "EXECUTION_STATUS", "START_TIME"]
+    assert detect_columns(snow).name == "snowflake"
+    assert detect_columns(["statement_id", "statement_text", "start_time"]).name == "databricks"
+    assert detect_columns(["sql", "started_at"]).name == "jsonl"
+    unknown = detect_columns(["a", "b"])
+    assert unknown.name is None
+    assert unknown.problem == (
+        "unknown format: a Parquet file with columns a, b, of no known query log"
+    )
+    assert detect_columns(["x"], configured="bigquery").name == "bigquery"
+    wrong = detect_columns(snow, configured="trino")
+    assert wrong.name is None and "format 'trino' named in query_log_sources" in wrong.problem
+
+
+def test_a_damaged_parquet_file_is_named_with_the_reason(spark, tmp_path):
+    from jobs.errors import InputError
+    from jobs.store.files import parquet_columns
+
+    good = Path(__file__).parent / "fixtures" / "querylogs" / "snowflake_query_history.parquet"
+    assert parquet_columns(spark, str(good))[:2] == ["QUERY_ID", "QUERY_TEXT"]
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(InputError) as err:
+        parquet_columns(spark, str(cut))
+    assert str(err.value).startswith(f"{cut}: unreadable as Parquet (")

@@ -3,7 +3,8 @@
 ONE module-scoped run of the landing and ingest steps on a copy of tests/fixtures/querylogs (the
 product's own JSONL beside Trino, BigQuery JSON and CSV, Snowflake CSV (QUERY_HISTORY, alone and
 joined with ACCESS_HISTORY) and ACCESS_HISTORY JSON, Databricks query history JSON and CSV,
-PostgreSQL csvlog, a Spark event log without extension, Hive LineageLogger output, and a ``bad/`` folder: an unknown format,
+PostgreSQL csvlog, a Spark event log without extension, Hive LineageLogger output, a Snowflake
+QUERY_HISTORY unloaded as Parquet, and a ``bad/`` folder: an unknown format,
 a truncated Trino event, a Snowflake CSV without START_TIME). The tests read its tables.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import io
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,9 +66,11 @@ def test_every_record_is_landed_rejected_or_counted(landed):
         "snowflake_access_history.json": (2, 2, 0, 1),  # a query that modified nothing
         "snowflake_query_access_history.csv": (2, 2, 0, 0),
         "bad/trino_truncated.json": (2, 1, 1, 0),
+        # rows of a Parquet unload: SHOW skipped, a row without its text rejected
+        "snowflake_query_history.parquet": (3, 2, 1, 1),
     }
     q = landed.landing.details["query_logs"]
-    assert (q["accepted"], q["rejected"], q["skipped"], q["files_not_read"]) == (23, 1, 15, 2)
+    assert (q["accepted"], q["rejected"], q["skipped"], q["files_not_read"]) == (25, 2, 16, 2)
 
 
 def test_rejections_name_the_file_and_the_problem(landed):
@@ -79,6 +82,7 @@ def test_rejections_name_the_file_and_the_problem(landed):
         ("bad/notes.txt", "file"),
         ("bad/snowflake_no_start_time.csv", "file"),
         ("bad/trino_truncated.json", "line 2"),
+        ("snowflake_query_history.parquet", "line 4"),
     }
     assert got[("bad/notes.txt", "file")].startswith(
         "unknown format: its first line is 'Nightly export notes'"
@@ -89,6 +93,10 @@ def test_rejections_name_the_file_and_the_problem(landed):
     assert got[("bad/trino_truncated.json", "line 2")].startswith(
         "not a Trino/Presto QueryCompletedEvent (format 'trino', detected from the file's "
         "content): not a complete JSON object"
+    )
+    assert got[("snowflake_query_history.parquet", "line 4")] == (
+        "not a Snowflake QUERY_HISTORY row (format 'snowflake', detected from the file's "
+        "content): field 'QUERY_TEXT' is missing"
     )
     assert landed.ingested.rows_rejected == 0
 
@@ -112,6 +120,30 @@ def test_status_and_destination_as_the_engines_give_them(landed):
     assert rows[("snowflake_access_history.json", 1)] == ("snowflake", "ok", "marts.vip_customers")
     assert rows[("snowflake_access_history.json", 3)] == ("snowflake", "ok", "ads.audience")
     assert rows[("snowflake_query_access_history.csv", 2)] == ("snowflake", "ok", "marts.contacts")
+    assert rows[("snowflake_query_history.parquet", 1)] == ("snowflake", "ok", None)
+    assert rows[("snowflake_query_history.parquet", 3)] == ("snowflake", "failed", None)
+
+
+def test_a_parquet_unload_keeps_its_times_user_and_error(landed):
+    row = {
+        r.line: r
+        for r in landed.store.read("landed_query_logs").collect()
+        if r.source_file.endswith(".parquet")
+    }
+    assert sorted(row) == [1, 3]
+    # 07:00:00 and 07:00:02 UTC in the file, as the session's UTC wall clock
+    assert (row[1].started_at, row[1].finished_at) == (
+        datetime(2026, 11, 21, 7, 0, 0),
+        datetime(2026, 11, 21, 7, 0, 2),
+    )
+    assert (row[1].user, row[1].default_schema, row[1].query_id) == (
+        "CARL",
+        "crm",
+        "01b0c3d2-0000-4a1b-0000-0030",
+    )
+    assert row[3].error == (
+        "000904: SQL compilation error: error line 1 at position 42 invalid identifier 'MAIL'"
+    )
 
 
 def test_lineage_of_every_format(landed):
@@ -153,6 +185,9 @@ def test_lineage_of_every_format(landed):
         ("sql", "crm.customers.email", "marts.contacts.mail"),
         ("engine_lineage", "crm.customers.email", "marts.contacts.mail"),
         ("engine_lineage", "crm.customers.id", "marts.contacts.customer_id"),
+        # Snowflake QUERY_HISTORY unloaded as Parquet
+        ("sql", "crm.customers.id", "marts.pq_contacts.customer_id"),
+        ("sql", "crm.customers.email", "marts.pq_contacts.email"),
     }
     assert expected <= edges
     # failed queries give no lineage

@@ -76,6 +76,8 @@ class FileFormat:
     detected: bool = True
     """From the content (``format: auto``) rather than named in the config."""
     settings: SourceSettings = SourceSettings()
+    parquet: bool = False
+    """A Parquet file: each row is read as a JSON object of its columns."""
 
     @property
     def how(self) -> str:

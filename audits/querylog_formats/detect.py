@@ -145,16 +145,22 @@ def detect(sample: bytes | str, *, complete: bool = True, file_name: str = "") -
     if fields and postgres.looks_like(fields):
         return Detected("postgres_csvlog", csv=True)
     header = header_of(text)
-    if header:
-        cols = set(header)
-        for name, looks in (
-            ("snowflake", snowflake.looks_like),
-            ("databricks", databricks.looks_like),
-            ("bigquery", bigquery.looks_like),
-        ):
-            if looks(cols):
-                return _with_header(name, header, first_no)
+    name = _table_format(set(header)) if header else None
+    if name:
+        return _with_header(name, header, first_no)
     return _unknown(_describe(first), file_name)
+
+
+def _table_format(cols: set[str]) -> str | None:
+    """The export format (CSV header or Parquet columns, lower case) whose columns these are."""
+    for name, looks in (
+        ("snowflake", snowflake.looks_like),
+        ("databricks", databricks.looks_like),
+        ("bigquery", bigquery.looks_like),
+    ):
+        if looks(cols):
+            return name
+    return None
 
 
 def _first_record(text: str) -> str:
@@ -216,3 +222,42 @@ def for_configured(name: str, sample: bytes | str, *, complete: bool = True) -> 
         if header:
             return _with_header(name, header, lines[0][0])
     return Detected(name)
+
+
+PARQUET_MAGIC = b"PAR1"
+"""The first (and last) four bytes of a Parquet file."""
+_COLUMNAR = ("snowflake", "databricks", "bigquery")
+"""Formats exported as tables (CSV or Parquet): detected from their column names."""
+
+
+def is_parquet(sample: bytes | str) -> bool:
+    """Whether a file's first bytes are Parquet's magic number."""
+    return isinstance(sample, bytes) and sample[:4] == PARQUET_MAGIC
+
+
+def detect_columns(columns: list[str], *, configured: str | None = None) -> Detected:
+    """The format of a Parquet export from its column names (any case).
+
+    A Parquet query history (Snowflake ``COPY INTO ... FILE_FORMAT = (TYPE = PARQUET)``, a
+    Databricks or BigQuery table export) is read row by row as JSON objects: its format is the
+    one whose columns it has. ``configured`` is a format named in the config: it must be one of
+    those exported as tables.
+    """
+    cols = {str(c).lower() for c in columns}
+    if configured is not None:
+        if configured in _COLUMNAR or configured == "jsonl":
+            return Detected(configured)
+        return Detected(
+            None,
+            problem=f"a Parquet file, but format '{configured}' named in query_log_sources is "
+            f"written as text lines (Parquet holds {', '.join(_COLUMNAR)} or jsonl exports)",
+        )
+    name = _table_format(cols)
+    if name:
+        return Detected(name)
+    if cols & PRODUCT_KEYS:
+        return Detected("jsonl")
+    shown = ", ".join(sorted(cols)[:6])
+    return Detected(
+        None, problem=f"unknown format: a Parquet file with columns {shown}, of no known query log"
+    )

@@ -21,11 +21,24 @@ from pyspark.sql import functions as F
 
 from audits.inputs import InputKind, parse_lines
 from audits.querylog_formats import AUTO, JSONL, PAIRED, FileFormat, convert
-from audits.querylog_formats.detect import SAMPLE_BYTES, detect, for_configured
+from audits.querylog_formats.detect import (
+    SAMPLE_BYTES,
+    detect,
+    detect_columns,
+    for_configured,
+    is_parquet,
+)
 from jobs.config.querylog_sources import settings_for
 from jobs.context import JobContext
 from jobs.errors import InputError
-from jobs.store.files import InputFile, head_bytes, normalise, read_lines
+from jobs.store.files import (
+    InputFile,
+    head_bytes,
+    normalise,
+    parquet_columns,
+    read_lines,
+    read_parquet_rows,
+)
 
 CONVERTED = (
     "source string, line bigint, value string, _json string, _conv_error string, _skip string, "
@@ -52,6 +65,21 @@ def file_formats(
             sample, complete = head_bytes(ctx.spark, f.path, SAMPLE_BYTES)
         except InputError as exc:
             problems.append((f.path, "file not read: " + str(exc).removeprefix(f.path + ": ")))
+            continue
+        if is_parquet(sample):
+            try:
+                columns = parquet_columns(ctx.spark, f.path)
+            except InputError as exc:
+                problems.append((f.path, "file not read: " + str(exc).removeprefix(f.path + ": ")))
+                continue
+            configured = None if settings.format == AUTO else settings.format
+            found = detect_columns(columns, configured=configured)
+            if found.problem or found.name is None:
+                problems.append((f.path, found.problem or "unknown format"))
+                continue
+            formats[f.path] = FileFormat(
+                found.name, detected=configured is None, settings=settings, parquet=True
+            )
             continue
         if not sample and f.size > 0:
             problems.append(
@@ -89,10 +117,17 @@ def records(ctx: JobContext, files: list[InputFile], formats: dict[str, FileForm
     lines, then the lines of each record joined.
     """
     spark = ctx.spark
-    if not any(f.csv for f in formats.values()):
+    columnar = [f for f in files if formats[f.path].parquet]
+    files = [f for f in files if not formats[f.path].parquet]
+    text = _text_records(spark, files, formats)
+    return text.unionByName(read_parquet_rows(spark, columnar)) if columnar else text
+
+
+def _text_records(spark, files: list[InputFile], formats: dict[str, FileFormat]) -> DataFrame:
+    if not any(formats[f.path].csv for f in files):
         return read_lines(spark, files)
     kinds = spark.createDataFrame(
-        [(p, f.csv, f.header_line) for p, f in formats.items()],
+        [(p, f.csv, f.header_line) for p, f in formats.items() if not f.parquet],
         "source string, _csv boolean, _header_line bigint",
     )
     lines = (

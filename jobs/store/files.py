@@ -201,23 +201,67 @@ def read_lines(
             ).otherwise(F.col("value")),
         )
         .withColumn("source", normalise_col(F.input_file_name()))
-        .withColumn("_pid", F.spark_partition_id())
-        .withColumn("_mid", F.monotonically_increasing_id())
     )
-    # First line number of each (file, partition): counts of earlier partitions of the same file.
-    counts = text.groupBy("source", "_pid").agg(
+    numbered = _numbered(text)
+    return numbered if keep_blank else numbered.filter(F.trim(F.col("value")) != "")
+
+
+def _numbered(rows: DataFrame) -> DataFrame:
+    """``[source, value]`` rows in file order -> ``[source, line, value]``, ``line`` the 1-based
+    position in its file: each partition's first number is the count of the same file's rows in
+    earlier partitions (Spark reads a file's splits in order)."""
+    rows = rows.withColumn("_pid", F.spark_partition_id()).withColumn(
+        "_mid", F.monotonically_increasing_id()
+    )
+    counts = rows.groupBy("source", "_pid").agg(
         F.count("*").alias("_n"), F.min("_mid").alias("_min")
     )
     w = Window.partitionBy("source").orderBy("_pid").rowsBetween(Window.unboundedPreceding, -1)
     starts = counts.withColumn("_start", F.coalesce(F.sum("_n").over(w), F.lit(0))).select(
         "source", "_pid", "_min", "_start"
     )
-    numbered = text.join(F.broadcast(starts), ["source", "_pid"]).select(
+    return rows.join(F.broadcast(starts), ["source", "_pid"]).select(
         "source",
         (F.col("_start") + F.col("_mid") - F.col("_min") + 1).alias("line"),
         "value",
     )
-    return numbered if keep_blank else numbered.filter(F.trim(F.col("value")) != "")
+
+
+def parquet_columns(spark: SparkSession, path: str) -> list[str]:
+    """The column names of a Parquet file (its footer only).
+
+    Raises:
+        InputError: the file is not a readable Parquet file.
+    """
+    try:
+        return list(spark.read.parquet(path).columns)
+    except Exception as exc:  # noqa: BLE001 - py4j wraps the reader's errors
+        raise InputError(f"{path}: unreadable as Parquet ({java_reason(exc)})") from None
+
+
+JSON_ROW_OPTIONS = {
+    "timestampFormat": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
+    "ignoreNullFields": "false",  # a NULL column is a field that is there, with no value
+}
+
+
+def read_parquet_rows(spark: SparkSession, files: list[InputFile]) -> DataFrame:
+    """DataFrame[source, line, value] of Parquet files: each row as a JSON object of its columns
+    (timestamps in ISO 8601 with their offset, null columns as JSON nulls), ``line`` its 1-based row number.
+
+    Each file is read on its own (exports of different tables have different columns).
+    """
+    parts = [
+        spark.read.parquet(f.path).select(
+            normalise_col(F.input_file_name()).alias("source"),
+            F.to_json(F.struct("*"), JSON_ROW_OPTIONS).alias("value"),
+        )
+        for f in files
+    ]
+    rows = parts[0]
+    for part in parts[1:]:
+        rows = rows.unionByName(part)
+    return _numbered(rows)
 
 
 def head_bytes(spark: SparkSession, path: str, n: int) -> tuple[bytes, bool]:
