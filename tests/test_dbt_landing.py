@@ -148,3 +148,46 @@ def test_temporary_names_end_at_the_real_table(landed):
         and e.source_column is not None
     ]
     assert loops == []
+
+
+def _obs(spark, rows):
+    return spark.createDataFrame(
+        rows, "source_asset string, source_column string, target_asset string, target_column string"
+    )
+
+
+def _events(spark, rows):
+    return spark.createDataFrame(rows, "asset string, event string, detail string")
+
+
+def test_temporary_rules_leave_real_tables_alone(spark):
+    from lineage.temporary import resolve_temporary
+
+    obs = _obs(
+        spark,
+        [
+            ("s.src", "a", "m.t_new", "a"),  # built ...
+            ("m.t_new", "a", "m.t", "a"),  # ... and renamed into place
+            ("m.keep", "a", "m.keep_v2", "a"),  # a rename of a table not written tonight
+            ("m.x", "a", "m.y", "a"),  # a swap without a drop: both stay
+            ("m.y", "a", "m.x", "a"),
+            ("m.t", "a", "m.t", "a"),  # a self-loop before any folding stays
+        ],
+    )
+    events = _events(
+        spark,
+        [
+            ("m.t_new", "rename_table", "m.t"),
+            ("m.keep", "rename_table", "m.keep_v2"),
+            ("m.x", "rename_table", "m.y"),
+            ("m.y", "rename_table", "m.x"),
+        ],
+    )
+    got = sorted(tuple(r) for r in resolve_temporary(obs, events).collect())
+    assert got == [
+        ("m.keep", "a", "m.keep_v2", "a"),
+        ("m.t", "a", "m.t", "a"),
+        ("m.x", "a", "m.y", "a"),
+        ("m.y", "a", "m.x", "a"),
+        ("s.src", "a", "m.t", "a"),
+    ]
