@@ -132,6 +132,8 @@ QUERY_LOGS = InputKind(
         Field("destination", "string", json_type="STRING"),
         Field("format", "string"),
         Field("engine_lineage", "string", raw_json=True, json_type="ARRAY"),
+        # dbt nodes (audits.querylog_formats.dbt): columns with types and data categories
+        Field("columns", "string", raw_json=True, json_type="ARRAY"),
     ),
     one_of=(("sql", "action"),),
     requires=(("action", ("job_id", "table")),),

@@ -249,6 +249,7 @@ STEPS: tuple[StepSpec, ...] = (
             "landed_probe_samples",
             "lineage_observations",
             "lineage_edges",
+            "schema_events",
         ),
         writes=(
             "lineage_observations",

@@ -3,9 +3,9 @@ query-log row.
 
 One module per format, each written from the engine's own record definition (see its
 docstring): :mod:`.trino`, :mod:`.bigquery`, :mod:`.snowflake`, :mod:`.databricks`, :mod:`.postgres`,
-:mod:`.spark_events`, :mod:`.hive`; ``jsonl`` is the product's own JSON Lines (DESIGN.md §5b),
-landed as it is. A file's format is named per source in the config or detected from its first
-records (:mod:`.detect`); :func:`convert` turns one record of a file into a
+:mod:`.spark_events`, :mod:`.hive`, :mod:`.dbt` (dbt artifacts); ``jsonl`` is the product's own
+JSON Lines (DESIGN.md §5b), landed as it is. A file's format is named per source in the config
+or detected from its first records (:mod:`.detect`); :func:`convert` turns one record of a file into a
 :class:`~audits.querylog_formats.common.Converted`.
 
 Pure Python (no Spark, no I/O): the landing job runs :func:`convert` on the executors.
@@ -19,6 +19,7 @@ from types import ModuleType
 from audits.querylog_formats import (
     bigquery,
     databricks,
+    dbt,
     hive,
     postgres,
     snowflake,
@@ -30,7 +31,8 @@ from audits.querylog_formats.common import Converted, RecordContext, RecordError
 JSONL = "jsonl"
 AUTO = "auto"
 ADAPTERS: dict[str, ModuleType] = {
-    m.NAME: m for m in (trino, bigquery, snowflake, databricks, postgres, spark_events, hive)
+    **{m.NAME: m for m in (trino, bigquery, snowflake, databricks, postgres, spark_events, hive)},
+    **dict.fromkeys(dbt.NAMES, dbt),
 }
 FORMATS: tuple[str, ...] = (JSONL, *ADAPTERS)
 """Every format name a source may name (besides ``auto``)."""
@@ -38,6 +40,8 @@ CSV_CAPABLE = ("bigquery", "snowflake", "databricks")
 """Formats exported as CSV with a header row, or as JSON lines."""
 PAIRED = ("postgres_csvlog", "spark_eventlog")
 """Formats whose end records complete a query of an earlier record of the file."""
+DBT = dbt.NAMES
+"""dbt artifacts: a folder's manifest, catalog and run results are read together, whole."""
 
 DIALECTS = frozenset(
     {
@@ -105,6 +109,7 @@ __all__ = [
     "ADAPTERS",
     "AUTO",
     "CSV_CAPABLE",
+    "DBT",
     "DIALECTS",
     "FORMATS",
     "JSONL",

@@ -40,9 +40,11 @@ ROW_FIELDS = (
     "engine_lineage",
     "action",
     "table",
+    "columns",
 )
 """Keys of a converted row (the product's query-log fields; ``action``/``table`` only for a
-table-level row without SQL, e.g. a Snowflake ACCESS_HISTORY export)."""
+table-level row without SQL, e.g. a Snowflake ACCESS_HISTORY export; ``columns`` only for dbt
+nodes: their columns with types and data categories)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ The rule, on the first non-blank lines of the file (at most :data:`SAMPLE_BYTES`
    12th field) -> ``postgres_csvlog``; a header naming the QUERY_HISTORY columns ->
    ``snowflake``; the system.query.history columns -> ``databricks``; the INFORMATION_SCHEMA.JOBS
    columns -> ``bigquery``.
+0. Before all: a dbt artifact names its schema in ``metadata.dbt_schema_version``
+   (``https://schemas.getdbt.com/dbt/manifest/v12.json``): ``dbt_manifest``, ``dbt_catalog``
+   or ``dbt_run_results``; an artifact of another kind or of a schema version the product does
+   not read is not read, with that reason.
 3. Otherwise the format is unknown and the file is not read (one ``rejected_inputs`` row says
    what its first line looks like). A ``.jsonl``/``.ndjson`` file of no recognised format is
    read as the product's own JSON Lines, as before detection existed: its lines are judged one
@@ -25,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 
+from audits.dbt.artifacts import schema_version, version_problem
 from audits.querylog_formats import (
     bigquery,
     databricks,
@@ -125,6 +130,9 @@ def detect(sample: bytes | str, *, complete: bool = True, file_name: str = "") -
     if not lines:
         return Detected(None, problem="unknown format: the file has no non-blank line")
     first_no, first = lines[0]
+    dbt = _dbt(sample)
+    if dbt is not None:
+        return dbt
     objects = [o for o in (_object(t) for _n, t in lines[:MAX_SAMPLE_LINES]) if o is not None]
     for obj in objects[:5]:
         name = _json_format(obj)
@@ -161,6 +169,25 @@ def _table_format(cols: set[str]) -> str | None:
         if looks(cols):
             return name
     return None
+
+
+_DBT_FORMATS = {
+    "manifest": "dbt_manifest",
+    "catalog": "dbt_catalog",
+    "run-results": "dbt_run_results",
+}
+
+
+def _dbt(sample: bytes | str) -> Detected | None:
+    """A dbt artifact (by its ``metadata.dbt_schema_version``), or None for any other file."""
+    text = sample.decode("utf-8", errors="replace") if isinstance(sample, bytes) else sample
+    found = schema_version(text)
+    if found is None:
+        return None
+    problem = version_problem(*found)
+    if problem:
+        return Detected(None, problem=f"{problem}: the file is not read")
+    return Detected(_DBT_FORMATS[found[0]])
 
 
 def _first_record(text: str) -> str:
@@ -206,7 +233,7 @@ def _unknown(what: str, file_name: str) -> Detected:
         problem=(
             f"unknown format: {what} (known: Trino QueryCompletedEvent, BigQuery JOBS, "
             "Snowflake QUERY_HISTORY/ACCESS_HISTORY, Databricks query history, PostgreSQL "
-            "csvlog, Spark event log, Hive LineageLogger, "
+            "csvlog, Spark event log, Hive LineageLogger, dbt artifacts, "
             "the product's JSON Lines); name the format under query_log_sources to read it"
         ),
     )

@@ -32,6 +32,7 @@ from lineage.observations import (
 )
 from lineage.sql.batch import EXTRACT_SCHEMA, learned_schema, make_extractor
 from lineage.sql.fingerprint import fingerprint_col
+from lineage.temporary import resolve_temporary
 
 KNOWN_DIALECTS = DIALECTS
 """SQL dialects the parser reads (a line of another engine is rejected)."""
@@ -245,8 +246,11 @@ def _null_safe(
     return cond
 
 
-def write_catalog(ctx: JobContext, catalog: Catalog, edges: DataFrame) -> int:
-    """Upsert ``assets`` (catalog plus every table seen in lineage) and ``columns``."""
+def write_catalog(
+    ctx: JobContext, catalog: Catalog, edges: DataFrame, dbt: DataFrame | None = None
+) -> int:
+    """Upsert ``assets`` (catalog plus every table seen in lineage or declared by dbt) and
+    ``columns`` (the catalog's, plus the dbt columns it does not declare)."""
     cat_assets = ctx.spark.createDataFrame(
         [(a.name, a.kind, a.owner, a.zone) for a in catalog.assets],
         "name string, kind string, owner string, zone string",
@@ -257,6 +261,17 @@ def write_catalog(ctx: JobContext, catalog: Catalog, edges: DataFrame) -> int:
         .groupBy("name")
         .agg(F.min("first_seen").alias("first_seen"), F.max("last_seen").alias("last_seen"))
     )
+    if dbt is not None:  # dbt relations without an edge (a source nothing reads yet) too
+        only_dbt = (
+            dbt.select(F.col("asset_id").alias("name"))
+            .distinct()
+            .join(seen.select("name"), "name", "left_anti")
+            .select(
+                "name",
+                *[F.lit(None).cast("timestamp").alias(c) for c in ("first_seen", "last_seen")],
+            )
+        )
+        seen = seen.unionByName(only_dbt)
     assets = cat_assets.join(seen, "name", "full_outer").select(
         F.col("name").alias("asset_id"),
         F.coalesce("kind", F.lit("table")).alias("kind"),
@@ -276,6 +291,10 @@ def write_catalog(ctx: JobContext, catalog: Catalog, edges: DataFrame) -> int:
         "asset_id string, column string, data_type string, data_category string, "
         "is_identifier boolean, classification string",
     )
+    if dbt is not None:
+        from jobs.steps.ingest_dbt import undeclared
+
+        cols = cols.unionByName(undeclared(dbt, cols))
     ctx.store.upsert("columns", cols, keys=["asset_id", "column"])
     return assets.count()
 
@@ -286,6 +305,7 @@ def ingest(ctx: JobContext) -> StepResult:
     result = StepResult()
     parts: list[DataFrame] = []
     extracted: DataFrame | None = None  # the persisted parse, released when all is written
+    dbt: DataFrame | None = None  # the columns dbt declares (landed with its nodes)
     if ctx.store.exists("landed_query_logs"):
         logs = ctx.store.read("landed_query_logs").filter(F.col("landed_on") == F.lit(ctx.run_date))
         obs, rejected, events, extracted = sql_observations(ctx, logs, catalog_schema(catalog))
@@ -303,13 +323,17 @@ def ingest(ctx: JobContext) -> StepResult:
 
             conf = ctx.cfg.ingest.confidence.engine_lineage
             parts.append(engine_lineage_observations(logs, confidence=conf))
+        if "columns" in logs.columns:  # landed by the dbt format
+            from jobs.steps.ingest_dbt import dbt_columns
+
+            dbt = dbt_columns(logs, ctx.cfg.naming)
         result.details["lineage_disagreements"] = engine_disagreements(ctx, logs, extracted)
     parts += other_signal_observations(ctx, catalog)
     if not parts:
         ctx.log("ingest: no landed signals")
         return result
     try:
-        return _write_edges(ctx, catalog, parts, result)
+        return _write_edges(ctx, catalog, parts, result, dbt)
     finally:
         if extracted is not None:
             extracted.unpersist()
@@ -327,21 +351,51 @@ def write_schema_events(ctx: JobContext, events: DataFrame) -> int:
         events.unpersist()
 
 
+def _tonight_ddl(ctx: JobContext) -> DataFrame | None:
+    """Tonight's table DDL events (created, renamed, dropped) with canonical names, or None."""
+    if not ctx.store.exists("schema_events"):
+        return None
+    events = (
+        ctx.store.read("schema_events")
+        .filter(
+            (F.col("run_date") == F.lit(ctx.run_date))
+            & F.col("event").isin("create_table", "rename_table", "drop_table")
+        )
+        .select("asset", "event", "detail")
+    )
+    rules = ctx.cfg.naming
+    if rules.empty:
+        return events
+    from lineage.naming import canonical_asset
+
+    return events.withColumn("asset", canonical_asset(F.col("asset"), rules)).withColumn(
+        "detail",
+        F.when(F.col("event") == "rename_table", canonical_asset(F.col("detail"), rules)).otherwise(
+            F.col("detail")
+        ),
+    )
+
+
 def _write_edges(
-    ctx: JobContext, catalog: Catalog, parts: list[DataFrame], result: StepResult
+    ctx: JobContext,
+    catalog: Catalog,
+    parts: list[DataFrame],
+    result: StepResult,
+    dbt: DataFrame | None = None,
 ) -> StepResult:
     """Tonight's observations -> ``lineage_observations`` -> ``lineage_edges``, assets, columns."""
     obs = parts[0]
     for p in parts[1:]:
         obs = obs.unionByName(p)
     obs = canonical_observations(obs, ctx.cfg.naming)  # one name per table (lineage.naming)
+    obs = resolve_temporary(obs, _tonight_ddl(ctx))  # x__dbt_tmp, build-and-swap: the real table
     obs = obs.withColumn("edge_id", edge_id_col()).withColumn("run_date", F.lit(ctx.run_date))
     obs = merge_observations(obs, OBS_KEYS)
     ctx.store.upsert("lineage_observations", obs, keys=OBS_KEYS)
     edges = merge_observations(ctx.store.read("lineage_observations"), ["edge_id"]).persist()
     ctx.store.upsert("lineage_edges", edges, keys=["edge_id"])
     result.rows_written = edges.count()
-    result.details["assets"] = write_catalog(ctx, catalog, edges)
+    result.details["assets"] = write_catalog(ctx, catalog, edges, dbt)
     result.details["edges_by_signal"] = {
         r.signal: r["count"] for r in edges.groupBy("signal").count().collect()
     }

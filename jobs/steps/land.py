@@ -413,7 +413,7 @@ def _land_kind(
             .drop("_doc_error")
         )
     elif native:
-        recs = _lines_to_read(ctx, kind, plans, raw=querylogs.records(ctx, files, formats))
+        recs = _lines_to_read(ctx, kind, plans, raw=querylogs.records(ctx, files, formats, listed))
         parsed = querylogs.parse_records(kind, recs, formats)
     elif kind.name == OPENLINEAGE.name:
         raw = openlineage_files.records(ctx, files)

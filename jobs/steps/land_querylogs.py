@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from audits.inputs import InputKind, parse_lines
-from audits.querylog_formats import AUTO, JSONL, PAIRED, FileFormat, convert
+from audits.querylog_formats import AUTO, DBT, JSONL, PAIRED, FileFormat, convert
 from audits.querylog_formats.detect import (
     SAMPLE_BYTES,
     detect,
@@ -108,8 +108,93 @@ def file_formats(
     return formats, problems
 
 
-def records(ctx: JobContext, files: list[InputFile], formats: dict[str, FileFormat]) -> DataFrame:
+def records(
+    ctx: JobContext,
+    files: list[InputFile],
+    formats: dict[str, FileFormat],
+    listed: list[InputFile] | None = None,
+) -> DataFrame:
     """DataFrame[source, line, value]: the records of ``files``.
+
+    dbt artifacts are read whole, per folder (:func:`dbt_records`); ``listed`` (every file of
+    the folder tonight, landed before or not) gives the catalog and run results beside a
+    manifest that are not new tonight.
+    """
+    dbt = [f for f in files if formats[f.path].name in DBT]
+    if not dbt:
+        return _records(ctx, files, formats)
+    rest = [f for f in files if formats[f.path].name not in DBT]
+    out = dbt_records(ctx, dbt, formats, listed or files)
+    if rest:
+        out = _records(ctx, rest, {f.path: formats[f.path] for f in rest}).unionByName(out)
+    return out
+
+
+_COMPANIONS = ("catalog.json", "run_results.json")
+_DBT_SCHEMA = "source string, line bigint, value string"
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _split_folder(pdf):  # on an executor: every line of one folder's dbt artifacts
+    import pandas as pd
+
+    from audits.dbt.artifacts import folder_records
+
+    texts, emit = {}, set()
+    for src, part in pdf.groupby("source"):
+        part = part.sort_values("line")
+        texts[src] = "\n".join(v if v is not None else "" for v in part["value"])
+        if bool(part["_emit"].iloc[0]):
+            emit.add(src)
+    recs = folder_records(texts, emit)
+    return pd.DataFrame(
+        {
+            "source": [r[0] for r in recs],
+            "line": [r[1] for r in recs],
+            "value": [r[2] for r in recs],
+        }
+    )
+
+
+def dbt_records(
+    ctx: JobContext,
+    files: list[InputFile],
+    formats: dict[str, FileFormat],
+    listed: list[InputFile],
+) -> DataFrame:
+    """DataFrame[source, line, value]: one record per node of each new dbt manifest (its
+    catalog and run results beside it read with it), one per new catalog or run-results file.
+
+    The lines of a folder's artifacts are gathered on one executor (``applyInPandas`` by folder)
+    and split there (:func:`audits.dbt.artifacts.folder_records`): an artifact is a document of
+    a few MB, written once per dbt invocation.
+    """
+    new = {f.path for f in files}
+    manifests = {_folder(f.path) for f in files if formats[f.path].name == "dbt_manifest"}
+    context = [
+        f
+        for f in listed
+        if f.path not in new
+        and _folder(f.path) in manifests
+        and f.path.rsplit("/", 1)[-1] in _COMPANIONS
+    ]
+    emit = ctx.spark.createDataFrame(
+        [(f.path, f.path in new) for f in [*files, *context]], "source string, _emit boolean"
+    )
+    return (
+        read_lines(ctx.spark, [*files, *context], keep_blank=True)
+        .join(F.broadcast(emit), "source")
+        .withColumn("_folder", F.regexp_replace("source", "/[^/]*$", ""))
+        .groupBy("_folder")
+        .applyInPandas(_split_folder, _DBT_SCHEMA)
+    )
+
+
+def _records(ctx: JobContext, files: list[InputFile], formats: dict[str, FileFormat]) -> DataFrame:
+    """DataFrame[source, line, value]: the line or CSV records of ``files``.
 
     A record is a non-blank line, or in a CSV file the physical lines up to the one where the
     running count of ``"`` is even (a quoted field may hold newlines and blank lines), numbered

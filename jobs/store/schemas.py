@@ -17,8 +17,8 @@ SCHEMAS: dict[str, str | None] = {
     "landed_query_logs": (
         "query_id string, job_id string, engine string, user string, started_at timestamp, sql "
         "string, default_schema string, status string, action string, table string, finished_at "
-        "timestamp, error string, destination string, format string, engine_lineage string, extra "
-        "map<string,string>, source_file string, line bigint, landed_on date"
+        "timestamp, error string, destination string, format string, engine_lineage string, columns "
+        "string, extra map<string,string>, source_file string, line bigint, landed_on date"
     ),
     "landed_openlineage": (
         "event_type string, event_time timestamp, run_id string, job_namespace string, job_name "

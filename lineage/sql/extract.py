@@ -58,6 +58,7 @@ from lineage.sql.scope import Walker
 from lineage.sql.semantics import RANKS, D, Lin, ScopeLineage, add
 from lineage.sql.statements import Plan, expand_statement, ignored_output, plan_statement
 from lineage.sql.variables import unbind_variables
+from lineage.temporary import is_dbt_temp
 
 __all__ = [
     "MAX_SQL_BYTES",
@@ -139,6 +140,7 @@ class _Script:
         self.default = default_schema.lower() if default_schema else None
         self.temps: dict[str, ScopeLineage] = {}
         self.temp_sources: dict[str, set[str]] = {}
+        self.temps_read: set[str] = set()
         self.sources: set[str] = set()
         self.targets: set[str] = set()
         self.edges: dict[tuple, tuple[int, bool, float]] = {}
@@ -190,7 +192,23 @@ class _Script:
                             self.text, self.dialect, self.dialect_name, MAX_NESTING
                         )[index]
                         stmt = expand_statement(fresh)[k]
+        self._unread_temps()
         return self._result()
+
+    def _unread_temps(self) -> None:
+        """A dbt temporary relation (``x__dbt_tmp``, :mod:`lineage.temporary`) that no later
+        statement of the text reads (nor drops) is written like a table: dbt reads it in its
+        next statement, a later log line (``MERGE INTO x USING x__dbt_tmp``, ``INSERT INTO x
+        SELECT * FROM x__dbt_tmp``), and the ingest folds the name into ``x``. Any other
+        temporary table or view never read leaves no edge."""
+        for name, temp in self.temps.items():
+            if name in self.temps_read or not is_dbt_temp(name.rsplit(".", 1)[-1]):
+                continue
+            self.targets.add(name)
+            self._emit(name, temp.outputs, temp.dataset)
+            names = tuple(dict.fromkeys(n for n, _ in temp.outputs if n != "*"))
+            if names:
+                self.target_columns[name] = names
 
     def _command(self, stmt: exp.Command) -> None:
         word = str(stmt.this).upper()
@@ -428,6 +446,7 @@ class _Script:
                 names[ph] = canon
                 temp = self.temps.get(canon)
                 if temp is not None:
+                    self.temps_read.add(canon)
                     self.sources.update(self.temp_sources.get(canon, ()))
                     cols = [(n, "UNKNOWN") for n, _ in temp.outputs if n != "*"]
                     if cols and not temp.star:
