@@ -177,13 +177,13 @@ def resolve(options: Mapping[str, str], env: Mapping[str, str] | None = None) ->
         )
     source = "none"
     ak = sk = token = None
-    for name, where in ((env_opts, "environment"), (opts, "storage.storage_options")):
-        a, s = where_pair = (name.get("AWS_ACCESS_KEY_ID"), name.get("AWS_SECRET_ACCESS_KEY"))
-        if bool(a) != bool(s):
-            missing = "AWS_SECRET_ACCESS_KEY" if a else "AWS_ACCESS_KEY_ID"
+    for given, where in ((env_opts, "environment"), (opts, "storage.storage_options")):
+        key_id, secret = given.get("AWS_ACCESS_KEY_ID"), given.get("AWS_SECRET_ACCESS_KEY")
+        if bool(key_id) != bool(secret):
+            missing = "AWS_SECRET_ACCESS_KEY" if key_id else "AWS_ACCESS_KEY_ID"
             raise ConfigError(f"object store credentials in the {where} lack {missing}")
-        if all(where_pair):
-            ak, sk, token, source = a, s, name.get("AWS_SESSION_TOKEN"), where
+        if key_id and secret:
+            ak, sk, token, source = key_id, secret, given.get("AWS_SESSION_TOKEN"), where
             break
     return S3Store(endpoint, region, ak, sk, token, source, opts)
 
