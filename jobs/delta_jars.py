@@ -147,6 +147,27 @@ def fetch(
     jars = find_jars(v, ivy=ivy)
     if jars:
         return jars
+    done = ivy_resolve(coordinates(v), ivy=ivy, timeout=timeout, what=f"the delta-spark {v} jars")
+    jars = find_jars(v, ivy=ivy)
+    if done.returncode != 0 or not jars:
+        reason = (
+            "Maven Central unreachable" if offline(done.stderr) else "not found on Maven Central"
+        )
+        raise ConfigError(f"could not fetch io.delta:delta-spark_{SCALA}:{v} ({reason})")
+    return jars
+
+
+def ivy_resolve(
+    coords: list[str], *, ivy: Path, timeout: float, what: str
+) -> subprocess.CompletedProcess[str]:
+    """Resolve ``coords`` (and their dependencies) with Spark's own Ivy into ``ivy``/jars.
+
+    Runs ``spark-submit --packages COORDS jobs/_noop.py`` once: the jars are copied to
+    ``<ivy>/jars`` and sessions load them from disk afterwards.
+
+    Raises:
+        ConfigError: the resolution did not finish within ``timeout`` seconds.
+    """
     import pyspark
 
     submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
@@ -158,23 +179,20 @@ def fetch(
         "--conf",
         f"spark.jars.ivy={ivy}",
         "--packages",
-        ",".join(coordinates(v)),
+        ",".join(coords),
         str(noop),
     ]
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        raise ConfigError(
-            f"fetching the delta-spark {v} jars timed out after {timeout:.0f}s"
-        ) from None
-    jars = find_jars(v, ivy=ivy)
-    if done.returncode != 0 or not jars:
-        offline = re.search(r"Host \S*maven\S* not found|UnknownHostException", done.stderr)
-        reason = "Maven Central unreachable" if offline else "not found on Maven Central"
-        raise ConfigError(f"could not fetch io.delta:delta-spark_{SCALA}:{v} ({reason})")
-    return jars
+        raise ConfigError(f"fetching {what} timed out after {timeout:.0f}s") from None
+
+
+def offline(stderr: str) -> bool:
+    """Whether Ivy's output says Maven Central could not be reached."""
+    return bool(re.search(r"Host \S*maven\S* not found|UnknownHostException", stderr))
 
 
 def main(argv: list[str] | None = None) -> int:

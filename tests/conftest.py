@@ -9,6 +9,7 @@ them; .ci/run does), so both storage engines run in it: ``TableStore(engine="spa
 from __future__ import annotations
 
 import pytest
+from _s3 import S3_KEY_ID, S3_SECRET, start_moto
 
 from jobs.store.session import build_session
 
@@ -20,15 +21,20 @@ def spark():
     It carries the delta-spark jars when they are here; ``engine: auto`` still resolves to
     delta-rs in it (embedded default), so only tests that ask for ``engine="spark"`` use them.
     """
+    from jobs import s3a_jars
     from jobs.delta_jars import find_jars
 
+    conf = {
+        "spark.sql.shuffle.partitions": "2",
+        "spark.default.parallelism": "2",
+        "spark.driver.memory": "2g",
+    }
+    aws = s3a_jars.find_jars()  # hadoop-aws for the object-store tests (tests/test_object_store.py)
+    if aws:
+        conf["spark.jars"] = ",".join(str(j) for j in aws)
     session = build_session(
         master="local[2]",
-        conf={
-            "spark.sql.shuffle.partitions": "2",
-            "spark.default.parallelism": "2",
-            "spark.driver.memory": "2g",
-        },
+        conf=conf,
         app_name="compliance-tests",
         engine="spark" if find_jars() else "delta-rs",
     )
@@ -51,6 +57,53 @@ def delta_spark(spark):
             pytest.fail(NO_JARS)
         pytest.skip(NO_JARS)
     return spark
+
+
+NO_S3A = "hadoop-aws jars not here (python -m jobs.s3a_jars fetches them)"
+
+
+@pytest.fixture(scope="session")
+def s3(spark):
+    """An S3-compatible endpoint on loopback (moto) with the bucket ``lake``, and the session
+    able to reach it (hadoop-aws loaded). Skips without the jars (fails in CI, where
+    ``COMPLIANCE_REQUIRE_S3A_JARS=1``).
+
+    Returns a namespace: ``endpoint``, ``bucket``, ``options`` (``storage.storage_options`` with
+    the fake credentials), ``client`` (boto3) and ``store`` (the resolved store).
+    """
+    import os
+    from types import SimpleNamespace
+
+    from jobs import s3a_jars
+    from jobs.store import object_store
+
+    if not s3a_jars.find_jars():
+        if os.environ.get("COMPLIANCE_REQUIRE_S3A_JARS") == "1":
+            pytest.fail(NO_S3A)
+        pytest.skip(NO_S3A)
+    boto3 = pytest.importorskip("boto3")
+    proc, endpoint = start_moto()
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_KEY_ID,
+        aws_secret_access_key=S3_SECRET,
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="lake")
+    options = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": S3_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+    }
+    store = object_store.resolve(options, env={})
+    object_store.apply(spark, store, {})
+    yield SimpleNamespace(
+        endpoint=endpoint, bucket="lake", options=options, client=client, store=store
+    )
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 DEMO_DATE = "2026-11-22"

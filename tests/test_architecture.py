@@ -119,4 +119,5 @@ def test_no_module_is_left_flat_in_jobs_that_belongs_to_a_subpackage():
         "pipeline.py",
         "registry.py",
         "runner.py",
+        "s3a_jars.py",  # the sibling of delta_jars.py: `python -m jobs.s3a_jars`
     ]

@@ -201,7 +201,12 @@ def _setup(args: Any) -> tuple[Any, DeltaReader, date]:
     cfg = load_config(args.conf)
     if args.conf is None and not Path(cfg.inputs.catalog).exists():
         raise Fallback("no inputs yet: the demo company is created first")
-    reader = DeltaReader(cfg.warehouse, cfg.storage.storage_options)
+    from jobs.store import object_store
+
+    opts = cfg.storage.storage_options
+    if object_store.is_object_store(cfg.warehouse):  # the same resolved store Spark would use
+        opts = object_store.resolve(opts).delta_rs_options()
+    reader = DeltaReader(cfg.warehouse, opts)
     run_date = args.run_date or datetime.now(timezone.utc).date()
     return cfg, reader, run_date
 

@@ -33,6 +33,13 @@ def open_context(args: argparse.Namespace, *, preflight: bool = False):
         from jobs.config.preflight import check_writable
 
         check_writable(cfg, audited=args.command in ("purge", "restore"))
+    from jobs.store import object_store
+
+    reach = object_store.plan(  # an object store that does not answer: one line, no JVM
+        {"warehouse": cfg.warehouse, "audited_warehouse": cfg.audited_warehouse},
+        cfg.storage.storage_options,
+        cfg.spark.conf,
+    )
     if args.command in _PSEUDONYMISING:
         from jobs.secrets.pseudonym import preflight as check_pseudonym_key
 
@@ -55,12 +62,13 @@ def open_context(args: argparse.Namespace, *, preflight: bool = False):
         for note in checked.notes:
             log(note)
     log(f"starting Spark ({master})")
-    spark = build_session(master=master, conf=cfg.spark.conf, engine=cfg.storage.engine)
-    opts = dict(
-        storage_options=cfg.storage.storage_options, max_retries=cfg.storage.max_commit_retries
-    )
-    store = TableStore(spark, cfg.warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
-    audited = TableStore(spark, cfg.audited_warehouse, engine=cfg.storage.engine, **opts)  # type: ignore[arg-type]
+    spark = build_session(master=master, conf=reach.spark_conf, engine=cfg.storage.engine)
+    if reach.store is not None:
+        object_store.apply(spark, reach.store, cfg.spark.conf)
+    opts = dict(storage_options=reach.storage_options, max_retries=cfg.storage.max_commit_retries)
+    engine = cfg.storage.engine
+    store = TableStore(spark, reach.roots["warehouse"], engine=engine, **opts)  # type: ignore[arg-type]
+    audited = TableStore(spark, reach.roots["audited_warehouse"], engine=engine, **opts)  # type: ignore[arg-type]
     return JobContext(
         cfg=cfg, spark=spark, store=store, audited=audited, run_date=run_date, log=log
     )

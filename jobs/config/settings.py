@@ -69,6 +69,22 @@ class Storage:
     vacuum_retention_hours: int
     max_commit_retries: int
     storage_options: dict[str, str] = field(default_factory=dict)
+    """delta-rs object-store options; Spark's S3A settings are derived from them
+    (:mod:`jobs.store.object_store`). May hold credentials: the repr shows their keys only."""
+
+    def __repr__(self) -> str:
+        opts = {k: "***" if _secret(k) else v for k, v in self.storage_options.items()}
+        return (
+            f"Storage(engine={self.engine!r}, vacuum_retention_hours={self.vacuum_retention_hours!r}, "
+            f"max_commit_retries={self.max_commit_retries!r}, storage_options={opts!r})"
+        )
+
+
+def _secret(key: str) -> bool:
+    """Whether a storage option holds a secret (a key, a token, a password)."""
+    return any(
+        w in key.upper() for w in ("SECRET", "TOKEN", "PASSWORD", "ACCESS_KEY", "SAS", "CREDENTIAL")
+    )
 
 
 @dataclass(frozen=True)
