@@ -26,10 +26,14 @@ DEMO_DATE = "2026-11-22"
 def test_engine_equality_of_the_demo_nightly(delta_spark, tmp_path_factory):
     from jobs.cli import main
     from jobs.demo import generate_demo
+    from jobs.secrets.pseudonym import load_or_create
 
     spark = delta_spark
     base = tmp_path_factory.mktemp("eq")
     generate_demo(base / "demo", as_of=date.fromisoformat(DEMO_DATE))
+    # One pseudonymisation key for every copy: the demo has none, and a nightly creates a random
+    # one, so each copy would key subject ids (sk_...) differently and every keyed table differ.
+    load_or_create(str(base / "demo" / "keys"))
     homes = {}
     for engine in ("delta-rs", "spark"):
         home = base / engine
