@@ -19,6 +19,7 @@ from jobs.store.tables import TableStore
 #: table -> columns whose values are wall-clock readings (or random) and differ between any runs.
 WALL_CLOCK: dict[str, set[str]] = {
     "run_manifest": {"started_at", "finished_at", "duration_s", "details"},
+    "pseudonym_key_check": {"recorded_at"},  # when the key's check value was first recorded
 }
 
 

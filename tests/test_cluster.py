@@ -236,7 +236,7 @@ def test_demo_nightly_on_the_cluster_leaves_the_tables_of_local_mode(spark, nigh
 
 @pytest.mark.slow
 def test_spark_submit_runs_the_product_on_the_cluster(spark_cluster, nightlies, tmp_path):
-    """The README's spark-submit: the code as --py-files, the entry script, a command."""
+    """The README's spark-submit: the entry script, a command; the session ships the code."""
     _, home = nightlies
     dist = tmp_path / "dist"
     made = subprocess.run(
@@ -245,15 +245,16 @@ def test_spark_submit_runs_the_product_on_the_cluster(spark_cluster, nightlies, 
         text=True,
         check=True,
     )
-    zipped, main = (Path(p) for p in made.stdout.split())
-    assert zipped == dist / "compliance_jobs.zip" and main == dist / "compliance_main.py"
+    main = Path(made.stdout.strip())
+    assert main == dist / "compliance_main.py"
     env = bare_env(spark_cluster.python, PYSPARK_DRIVER_PYTHON=sys.executable)
     confs = [a for k, v in spark_cluster.conf.items() for a in ("--conf", f"{k}={v}")]
+    confs += ["--conf", f"spark.pyspark.driver.python={sys.executable}"]  # the installed product
     done = subprocess.run(
         [
             str(BIN / "spark-submit"),
             *("--master", spark_cluster.url, "--name", "compliance-submit", *confs),
-            *("--py-files", str(zipped), str(main)),
+            str(main),
             *("tables", "--conf", str(home / "conf.yaml")),
         ],
         capture_output=True,

@@ -8,15 +8,16 @@ session with ``SparkContext.addPyFile`` when the master is not local. Spark copi
 executor and puts it on the Python workers' ``sys.path``, so a UDF, ``mapInPandas`` or
 ``mapPartitions`` function importing ``lineage`` or ``jobs`` works there.
 
-``python -m jobs.store.shipping DIR`` writes the same zip and a two-line entry script to DIR, for
-``spark-submit --py-files DIR/compliance_jobs.zip DIR/compliance_main.py COMMAND ...``.
+``python -m jobs.store.shipping DIR`` writes a two-line entry script to DIR for
+``spark-submit DIR/compliance_main.py COMMAND ...`` (client mode): the driver runs the installed
+product and its session ships the zip as above. (Not ``--py-files`` with the zip: the driver would
+then import the product from the zip, where the configuration defaults beside it are not.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
 import tempfile
 import zipfile
@@ -105,19 +106,16 @@ def ship(spark, master: str) -> Path | None:
     return path
 
 
-def write_submit_files(out: Path) -> tuple[Path, Path]:
-    """Write ``compliance_jobs.zip`` and ``compliance_main.py`` (for spark-submit) to ``out``."""
+def write_submit_files(out: Path) -> Path:
+    """Write ``compliance_main.py`` (the entry script for spark-submit) to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    zipped = out / "compliance_jobs.zip"
-    shutil.copyfile(package_zip(), zipped)
     main = out / "compliance_main.py"
     main.write_text(ENTRY, encoding="utf-8")
-    return zipped, main
+    return main
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess in the tests
     if len(sys.argv) != 2:
         print("usage: python -m jobs.store.shipping DIR", file=sys.stderr)
         sys.exit(2)
-    for written in write_submit_files(Path(sys.argv[1])):
-        print(written)
+    print(write_submit_files(Path(sys.argv[1])))
