@@ -234,6 +234,11 @@ def test_demo_nightly_on_the_cluster_leaves_the_tables_of_local_mode(spark, nigh
     assert not mismatched, "\n".join(mismatched)
 
 
+def _listing(stdout: str) -> list[str]:
+    lines = stdout.strip().splitlines()
+    return lines[next(i for i, line in enumerate(lines) if line.startswith("table ")) :]
+
+
 @pytest.mark.slow
 def test_spark_submit_runs_the_product_on_the_cluster(spark_cluster, nightlies, tmp_path):
     """The README's spark-submit: the entry script, a command; the session ships the code."""
@@ -279,8 +284,8 @@ def test_spark_submit_runs_the_product_on_the_cluster(spark_cluster, nightlies, 
         check=True,
         cwd=tmp_path,
     )
-    submitted = done.stdout.strip().splitlines()
-    expected = plain.stdout.strip().splitlines()
+    submitted = _listing(done.stdout)  # after the progress lines ("starting Spark", ...)
+    expected = _listing(plain.stdout)
     assert len(submitted) > 10 and submitted[1:] == expected[1:]
     assert {"run_manifest", "lineage_edges", "lineage_closure"} <= {
         line.split()[0] for line in submitted[1:]
