@@ -138,3 +138,6 @@ def demo_run(spark, tmp_path_factory):
         audited=TableStore(spark, str(home / "company")),
         truth=json.loads((home / "ground_truth.json").read_text(encoding="utf-8")),
     )
+
+
+from _cluster import spark_cluster  # noqa: E402, F401  (the standalone cluster fixture)

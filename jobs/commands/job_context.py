@@ -21,7 +21,7 @@ def open_context(args: argparse.Namespace, *, preflight: bool = False):
     """
     from jobs.config.settings import load_config
     from jobs.context import JobContext, Progress
-    from jobs.store.masters import resolve_master
+    from jobs.store.masters import check_master_answers, resolve_master
     from jobs.store.session import build_session
     from jobs.store.tables import TableStore
 
@@ -29,6 +29,7 @@ def open_context(args: argparse.Namespace, *, preflight: bool = False):
     log = Progress(quiet=getattr(args, "quiet", False))
     run_date = args.run_date or datetime.now(timezone.utc).date()
     master = resolve_master(cfg.spark.master, args.master)  # a bad one: one line, no JVM
+    check_master_answers(master)  # a standalone master that does not answer: the same
     if args.command in _WRITING:
         from jobs.config.preflight import check_writable
 

@@ -35,3 +35,37 @@ def resolve_master(configured: str | None, override: str | None = None) -> str:
                 )
             return master
     return "local[*]"
+
+
+#: Seconds a standalone master gets to accept a TCP connection before the command gives up.
+ANSWER_TIMEOUT_S = 5.0
+
+
+def check_master_answers(master: str, timeout: float = ANSWER_TIMEOUT_S) -> None:
+    """Refuse a standalone master (``spark://HOST:PORT[,HOST:PORT...]``) that does not answer.
+
+    Spark itself keeps retrying an unreachable master for a minute or more before it gives up;
+    this opens one TCP connection per listed master first (any answering one is enough). Other
+    masters (local, yarn, k8s) are left to Spark.
+
+    Raises:
+        ConfigError: no listed master accepts a connection within ``timeout`` seconds.
+    """
+    import socket
+
+    if not master.startswith("spark://"):
+        return
+    problems = []
+    for address in master[len("spark://") :].split(","):
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"spark master {master!r}: {address!r} is not HOST:PORT")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return
+        except OSError as exc:
+            problems.append(f"{address}: {exc.strerror or type(exc).__name__}")
+    raise ConfigError(
+        f"spark master {master} does not answer ({'; '.join(problems)}): start the master or "
+        "fix spark.master / --master / COMPLIANCE_SPARK_MASTER"
+    )

@@ -92,8 +92,13 @@ def build_session(
     Example:
         >>> spark = build_session(master="local[2]", conf={"spark.sql.shuffle.partitions": "2"})
     """
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from jobs.store import shipping
+    from jobs.store.masters import check_master_answers
+
+    if master.startswith("local"):  # a cluster's executors run their own Python, not this path
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    check_master_answers(master)  # one line now, not Spark's minute of retries
     settings: dict[str, str] = dict(ALWAYS)
     if master.startswith("local"):
         settings.update(LOCAL_DEFAULTS)
@@ -111,6 +116,7 @@ def build_session(
         ) from None
     spark.sparkContext.setLogLevel("ERROR")
     _check_delta_version(spark)
+    shipping.ship(spark, master)  # the product's own packages, to a cluster's executors
     return spark
 
 
