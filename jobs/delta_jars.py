@@ -21,7 +21,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -144,16 +144,40 @@ def fetch(
     """
     v = version or delta_version()
     ivy = ivy or ivy_dir()
-    jars = find_jars(v, ivy=ivy)
+    return fetch_once(
+        lambda: find_jars(v, ivy=ivy),
+        coordinates(v),
+        ivy=ivy,
+        timeout=timeout,
+        what=f"the delta-spark {v} jars",
+        named=f"io.delta:delta-spark_{SCALA}:{v}",
+    )
+
+
+def fetch_once(
+    find: Callable[[], list[Path] | None],
+    coords: list[str],
+    *,
+    ivy: Path,
+    timeout: float,
+    what: str,
+    named: str,
+) -> list[Path]:
+    """The jars ``find`` finds; when it finds none, ``coords`` resolved with Spark's Ivy first.
+
+    Raises:
+        ConfigError: Maven Central could not be reached or does not have ``named``.
+    """
+    jars = find()
     if jars:
         return jars
-    done = ivy_resolve(coordinates(v), ivy=ivy, timeout=timeout, what=f"the delta-spark {v} jars")
-    jars = find_jars(v, ivy=ivy)
+    done = ivy_resolve(coords, ivy=ivy, timeout=timeout, what=what)
+    jars = find()
     if done.returncode != 0 or not jars:
         reason = (
             "Maven Central unreachable" if offline(done.stderr) else "not found on Maven Central"
         )
-        raise ConfigError(f"could not fetch io.delta:delta-spark_{SCALA}:{v} ({reason})")
+        raise ConfigError(f"could not fetch {named} ({reason})")
     return jars
 
 

@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from jobs.delta_jars import ENV_DIR, ivy_dir, ivy_resolve, offline
+from jobs.delta_jars import ENV_DIR, fetch_once, ivy_dir
 from jobs.errors import ConfigError
 
 _CLIENT = re.compile(r"hadoop-client-api-(\d+\.\d+\.\d+)\.jar$")
@@ -94,19 +94,14 @@ def fetch(
     """
     hadoop = version or hadoop_version()
     ivy = ivy or ivy_dir()
-    jars = find_jars(hadoop, ivy=ivy)
-    if jars:
-        return jars
-    done = ivy_resolve(
-        [coordinate(hadoop)], ivy=ivy, timeout=timeout, what=f"hadoop-aws {hadoop} and its AWS SDK"
+    return fetch_once(
+        lambda: find_jars(hadoop, ivy=ivy),
+        [coordinate(hadoop)],
+        ivy=ivy,
+        timeout=timeout,
+        what=f"hadoop-aws {hadoop} and its AWS SDK",
+        named=coordinate(hadoop),
     )
-    jars = find_jars(hadoop, ivy=ivy)
-    if done.returncode != 0 or not jars:
-        reason = (
-            "Maven Central unreachable" if offline(done.stderr) else "not found on Maven Central"
-        )
-        raise ConfigError(f"could not fetch {coordinate(hadoop)} ({reason})")
-    return jars
 
 
 def main(argv: list[str] | None = None) -> int:
