@@ -138,6 +138,10 @@ class Section:
     not_run: str = ""
     """Why the section has no numbers for the run date: the step that writes them did not
     complete (failed, or has not run). Such a check is never shown as a clean zero."""
+    nothing_checked: str = ""
+    """Why the check ran but had nothing to examine on the run date (for example no query log
+    carried an engine's own lineage, so nothing was compared). Shown instead of the numbers:
+    neither a clean zero nor a finding."""
 
     def __post_init__(self) -> None:
         rows = _rows(self.rows)

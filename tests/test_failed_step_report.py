@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from jobs.cli import main
 from jobs.registry import STEPS
-from jobs.steps.report import mark_not_run, with_steps_not_run
+from jobs.steps.report import mark_not_run, with_comparison_scope, with_steps_not_run
 from jobs.store.tables import TableStore
 from reports import sections as sec
 
@@ -63,6 +63,40 @@ def test_steps_without_a_row_are_not_run_and_their_sections_say_so():
     assert [s.needs_attention for s in mark_not_run(sections, got, STEPS)] == [False, True, True]
     # a check that did not run has no point for the run date in its trend
     assert [len(s.trend) for s in mark_not_run(sections, got, STEPS)] == [2, 1, 1]
+
+
+def test_a_night_that_compared_nothing_says_so_instead_of_a_clean_zero(tmp_path):
+    from datetime import date
+
+    from reports import render_nightly
+    from reports.model import NightlyReport
+
+    day = date(2026, 11, 21)
+    trend = [(date(2026, 11, 20), 2), (day, 0)]
+    zero = sec.lineage_disagreements([], total=0, trend=trend)
+    none = with_comparison_scope(zero, {"engine_lineage_compared": 0}, day)
+    some = with_comparison_scope(zero, {"engine_lineage_compared": 4}, day)
+    older = with_comparison_scope(zero, {}, day)  # an ingest that did not record it
+    assert "no query was compared" in none.nothing_checked
+    assert [p.run_date for p in none.trend] == [date(2026, 11, 20)]
+    assert not none.needs_attention
+    assert (some.nothing_checked, len(some.trend)) == ("", 2)
+    assert older == zero
+
+    render_nightly(NightlyReport(run_date=day, sections=[none]), tmp_path / "none")
+    render_nightly(NightlyReport(run_date=day, sections=[some]), tmp_path / "some")
+    page = BeautifulSoup((tmp_path / "none/index.html").read_text(encoding="utf-8"), "html.parser")
+    card = page.find(id="lineage_disagreements")
+    assert "clean" not in card["class"]
+    assert "Nothing checked" in card.get_text()
+    assert card.find("ul", class_="metrics") is None  # no 0 shown as a result
+    toc = page.find("ul", class_="toc").get_text()
+    assert "Engine and SQL lineage disagree (nothing checked)" in " ".join(toc.split())
+    detail = (tmp_path / "none/details/lineage_disagreements.html").read_text(encoding="utf-8")
+    assert "Nothing checked" in detail
+    page = BeautifulSoup((tmp_path / "some/index.html").read_text(encoding="utf-8"), "html.parser")
+    card = page.find(id="lineage_disagreements")
+    assert "clean" in card["class"] and "Nothing checked" not in card.get_text()
 
 
 def test_a_nightly_failing_in_the_audit_still_renders_a_report_that_says_so(

@@ -214,3 +214,8 @@ def test_engine_and_sql_disagreements_are_findings(landed):
     assert got == {("engine", "hive_lineage", "sales.orders.amount", "sales.daily_revenue.revenue")}
     assert [(r.seen_count, r.run_date) for r in rows] == [(1, RUN_DATE)]
     assert landed.ingested.details["lineage_disagreements"] == 1
+    # the rows compared: those carrying both the engine's lineage and SQL, failed queries aside
+    logs = landed.store.read("landed_query_logs").toPandas()
+    both = logs[logs["engine_lineage"].notna() & logs["sql"].notna() & (logs["status"] != "failed")]
+    assert len(both) > 1
+    assert landed.ingested.details["engine_lineage_compared"] == len(both)

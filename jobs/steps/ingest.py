@@ -93,21 +93,27 @@ def sql_lines(logs: DataFrame, default_dialect: str) -> DataFrame:
     )
 
 
-def engine_disagreements(ctx: JobContext, logs: DataFrame, extracted: DataFrame) -> int:
+def engine_disagreements(ctx: JobContext, logs: DataFrame, extracted: DataFrame) -> tuple[int, int]:
     """Tonight's disagreements of engine-computed and parsed lineage -> ``lineage_disagreements``.
 
     The parse of each row's statement is the one ``sql_observations`` made (``extracted``); both
     sides get the canonical table names before they are compared. Written every night (empty
     when no query log carries engine lineage), replacing tonight's slice.
+
+    Returns:
+        ``(disagreements, compared)``: the rows written, and the query-log rows that carried both
+        the engine's own lineage and SQL (0 means nothing was compared, which the report says).
     """
     from lineage.signals.engine import EDGE_KEYS, disagreements, engine_row_edges
 
     engine = engine_row_edges(logs) if "engine_lineage" in logs.columns else None
+    compared = 0
     if engine is None:
         found = ctx.spark.createDataFrame([], SCHEMAS["lineage_disagreements"])
     else:
         engine = canonical_observations(engine, ctx.cfg.naming)
         rows = engine.select("source_file", "line").distinct()
+        compared = rows.count()
         lines = sql_lines(logs, ctx.cfg.ingest.default_dialect).join(
             rows, ["source_file", "line"], "left_semi"
         )
@@ -143,7 +149,7 @@ def engine_disagreements(ctx: JobContext, logs: DataFrame, extracted: DataFrame)
         ctx.store.replace_where(
             "lineage_disagreements", found, F.col("run_date") == F.lit(ctx.run_date)
         )
-        return n
+        return n, compared
     finally:
         found.unpersist()
 
@@ -303,6 +309,7 @@ def ingest(ctx: JobContext) -> StepResult:
     """The ingest step (after landing): signals -> lineage_observations -> lineage_edges."""
     catalog = ctx.catalog
     result = StepResult()
+    result.details["engine_lineage_compared"] = 0  # no query log: nothing compared
     parts: list[DataFrame] = []
     extracted: DataFrame | None = None  # the persisted parse, released when all is written
     dbt: DataFrame | None = None  # the columns dbt declares (landed with its nodes)
@@ -327,7 +334,9 @@ def ingest(ctx: JobContext) -> StepResult:
             from jobs.steps.ingest_dbt import dbt_columns
 
             dbt = dbt_columns(logs, ctx.cfg.naming)
-        result.details["lineage_disagreements"] = engine_disagreements(ctx, logs, extracted)
+        n_dis, n_compared = engine_disagreements(ctx, logs, extracted)
+        result.details["lineage_disagreements"] = n_dis
+        result.details["engine_lineage_compared"] = n_compared
     parts += other_signal_observations(ctx, catalog)
     if not parts:
         ctx.log("ingest: no landed signals")

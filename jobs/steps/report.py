@@ -272,6 +272,7 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
         ["found_by", "target_asset", "target_column", "source_asset", "source_column"],
         sec.lineage_disagreements,
     )
+    out[-1] = with_comparison_scope(out[-1], _manifest_details(ctx, "ingest", [day]).get(day), day)
     add(
         read(ctx, "policy_violations"),
         ["policy", "source_asset", "source_column", "depth", "target_asset", "target_column"],
@@ -306,6 +307,24 @@ def finding_sections(ctx: JobContext, dates: list[date]) -> list[Section]:
         annotations,
     )
     return out
+
+
+def with_comparison_scope(
+    section: Section, ingest_details: dict[str, Any] | None, day: date
+) -> Section:
+    """The disagreement section, saying "nothing checked" when the run date's ingest recorded
+    that no query-log row carried an engine's own lineage (so a 0 is not read as "compared, none
+    found"). Without an ingest record the section is left as it is (``mark_not_run`` says why).
+    """
+    if not ingest_details or ingest_details.get("engine_lineage_compared", 1) != 0:
+        return section
+    return replace(
+        section,
+        nothing_checked="no query-log row of this run date carried an engine's own column "
+        "lineage (Trino, BigQuery, Snowflake ACCESS_HISTORY or OpenLineage facets), so no "
+        "query was compared",
+        trend=tuple(p for p in section.trend if p.run_date != day),
+    )
 
 
 _GROUP_COLUMN = {"by_reason": "reason", "by_policy": "policy", "by_check": "check"}
