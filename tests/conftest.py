@@ -140,4 +140,16 @@ def demo_run(spark, tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="session")
+def demo_homes(spark, tmp_path_factory):
+    """Demo nightlies at one home path, side by side (``_demo_homes.DemoHomes``), with the local
+    delta-rs one already run (``demo_homes.where("delta-rs")``): the engine-equality and the
+    cluster tests compare their own runs with it. Slow tests only (a whole nightly)."""
+    from _demo_homes import DemoHomes, in_process
+
+    homes = DemoHomes(tmp_path_factory.mktemp("demo-homes"))
+    homes.run("delta-rs", "storage:\n  engine: delta-rs\n", in_process)
+    return homes
+
+
 from _cluster import spark_cluster  # noqa: E402, F401  (the standalone cluster fixture)

@@ -3,28 +3,27 @@
 The workers' Python has only the third-party dependencies; the product ships its own packages to
 them (``jobs.store.shipping``). Each driver runs in a subprocess (the suite's own session is a
 local one and a process holds one SparkContext). Slow: the cluster start, the executors' start and
-two whole demo nightlies; .ci/run runs them.
+a whole demo nightly on the cluster per storage engine; .ci/run runs them.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
 import textwrap
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 from _cluster import bare_env
-from _table_compare import compare_warehouses
+from _table_compare import ACROSS_ENGINES, compare_warehouses
 
 from jobs.errors import ConfigError
 from jobs.store import masters, shipping
+from jobs.store.tables import TableStore
 
 DEMO_DATE = "2026-11-22"
 BIN = Path(sys.executable).parent
@@ -178,58 +177,51 @@ def test_workers_import_the_product_only_after_it_is_shipped(spark_cluster, tmp_
     assert out["executors"] == 2
 
 
-def _nightly(
-    home: Path, extra_conf: str, env: dict[str, str], cwd: Path, engine: str = "delta-rs"
-) -> float:
-    conf = home / "conf.yaml"
-    conf.write_text(f"home: {home}\nstorage:\n  engine: {engine}\n{extra_conf}", encoding="utf-8")
-    t0 = time.monotonic()
-    done = subprocess.run(
-        [str(BIN / "compliance"), "nightly", "--conf", str(conf), "--run-date", DEMO_DATE],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        cwd=cwd,
-        env=env,
-    )
-    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
-    return time.monotonic() - t0
+def _nightly(env: dict[str, str], cwd: Path):
+    """``compliance nightly`` for the demo date in its own process (a driver of the cluster)."""
+
+    def run(conf: Path) -> None:
+        done = subprocess.run(
+            [str(BIN / "compliance"), "nightly", "--conf", str(conf), "--run-date", DEMO_DATE],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            cwd=cwd,
+            env=env,
+        )
+        assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+
+    return run
 
 
-def _cluster_conf(cluster) -> str:
+def _cluster_conf(cluster, engine: str) -> str:
     lines = "".join(f"    {k}: '{v}'\n" for k, v in cluster.conf.items())
-    return f"spark:\n  master: {cluster.url}\n  conf:\n{lines}"
+    return f"storage:\n  engine: {engine}\nspark:\n  master: {cluster.url}\n  conf:\n{lines}"
+
+
+def _driver_env(cluster, base: Path) -> dict[str, str]:
+    env = bare_env(cluster.python, PYSPARK_DRIVER_PYTHON=sys.executable)
+    env["COMPLIANCE_PYFILES_CACHE"] = str(base / "pyfiles")
+    return env
 
 
 @pytest.fixture(scope="module")
-def nightlies(spark_cluster, tmp_path_factory):
-    """The demo nightly run locally and on the cluster, at the same home path (one after the
-    other: the local result is moved aside), so paths recorded in tables are the same."""
-    from jobs.demo import generate_demo
-    from jobs.secrets.pseudonym import load_or_create
-
-    base = tmp_path_factory.mktemp("cluster-eq")
-    generate_demo(base / "demo", as_of=date.fromisoformat(DEMO_DATE))
-    # One pseudonymisation key for every copy: the demo has none, and a nightly creates a random
-    # one, so each copy would key subject ids (sk_...) differently and every keyed table differ.
-    load_or_create(str(base / "demo" / "keys"))
-    home = base / "home"
-    env = bare_env(spark_cluster.python, PYSPARK_DRIVER_PYTHON=sys.executable)
-    env["COMPLIANCE_PYFILES_CACHE"] = str(base / "pyfiles")
-    shutil.copytree(base / "demo", home)
-    local_s = _nightly(home, "", dict(env, PYSPARK_PYTHON=sys.executable), base)
-    os.rename(home, base / "local")
-    shutil.copytree(base / "demo", home)
-    cluster_s = _nightly(home, _cluster_conf(spark_cluster), env, base)
-    print(f"demo nightly: local {local_s:.1f} s, cluster {cluster_s:.1f} s")  # shown with -rP
-    return base / "local", home
+def nightlies(spark_cluster, demo_homes):
+    """The demo nightly on the cluster (delta-rs), at the home path of the session's local
+    delta-rs nightly (``demo_homes``), so paths recorded in tables are the same."""
+    base = demo_homes.base
+    conf = _cluster_conf(spark_cluster, "delta-rs")
+    demo_homes.run("cluster", conf, _nightly(_driver_env(spark_cluster, base), base))
+    return demo_homes
 
 
 @pytest.mark.slow
 def test_demo_nightly_on_the_cluster_leaves_the_tables_of_local_mode(spark, nightlies):
-    local, cluster = nightlies
     mismatched = compare_warehouses(
-        spark, local, cluster, labels=("in local mode", "on the cluster")
+        spark,
+        nightlies.where("delta-rs"),
+        nightlies.where("cluster"),
+        labels=("in local mode", "on the cluster"),
     )
     assert not mismatched, "\n".join(mismatched)
 
@@ -242,7 +234,7 @@ def _listing(stdout: str) -> list[str]:
 @pytest.mark.slow
 def test_spark_submit_runs_the_product_on_the_cluster(spark_cluster, nightlies, tmp_path):
     """The README's spark-submit: the entry script, a command; the session ships the code."""
-    _, home = nightlies
+    home = nightlies.bring_home("cluster")
     dist = tmp_path / "dist"
     made = subprocess.run(
         [sys.executable, "-m", "jobs.store.shipping", str(dist)],
@@ -307,20 +299,20 @@ def test_demo_nightly_on_the_cluster_with_delta_spark_leaves_the_tables_of_local
 ):
     """The same on the delta-spark engine (its jars go to the executors with ``spark.jars``),
     compared with the local delta-rs run (local delta-spark = local delta-rs is
-    tests/test_engine_equality.py). Runs after the other cluster tests: it moves their home."""
-    local, home = nightlies
-    base = home.parent
-    os.rename(home, base / "cluster-delta-rs")
-    shutil.copytree(base / "demo", home)
-    env = bare_env(spark_cluster.python, PYSPARK_DRIVER_PYTHON=sys.executable)
-    env["COMPLIANCE_PYFILES_CACHE"] = str(base / "pyfiles")
-    seconds = _nightly(home, _cluster_conf(spark_cluster), env, base, engine="spark")
-    print(f"demo nightly on the cluster with delta-spark: {seconds:.1f} s")
+    tests/test_engine_equality.py)."""
+    base = nightlies.base
+    conf = _cluster_conf(spark_cluster, "spark")
+    nightlies.run("cluster-spark", conf, _nightly(_driver_env(spark_cluster, base), base))
     mismatched = compare_warehouses(
         delta_spark,
-        local,
-        home,
+        nightlies.where("delta-rs"),
+        nightlies.where("cluster-spark"),
         engines=("delta-rs", "spark"),
         labels=("in local mode (delta-rs)", "on the cluster (delta-spark)"),
+        skip=ACROSS_ENGINES,
     )
     assert not mismatched, "\n".join(mismatched)
+    steps = TableStore(
+        delta_spark, str(nightlies.where("cluster-spark") / "warehouse"), engine="spark"
+    )
+    assert {r.engine for r in steps.read("run_manifest").select("engine").collect()} == {"spark"}

@@ -193,10 +193,11 @@ def test_ingest_of_a_million_query_lines(spark, tmp_path):
 
 def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_cluster, tmp_path):
     """The demo nightly per step, side by side: local delta-rs, local delta-spark (when the jars
-    are here) and delta-rs on the standalone cluster of two 1-core workers (``tests/_cluster.py``).
+    are here), and delta-rs and delta-spark on the standalone cluster of two 1-core workers
+    (``tests/_cluster.py``).
 
     Each nightly runs as ``compliance nightly`` in its own process, the same demo copied to the
-    same home path each time. ``BENCH_MODES`` (comma-separated, default all three) picks modes.
+    same home path each time. ``BENCH_MODES`` (comma-separated, default all four) picks modes.
     """
     import shutil
     import subprocess
@@ -207,9 +208,9 @@ def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_c
     from jobs.delta_jars import find_jars
 
     scale = int(os.environ.get("BENCH_ENGINES_SCALE", "1"))
-    modes = os.environ.get("BENCH_MODES", "delta-rs,spark,cluster").split(",")
-    if not find_jars() and "spark" in modes:
-        modes.remove("spark")
+    modes = os.environ.get("BENCH_MODES", "delta-rs,spark,cluster,cluster-spark").split(",")
+    if not find_jars():
+        modes = [m for m in modes if m not in ("spark", "cluster-spark")]
     generate_demo(tmp_path / "demo", as_of=date.fromisoformat(RUN_DATE), scale=scale)
     env = bare_env(spark_cluster.python, PYSPARK_DRIVER_PYTHON=sys.executable)
     cluster_conf = "".join(f"    {k}: '{v}'\n" for k, v in spark_cluster.conf.items())
@@ -217,6 +218,8 @@ def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_c
         "delta-rs": "storage:\n  engine: delta-rs\n",
         "spark": "storage:\n  engine: spark\n",
         "cluster": "storage:\n  engine: delta-rs\n"
+        f"spark:\n  master: {spark_cluster.url}\n  conf:\n{cluster_conf}",
+        "cluster-spark": "storage:\n  engine: spark\n"
         f"spark:\n  master: {spark_cluster.url}\n  conf:\n{cluster_conf}",
     }
     home = tmp_path / "home"
@@ -226,7 +229,8 @@ def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_c
         shutil.copytree(tmp_path / "demo", home)
         conf = home / "conf.yaml"
         conf.write_text(f"home: {home}\n{extra[mode]}", encoding="utf-8")
-        run_env = env if mode == "cluster" else dict(env, PYSPARK_PYTHON=sys.executable)
+        on_cluster = mode.startswith("cluster")
+        run_env = env if on_cluster else dict(env, PYSPARK_PYTHON=sys.executable)
         t0 = time.perf_counter()
         done = subprocess.run(
             [str(Path(sys.executable).parent / "compliance"), "nightly", "--conf", str(conf)]
@@ -238,7 +242,7 @@ def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_c
         )
         totals[mode] = time.perf_counter() - t0
         assert done.returncode == 0, (mode, done.stderr[-2000:])
-        engine = "spark" if mode == "spark" else "delta-rs"
+        engine = "spark" if mode in ("spark", "cluster-spark") else "delta-rs"
         steps[mode] = _steps(TableStore(spark, str(home / "warehouse"), engine=engine))
         shutil.rmtree(home)
     names = list(steps[modes[0]])
@@ -249,6 +253,7 @@ def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_c
     )
     total = "".join(f"{totals[m]:10.1f} s" for m in modes)
     print(
-        f"\ndemo nightly at --scale {scale} per step (cluster: 2 workers x 1 core, delta-rs):\n"
+        f"\ndemo nightly at --scale {scale} per step (cluster: 2 workers x 1 core; "
+        "spark = the delta-spark engine):\n"
         f"  {'step':8}{head}\n{rows}\n  {'process':8}{total}   (whole command, JVM start included)"
     )
