@@ -245,13 +245,15 @@ def test_demo_nightly_per_step_on_both_engines_and_on_the_cluster(spark, spark_c
         engine = "spark" if mode in ("spark", "cluster-spark") else "delta-rs"
         steps[mode] = _steps(TableStore(spark, str(home / "warehouse"), engine=engine))
         shutil.rmtree(home)
-    names = list(steps[modes[0]])
-    head = "".join(f"{m:>12}" for m in modes)
+    from jobs.registry import STEPS
+
+    names = [spec.name for spec in STEPS if spec.name in steps[modes[0]]]  # the pipeline's order
+    head = "".join(f"{m:>15}" for m in modes)
     rows = "\n".join(
-        f"  {n:8}" + "".join(f"{steps[m].get(n, float('nan')):10.1f} s" for m in modes)
+        f"  {n:8}" + "".join(f"{steps[m].get(n, float('nan')):13.1f} s" for m in modes)
         for n in names
     )
-    total = "".join(f"{totals[m]:10.1f} s" for m in modes)
+    total = "".join(f"{totals[m]:13.1f} s" for m in modes)
     print(
         f"\ndemo nightly at --scale {scale} per step (cluster: 2 workers x 1 core; "
         "spark = the delta-spark engine):\n"
