@@ -316,15 +316,20 @@ def with_comparison_scope(
     that no query-log row carried an engine's own lineage (so a 0 is not read as "compared, none
     found"). Without an ingest record the section is left as it is (``mark_not_run`` says why).
     """
-    if not ingest_details or ingest_details.get("engine_lineage_compared", 1) != 0:
+    if (ingest_details or {}).get("engine_lineage_compared") != 0:
         return section
     return replace(
         section,
         nothing_checked="no query-log row of this run date carried an engine's own column "
         "lineage (Trino, BigQuery, Snowflake ACCESS_HISTORY or OpenLineage facets), so no "
         "query was compared",
-        trend=tuple(p for p in section.trend if p.run_date != day),
+        trend=without_day(section, day),
     )
+
+
+def without_day(section: Section, day: date | None) -> tuple[Any, ...]:
+    """The section's trend without a point for ``day`` (a check with no value for it)."""
+    return tuple(p for p in section.trend if p.run_date != day)
 
 
 _GROUP_COLUMN = {"by_reason": "reason", "by_policy": "policy", "by_check": "check"}
@@ -479,7 +484,7 @@ def mark_not_run(
             else f"the {step} step has not run for this run date"
         )
         day = row.get("run_date")  # the run date has no value: its trend point goes too
-        out.append(replace(s, not_run=why, trend=tuple(p for p in s.trend if p.run_date != day)))
+        out.append(replace(s, not_run=why, trend=without_day(s, day)))
     return out
 
 
