@@ -1,4 +1,5 @@
-"""Two processes committing to one table at once, on each engine: no lost update.
+"""Two processes committing to one table at once, on each engine, on a local path and on the S3
+endpoint (moto on loopback): no lost update.
 
 The second writer is a real other process: a Python worker of the Spark session, which commits
 with ``deltalake`` (its own transaction-log writer) while the store's upsert is between reading
@@ -10,6 +11,7 @@ CommitConflictError naming the table.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,17 @@ def engine(request):
     return request.param
 
 
-def _racing_rows(spark, table_path: str, marker: Path):
+@pytest.fixture(params=["local", "s3"])
+def where(request, tmp_path):
+    """Where the table lives: ``(warehouse root, delta-rs storage options or None)``."""
+    if request.param == "local":
+        return str(tmp_path / "wh"), None
+    s3 = request.getfixturevalue("s3")
+    root = f"s3a://{s3.bucket}/{uuid.uuid4().hex[:8]}/warehouse"
+    return root, s3.store.delta_rs_options()
+
+
+def _racing_rows(spark, table_path: str, marker: Path, options: dict | None):
     """The incoming row (1, 'mine', 1.5); computing it makes another process commit first.
 
     The other writer (the Python worker evaluating the UDF) rewrites the whole table once with
@@ -59,15 +71,18 @@ def _racing_rows(spark, table_path: str, marker: Path):
                 "score": pa.array([1.0, 2.0, 3.0], pa.float64()),
             }
         )
-        write_deltalake(table_path, theirs, mode="overwrite")
+        write_deltalake(table_path, theirs, mode="overwrite", storage_options=options)
         return name
 
     racing = F.udf(side_effect, StringType()).asNondeterministic()
     return spark.createDataFrame([(1, "mine", 1.5)], SCHEMA).withColumn("name", racing("name"))
 
 
-def _table(spark, tmp_path, engine: str, retries: int) -> TableStore:
-    store = TableStore(spark, str(tmp_path / "wh"), engine=engine, max_retries=retries)
+def _table(spark, where, engine: str, retries: int) -> TableStore:
+    root, options = where
+    store = TableStore(
+        spark, root, engine=engine, max_retries=retries, storage_options=options or {}
+    )
     store.append(
         "crm.customers",
         spark.createDataFrame([(1, "a", 1.0), (2, "b", 2.0), (3, "c", 3.0)], SCHEMA).coalesce(1),
@@ -75,12 +90,17 @@ def _table(spark, tmp_path, engine: str, retries: int) -> TableStore:
     return store
 
 
-def test_a_conflicting_commit_is_retried_and_loses_no_update(spark, tmp_path, engine):
-    store = _table(spark, tmp_path, engine, retries=3)
+def _theirs_path(store: TableStore, where) -> str:
+    """The table as the other process (delta-rs) names it: ``s3://`` on the object store."""
+    path = store.path("crm.customers")
+    return path.replace("s3a://", "s3://", 1) if where[1] else path
+
+
+def test_a_conflicting_commit_is_retried_and_loses_no_update(spark, tmp_path, engine, where):
+    store = _table(spark, where, engine, retries=3)
     marker = tmp_path / "raced"
-    store.upsert(
-        "crm.customers", _racing_rows(spark, store.path("crm.customers"), marker), keys=["id"]
-    )
+    racing = _racing_rows(spark, _theirs_path(store, where), marker, where[1])
+    store.upsert("crm.customers", racing, keys=["id"])
     assert marker.exists()  # the other process did commit in between
     # both updates are there: row 1 from this writer, row 2 from the other process
     eq(
@@ -90,13 +110,12 @@ def test_a_conflicting_commit_is_retried_and_loses_no_update(spark, tmp_path, en
     assert store.version("crm.customers") == 2
 
 
-def test_a_conflict_with_no_retry_left_names_the_table(spark, tmp_path, engine):
-    store = _table(spark, tmp_path, engine, retries=1)
+def test_a_conflict_with_no_retry_left_names_the_table(spark, tmp_path, engine, where):
+    store = _table(spark, where, engine, retries=1)
     marker = tmp_path / "raced"
+    racing = _racing_rows(spark, _theirs_path(store, where), marker, where[1])
     with pytest.raises(CommitConflictError, match=r"'crm\.customers'.*concurrent"):
-        store.upsert(
-            "crm.customers", _racing_rows(spark, store.path("crm.customers"), marker), keys=["id"]
-        )
+        store.upsert("crm.customers", racing, keys=["id"])
     # the other process's commit stands; this writer's update was not half applied
     eq(
         store.read("crm.customers"),

@@ -67,9 +67,23 @@ def test_one_description_gives_both_engines_their_settings_and_no_spark_conf_hol
     assert live["fs.s3a.secret.key"] == S3_SECRET and live["fs.s3a.access.key"] == "AKIACONF"
     rs = st.delta_rs_options()
     assert rs["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9000" and rs["AWS_ALLOW_HTTP"] == "true"
-    assert rs["AWS_S3_ALLOW_UNSAFE_RENAME"] == "true" and rs["AWS_SECRET_ACCESS_KEY"] == S3_SECRET
-    locked = object_store.resolve({**opts, "AWS_S3_LOCKING_PROVIDER": "dynamodb"}, env={})
-    assert "AWS_S3_ALLOW_UNSAFE_RENAME" not in locked.delta_rs_options()
+    # commits are put-if-absent unless the user chose how commits are made safe
+    assert rs["AWS_CONDITIONAL_PUT"] == "etag" and rs["AWS_SECRET_ACCESS_KEY"] == S3_SECRET
+    assert "AWS_S3_ALLOW_UNSAFE_RENAME" not in rs
+    for chosen in (
+        {"AWS_S3_LOCKING_PROVIDER": "dynamodb"},
+        {"aws_s3_allow_unsafe_rename": "true"},
+        {"conditional_put": "disabled"},
+    ):
+        given = object_store.resolve({**opts, **chosen}, env={}).delta_rs_options()
+        assert "AWS_CONDITIONAL_PUT" not in given or chosen == {"conditional_put": "disabled"}
+        assert "AWS_S3_ALLOW_UNSAFE_RENAME" not in given or "aws_s3_allow_unsafe_rename" in chosen
+    assert (
+        object_store.resolve({**opts, "conditional_put": "disabled"}, env={}).delta_rs_options()[
+            "AWS_CONDITIONAL_PUT"
+        ]
+        == "disabled"
+    )
     assert S3_SECRET not in repr(st) and "AKIACONF" not in repr(st)
 
 

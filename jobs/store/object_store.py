@@ -11,7 +11,9 @@ same options. From that one description:
   ``spark.hadoop.fs.s3a.*`` at session start; the credentials only in the running session's Hadoop
   configuration (:func:`apply`), so they are in no Spark conf listing;
 * delta-rs gets the user's options plus bounded retries and, unless the user names a locking
-  provider, ``AWS_S3_ALLOW_UNSAFE_RENAME`` (the product's own lock serialises its writers);
+  provider, a conditional put or ``AWS_S3_ALLOW_UNSAFE_RENAME`` themselves,
+  ``AWS_CONDITIONAL_PUT=etag``: commit files are written put-if-absent, so two writers (two
+  hosts, or another tool) committing at once cannot overwrite each other's table version;
 * :func:`probe` lists the warehouse prefix before Spark starts, with short timeouts and one
   attempt, so an endpoint that does not answer or refused credentials is one line naming the
   store (never a credential), exit 2, in seconds rather than after minutes of retries.
@@ -37,6 +39,7 @@ _ALIASES = {
     "AWS_DEFAULT_REGION": "AWS_REGION",
     "REGION": "AWS_REGION",
     "ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID",
+    "CONDITIONAL_PUT": "AWS_CONDITIONAL_PUT",
     "SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY",
     "SESSION_TOKEN": "AWS_SESSION_TOKEN",
     "TOKEN": "AWS_SESSION_TOKEN",
@@ -150,8 +153,14 @@ class S3Store:
             out["AWS_SECRET_ACCESS_KEY"] = self.secret_key
             if self.session_token:
                 out["AWS_SESSION_TOKEN"] = self.session_token
-        if "AWS_S3_LOCKING_PROVIDER" not in out:
-            out.setdefault("AWS_S3_ALLOW_UNSAFE_RENAME", "true")
+        if not {
+            "AWS_S3_LOCKING_PROVIDER",
+            "AWS_CONDITIONAL_PUT",
+            "AWS_S3_ALLOW_UNSAFE_RENAME",
+        } & set(out):
+            # each commit file is written with If-None-Match (put-if-absent), which AWS S3,
+            # MinIO, R2 and moto honour: two writers can never both take one table version
+            out["AWS_CONDITIONAL_PUT"] = "etag"
         return out
 
 
