@@ -39,6 +39,8 @@ def run_step(ctx: JobContext, job: str, step: Step) -> StepResult:
     emit(ctx, job, "START")
     t0 = time.monotonic()
     ctx.store.touched(reset=True)
+    # the Spark UI and event log group each step's jobs under the step's name
+    ctx.spark.sparkContext.setJobGroup(job, f"compliance {job} {ctx.run_date}")
     try:
         result = step(ctx)
     except ComplianceError as exc:

@@ -14,6 +14,7 @@ types) are recorded once in ``rejected_inputs`` (location ``file``).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -44,7 +45,6 @@ from jobs.store.files import (
     InputFile,
     java_reason,
     list_inputs,
-    normalise_col,
     read_documents,
     read_lines,
 )
@@ -115,49 +115,76 @@ class FilePlan:
 def _fingerprints(
     ctx: JobContext, files: list[InputFile], prev: dict[str, dict]
 ) -> dict[str, tuple]:
-    """Per file: (sha256 of its content, sha256 of its first ``prev size`` bytes, whether that
-    prefix ends with a newline). Hashed by the executors, one row per file comes back."""
-    sizes = ctx.spark.createDataFrame(
-        [(f.path, (prev.get(f.path) or {}).get("size")) for f in files],
-        "source string, _prev bigint",
-    )
-    content = (
-        ctx.spark.read.format("binaryFile")
-        .load([f.path for f in files])
-        .select(normalise_col(F.col("path")).alias("source"), "content")
-    )
-    grown = (
-        F.col("_prev").isNotNull() & (F.length("content") > F.col("_prev")) & (F.col("_prev") > 0)
-    )
-    rows = (
-        content.join(F.broadcast(sizes), "source", "left")
-        .select(
-            "source",
-            F.sha2("content", 256).alias("sha"),
-            F.when(grown, F.sha2(F.expr("substring(content, 1, _prev)"), 256)).alias("prefix"),
-            F.when(grown, F.expr("substring(content, _prev, 1)") == F.unhex(F.lit("0A"))).alias(
-                "nl"
-            ),
-        )
-        .collect()
-    )  # one row per input file: small
-    return {r.source: (r.sha, r.prefix, bool(r.nl)) for r in rows}
+    """Per file: (sha256 of its content, sha256 of its first ``prev size`` bytes when it grew,
+    whether that prefix ends with a newline).
+
+    Each file is streamed through the JVM's SHA-256 where Spark itself reads it (its Hadoop
+    file system: local, HDFS or ``s3a://``), a few files at a time; no bytes cross into Python
+    and no Spark job is started (one job per kind cost seconds a night on small inputs), and a
+    file of any size is hashed, where a ``binaryFile`` row stops at 2 GiB. A file that cannot be
+    opened raises here as a Spark read would (``land_kind`` then names it).
+    """
+    jvm = ctx.spark.sparkContext._jvm  # type: ignore[attr-defined]
+    conf = ctx.spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    digest = jvm.org.apache.commons.codec.digest.DigestUtils
+    bounded = jvm.org.apache.commons.io.input.BoundedInputStream
+
+    def one(f: InputFile) -> tuple[str, tuple]:
+        path = jvm.org.apache.hadoop.fs.Path(f.path)
+        fs = path.getFileSystem(conf)
+        size = int(fs.getFileStatus(path).getLen())
+        before = (prev.get(f.path) or {}).get("size")
+        stream = fs.open(path)
+        try:
+            sha = str(digest.sha256Hex(stream))
+        finally:
+            stream.close()
+        prefix, newline = None, False
+        if before is not None and 0 < int(before) < size:
+            stream = fs.open(path)
+            try:
+                prefix = str(digest.sha256Hex(bounded(stream, int(before))))
+            finally:
+                stream.close()
+            stream = fs.open(path)
+            try:
+                stream.seek(int(before) - 1)
+                newline = stream.read() == 0x0A
+            finally:
+                stream.close()
+        return f.path, (sha, prefix, newline)
+
+    with ThreadPoolExecutor(max_workers=min(8, len(files))) as pool:
+        return dict(pool.map(one, files))
 
 
-def _plan(ctx: JobContext, kind: str, files: list[InputFile], *, documents: bool) -> list[FilePlan]:
+def read_ledger(ctx: JobContext) -> dict[str, dict[str, dict]]:
+    """``landed_files`` as ``{kind: {source: row}}``, read once for a whole landing step (each
+    kind changes only its own rows); empty before the first landing."""
+    if not ctx.store.exists("landed_files"):
+        return {}
+    # a ledger written before files were known by content gains the columns (NULL: re-landed)
+    ctx.store.add_columns(
+        "landed_files", dict((c.split()[0], c.split()[1]) for c in LEDGER_SCHEMA.split(", "))
+    )
+    out: dict[str, dict[str, dict]] = {}
+    for r in ctx.store.read("landed_files").collect():  # one row per input file: small
+        out.setdefault(r.kind, {})[r.source] = r.asDict()
+    return out
+
+
+def _plan(
+    ctx: JobContext,
+    kind: str,
+    files: list[InputFile],
+    *,
+    documents: bool,
+    ledger: dict[str, dict[str, dict]] | None = None,
+) -> list[FilePlan]:
     """Decide per file, by content: new, changed, appended, held lines to retry, or unchanged."""
     if not files:
         return []
-    prev: dict[str, dict] = {}
-    if ctx.store.exists("landed_files"):
-        # a ledger written before files were known by content gains the columns (NULL: re-landed)
-        ctx.store.add_columns(
-            "landed_files", dict((c.split()[0], c.split()[1]) for c in LEDGER_SCHEMA.split(", "))
-        )
-        prev = {
-            r.source: r.asDict()
-            for r in ctx.store.read("landed_files").filter(F.col("kind") == kind).collect()
-        }  # one row per input file: small
+    prev = (read_ledger(ctx) if ledger is None else ledger).get(kind, {})
     prints = _fingerprints(ctx, files, prev)
     plans = []
     for f in files:
@@ -350,22 +377,28 @@ def _unreadable(ctx: JobContext, files: list[InputFile]) -> list[tuple[str, str]
 
 
 def land_kind(
-    ctx: JobContext, kind: InputKind, root: str, *, documents: bool = False
+    ctx: JobContext,
+    kind: InputKind,
+    root: str,
+    *,
+    documents: bool = False,
+    ledger: dict[str, dict[str, dict]] | None = None,
 ) -> KindCounts:
-    """Land the new lines of one input kind; returns its counts.
+    """Land the new lines of one input kind; returns its counts. ``ledger``: :func:`read_ledger`
+    as the step read it (None: read it now).
 
     A file Spark cannot read (a truncated ``.gz``, no read permission) fails the read of every
     file of the kind; each such file is then named, recorded as not read, and the others landed.
     Any other failure is raised.
     """
     try:
-        return _land_kind(ctx, kind, root, documents=documents, damaged=[])
+        return _land_kind(ctx, kind, root, documents=documents, damaged=[], ledger=ledger)
     except (Py4JJavaError, CapturedException):
         listed, _ = list_inputs(ctx.spark, root, _suffixes(kind, documents))
         damaged = _unreadable(ctx, listed)
         if not damaged:
             raise
-        return _land_kind(ctx, kind, root, documents=documents, damaged=damaged)
+        return _land_kind(ctx, kind, root, documents=documents, damaged=damaged, ledger=ledger)
 
 
 def _land_kind(
@@ -375,6 +408,7 @@ def _land_kind(
     *,
     documents: bool,
     damaged: list[tuple[str, str]],
+    ledger: dict[str, dict[str, dict]] | None,
 ) -> KindCounts:
     """Land the new lines of one input kind but the ``damaged`` files; returns its counts.
 
@@ -391,7 +425,9 @@ def _land_kind(
         listed = [f for f in listed if f.path not in bad]
         skipped = sorted(skipped + damaged)
     plans = [
-        p for p in _plan(ctx, kind.name, listed, documents=documents) if p.status != "unchanged"
+        p
+        for p in _plan(ctx, kind.name, listed, documents=documents, ledger=ledger)
+        if p.status != "unchanged"
     ]
     formats: dict = {}
     if native and plans:
@@ -568,8 +604,9 @@ def land_inputs(ctx: JobContext) -> StepResult:
     started = started or datetime.now(timezone.utc).replace(tzinfo=None)
     kinds = [(kind, getattr(ctx.cfg.inputs, kind.name), False) for kind in JSONL_KINDS]
     kinds.append((TRAINING_CONFIGS, ctx.cfg.inputs.training_configs, True))
+    ledger = read_ledger(ctx)
     for kind, root, documents in kinds:
-        c = land_kind(ctx, kind, root, documents=documents)
+        c = land_kind(ctx, kind, root, documents=documents, ledger=ledger)
         _add(result, kind.name, c)
         if c.files:
             record(ctx, "land", started, "running", result, None)
