@@ -118,41 +118,36 @@ def _fingerprints(
     """Per file: (sha256 of its content, sha256 of its first ``prev size`` bytes when it grew,
     whether that prefix ends with a newline).
 
-    Each file is streamed through the JVM's SHA-256 where Spark itself reads it (its Hadoop
-    file system: local, HDFS or ``s3a://``), a few files at a time; no bytes cross into Python
+    Each file is read once, as listed (``f.size``), through the JVM's SHA-256 where Spark itself
+    reads it (its Hadoop file system: local, HDFS or ``s3a://``), a few files at a time; a grown
+    file's prefix digest is taken on the way; no bytes cross into Python
     and no Spark job is started (one job per kind cost seconds a night on small inputs), and a
     file of any size is hashed, where a ``binaryFile`` row stops at 2 GiB. A file that cannot be
     opened raises here as a Spark read would (``land_kind`` then names it).
     """
     jvm = ctx.spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = ctx.spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
-    digest = jvm.org.apache.commons.codec.digest.DigestUtils
-    bounded = jvm.org.apache.commons.io.input.BoundedInputStream
+    codec = jvm.org.apache.commons.codec
 
     def one(f: InputFile) -> tuple[str, tuple]:
         path = jvm.org.apache.hadoop.fs.Path(f.path)
-        fs = path.getFileSystem(conf)
-        size = int(fs.getFileStatus(path).getLen())
-        before = (prev.get(f.path) or {}).get("size")
-        stream = fs.open(path)
-        try:
-            sha = str(digest.sha256Hex(stream))
+        before = int((prev.get(f.path) or {}).get("size") or 0)
+        grown = 0 < before < f.size
+        md = jvm.java.security.MessageDigest.getInstance("SHA-256")
+        prefix, newline = None, False
+        stream = path.getFileSystem(conf).open(path)
+        try:  # one pass: the prefix landed before, its digest kept, then the rest
+            if grown:
+                codec.digest.DigestUtils.updateDigest(
+                    md, jvm.org.apache.commons.io.input.BoundedInputStream(stream, before)
+                )
+                prefix = str(codec.binary.Hex.encodeHexString(md.clone().digest()))
+                stream.seek(before - 1)
+                newline = stream.read() == 0x0A  # the stream is back at ``before``
+            codec.digest.DigestUtils.updateDigest(md, stream)
         finally:
             stream.close()
-        prefix, newline = None, False
-        if before is not None and 0 < int(before) < size:
-            stream = fs.open(path)
-            try:
-                prefix = str(digest.sha256Hex(bounded(stream, int(before))))
-            finally:
-                stream.close()
-            stream = fs.open(path)
-            try:
-                stream.seek(int(before) - 1)
-                newline = stream.read() == 0x0A
-            finally:
-                stream.close()
-        return f.path, (sha, prefix, newline)
+        return f.path, (str(codec.binary.Hex.encodeHexString(md.digest())), prefix, newline)
 
     with ThreadPoolExecutor(max_workers=min(8, len(files))) as pool:
         return dict(pool.map(one, files))
