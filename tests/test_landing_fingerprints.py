@@ -1,5 +1,5 @@
 """How landing knows a file: its SHA-256, and for a file that grew, the hash of the part landed
-before and whether that part ends at a line break (``jobs.steps.land._fingerprints``), checked
+before and whether that part ends at a line break (``jobs.steps.land_files.fingerprints``), checked
 against Python's ``hashlib`` on the same bytes."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from jobs.steps.land import _fingerprints
+from jobs.steps.land_files import fingerprints
 from jobs.store.files import InputFile
 
 
@@ -37,7 +37,7 @@ def test_each_file_gets_its_hash_and_a_grown_file_its_old_prefix(spark, tmp_path
         files[1].path: {"size": len(cut)},
         files[4].path: {"size": len(grown)},  # unchanged size: no prefix to hash
     }
-    got = _fingerprints(SimpleNamespace(spark=spark), files, prev)
+    got = fingerprints(SimpleNamespace(spark=spark), files, prev)
 
     def sha(b: bytes) -> str:
         return hashlib.sha256(b).hexdigest()
@@ -56,4 +56,4 @@ def test_a_file_that_cannot_be_opened_raises_as_a_spark_read_would(spark, tmp_pa
 
     gone = InputFile(f"file:{tmp_path / 'gone.jsonl'}", 10, 0)
     with pytest.raises(Py4JJavaError):
-        _fingerprints(SimpleNamespace(spark=spark), [gone], {})
+        fingerprints(SimpleNamespace(spark=spark), [gone], {})
