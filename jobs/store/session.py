@@ -46,6 +46,29 @@ ALWAYS: dict[str, str] = {
 }
 
 
+_JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+_LOG4J_FLAG = "-Dlog4j2.configurationFile="
+
+
+def keep_log_config(settings: Mapping[str, str]) -> dict[str, str]:
+    """The JVM options of ``settings`` with the product's log4j file kept in front.
+
+    A user's ``extraJavaOptions`` (a GC or memory flag) would otherwise replace the product's
+    log configuration and Spark's INFO lines would flood the job's output; a user who names a
+    log4j file of their own keeps it.
+
+    Example:
+        >>> keep_log_config({"spark.driver.extraJavaOptions": "-XX:+UseG1GC"})[
+        ...     "spark.driver.extraJavaOptions"].endswith(" -XX:+UseG1GC")
+        True
+    """
+    kept: dict[str, str] = {}
+    for key in _JAVA_OPTIONS:
+        value = settings.get(key, "")
+        kept[key] = value if _LOG4J_FLAG in value else f"{ALWAYS[key]} {value}".strip()
+    return kept
+
+
 def delta_conf(engine: str, conf: Mapping[str, str], master: str = "local[*]") -> dict[str, str]:
     """Settings that load delta-spark for ``engine``, checked before Spark starts.
 
@@ -103,6 +126,7 @@ def build_session(
     if master.startswith("local"):
         settings.update(LOCAL_DEFAULTS)
     settings.update({k: str(v) for k, v in (conf or {}).items()})
+    settings.update(keep_log_config(settings))
     settings.update(delta_conf(engine, settings, master))
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
