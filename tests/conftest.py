@@ -110,30 +110,46 @@ DEMO_DATE = "2026-11-22"
 
 
 @pytest.fixture(scope="session")
-def demo_run(spark, tmp_path_factory):
-    """The demo company, generated and run through `compliance nightly` once for the session.
+def demo_run(spark, tmp_path_factory, worker_id):
+    """The demo company, generated and run through `compliance nightly` once for the test run.
 
     Returns a namespace with ``home``, ``conf`` (a config file rooted at home), ``store`` (the
     product warehouse), ``audited`` (the company's tables), ``truth`` (ground_truth.json) and
     ``exit_code``. Tests must not modify it; tests that mutate copy it first.
+
+    Under pytest-xdist (the README's test command runs several workers) the first worker that
+    needs it builds it under a file lock in the run's shared base directory, and the others read
+    the same home: one demo nightly per test run, as in a single process.
     """
     import json
+    import shutil
     from datetime import date
     from types import SimpleNamespace
+
+    from filelock import FileLock
 
     from jobs.cli import main
     from jobs.demo import generate_demo
     from jobs.store.tables import TableStore
 
-    home = tmp_path_factory.mktemp("demo")
-    generate_demo(home, as_of=date.fromisoformat(DEMO_DATE))
-    conf = home / "conf.yaml"
-    conf.write_text(f"home: {home}\n", encoding="utf-8")
-    code = main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"])
+    base = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        base = base.parent  # shared by every worker of this run
+    home = base / "demo-shared"
+    done = base / "demo-shared.exit-code"
+    with FileLock(str(base / "demo-shared.lock")):
+        if not done.exists():
+            shutil.rmtree(home, ignore_errors=True)  # a worker that died half-way
+            home.mkdir()
+            generate_demo(home, as_of=date.fromisoformat(DEMO_DATE))
+            conf = home / "conf.yaml"
+            conf.write_text(f"home: {home}\n", encoding="utf-8")
+            code = main(["nightly", "--conf", str(conf), "--run-date", DEMO_DATE, "--quiet"])
+            done.write_text(str(code), encoding="utf-8")
     return SimpleNamespace(
         home=home,
-        conf=conf,
-        exit_code=code,
+        conf=home / "conf.yaml",
+        exit_code=int(done.read_text(encoding="utf-8")),
         store=TableStore(spark, str(home / "warehouse")),
         audited=TableStore(spark, str(home / "company")),
         truth=json.loads((home / "ground_truth.json").read_text(encoding="utf-8")),

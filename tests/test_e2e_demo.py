@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from pyspark.sql import functions as F
 
 
@@ -320,6 +321,7 @@ def test_openlineage_export_is_valid(demo_run, tmp_path):
     assert with_facet
 
 
+@pytest.mark.slow  # a purge, two whole audits, a restore, report and export: run by .ci/run
 def test_purge_then_scan_finds_none_and_restore_brings_them_back(demo_run, tmp_path, capsys):
     """Then, after the nightly, purge, restore, audit, report and export: no raw personal id
     (object ids, e-mails pasted into free text and unknown fields, quoted subject ids) in any

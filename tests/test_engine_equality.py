@@ -10,7 +10,7 @@ Spark.
 Columns that legitimately differ between two runs are left out of the comparison
 (``_table_compare.ACROSS_ENGINES``): wall-clock times of the run itself, and
 ``run_manifest.engine``, which names the engine that ran each step (checked on its own). Slow:
-two whole nightlies, one of them on delta-spark; run it with ``pytest -m slow -k engine_equality``.
+two whole nightlies, one of them on delta-spark; run it with ``pytest -n 0 -m slow -k engine_equality``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Closure benchmark: the project's closure (through Spark) vs networkx and scipy, same run.
 
-Run:  /work/venv/bin/pytest -m bench -s tests/bench/test_bench_closure.py
+Run:  .venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_closure.py
       COMPLIANCE_BENCH_LARGE=1 ... also runs the 10x graph (1M nodes, 1.3M edges).
 
 The graph is lineage-shaped: ten layers (sources, staging, warehouse, marts, dashboards, ...),

@@ -1,6 +1,6 @@
 """Benchmark: restoration-log encryption and decryption of 1M entries of ~500 bytes on 2 cores.
 
-Run: ``/work/venv/bin/pytest -m bench -s tests/bench/test_bench_crypto.py``
+Run: ``.venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_crypto.py``
 (``BENCH_ENTRIES`` scales the data, e.g. ``BENCH_ENTRIES=100000`` for a quick look).
 
 The plaintext rows are generated on the executors from ``spark.range`` and materialised as

@@ -11,7 +11,7 @@ Precision: correct suggestions / suggestions made; recall: correct suggestions /
 have a category. A suggestion is correct when it is exactly the labelled category. Goal (demo):
 both >= 90%.
 
-Run: .venv/bin/python -m pytest -m bench -s tests/bench/test_bench_discovery.py
+Run: .venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_discovery.py
 """
 
 from __future__ import annotations

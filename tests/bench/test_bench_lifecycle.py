@@ -1,6 +1,6 @@
 """Benchmark: lifecycle anomaly checks over 10M generated events of 1M deletions (2 cores).
 
-Run: ``/work/venv/bin/pytest -m bench -s tests/bench/test_bench_lifecycle.py``
+Run: ``.venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_lifecycle.py``
 (``BENCH_DELETIONS`` scales the data down for a quick look, e.g. ``BENCH_DELETIONS=100000``;
 ``BENCH_REPEATS=N`` reports the best of N runs of each timing).
 

@@ -4,7 +4,7 @@ Prints wall time per step and in total, the driver's peak memory (Python RSS and
 process high-water mark), and for ingest the share of log lines served from the fingerprint cache
 (lines whose fingerprint was already parsed: 1 - distinct fingerprints / SQL lines).
 
-Run: .venv/bin/python -m pytest -m bench -s tests/bench/test_bench_nightly.py
+Run: .venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_nightly.py
      (BENCH_SCALE=10 by default; BENCH_LOG_LINES=1000000 for the ingest log)
 """
 

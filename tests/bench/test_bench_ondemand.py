@@ -12,7 +12,7 @@ printed in the same run next to:
 Both paths must print the same answer. Goal (issue 16): within 2 s of the bare interpreter, a
 usage error in under 1 s.
 
-Run: .venv/bin/python -m pytest -m bench -s tests/bench/test_bench_ondemand.py
+Run: .venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_ondemand.py
 (``BENCH_DEMO_HOME=/path/to/demo/home`` reuses a demo home that already ran its nightly, with its
 ``conf.yaml``; otherwise the session's ``demo_run`` is used. ``BENCH_REPEAT`` sets the repeats of
 the fast commands, default 5.)

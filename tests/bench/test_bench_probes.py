@@ -1,6 +1,6 @@
 """Benchmark: probe matching (EXACT/CONTAINS/NO_MATCH) over generated probe samples (2 cores).
 
-Run: ``/work/venv/bin/pytest -m bench -s tests/bench/test_bench_probes.py``
+Run: ``.venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_probes.py``
 (``BENCH_PROBE_REQUESTS`` sets the number of requests, default 500000, 6 lines each).
 
 The samples are generated on the executors from ``spark.range`` (no driver data) and written to a

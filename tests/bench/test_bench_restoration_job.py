@@ -1,6 +1,6 @@
 """Benchmark: the purge and restore jobs end to end on 1M rows of ~500 bytes, 2 cores.
 
-Run: ``/work/venv/bin/pytest -m bench -s tests/bench/test_bench_restoration_job.py``
+Run: ``.venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_restoration_job.py``
 (``BENCH_ENTRIES=100000`` for a quick look).
 
 Where ``tests/bench/test_bench_crypto.py`` measures the bare ``mapInArrow`` encryptor and

@@ -2,7 +2,7 @@
 
 Run with::
 
-    /work/venv/bin/pytest tests/bench/test_bench_sql.py -m bench -s
+    .venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_sql.py
 
 Rows printed (queries per second; CPU-seconds of this process, so "per core", and wall):
 

@@ -5,7 +5,7 @@ driver JVM's heap in use), next to a baseline measured in the same run that does
 on the driver: Spark -> pandas (toPandas) -> deltalake.write_deltalake. The store keeps the data on
 the executors, so its driver peak stays flat while the baseline's grows with the table.
 
-Run: .venv/bin/python -m pytest -m bench -s tests/bench/test_bench_store.py  (BENCH_ROWS to resize)
+Run: .venv/bin/python -m pytest -n 0 -m bench -s tests/bench/test_bench_store.py  (BENCH_ROWS to resize)
 """
 
 from __future__ import annotations
