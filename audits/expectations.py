@@ -6,10 +6,12 @@ window is not a failure but a *hold* (the line waits for the run whose window co
 timestamps must be before 2100-01-01. Great Expectations validates a whole batch and reports
 counts; the landing job
 also needs to know *which* rows fail and why, so every expectation of a suite is compiled into a
-Spark column predicate (:func:`failure_reason`) and rows failing any of them are routed to
-``rejected_inputs`` with the expectation's reason. The same suite is then validated by GE itself
-(in the job) and its unexpected counts are recorded next to the routed counts, so the two can be
-compared.
+Spark column predicate (:func:`expectation_failed`) and rows failing any of them are routed to
+``rejected_inputs`` with the expectation's reason (:func:`failure_reason`). The suite is validated
+in the same pass: the landing's one grouping of the batch also counts each expectation's
+unexpected rows (:func:`unexpected_counts`), and :func:`suite_result` gives GE's validation result
+of those counts, with GE's semantics (a test checks it against GE's own Spark validation of the
+same batch). One Spark job per input kind, where GE's validator runs several per kind.
 """
 
 from __future__ import annotations
@@ -183,4 +185,52 @@ def split_by_suite(parsed: DataFrame, suite: gx.ExpectationSuite) -> DataFrame:
     out = parsed.withColumn("_reject_reason", failure_reason(suite))
     return out.withColumn(
         "_held_reason", F.when(F.col("_reject_reason").isNull(), hold_reason(suite))
+    )
+
+
+def unexpected_counts(suite: gx.ExpectationSuite) -> list[Column]:
+    """Aggregate columns counting, per expectation of ``suite`` in its order, the rows it counts
+    as unexpected (``_unexpected_0``, ``_unexpected_1``, ...): added to the landing's own
+    grouping of the batch, they validate the suite in the same Spark job that routes the rows."""
+    return [
+        F.sum(F.when(expectation_failed(exp), 1).otherwise(0)).alias(f"_unexpected_{i}")
+        for i, exp in enumerate(suite.expectations)
+    ]
+
+
+def suite_result(
+    suite: gx.ExpectationSuite, element_count: int, unexpected: list[int]
+) -> gx.core.ExpectationSuiteValidationResult:
+    """Great Expectations' validation result of ``suite`` over a batch of ``element_count`` rows
+    of which ``unexpected[i]`` failed expectation ``i`` (from :func:`unexpected_counts`).
+
+    GE's own semantics: an expectation succeeds when no row is unexpected (no ``mostly``), the
+    suite when every expectation does; nulls are unexpected only to the null checks.
+    """
+    from great_expectations.core import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
+
+    if len(unexpected) != len(suite.expectations):
+        raise ValueError(f"{len(unexpected)} counts for {len(suite.expectations)} expectations")
+    results = [
+        ExpectationValidationResult(
+            success=bad == 0,
+            expectation_config=exp.configuration,
+            result={"element_count": element_count, "unexpected_count": bad},
+        )
+        for exp, bad in zip(suite.expectations, unexpected, strict=True)
+    ]
+    passed = sum(r.success for r in results)
+    return ExpectationSuiteValidationResult(
+        success=passed == len(results),
+        results=results,
+        suite_name=suite.name,
+        statistics={
+            "evaluated_expectations": len(results),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(results) - passed,
+            "success_percent": 100.0 * passed / len(results) if results else None,
+        },
     )

@@ -473,8 +473,9 @@ def input_validation(
         trend=trend,
         trend_label="expectations failed",
         description=(
-            "Great Expectations validated each input kind as it was landed: every expectation "
-            "with its parameters, how many rows it checked and how many did not meet it. Rows "
+            "Each input kind's Great Expectations suite, checked against every row as it was "
+            "landed (in the pass that routes the rows): every expectation with its parameters, "
+            "how many rows it checked and how many did not meet it. Rows "
             "that fail a rule are not landed; each is listed with its file, line and reason on "
             "the Rejected inputs page. Unexpected values themselves are not kept (they may be "
             "personal data)."

@@ -50,7 +50,7 @@ def eq(actual, expected) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _ge_context(spark):  # GE's Spark source takes the suite's session
+def _ge_context(spark):  # expectation suites are built inside GE's context
     ge_validation.ensure_context()
 
 

@@ -25,7 +25,7 @@ TS = "2026-11-20T01:00:00Z"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _ge_context(spark):  # GE's Spark source takes the suite's session
+def _ge_context(spark):  # expectation suites are built inside GE's context
     ge_validation.ensure_context()
 
 

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from audits.documents import document_as_json
-from audits.expectations import build_suite, split_by_suite
+from audits.expectations import build_suite, split_by_suite, suite_result, unexpected_counts
 from audits.inputs import (
     JSONL_KINDS,
     OPENLINEAGE,
@@ -329,14 +329,29 @@ def _land_kind(
         .persist()
     )
     try:
-        counts = {
-            (r["source"], r["_outcome"], r["_new"]): (r["n"], r["last"], r["until"])
-            for r in split.groupBy("source", "_outcome", "_new")
+        # one job: the rows per file and outcome, and each expectation's unexpected rows
+        groups = (
+            split.groupBy("source", "_outcome", "_new")
             .agg(
-                F.count("*").alias("n"), F.max("line").alias("last"), F.min("_until").alias("until")
+                F.count("*").alias("n"),
+                F.max("line").alias("last"),
+                F.min("_until").alias("until"),
+                *unexpected_counts(suite),
             )
             .collect()
-        }  # a few rows per file: small
+        )  # a few rows per file: small
+        counts = {
+            (r["source"], r["_outcome"], r["_new"]): (r["n"], r["last"], r["until"]) for r in groups
+        }
+        checked = [r for r in groups if r["_outcome"] != "skipped"]
+        validation = suite_result(
+            suite,
+            sum(r["n"] for r in checked),
+            [
+                sum(r[f"_unexpected_{i}"] or 0 for r in checked)
+                for i in range(len(suite.expectations))
+            ],
+        )
         total = {
             o: sum(v[0] for (_s, out, _n), v in counts.items() if out == o)
             for o in ("accepted", "rejected", "held", "skipped")
@@ -397,7 +412,7 @@ def _land_kind(
                 held,
                 (F.col("kind") == kind.name) & F.col("source").isin([f.path for f in files]),
             )
-        ge_validation.record(ctx, kind.name, split.filter(F.col("_outcome") != "skipped"), suite)
+        ge_validation.record(ctx, kind.name, validation)
     finally:
         split.unpersist()
     ledger = ledger_rows(ctx, kind, plans, counts)

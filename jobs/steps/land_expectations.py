@@ -1,8 +1,10 @@
-"""Run a Great Expectations suite over a landed batch and record its results.
+"""Record a landed batch's Great Expectations results in ``input_expectations``.
 
-The landing step routes rows with the suite's compiled predicates; this module lets GE itself
-validate the same batch and stores GE's counts per expectation in ``input_expectations``, next to
-the number of rows the landing routed for the same reason, so the report can show both.
+The landing step routes rows with the suite's compiled predicates and, in the same Spark job,
+counts each expectation's unexpected rows (``audits.expectations.unexpected_counts``); GE's
+validation result of those counts (``audits.expectations.suite_result``) is stored here per
+expectation, next to the number of rows the landing routed for the same reason, so the report can
+show both.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-
-from pyspark.sql import DataFrame
 
 from jobs.context import JobContext
 from jobs.store.schemas import SCHEMAS
@@ -23,48 +23,27 @@ _NOT_PARAMETERS = frozenset({"column", "batch_id", "result_format", "catch_excep
 
 _CONTEXT = None
 
-#: GE's result format: element and unexpected counts, no unexpected values.
-RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
-
-def ensure_context():
+def ensure_context() -> None:
     """Create GE's ephemeral context once (suites can only be built inside one)."""
-    _context()
-
-
-def _context():
     global _CONTEXT
     if _CONTEXT is None:
-        from pyspark.sql import SparkSession
-
-        if SparkSession.getActiveSession() is None:
-            # GE's Spark source would start a session of its own, without the job's settings
-            raise RuntimeError("the Great Expectations context needs the job's Spark session first")
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        ctx = gx.get_context(mode="ephemeral")
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = ctx.data_sources.add_spark("landing")
-        _CONTEXT = source.add_dataframe_asset("batch").add_batch_definition_whole_dataframe("whole")
-    return _CONTEXT
+        _CONTEXT = gx.get_context(mode="ephemeral")
 
 
-def validate(df: DataFrame, suite) -> list[tuple[str, str, bool, int, int, str]]:
-    """(expectation, column, success, element_count, unexpected_count, parameters) per expectation.
+def result_rows(result) -> list[tuple[str, str, bool, int, int, str]]:
+    """(expectation, column, success, element_count, unexpected_count, parameters) per expectation
+    of a GE suite validation result.
 
     ``expectation`` is GE's type, with the bounds a range expectation has (``(min_value)``) and
     `` [hold]`` for the after-the-window rule, so that two range rules of one column stay apart.
     ``parameters`` is the rule's arguments as sorted JSON (value sets, bounds, patterns: the
     configuration, never input values).
     """
-    batch = _context().get_batch(batch_parameters={"dataframe": df})
-    # counts only: GE's default also collects up to 20 unexpected values per expectation to the
-    # driver, one Spark job each (raw input values the landing must not hold; the rejected rows
-    # are in rejected_inputs already). With none asked for, Spark plans LIMIT 0 as empty.
-    result = batch.validate(suite, result_format=RESULT_FORMAT)
     out = []
     for r in result.results:
         cfg = r.expectation_config
@@ -91,11 +70,11 @@ def parameters(kwargs: dict) -> str:
     return json.dumps(own, sort_keys=True, default=str, separators=(", ", ": "))
 
 
-def record(ctx: JobContext, kind: str, batch: DataFrame, suite) -> None:
-    """Validate ``batch`` with ``suite`` and upsert the results into ``input_expectations``."""
+def record(ctx: JobContext, kind: str, result) -> None:
+    """Upsert the suite validation ``result`` of ``kind``'s batch into ``input_expectations``."""
     rows = [
         (ctx.run_date, kind, name, column or "", *rest)
-        for name, column, *rest in validate(batch, suite)
+        for name, column, *rest in result_rows(result)
     ]
     if ctx.store.exists("input_expectations"):  # tables of releases before ``parameters``
         ctx.store.add_columns("input_expectations", {"parameters": "string"})
