@@ -36,10 +36,18 @@ WORKERS = 2
 START_TIMEOUT_S = 240
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(n: int) -> list[int]:
+    """``n`` distinct free loopback ports (held open together while they are chosen)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def dependencies() -> list[str]:
@@ -118,7 +126,7 @@ class Cluster:
     def alive_workers(self) -> int:
         try:
             return sum(1 for w in self.state().get("workers", []) if w.get("state") == "ALIVE")
-        except OSError:
+        except (OSError, ValueError):  # not listening yet, or its UI up before its JSON page
             return 0
 
     def log_tail(self, lines: int = 15) -> str:
@@ -149,7 +157,7 @@ def start_cluster(base: Path, python: Path) -> Cluster:
     import pyspark
 
     spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
-    port, webui = _free_port(), _free_port()
+    port, webui, *worker_ui = _free_ports(2 + WORKERS)
     logs = base / "logs"
     logs.mkdir(parents=True)
     cluster = Cluster(f"spark://127.0.0.1:{port}", f"http://127.0.0.1:{webui}", python, logs)
@@ -183,7 +191,7 @@ def start_cluster(base: Path, python: Path) -> Cluster:
                 "org.apache.spark.deploy.worker.Worker",
                 cluster.url,
                 *("--host", "127.0.0.1", "--cores", "1", "--memory", "2g"),
-                *("--webui-port", str(_free_port()), "--work-dir", str(work)),
+                *("--webui-port", str(worker_ui[i]), "--work-dir", str(work)),
             )
         deadline = time.monotonic() + START_TIMEOUT_S
         while cluster.alive_workers() < WORKERS:
