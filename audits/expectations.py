@@ -205,15 +205,14 @@ def suite_result(
     of which ``unexpected[i]`` failed expectation ``i`` (from :func:`unexpected_counts`).
 
     GE's own semantics: an expectation succeeds when no row is unexpected (no ``mostly``), the
-    suite when every expectation does; nulls are unexpected only to the null checks.
+    suite when every expectation does; nulls are unexpected only to the null checks. A count
+    list of another length than the suite's raises ``ValueError`` (``zip(strict=True)``).
     """
     from great_expectations.core import (
         ExpectationSuiteValidationResult,
         ExpectationValidationResult,
     )
 
-    if len(unexpected) != len(suite.expectations):
-        raise ValueError(f"{len(unexpected)} counts for {len(suite.expectations)} expectations")
     results = [
         ExpectationValidationResult(
             success=bad == 0,
